@@ -1,0 +1,348 @@
+import type { ElectionStats } from '../interfaces/election-stats.interface.js';
+import type { LeadershipChange, StepDownReason } from '../interfaces/leadership-change.interface.js';
+import type { MasterContext } from '../interfaces/master-context.interface.js';
+import * as messages from '../kettle.messages.js';
+import type { KettleStore } from '../store/kettle-store.interface.js';
+import { newLease } from '../store/lease.js';
+import { type ElectionTiming, jittered } from './timing.js';
+import { withTimeout } from './with-timeout.js';
+
+/** A method to run on the master each interval. */
+export interface MasterJob {
+  /** For logs, e.g. `BillingService.charge`. */
+  readonly id: string;
+  readonly run: (context: MasterContext) => unknown;
+}
+
+export interface ElectionLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string, stack?: string): void;
+  debug(message: string): void;
+}
+
+export interface ElectionOptions {
+  readonly name: string;
+  readonly nodeId: string;
+  readonly timing: ElectionTiming;
+  readonly jobs: readonly MasterJob[];
+  readonly store: KettleStore;
+  readonly logger: ElectionLogger;
+  /** Leadership changes at log level when true, at debug level otherwise. */
+  readonly verbose: boolean;
+  readonly onChange: (change: LeadershipChange) => void;
+}
+
+/** The lease this node holds, measured on its own monotonic clock. */
+interface Leadership {
+  readonly lease: string;
+  readonly term: number;
+  /** When the lease ends on this node's clock: the time the last acquire or renew was sent, plus TTL, less drift. */
+  deadline: number;
+  readonly controller: AbortController;
+}
+
+const now = () => performance.now();
+
+/**
+ * One election on this node: follower -> master -> follower, in the shape of client-go's
+ * leaderelection loop. A follower tries to acquire when the holder's lease should have ended and
+ * whenever a release is announced; a master renews every third of its lease and steps down on its
+ * own clock when the deadline passes unrenewed, whatever Redis is doing.
+ */
+export class Election {
+  readonly stats: ElectionStats = { elected: 0, revoked: 0, runs: 0, failedRuns: 0, skippedTicks: 0, storeErrors: 0 };
+  private leadership?: Leadership;
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private readonly timers = new Map<'acquire' | 'renew' | 'expire' | 'tick', NodeJS.Timeout>();
+  private acquiring?: Promise<void>;
+  private running?: Promise<void>;
+  /** After resigning, this node lets the others take the lease first. */
+  private holdOffUntil = 0;
+  private unsubscribe?: () => void;
+  private lastError?: string;
+
+  constructor(private readonly options: ElectionOptions) {}
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get timing(): ElectionTiming {
+    return this.options.timing;
+  }
+
+  /** True only while this node holds a lease that has not ended on its own clock. */
+  get isMaster(): boolean {
+    return this.leadership !== undefined && now() < this.leadership.deadline;
+  }
+
+  get term(): number | undefined {
+    return this.isMaster ? this.leadership?.term : undefined;
+  }
+
+  /** Milliseconds of lease left on this node's clock; 0 when not master. */
+  get leaseLeft(): number {
+    return this.leadership ? Math.max(0, this.leadership.deadline - now()) : 0;
+  }
+
+  start(): void {
+    if (this.state !== 'idle') return;
+    this.state = 'running';
+    this.unsubscribe = this.options.store.onReleased((name) => {
+      if (name === this.name && !this.leadership && now() >= this.holdOffUntil) this.schedule('acquire', 0);
+    });
+    this.schedule('acquire', 0);
+  }
+
+  /** Gives the lease up now and lets another node take it; this node contends again later. */
+  async resign(): Promise<void> {
+    const leadership = this.stepDown('resigned');
+    if (!leadership) return;
+    this.holdOffUntil = now() + this.timing.retryEvery;
+    this.schedule('acquire', jittered(this.timing.retryEvery));
+    await this.release(leadership);
+  }
+
+  /**
+   * Stops contending. A running job sees its signal abort and gets up to `drainMs` to finish,
+   * while the lease is still renewed so that no other node starts a run meanwhile; then the lease
+   * is released and the followers hear of it at once.
+   */
+  async stop(drainMs: number): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    this.state = 'stopping';
+    this.unsubscribe?.();
+    this.clear('acquire');
+    this.clear('tick');
+    await this.acquiring;
+    if (this.running) {
+      this.leadership?.controller.abort(leadershipEnded('shutdown'));
+      if (!(await settlesWithin(this.running, drainMs))) {
+        this.options.logger.warn(messages.shutdownTimedOut(this.name, drainMs));
+      }
+    }
+    const leadership = this.stepDown('shutdown');
+    this.state = 'stopped';
+    for (const name of [...this.timers.keys()]) this.clear(name);
+    if (leadership) await this.release(leadership);
+  }
+
+  private acquire(): Promise<void> {
+    if (this.state !== 'running' || this.leadership) return Promise.resolve();
+    this.acquiring ??= this.tryAcquire().finally(() => {
+      this.acquiring = undefined;
+    });
+    return this.acquiring;
+  }
+
+  private async tryAcquire(): Promise<void> {
+    const { store } = this.options;
+    const { leaseTtl, retryEvery, renewEvery } = this.timing;
+    const lease = newLease(this.options.nodeId);
+    const sentAt = now();
+    try {
+      const result = await withTimeout(store.acquire(this.name, lease, leaseTtl), renewEvery, 'acquire');
+      this.succeeded();
+      if (result.acquired) return this.becomeMaster(lease, result.term, sentAt);
+      // Retry just after the holder's lease should end, or on the retry period if that is sooner.
+      const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : Infinity;
+      this.schedule('acquire', Math.min(ends, jittered(retryEvery)));
+    } catch (error) {
+      this.failed('acquire', error);
+      // The outcome is unknown: the lease may be ours. Delete it rather than make others wait it out.
+      store.release(this.name, lease).catch(() => undefined);
+      this.schedule('acquire', jittered(retryEvery));
+    }
+  }
+
+  private becomeMaster(lease: string, term: number, sentAt: number): void {
+    const { leaseTtl, drift, renewEvery } = this.timing;
+    if (this.state !== 'running') {
+      // Stopped while the acquire was on its way.
+      void this.release({ lease, term, deadline: 0, controller: new AbortController() });
+      return;
+    }
+    const leadership: Leadership = { lease, term, deadline: sentAt + leaseTtl - drift, controller: new AbortController() };
+    this.leadership = leadership;
+    this.stats.elected++;
+    this.schedule('expire', leadership.deadline - now());
+    this.schedule('renew', sentAt + renewEvery - now());
+    this.announce(messages.tookLeadership(this.name, term));
+    this.options.onChange({ name: this.name, nodeId: this.options.nodeId, isMaster: true, term });
+    if (this.options.jobs.length > 0) this.schedule('tick', 0);
+  }
+
+  private async renew(): Promise<void> {
+    const leadership = this.leadership;
+    if (!leadership) return;
+    const { leaseTtl, drift, renewEvery } = this.timing;
+    const sentAt = now();
+    try {
+      const renewed = await withTimeout(
+        this.options.store.renew(this.name, leadership.lease, leaseTtl),
+        Math.min(renewEvery, leadership.deadline - sentAt),
+        'renew',
+      );
+      if (this.leadership !== leadership) return;
+      this.succeeded();
+      if (!renewed) return this.lose('lost');
+      leadership.deadline = sentAt + leaseTtl - drift;
+      this.schedule('expire', leadership.deadline - now());
+      this.schedule('renew', sentAt + renewEvery - now());
+    } catch (error) {
+      if (this.leadership !== leadership) return;
+      this.failed('renew', error);
+      // Try again soon; the expire timer steps down if no renewal lands before the deadline.
+      this.schedule('renew', Math.min(renewEvery / 2, leadership.deadline - now()));
+    }
+  }
+
+  /** One tick of the master's cadence: claim the slot in the store, then run. */
+  private async tick(): Promise<void> {
+    const leadership = this.leadership;
+    if (!leadership || this.state !== 'running') return;
+    const { interval, safetyMargin, renewEvery } = this.timing;
+    if (this.running) {
+      this.stats.skippedTicks++;
+      this.options.logger.debug(messages.runSkipped(this.name));
+      return this.schedule('tick', interval);
+    }
+    // Too little lease left (renewals are failing): wait for a renewal or the step-down.
+    if (leadership.deadline - now() < safetyMargin) return this.schedule('tick', renewEvery / 2);
+    try {
+      const claim = await withTimeout(
+        this.options.store.claimRun(this.name, leadership.lease, interval),
+        leadership.deadline - now(),
+        'claim run',
+      );
+      if (this.leadership !== leadership || this.state !== 'running') return;
+      this.succeeded();
+      if (claim.outcome === 'not-holder') return this.lose('lost');
+      if (claim.outcome === 'wait') return this.schedule('tick', claim.waitMs);
+      this.schedule('tick', claim.nextInMs);
+      if (leadership.deadline - now() >= safetyMargin) this.startRun(leadership);
+    } catch (error) {
+      if (this.leadership !== leadership) return;
+      this.failed('claim run', error);
+      this.schedule('tick', renewEvery / 2);
+    }
+  }
+
+  private startRun(leadership: Leadership): void {
+    const { name, nodeId, jobs, logger } = this.options;
+    const context: MasterContext = { name, nodeId, term: leadership.term, signal: leadership.controller.signal };
+    this.stats.runs++;
+    const runs = jobs.map(async (job) => {
+      try {
+        await job.run(context);
+      } catch (error) {
+        this.stats.failedRuns++;
+        logger.error(`${messages.runFailed(name)} (${job.id}): ${describeError(error)}`, stackOf(error));
+      }
+    });
+    this.running = Promise.all(runs).then(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Ends this node's leadership locally: the signal aborts and isMaster turns false at once. */
+  private stepDown(reason: StepDownReason): Leadership | undefined {
+    const leadership = this.leadership;
+    if (!leadership) return undefined;
+    this.leadership = undefined;
+    this.clear('renew');
+    this.clear('expire');
+    this.clear('tick');
+    this.stats.revoked++;
+    leadership.controller.abort(leadershipEnded(reason));
+    this.announce(messages.lostLeadership(this.name, leadership.term, reason));
+    this.options.onChange({ name: this.name, nodeId: this.options.nodeId, isMaster: false, term: leadership.term, reason });
+    return leadership;
+  }
+
+  /** Lost without giving up: contend again as a follower. */
+  private lose(reason: 'expired' | 'lost'): void {
+    if (!this.stepDown(reason)) return;
+    if (this.state === 'running') this.schedule('acquire', jittered(this.timing.retryEvery));
+  }
+
+  private async release(leadership: Leadership): Promise<void> {
+    try {
+      await withTimeout(this.options.store.release(this.name, leadership.lease), this.timing.renewEvery, 'release');
+    } catch (error) {
+      // The lease still ends by its TTL; the followers just wait for it.
+      this.failed('release', error);
+    }
+  }
+
+  private schedule(timer: 'acquire' | 'renew' | 'expire' | 'tick', ms: number): void {
+    this.clear(timer);
+    const handle = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (timer === 'acquire') void this.acquire();
+        else if (timer === 'renew') void this.renew();
+        else if (timer === 'tick') void this.tick();
+        else this.lose('expired');
+      },
+      Math.max(0, ms),
+    );
+    this.timers.set(timer, handle);
+  }
+
+  private clear(timer: 'acquire' | 'renew' | 'expire' | 'tick'): void {
+    clearTimeout(this.timers.get(timer));
+    this.timers.delete(timer);
+  }
+
+  private announce(message: string): void {
+    if (this.options.verbose) this.options.logger.log(message);
+    else this.options.logger.debug(message);
+  }
+
+  /** Store faults are logged once each until they change or heal, not on every retry. */
+  private failed(action: string, error: unknown): void {
+    this.stats.storeErrors++;
+    const message = messages.storeError(this.name, action, describeError(error));
+    if (message === this.lastError) return this.options.logger.debug(message);
+    this.lastError = message;
+    this.options.logger.warn(message);
+  }
+
+  private succeeded(): void {
+    if (this.lastError) this.options.logger.log(messages.storeRecovered(this.name));
+    this.lastError = undefined;
+  }
+}
+
+/** The reason an aborted MasterContext.signal carries. */
+export class LeadershipEndedError extends Error {
+  override readonly name = 'LeadershipEndedError';
+  constructor(readonly reason: StepDownReason) {
+    super(`leadership ended: ${reason}`);
+  }
+}
+
+function leadershipEnded(reason: StepDownReason): LeadershipEndedError {
+  return new LeadershipEndedError(reason);
+}
+
+/** Whether `promise` settles within `ms`; the timer never outlives the answer. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function stackOf(error: unknown): string | undefined {
+  return error instanceof Error ? error.stack : undefined;
+}

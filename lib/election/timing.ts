@@ -1,0 +1,38 @@
+/**
+ * Every period of an election derives from its lease, as client-go's does from LeaseDuration,
+ * so that one number keeps them in a safe order: drift < renew < lease.
+ */
+export interface ElectionTiming {
+  /** How often the master runs its jobs. */
+  readonly interval: number;
+  /** How long a lease lasts in Redis after each acquire or renew. */
+  readonly leaseTtl: number;
+  /** The master renews this often: two renewals may fail before the lease runs out. */
+  readonly renewEvery: number;
+  /** A follower retries this often (jittered) when it cannot tell when the lease ends. */
+  readonly retryEvery: number;
+  /**
+   * Subtracted from the lease on the master's own clock (the Redlock figure: 1 % of the TTL plus
+   * 2 ms for Redis's expiry precision), so it steps down before Redis could let another node in.
+   */
+  readonly drift: number;
+  /** A job never starts with less lease left than this. */
+  readonly safetyMargin: number;
+}
+
+export function electionTiming(interval: number, leaseTtl: number): ElectionTiming {
+  const renewEvery = Math.floor(leaseTtl / 3);
+  return {
+    interval,
+    leaseTtl,
+    renewEvery,
+    retryEvery: renewEvery,
+    drift: Math.floor(leaseTtl * 0.01) + 2,
+    safetyMargin: renewEvery,
+  };
+}
+
+/** `ms` stretched by up to `factor`, so that nodes started together spread out. */
+export function jittered(ms: number, factor = 0.2): number {
+  return ms * (1 + Math.random() * factor);
+}

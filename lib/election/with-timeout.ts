@@ -1,0 +1,16 @@
+/** A store command that did not answer in time: its outcome is unknown, never a success. */
+export class KettleTimeoutError extends Error {
+  override readonly name = 'KettleTimeoutError';
+  constructor(action: string, ms: number) {
+    super(`${action} got no answer within ${Math.round(ms)} ms`);
+  }
+}
+
+/** Rejects after `ms`. The command itself is not cancelled (Redis cannot), only no longer awaited. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, action: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new KettleTimeoutError(action, ms)), Math.max(1, ms));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

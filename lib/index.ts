@@ -1,0 +1,16 @@
+export { KettleModule, type KettleModuleAsyncOptions, type KettleOptionsFactory } from './kettle.module.js';
+export { KettleService, type JoinOptions } from './kettle.service.js';
+export { OnMaster } from './decorators/on-master.decorator.js';
+export type { MasterContext } from './interfaces/master-context.interface.js';
+export type { LeadershipChange, StepDownReason } from './interfaces/leadership-change.interface.js';
+export type { ElectionStats } from './interfaces/election-stats.interface.js';
+export type {
+  KettleModuleOptions,
+  OnMasterOptions,
+  ElectionOptions,
+} from './interfaces/kettle-module-options.interface.js';
+export type { KettleStore, AcquireResult, ClaimResult } from './store/kettle-store.interface.js';
+export { RedisStore, type RedisStoreOptions, type RedisConnection } from './store/redis.store.js';
+export { MemoryStore } from './store/memory.store.js';
+export { LeadershipEndedError } from './election/election.js';
+export { KettleTimeoutError } from './election/with-timeout.js';

@@ -1,0 +1,43 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { KettleStore } from '../store/kettle-store.interface.js';
+
+export interface KettleModuleOptions {
+  /**
+   * A `redis://` or `rediss://` URL, ioredis options, or a client you already have. kettle opens
+   * its own connections with the same settings (lock commands must not sit in an offline queue)
+   * and never quits your client. When absent: `REDIS_URL`, else `REDIS_HOST` (`host:port`) with
+   * `REDIS_PASSWORD` and `REDIS_TIMEOUT_SECONDS`, else `127.0.0.1:6379`.
+   */
+  redis?: string | RedisOptions | Redis | Cluster;
+  /** Prefix of every key and channel. Nodes contend when they share it and an election name. Default `kettle:`. */
+  keyPrefix?: string;
+  /** This node's id, as other nodes see it. Default: hostname, pid and a random suffix. */
+  nodeId?: string;
+  /** Milliseconds between runs of the master's jobs. Default 30000. */
+  interval?: number;
+  /**
+   * Milliseconds a lease lasts without renewal: how long a crashed master blocks the others.
+   * The master renews every third of it; followers retry on the same period. Default 10000, at least 100.
+   */
+  leaseTtl?: number;
+  /** Milliseconds `app.close()` waits for running jobs before it releases the lease. Default 10000. */
+  shutdownTimeout?: number;
+  /** Log every leadership change at log level (otherwise at debug). Default false. */
+  verbose?: boolean;
+  /**
+   * `redis` (default); `memory`: one process only, for local development and unit tests; or your
+   * own KettleStore for another backend.
+   */
+  store?: 'redis' | 'memory' | KettleStore;
+}
+
+/** Per-election settings of `@OnMaster` and `KettleService.join`; they override the module's. */
+export interface ElectionOptions {
+  /** Milliseconds between runs of the master's jobs. */
+  interval?: number;
+  /** Milliseconds a lease lasts without renewal. */
+  leaseTtl?: number;
+}
+
+/** `@OnMaster(name, options)`. */
+export type OnMasterOptions = ElectionOptions;

@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { ElectionOptions, KettleModuleOptions } from './interfaces/kettle-module-options.interface.js';
+import {
+  DEFAULT_INTERVAL_MS,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_REDIS_PORT,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  MIN_LEASE_TTL_MS,
+} from './kettle.constants.js';
+import { invalidOption } from './kettle.messages.js';
+import type { KettleStore } from './store/kettle-store.interface.js';
+import type { RedisConnection } from './store/redis.store.js';
+
+/** The module's options after defaults, the environment and validation. */
+export interface ResolvedKettleOptions {
+  readonly keyPrefix: string;
+  readonly nodeId: string;
+  readonly interval: number;
+  readonly leaseTtl: number;
+  readonly shutdownTimeout: number;
+  readonly verbose: boolean;
+  readonly store: StoreChoice;
+}
+
+export type StoreChoice =
+  | { readonly kind: 'redis'; readonly connection: RedisConnection }
+  | { readonly kind: 'memory' }
+  /** The user's own: kettle never closes it. */
+  | { readonly kind: 'custom'; readonly store: KettleStore };
+
+const KNOWN_OPTIONS = ['redis', 'keyPrefix', 'nodeId', 'interval', 'leaseTtl', 'shutdownTimeout', 'verbose', 'store'];
+const STORE_METHODS = ['acquire', 'renew', 'release', 'holder', 'claimRun', 'onReleased', 'close'] as const;
+
+/** Validates the options and fills in defaults; throws an error that names the bad option and value. */
+export function resolveKettleOptions(
+  options: KettleModuleOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedKettleOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(invalidOption('options', options, 'an object'));
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.includes(key)) {
+      throw new TypeError(invalidOption(key, (options as Record<string, unknown>)[key], `one of ${KNOWN_OPTIONS.join(', ')} (unknown option)`));
+    }
+  }
+  const { store = 'redis' } = options;
+  return {
+    keyPrefix: nonEmptyString('keyPrefix', options.keyPrefix ?? DEFAULT_KEY_PREFIX),
+    nodeId: nonEmptyString('nodeId', options.nodeId ?? defaultNodeId()),
+    shutdownTimeout: nonNegative('shutdownTimeout', options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS),
+    verbose: boolean('verbose', options.verbose ?? false),
+    ...resolveElection({ interval: DEFAULT_INTERVAL_MS, leaseTtl: DEFAULT_LEASE_TTL_MS }, options),
+    store: store === 'redis' ? { kind: 'redis', connection: redisConnection(options.redis, env) } : otherStore(store),
+  };
+}
+
+/** An election's interval and lease: its own where given, else the module's. */
+export function resolveElection(
+  defaults: Required<ElectionOptions>,
+  options: ElectionOptions = {},
+  where = '',
+): Required<ElectionOptions> {
+  return {
+    interval: positive(`${where}interval`, options.interval ?? defaults.interval),
+    leaseTtl: leaseTtl(`${where}leaseTtl`, options.leaseTtl ?? defaults.leaseTtl),
+  };
+}
+
+export function nonEmptyString(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new TypeError(invalidOption(option, value, 'a non-empty string'));
+  return value;
+}
+
+function positive(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(invalidOption(option, value, 'a positive finite number of milliseconds'));
+  }
+  return value;
+}
+
+function nonNegative(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(invalidOption(option, value, 'a finite number of milliseconds, 0 or more'));
+  }
+  return value;
+}
+
+function leaseTtl(option: string, value: unknown): number {
+  positive(option, value);
+  if ((value as number) < MIN_LEASE_TTL_MS) {
+    throw new TypeError(
+      invalidOption(option, value, `at least ${MIN_LEASE_TTL_MS} ms, so that a renewal (every third of the lease) fits before it ends`),
+    );
+  }
+  return Math.round(value as number);
+}
+
+function boolean(option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(invalidOption(option, value, 'true or false'));
+  return value;
+}
+
+function otherStore(store: unknown): StoreChoice {
+  if (store === 'memory') return { kind: 'memory' };
+  const candidate = store as Partial<Record<(typeof STORE_METHODS)[number], unknown>> | null;
+  if (candidate && typeof candidate === 'object' && STORE_METHODS.every((m) => typeof candidate[m] === 'function')) {
+    return { kind: 'custom', store: candidate as KettleStore };
+  }
+  throw new TypeError(invalidOption('store', store, `'redis', 'memory' or a KettleStore (with ${STORE_METHODS.join(', ')})`));
+}
+
+function redisConnection(redis: KettleModuleOptions['redis'], env: NodeJS.ProcessEnv): RedisConnection {
+  if (redis instanceof Redis || redis instanceof Cluster) return { client: redis };
+  if (typeof redis === 'string') return { url: redisUrl('redis', redis) };
+  if (redis !== undefined) {
+    if (redis === null || typeof redis !== 'object' || Array.isArray(redis)) {
+      throw new TypeError(invalidOption('redis', redis, 'a redis:// or rediss:// URL, ioredis options, or an ioredis client'));
+    }
+    return { options: redis };
+  }
+  return connectionFromEnv(env);
+}
+
+/** The original kettle's variables, plus REDIS_URL. */
+function connectionFromEnv(env: NodeJS.ProcessEnv): RedisConnection {
+  const options: RedisOptions = {};
+  if (env.REDIS_TIMEOUT_SECONDS) {
+    const seconds = Number(env.REDIS_TIMEOUT_SECONDS);
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      throw new TypeError(invalidOption('REDIS_TIMEOUT_SECONDS', env.REDIS_TIMEOUT_SECONDS, 'a positive number of seconds'));
+    }
+    options.connectTimeout = seconds * 1000;
+  }
+  if (env.REDIS_URL) {
+    const url = redisUrl('REDIS_URL', env.REDIS_URL);
+    if (env.REDIS_PASSWORD && !new URL(url).password) options.password = env.REDIS_PASSWORD;
+    return { url, options };
+  }
+  if (env.REDIS_PASSWORD) options.password = env.REDIS_PASSWORD;
+  const { host, port } = env.REDIS_HOST ? hostAndPort(env.REDIS_HOST) : { host: '127.0.0.1', port: DEFAULT_REDIS_PORT };
+  return { options: { ...options, host, port } };
+}
+
+function redisUrl(option: string, value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
+    throw new TypeError(invalidOption(option, redactUrl(value), 'a redis://host:port or rediss://host:port URL'));
+  }
+  return value;
+}
+
+/** `host:port`, `host`, or `[v6]:port`, as REDIS_HOST is written for the original kettle. */
+function hostAndPort(value: string): { host: string; port: number } {
+  const match = /^\[([^\]]+)\](?::(\d+))?$/.exec(value) ?? /^([^:[\]]+)(?::(\d+))?$/.exec(value);
+  const port = match?.[2] === undefined ? DEFAULT_REDIS_PORT : Number(match[2]);
+  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new TypeError(invalidOption('REDIS_HOST', value, 'host:port, e.g. 10.0.0.5:6379'));
+  }
+  return { host: match[1], port };
+}
+
+/** A URL fit for logs and errors: the password is replaced. */
+export function redactUrl(value: string): string {
+  return value.replace(/^(\w+:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
+
+function defaultNodeId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,39 @@
+/** Every user-facing error and log text, in one place. */
+
+export const invalidOption = (option: string, value: unknown, expected: string) =>
+  `Kettle: invalid option "${option}": ${describeValue(value)}; expected ${expected}.`;
+
+export const clashingOptions = (name: string, option: string, a: unknown, b: unknown) =>
+  `Kettle: election "${name}" is declared with clashing "${option}" values ${describeValue(a)} and ${describeValue(b)}; ` +
+  `give every @OnMaster('${name}') the same ${option}, or set it on one of them only.`;
+
+export const alreadyJoined = (name: string) =>
+  `Kettle: this node has already joined election "${name}"; call leave('${name}') first.`;
+
+export const notJoined = (name: string) => `Kettle: this node has not joined election "${name}".`;
+
+export const nonStaticProvider = (className: string, method: string) =>
+  `Cannot use @OnMaster() on "${className}.${method}" because "${className}" is request-scoped or depends on a request-scoped provider; it is skipped.`;
+
+export const runFailed = (name: string) => `Election "${name}": the master job failed`;
+export const storeError = (name: string, action: string, reason: string) =>
+  `Election "${name}": ${action} failed (${reason}); retrying`;
+export const tookLeadership = (name: string, term: number) =>
+  `Election "${name}": this node is master (term ${term})`;
+export const lostLeadership = (name: string, term: number, reason: string) =>
+  `Election "${name}": this node is no longer master (term ${term}, ${reason})`;
+export const runSkipped = (name: string) =>
+  `Election "${name}": skipped a tick because the previous run is still going`;
+export const shutdownTimedOut = (name: string, ms: number) =>
+  `Election "${name}": a run did not finish within ${ms} ms of shutdown; releasing the lease anyway`;
+export const redisConnectionError = (where: string, reason: string) =>
+  `Redis (${where}): ${reason}`;
+
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  return `an object`;
+}
+export const storeRecovered = (name: string) => `Election "${name}": the store answers again`;

@@ -1,0 +1,38 @@
+/**
+ * The seam between an election and where leases live. Nothing here knows about Nest.
+ *
+ * A lease value is opaque to the store except for `holderOf` (see lease.ts): it names the node and
+ * carries a random token that is new for every leadership. Every write compares it first.
+ */
+export type AcquireResult =
+  | { readonly acquired: true; readonly term: number }
+  /** `ttlMs` is the holder's remaining lease, or a negative number when unknown. */
+  | { readonly acquired: false; readonly holder: string | null; readonly ttlMs: number };
+
+export type ClaimResult =
+  /** This node may run now; the next slot is `nextInMs` from now on the store's clock. */
+  | { readonly outcome: 'run'; readonly nextInMs: number }
+  /** The current slot was already run; the next one is `waitMs` from now. */
+  | { readonly outcome: 'wait'; readonly waitMs: number }
+  /** The lease is not this node's any more. */
+  | { readonly outcome: 'not-holder' };
+
+export interface KettleStore {
+  /** Takes the lease if nobody holds it, and then increments the election's term. */
+  acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult>;
+  /** Extends the lease to `ttlMs` from now if `lease` still holds it. */
+  renew(name: string, lease: string, ttlMs: number): Promise<boolean>;
+  /** Deletes the lease if `lease` still holds it, and tells the other nodes. */
+  release(name: string, lease: string): Promise<boolean>;
+  /** The node id that holds the election now, or null. */
+  holder(name: string): Promise<string | null>;
+  /**
+   * Claims the current run slot for the holder of `lease`, on the store's clock, so that a run
+   * happens once per interval whichever node is master.
+   */
+  claimRun(name: string, lease: string, intervalMs: number): Promise<ClaimResult>;
+  /** Calls `listener` with the election's name whenever any node releases a lease. */
+  onReleased(listener: (name: string) => void): () => void;
+  /** Closes what the store opened; never a client the user passed in. */
+  close(): Promise<void>;
+}

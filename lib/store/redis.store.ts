@@ -1,0 +1,156 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
+import { holderOf } from './lease.js';
+import { ACQUIRE, CLAIM_RUN, RELEASE, RENEW } from './scripts.js';
+
+/** Where RedisStore connects: a URL, ioredis options, or a client to copy the settings of. */
+export type RedisConnection =
+  | { readonly url: string; readonly options?: RedisOptions }
+  | { readonly options: RedisOptions }
+  | { readonly client: Redis | Cluster };
+
+export interface RedisStoreOptions {
+  readonly connection: RedisConnection;
+  readonly keyPrefix: string;
+  /** Told about connection errors; ioredis would otherwise crash the process on an unheard 'error'. */
+  readonly onError?: (where: string, error: Error) => void;
+}
+
+/**
+ * Lock commands must never wait in ioredis's offline queue, nor be sent again after a reconnect:
+ * either could renew or take a lease long after the node stopped believing in it.
+ */
+const LOCK_CONNECTION: Partial<RedisOptions> = {
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
+  maxRetriesPerRequest: 0,
+  connectionName: 'kettle',
+};
+const SUBSCRIBER_CONNECTION: Partial<RedisOptions> = { connectionName: 'kettle-subscriber' };
+
+interface ScriptCommands {
+  kettleAcquire(lock: string, term: string, lease: string, ttl: number): Promise<[number, string | number, number?]>;
+  kettleRenew(lock: string, lease: string, ttl: number): Promise<number>;
+  kettleRelease(lock: string, lease: string, channel: string, name: string): Promise<number>;
+  kettleClaimRun(lock: string, lastRun: string, lease: string, interval: number): Promise<[number, number]>;
+}
+type ScriptClient = (Redis | Cluster) & ScriptCommands;
+
+/** Leases in Redis. It opens its own connections and closes them; a client passed in is only copied. */
+export class RedisStore implements KettleStore {
+  private readonly client: ScriptClient;
+  private subscriber?: Redis | Cluster;
+  private readonly listeners = new Set<(name: string) => void>();
+  private readonly channel: string;
+
+  constructor(private readonly options: RedisStoreOptions) {
+    this.channel = `${options.keyPrefix}released`;
+    this.client = this.open(LOCK_CONNECTION, 'commands') as ScriptClient;
+    this.client.defineCommand('kettleAcquire', { numberOfKeys: 2, lua: ACQUIRE });
+    this.client.defineCommand('kettleRenew', { numberOfKeys: 1, lua: RENEW });
+    this.client.defineCommand('kettleRelease', { numberOfKeys: 1, lua: RELEASE });
+    this.client.defineCommand('kettleClaimRun', { numberOfKeys: 2, lua: CLAIM_RUN });
+  }
+
+  async acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
+    const [acquired, value, ttl] = await this.client.kettleAcquire(
+      this.key(name, 'lock'),
+      this.key(name, 'term'),
+      lease,
+      ttlMs,
+    );
+    if (acquired === 1) return { acquired: true, term: Number(value) };
+    return { acquired: false, holder: value ? holderOf(String(value)) : null, ttlMs: Number(ttl) };
+  }
+
+  async renew(name: string, lease: string, ttlMs: number): Promise<boolean> {
+    return (await this.client.kettleRenew(this.key(name, 'lock'), lease, ttlMs)) === 1;
+  }
+
+  async release(name: string, lease: string): Promise<boolean> {
+    const key = this.key(name, 'lock');
+    return (await this.client.kettleRelease(key, lease, this.channel, name)) === 1;
+  }
+
+  async holder(name: string): Promise<string | null> {
+    const lease = await this.client.get(this.key(name, 'lock'));
+    return lease === null ? null : holderOf(lease);
+  }
+
+  async claimRun(name: string, lease: string, intervalMs: number): Promise<ClaimResult> {
+    const [code, ms] = await this.client.kettleClaimRun(
+      this.key(name, 'lock'),
+      this.key(name, 'lastrun'),
+      lease,
+      intervalMs,
+    );
+    if (code === 1) return { outcome: 'run', nextInMs: Number(ms) };
+    if (code === 0) return { outcome: 'wait', waitMs: Number(ms) };
+    return { outcome: 'not-holder' };
+  }
+
+  onReleased(listener: (name: string) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.subscriber) {
+      // A subscribed connection can do nothing else, so releases arrive on a connection of their own.
+      const subscriber = this.open(SUBSCRIBER_CONNECTION, 'subscriber');
+      subscriber.on('message', (channel: string, name: string) => {
+        if (channel === this.channel) for (const fn of this.listeners) fn(name);
+      });
+      subscriber.subscribe(this.channel).catch((error: Error) => this.options.onError?.('subscriber', error));
+      this.subscriber = subscriber;
+    }
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await Promise.all([this.client, this.subscriber].map((c) => (c ? quit(c) : undefined)));
+  }
+
+  /** `kettle:{billing}:lock`: the hash tag keeps one election's keys in one Cluster slot. */
+  private key(name: string, kind: 'lock' | 'term' | 'lastrun'): string {
+    return `${this.options.keyPrefix}{${name}}:${kind}`;
+  }
+
+  private open(flags: Partial<RedisOptions>, where: string): Redis | Cluster {
+    const { connection } = this.options;
+    let client: Redis | Cluster;
+    if ('client' in connection) {
+      const template = connection.client;
+      client =
+        template instanceof Cluster
+          ? template.duplicate(undefined, {
+              enableOfflineQueue: flags.enableOfflineQueue,
+              redisOptions: { ...template.options.redisOptions, ...flags },
+            })
+          : template.duplicate(flags);
+    } else if ('url' in connection) {
+      client = new Redis(connection.url, { ...connection.options, ...flags });
+    } else {
+      client = new Redis({ ...connection.options, ...flags });
+    }
+    // ioredis repeats the same error on every reconnect attempt: report each outage once.
+    let lastError: string | undefined;
+    client.on('error', (error: Error) => {
+      if (error.message === lastError) return;
+      lastError = error.message;
+      this.options.onError?.(where, error);
+    });
+    client.on('ready', () => (lastError = undefined));
+    return client;
+  }
+}
+
+/** QUIT politely, but never wait on a server that does not answer. */
+async function quit(client: Redis | Cluster): Promise<void> {
+  if (client.status === 'end') return;
+  const timeout = setTimeout(() => client.disconnect(), 1000);
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  } finally {
+    clearTimeout(timeout);
+  }
+}

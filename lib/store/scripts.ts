@@ -1,0 +1,63 @@
+/**
+ * The Lua scripts behind RedisStore. Each one is atomic on the server. Every election's keys share
+ * a hash tag (`{name}`) so that a script's keys sit in one slot on Redis Cluster.
+ */
+
+/** Milliseconds on the Redis server's clock, so that the nodes' clocks need not agree. */
+const NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * KEYS: lock, term. ARGV: lease, ttl ms.
+ * Returns {1, term} when acquired, else {0, holder lease, remaining ttl ms}.
+ * A missing term is seeded from the server clock: a Redis that restarted empty must not hand out
+ * a term it already gave (only a clock set back could).
+ */
+export const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  if redis.call('EXISTS', KEYS[2]) == 0 then
+    ${NOW_MS}
+    redis.call('SET', KEYS[2], string.format('%d', now))
+  end
+  return {1, redis.call('INCR', KEYS[2])}
+end
+return {0, redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}`;
+
+/** KEYS: lock. ARGV: lease, ttl ms. Returns 1 when extended. */
+export const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`;
+
+/** KEYS: lock. ARGV: lease, channel, name. Returns 1 when released; followers hear it at once. */
+export const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+  return 1
+end
+return 0`;
+
+/**
+ * KEYS: lock, last run. ARGV: lease, interval ms.
+ * Returns {-1, 0} when the lease is not the caller's, {0, wait ms} when this slot already ran,
+ * {1, ms to next slot} when the caller may run now. Slots stay on their grid unless a whole
+ * interval was missed; a last run in the future by more than an interval means the server clock
+ * went back, and is ignored.
+ */
+export const CLAIM_RUN = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return {-1, 0}
+end
+${NOW_MS}
+local interval = tonumber(ARGV[2])
+local last = tonumber(redis.call('GET', KEYS[2]))
+if last and last - now > interval then
+  last = nil
+end
+if last and now < last + interval then
+  return {0, last + interval - now}
+end
+local slot = now
+if last and now < last + 2 * interval then
+  slot = last + interval
+end
+redis.call('SET', KEYS[2], string.format('%d', slot), 'PX', string.format('%d', 2 * interval))
+return {1, slot + interval - now}`;
