@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStore, RedisStore, type KettleStore } from '../lib/index.js';
+import { newLease } from '../lib/store/lease.js';
+import { SHARED_REDIS_URL } from './support/redis-server.js';
+import { sleep, waitFor } from './support/wait.js';
+
+const stores: Array<[string, (prefix: string) => KettleStore]> = [
+  ['RedisStore', (keyPrefix) => new RedisStore({ connection: { url: SHARED_REDIS_URL }, keyPrefix })],
+  ['MemoryStore', (keyPrefix) => new MemoryStore(keyPrefix)],
+];
+
+describe.each(stores)('%s (the store contract)', (_, create) => {
+  let store: KettleStore;
+  const opened: KettleStore[] = [];
+  beforeEach(async () => {
+    store = create(`test:${randomBytes(4).toString('hex')}:`);
+    opened.push(store);
+    // The Redis connection refuses commands until it is ready: it has no offline queue.
+    await waitFor(() => store.holder('warm-up').then(() => true, () => false), 'the store to answer');
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((s) => s.close()));
+  });
+
+  it('acquires a free lease once and returns increasing terms', async () => {
+    const a = newLease('a');
+    const first = await store.acquire('job', a, 5000);
+    expect(first.acquired).toBe(true);
+    const contended = await store.acquire('job', newLease('b'), 5000);
+    expect(contended).toMatchObject({ acquired: false, holder: 'a' });
+    expect(contended.acquired === false && contended.ttlMs).toBeGreaterThan(4000);
+    expect(await store.holder('job')).toBe('a');
+
+    expect(await store.release('job', a)).toBe(true);
+    const second = await store.acquire('job', newLease('b'), 5000);
+    expect(second.acquired && first.acquired && second.term).toBe(first.acquired && first.term + 1);
+  });
+
+  it('seeds a new term from the clock, so a store that lost its data does not repeat terms', async () => {
+    const result = await store.acquire('fresh', newLease('a'), 5000);
+    expect(result.acquired && result.term).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('renews and releases only for the holder of the lease', async () => {
+    const a = newLease('a');
+    await store.acquire('job', a, 300);
+    expect(await store.renew('job', newLease('a'), 5000)).toBe(false);
+    expect(await store.release('job', newLease('a'))).toBe(false);
+    expect(await store.renew('job', a, 5000)).toBe(true);
+    await sleep(400);
+    expect(await store.holder('job')).toBe('a');
+    expect(await store.release('job', a)).toBe(true);
+    expect(await store.holder('job')).toBeNull();
+    expect(await store.renew('job', a, 5000)).toBe(false);
+  });
+
+  it('lets the lease expire after its TTL', async () => {
+    const a = newLease('a');
+    await store.acquire('job', a, 100);
+    await waitFor(async () => (await store.holder('job')) === null, 'the lease to expire', 2000);
+    expect(await store.renew('job', a, 5000)).toBe(false);
+    expect((await store.acquire('job', newLease('b'), 5000)).acquired).toBe(true);
+  });
+
+  it('announces a release to every listener', async () => {
+    const heard: string[] = [];
+    const unsubscribe = store.onReleased((name) => heard.push(name));
+    await sleep(50); // the subscription is in place before the release
+    const a = newLease('a');
+    await store.acquire('job', a, 5000);
+    await store.release('job', a);
+    await waitFor(() => heard.includes('job'), 'the release message');
+    unsubscribe();
+  });
+
+  it('claims one run per interval and keeps the cadence across holders', async () => {
+    const a = newLease('a');
+    await store.acquire('job', a, 5000);
+    expect(await store.claimRun('job', newLease('b'), 1000)).toEqual({ outcome: 'not-holder' });
+    const run = await store.claimRun('job', a, 1000);
+    expect(run.outcome).toBe('run');
+    const again = await store.claimRun('job', a, 1000);
+    expect(again.outcome).toBe('wait');
+    expect(again.outcome === 'wait' && again.waitMs).toBeGreaterThan(800);
+
+    // A new holder inherits the slot: it waits for the rest of the interval instead of running again.
+    await store.release('job', a);
+    const b = newLease('b');
+    await store.acquire('job', b, 5000);
+    const inherited = await store.claimRun('job', b, 1000);
+    expect(inherited.outcome).toBe('wait');
+    await sleep(inherited.outcome === 'wait' ? inherited.waitMs + 5 : 0);
+    const next = await store.claimRun('job', b, 1000);
+    expect(next.outcome).toBe('run');
+    // On the grid: the next slot is about one interval after the previous one.
+    expect(next.outcome === 'run' && next.nextInMs).toBeGreaterThan(900);
+  });
+});
+
+describe('RedisStore keys', () => {
+  it('puts every key of one election under one hash tag, so it sits in one Cluster slot', async () => {
+    const prefix = `test:${randomBytes(4).toString('hex')}:`;
+    const store = new RedisStore({ connection: { url: SHARED_REDIS_URL }, keyPrefix: prefix });
+    const redis = new Redis(SHARED_REDIS_URL);
+    try {
+      await waitFor(() => store.holder('x').then(() => true, () => false), 'the store to answer');
+      const lease = newLease('a');
+      await store.acquire('billing', lease, 5000);
+      await store.claimRun('billing', lease, 1000);
+      const keys = (await redis.keys(`${prefix}*`)).sort();
+      expect(keys).toEqual([`${prefix}{billing}:lastrun`, `${prefix}{billing}:lock`, `${prefix}{billing}:term`]);
+      const value = await redis.get(`${prefix}{billing}:lock`);
+      expect(value).toBe(lease);
+    } finally {
+      redis.disconnect();
+      await store.close();
+    }
+  });
+
+  it('does not quit a client it was given', async () => {
+    const client = new Redis(SHARED_REDIS_URL);
+    const store = new RedisStore({ connection: { client }, keyPrefix: 'test:given:' });
+    await waitFor(() => store.holder('x').then(() => true, () => false), 'the store to answer');
+    await store.close();
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
+  });
+});
