@@ -59,7 +59,7 @@ export class Election {
   private running?: Promise<void>;
   /** After resigning, this node lets the others take the lease first. */
   private holdOffUntil = 0;
-  private unsubscribe?: () => void;
+  private readonly unsubscribers: Array<() => void> = [];
   private lastError?: string;
 
   constructor(private readonly options: ElectionOptions) {}
@@ -89,10 +89,19 @@ export class Election {
   start(): void {
     if (this.state !== 'idle') return;
     this.state = 'running';
-    this.unsubscribe = this.options.store.onReleased((name) => {
-      if (name === this.name && !this.leadership && now() >= this.holdOffUntil) this.schedule('acquire', 0);
-    });
-    this.schedule('acquire', 0);
+    const { store } = this.options;
+    this.unsubscribers.push(
+      store.onReleased((name) => name === this.name && this.contendNow()),
+    );
+    // A store that is (re)connecting will say when it can answer: contend at once then, not on the next retry.
+    if (store.onConnected) {
+      this.unsubscribers.push(store.onConnected(() => this.contendNow()));
+    }
+    this.schedule('acquire', store.connected === false ? jittered(this.timing.retryEvery) : 0);
+  }
+
+  private contendNow(): void {
+    if (this.state === 'running' && !this.leadership && now() >= this.holdOffUntil) this.schedule('acquire', 0);
   }
 
   /** Gives the lease up now and lets another node take it; this node contends again later. */
@@ -112,7 +121,7 @@ export class Election {
   async stop(drainMs: number): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.clear('acquire');
     this.clear('tick');
     await this.acquiring;

@@ -33,6 +33,13 @@ export interface KettleStore {
   claimRun(name: string, lease: string, intervalMs: number): Promise<ClaimResult>;
   /** Calls `listener` with the election's name whenever any node releases a lease. */
   onReleased(listener: (name: string) => void): () => void;
+  /**
+   * Optional, for stores behind a connection: false while commands would fail at once. Elections
+   * then wait for `onConnected` instead of logging a failure.
+   */
+  readonly connected?: boolean;
+  /** Optional: calls `listener` each time the store can take commands again (after a (re)connect). */
+  onConnected?(listener: () => void): () => void;
   /** Closes what the store opened; never a client the user passed in. */
   close(): Promise<void>;
 }

@@ -41,11 +41,15 @@ export class RedisStore implements KettleStore {
   private readonly client: ScriptClient;
   private subscriber?: Redis | Cluster;
   private readonly listeners = new Set<(name: string) => void>();
+  private readonly connectedListeners = new Set<() => void>();
   private readonly channel: string;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.channel = `${options.keyPrefix}released`;
     this.client = this.open(LOCK_CONNECTION, 'commands') as ScriptClient;
+    this.client.on('ready', () => {
+      for (const listener of this.connectedListeners) listener();
+    });
     this.client.defineCommand('kettleAcquire', { numberOfKeys: 2, lua: ACQUIRE });
     this.client.defineCommand('kettleRenew', { numberOfKeys: 1, lua: RENEW });
     this.client.defineCommand('kettleRelease', { numberOfKeys: 1, lua: RELEASE });
@@ -89,6 +93,15 @@ export class RedisStore implements KettleStore {
     return { outcome: 'not-holder' };
   }
 
+  get connected(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  onConnected(listener: () => void): () => void {
+    this.connectedListeners.add(listener);
+    return () => this.connectedListeners.delete(listener);
+  }
+
   onReleased(listener: (name: string) => void): () => void {
     this.listeners.add(listener);
     if (!this.subscriber) {
@@ -105,6 +118,7 @@ export class RedisStore implements KettleStore {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.connectedListeners.clear();
     await Promise.all([this.client, this.subscriber].map((c) => (c ? quit(c) : undefined)));
   }
 
