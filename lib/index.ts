@@ -1,4 +1,8 @@
-export { KettleModule, type KettleModuleAsyncOptions, type KettleOptionsFactory } from './kettle.module.js';
+export {
+  KettleModule,
+  type KettleModuleAsyncOptions,
+  type KettleOptionsFactory,
+} from './kettle.module.js';
 export { KettleService, type JoinOptions } from './kettle.service.js';
 export { OnMaster } from './decorators/on-master.decorator.js';
 export type { MasterContext } from './interfaces/master-context.interface.js';

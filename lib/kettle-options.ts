@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { ElectionOptions, KettleModuleOptions } from './interfaces/kettle-module-options.interface.js';
+import type {
+  ElectionOptions,
+  KettleModuleOptions,
+} from './interfaces/kettle-module-options.interface.js';
 import {
   DEFAULT_INTERVAL_MS,
   DEFAULT_KEY_PREFIX,
@@ -31,8 +34,25 @@ export type StoreChoice =
   /** The user's own: kettle never closes it. */
   | { readonly kind: 'custom'; readonly store: KettleStore };
 
-const KNOWN_OPTIONS = ['redis', 'keyPrefix', 'nodeId', 'interval', 'leaseTtl', 'shutdownTimeout', 'verbose', 'store'];
-const STORE_METHODS = ['acquire', 'renew', 'release', 'holder', 'claimRun', 'onReleased', 'close'] as const;
+const KNOWN_OPTIONS = [
+  'redis',
+  'keyPrefix',
+  'nodeId',
+  'interval',
+  'leaseTtl',
+  'shutdownTimeout',
+  'verbose',
+  'store',
+];
+const STORE_METHODS = [
+  'acquire',
+  'renew',
+  'release',
+  'holder',
+  'claimRun',
+  'onReleased',
+  'close',
+] as const;
 
 /** Validates the options and fills in defaults; throws an error that names the bad option and value. */
 export function resolveKettleOptions(
@@ -44,17 +64,29 @@ export function resolveKettleOptions(
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.includes(key)) {
-      throw new TypeError(invalidOption(key, (options as Record<string, unknown>)[key], `one of ${KNOWN_OPTIONS.join(', ')} (unknown option)`));
+      throw new TypeError(
+        invalidOption(
+          key,
+          (options as Record<string, unknown>)[key],
+          `one of ${KNOWN_OPTIONS.join(', ')} (unknown option)`,
+        ),
+      );
     }
   }
   const { store = 'redis' } = options;
   return {
     keyPrefix: nonEmptyString('keyPrefix', options.keyPrefix ?? DEFAULT_KEY_PREFIX),
     nodeId: nonEmptyString('nodeId', options.nodeId ?? defaultNodeId()),
-    shutdownTimeout: nonNegative('shutdownTimeout', options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS),
+    shutdownTimeout: nonNegative(
+      'shutdownTimeout',
+      options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    ),
     verbose: boolean('verbose', options.verbose ?? false),
     ...resolveElection({ interval: DEFAULT_INTERVAL_MS, leaseTtl: DEFAULT_LEASE_TTL_MS }, options),
-    store: store === 'redis' ? { kind: 'redis', connection: redisConnection(options.redis, env) } : otherStore(store),
+    store:
+      store === 'redis'
+        ? { kind: 'redis', connection: redisConnection(options.redis, env) }
+        : otherStore(store),
   };
 }
 
@@ -71,7 +103,8 @@ export function resolveElection(
 }
 
 export function nonEmptyString(option: string, value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new TypeError(invalidOption(option, value, 'a non-empty string'));
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new TypeError(invalidOption(option, value, 'a non-empty string'));
   return value;
 }
 
@@ -93,32 +126,56 @@ function leaseTtl(option: string, value: unknown): number {
   positive(option, value);
   if ((value as number) < MIN_LEASE_TTL_MS) {
     throw new TypeError(
-      invalidOption(option, value, `at least ${MIN_LEASE_TTL_MS} ms, so that a renewal (every third of the lease) fits before it ends`),
+      invalidOption(
+        option,
+        value,
+        `at least ${MIN_LEASE_TTL_MS} ms, so that a renewal (every third of the lease) fits before it ends`,
+      ),
     );
   }
   return Math.round(value as number);
 }
 
 function boolean(option: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(invalidOption(option, value, 'true or false'));
+  if (typeof value !== 'boolean')
+    throw new TypeError(invalidOption(option, value, 'true or false'));
   return value;
 }
 
 function otherStore(store: unknown): StoreChoice {
   if (store === 'memory') return { kind: 'memory' };
   const candidate = store as Partial<Record<(typeof STORE_METHODS)[number], unknown>> | null;
-  if (candidate && typeof candidate === 'object' && STORE_METHODS.every((m) => typeof candidate[m] === 'function')) {
+  if (
+    candidate &&
+    typeof candidate === 'object' &&
+    STORE_METHODS.every((m) => typeof candidate[m] === 'function')
+  ) {
     return { kind: 'custom', store: candidate as KettleStore };
   }
-  throw new TypeError(invalidOption('store', store, `'redis', 'memory' or a KettleStore (with ${STORE_METHODS.join(', ')})`));
+  throw new TypeError(
+    invalidOption(
+      'store',
+      store,
+      `'redis', 'memory' or a KettleStore (with ${STORE_METHODS.join(', ')})`,
+    ),
+  );
 }
 
-function redisConnection(redis: KettleModuleOptions['redis'], env: NodeJS.ProcessEnv): RedisConnection {
+function redisConnection(
+  redis: KettleModuleOptions['redis'],
+  env: NodeJS.ProcessEnv,
+): RedisConnection {
   if (redis instanceof Redis || redis instanceof Cluster) return { client: redis };
   if (typeof redis === 'string') return { url: redisUrl('redis', redis) };
   if (redis !== undefined) {
     if (redis === null || typeof redis !== 'object' || Array.isArray(redis)) {
-      throw new TypeError(invalidOption('redis', redis, 'a redis:// or rediss:// URL, ioredis options, or an ioredis client'));
+      throw new TypeError(
+        invalidOption(
+          'redis',
+          redis,
+          'a redis:// or rediss:// URL, ioredis options, or an ioredis client',
+        ),
+      );
     }
     return { options: redis };
   }
@@ -131,7 +188,13 @@ function connectionFromEnv(env: NodeJS.ProcessEnv): RedisConnection {
   if (env.REDIS_TIMEOUT_SECONDS) {
     const seconds = Number(env.REDIS_TIMEOUT_SECONDS);
     if (!Number.isFinite(seconds) || seconds <= 0) {
-      throw new TypeError(invalidOption('REDIS_TIMEOUT_SECONDS', env.REDIS_TIMEOUT_SECONDS, 'a positive number of seconds'));
+      throw new TypeError(
+        invalidOption(
+          'REDIS_TIMEOUT_SECONDS',
+          env.REDIS_TIMEOUT_SECONDS,
+          'a positive number of seconds',
+        ),
+      );
     }
     options.connectTimeout = seconds * 1000;
   }
@@ -141,7 +204,9 @@ function connectionFromEnv(env: NodeJS.ProcessEnv): RedisConnection {
     return { url, options };
   }
   if (env.REDIS_PASSWORD) options.password = env.REDIS_PASSWORD;
-  const { host, port } = env.REDIS_HOST ? hostAndPort(env.REDIS_HOST) : { host: '127.0.0.1', port: DEFAULT_REDIS_PORT };
+  const { host, port } = env.REDIS_HOST
+    ? hostAndPort(env.REDIS_HOST)
+    : { host: '127.0.0.1', port: DEFAULT_REDIS_PORT };
   return { options: { ...options, host, port } };
 }
 
@@ -153,7 +218,9 @@ function redisUrl(option: string, value: string): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
-    throw new TypeError(invalidOption(option, redactUrl(value), 'a redis://host:port or rediss://host:port URL'));
+    throw new TypeError(
+      invalidOption(option, redactUrl(value), 'a redis://host:port or rediss://host:port URL'),
+    );
   }
   return value;
 }

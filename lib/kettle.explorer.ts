@@ -34,7 +34,10 @@ export class KettleExplorer implements OnModuleInit {
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const handler = (instance as Record<string, unknown>)[method];
         if (typeof handler !== 'function') continue;
-        const metadata = this.reflector.get<OnMasterMetadata | undefined>(ON_MASTER_METADATA, handler);
+        const metadata = this.reflector.get<OnMasterMetadata | undefined>(
+          ON_MASTER_METADATA,
+          handler,
+        );
         if (!metadata) continue;
         const id = `${instance.constructor.name}.${method}`;
         if (!wrapper.isDependencyTreeStatic()) {
@@ -46,17 +49,30 @@ export class KettleExplorer implements OnModuleInit {
       }
     }
     for (const [name, { settings, jobs }] of found) {
-      this.kettle.addElection(name, settings, jobs, `@OnMaster(${JSON.stringify(name)}) on ${jobs[0].id}: `);
+      this.kettle.addElection(
+        name,
+        settings,
+        jobs,
+        `@OnMaster(${JSON.stringify(name)}) on ${jobs[0].id}: `,
+      );
     }
   }
 
   /** Methods that share a name share one election, so their settings must agree. */
-  private collect(found: Map<string, FoundElection>, { name, options }: OnMasterMetadata, job: MasterJob): void {
+  private collect(
+    found: Map<string, FoundElection>,
+    { name, options }: OnMasterMetadata,
+    job: MasterJob,
+  ): void {
     if (typeof name !== 'string' || name.trim() === '') {
-      throw new TypeError(`Kettle: invalid election name ${JSON.stringify(name)} in @OnMaster() on ${job.id}; expected a non-empty string.`);
+      throw new TypeError(
+        `Kettle: invalid election name ${JSON.stringify(name)} in @OnMaster() on ${job.id}; expected a non-empty string.`,
+      );
     }
     if (options === null || typeof options !== 'object') {
-      throw new TypeError(`Kettle: invalid options in @OnMaster('${name}') on ${job.id}; expected an object.`);
+      throw new TypeError(
+        `Kettle: invalid options in @OnMaster('${name}') on ${job.id}; expected an object.`,
+      );
     }
     const election = found.get(name);
     if (!election) {
@@ -66,7 +82,8 @@ export class KettleExplorer implements OnModuleInit {
     for (const key of ['interval', 'leaseTtl'] as const) {
       const [mine, theirs] = [options[key], election.settings[key]];
       if (mine === undefined) continue;
-      if (theirs !== undefined && theirs !== mine) throw new Error(clashingOptions(name, key, theirs, mine));
+      if (theirs !== undefined && theirs !== mine)
+        throw new Error(clashingOptions(name, key, theirs, mine));
       election.settings[key] = mine;
     }
     election.jobs.push(job);

@@ -18,16 +18,23 @@ import type { KettleStore } from './store/kettle-store.interface.js';
 import { MemoryStore } from './store/memory.store.js';
 import { RedisStore } from './store/redis.store.js';
 
-const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModuleBuilder<KettleModuleOptions>({
-  moduleName: 'Kettle',
-})
-  .setClassMethodName('forRoot')
-  .setFactoryMethodName('createKettleOptions')
-  .build();
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
+  new ConfigurableModuleBuilder<KettleModuleOptions>({
+    moduleName: 'Kettle',
+  })
+    .setClassMethodName('forRoot')
+    .setFactoryMethodName('createKettleOptions')
+    .build();
 
 /** `forRootAsync({ useClass })` and `useExisting` take a class with this method. */
-export type KettleOptionsFactory = ConfigurableModuleOptionsFactory<KettleModuleOptions, 'createKettleOptions'>;
-export type KettleModuleAsyncOptions = ConfigurableModuleAsyncOptions<KettleModuleOptions, 'createKettleOptions'>;
+export type KettleOptionsFactory = ConfigurableModuleOptionsFactory<
+  KettleModuleOptions,
+  'createKettleOptions'
+>;
+export type KettleModuleAsyncOptions = ConfigurableModuleAsyncOptions<
+  KettleModuleOptions,
+  'createKettleOptions'
+>;
 
 function createStore(options: ResolvedKettleOptions): KettleStore {
   const { store, keyPrefix } = options;

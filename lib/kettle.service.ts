@@ -26,7 +26,9 @@ export interface JoinOptions extends ElectionOptions {
 
 /** Who leads: the injectable public face of kettle. */
 @Injectable()
-export class KettleService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class KettleService
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('Kettle');
   private readonly elections = new Map<string, Election>();
   private readonly changes = new Subject<LeadershipChange>();
@@ -104,7 +106,8 @@ export class KettleService implements OnApplicationBootstrap, BeforeApplicationS
   addElection(name: string, settings: ElectionOptions, jobs: MasterJob[], where = ''): void {
     nonEmptyString(`${where}name`, name);
     if (this.elections.has(name)) throw new Error(alreadyJoined(name));
-    if (this.phase === 'closing') throw new Error(`Kettle: cannot join "${name}": the application is shutting down.`);
+    if (this.phase === 'closing')
+      throw new Error(`Kettle: cannot join "${name}": the application is shutting down.`);
     const { interval, leaseTtl } = resolveElection(this.options, settings, where);
     const election = new Election({
       name,

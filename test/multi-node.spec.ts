@@ -18,7 +18,13 @@ describe('three nodes on one Redis', () => {
     const nodes: KettleService[] = [];
     for (const id of ['n1', 'n2', 'n3']) {
       const { app, kettle } = await startNode(
-        { redis: SHARED_REDIS_URL, keyPrefix: prefix, nodeId: id, interval: INTERVAL, leaseTtl: LEASE },
+        {
+          redis: SHARED_REDIS_URL,
+          keyPrefix: prefix,
+          nodeId: id,
+          interval: INTERVAL,
+          leaseTtl: LEASE,
+        },
         log,
       );
       apps.push(app);
@@ -32,7 +38,10 @@ describe('three nodes on one Redis', () => {
   it('elects exactly one master, which alone runs the job each interval', async () => {
     const log = new RunLog();
     const nodes = await cluster(log);
-    const [master] = await waitFor(() => (masters(nodes).length === 1 ? masters(nodes) : null), 'one master');
+    const [master] = await waitFor(
+      () => (masters(nodes).length === 1 ? masters(nodes) : null),
+      'one master',
+    );
     await waitFor(() => log.runs.length >= 5, 'five runs');
     expect(masters(nodes)).toEqual([master]);
     expect(new Set(log.runs.map((run) => run.nodeId))).toEqual(new Set([master.nodeId]));
@@ -50,7 +59,10 @@ describe('three nodes on one Redis', () => {
     const nodes = await cluster(log);
     const changes: LeadershipChange[] = [];
     for (const node of nodes) node.leadership$.subscribe((change) => changes.push(change));
-    const [first] = await waitFor(() => (masters(nodes).length === 1 ? masters(nodes) : null), 'one master');
+    const [first] = await waitFor(
+      () => (masters(nodes).length === 1 ? masters(nodes) : null),
+      'one master',
+    );
     const firstTerm = first.term('job')!;
     await waitFor(() => log.runs.length >= 2, 'two runs');
 
@@ -59,13 +71,23 @@ describe('three nodes on one Redis', () => {
     await apps[index].close();
     apps.splice(index, 1);
     const rest = nodes.filter((node) => node !== first);
-    const [second] = await waitFor(() => (masters(rest).length === 1 ? masters(rest) : null), 'a new master', 5000);
+    const [second] = await waitFor(
+      () => (masters(rest).length === 1 ? masters(rest) : null),
+      'a new master',
+      5000,
+    );
     const handOverMs = performance.now() - closedAt;
     // The lease is released and announced: nobody waits for the 1500 ms TTL.
     expect(handOverMs).toBeLessThan(1000);
     expect(second.term('job')).toBeGreaterThan(firstTerm);
     expect(first.isMaster('job')).toBe(false);
-    expect(changes).toContainEqual({ name: 'job', nodeId: first.nodeId, isMaster: false, term: firstTerm, reason: 'shutdown' });
+    expect(changes).toContainEqual({
+      name: 'job',
+      nodeId: first.nodeId,
+      isMaster: false,
+      term: firstTerm,
+      reason: 'shutdown',
+    });
 
     const before = log.runs.length;
     await waitFor(() => log.runs.length >= before + 2, 'runs on the new master');
@@ -80,7 +102,10 @@ describe('three nodes on one Redis', () => {
     const nodes = await cluster(log);
     const terms: number[] = [];
     for (let round = 0; round < 4; round++) {
-      const [master] = await waitFor(() => (masters(nodes).length === 1 ? masters(nodes) : null), 'one master');
+      const [master] = await waitFor(
+        () => (masters(nodes).length === 1 ? masters(nodes) : null),
+        'one master',
+      );
       terms.push(master.term('job')!);
       await master.resign('job');
       expect(master.isMaster('job')).toBe(false);
@@ -92,7 +117,10 @@ describe('three nodes on one Redis', () => {
     const log = new RunLog();
     log.runMs = 60_000;
     const nodes = await cluster(log);
-    const [master] = await waitFor(() => (masters(nodes).length === 1 ? masters(nodes) : null), 'one master');
+    const [master] = await waitFor(
+      () => (masters(nodes).length === 1 ? masters(nodes) : null),
+      'one master',
+    );
     const run = await waitFor(() => log.runs[0], 'a run');
     const left = performance.now();
     await master.leave('job');

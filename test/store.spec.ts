@@ -7,7 +7,10 @@ import { SHARED_REDIS_URL } from './support/redis-server.js';
 import { sleep, waitFor } from './support/wait.js';
 
 const stores: Array<[string, (prefix: string) => KettleStore]> = [
-  ['RedisStore', (keyPrefix) => new RedisStore({ connection: { url: SHARED_REDIS_URL }, keyPrefix })],
+  [
+    'RedisStore',
+    (keyPrefix) => new RedisStore({ connection: { url: SHARED_REDIS_URL }, keyPrefix }),
+  ],
   ['MemoryStore', (keyPrefix) => new MemoryStore(keyPrefix)],
 ];
 
@@ -18,7 +21,14 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
     store = create(`test:${randomBytes(4).toString('hex')}:`);
     opened.push(store);
     // The Redis connection refuses commands until it is ready: it has no offline queue.
-    await waitFor(() => store.holder('warm-up').then(() => true, () => false), 'the store to answer');
+    await waitFor(
+      () =>
+        store.holder('warm-up').then(
+          () => true,
+          () => false,
+        ),
+      'the store to answer',
+    );
   });
   afterAll(async () => {
     await Promise.all(opened.map((s) => s.close()));
@@ -105,12 +115,23 @@ describe('RedisStore keys', () => {
     const store = new RedisStore({ connection: { url: SHARED_REDIS_URL }, keyPrefix: prefix });
     const redis = new Redis(SHARED_REDIS_URL);
     try {
-      await waitFor(() => store.holder('x').then(() => true, () => false), 'the store to answer');
+      await waitFor(
+        () =>
+          store.holder('x').then(
+            () => true,
+            () => false,
+          ),
+        'the store to answer',
+      );
       const lease = newLease('a');
       await store.acquire('billing', lease, 5000);
       await store.claimRun('billing', lease, 1000);
       const keys = (await redis.keys(`${prefix}*`)).sort();
-      expect(keys).toEqual([`${prefix}{billing}:lastrun`, `${prefix}{billing}:lock`, `${prefix}{billing}:term`]);
+      expect(keys).toEqual([
+        `${prefix}{billing}:lastrun`,
+        `${prefix}{billing}:lock`,
+        `${prefix}{billing}:term`,
+      ]);
       const value = await redis.get(`${prefix}{billing}:lock`);
       expect(value).toBe(lease);
     } finally {
@@ -122,7 +143,14 @@ describe('RedisStore keys', () => {
   it('does not quit a client it was given', async () => {
     const client = new Redis(SHARED_REDIS_URL);
     const store = new RedisStore({ connection: { client }, keyPrefix: 'test:given:' });
-    await waitFor(() => store.holder('x').then(() => true, () => false), 'the store to answer');
+    await waitFor(
+      () =>
+        store.holder('x').then(
+          () => true,
+          () => false,
+        ),
+      'the store to answer',
+    );
     await store.close();
     expect(await client.ping()).toBe('PONG');
     client.disconnect();

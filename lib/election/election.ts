@@ -1,5 +1,8 @@
 import type { ElectionStats } from '../interfaces/election-stats.interface.js';
-import type { LeadershipChange, StepDownReason } from '../interfaces/leadership-change.interface.js';
+import type {
+  LeadershipChange,
+  StepDownReason,
+} from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import * as messages from '../kettle.messages.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
@@ -51,7 +54,14 @@ const now = () => performance.now();
  * own clock when the deadline passes unrenewed, whatever Redis is doing.
  */
 export class Election {
-  readonly stats: ElectionStats = { elected: 0, revoked: 0, runs: 0, failedRuns: 0, skippedTicks: 0, storeErrors: 0 };
+  readonly stats: ElectionStats = {
+    elected: 0,
+    revoked: 0,
+    runs: 0,
+    failedRuns: 0,
+    skippedTicks: 0,
+    storeErrors: 0,
+  };
   private leadership?: Leadership;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private readonly timers = new Map<'acquire' | 'renew' | 'expire' | 'tick', NodeJS.Timeout>();
@@ -90,9 +100,7 @@ export class Election {
     if (this.state !== 'idle') return;
     this.state = 'running';
     const { store } = this.options;
-    this.unsubscribers.push(
-      store.onReleased((name) => name === this.name && this.contendNow()),
-    );
+    this.unsubscribers.push(store.onReleased((name) => name === this.name && this.contendNow()));
     // A store that is (re)connecting will say when it can answer: contend at once then, not on the next retry.
     if (store.onConnected) {
       this.unsubscribers.push(store.onConnected(() => this.contendNow()));
@@ -101,7 +109,8 @@ export class Election {
   }
 
   private contendNow(): void {
-    if (this.state === 'running' && !this.leadership && now() >= this.holdOffUntil) this.schedule('acquire', 0);
+    if (this.state === 'running' && !this.leadership && now() >= this.holdOffUntil)
+      this.schedule('acquire', 0);
   }
 
   /** Gives the lease up now and lets another node take it; this node contends again later. */
@@ -133,7 +142,7 @@ export class Election {
     }
     const leadership = this.stepDown('shutdown');
     this.state = 'stopped';
-    for (const name of [...this.timers.keys()]) this.clear(name);
+    for (const name of this.timers.keys()) this.clear(name);
     if (leadership) await this.release(leadership);
   }
 
@@ -151,7 +160,11 @@ export class Election {
     const lease = newLease(this.options.nodeId);
     const sentAt = now();
     try {
-      const result = await withTimeout(store.acquire(this.name, lease, leaseTtl), renewEvery, 'acquire');
+      const result = await withTimeout(
+        store.acquire(this.name, lease, leaseTtl),
+        renewEvery,
+        'acquire',
+      );
       this.succeeded();
       if (result.acquired) return this.becomeMaster(lease, result.term, sentAt);
       // Retry just after the holder's lease should end, or on the retry period if that is sooner.
@@ -172,7 +185,12 @@ export class Election {
       void this.release({ lease, term, deadline: 0, controller: new AbortController() });
       return;
     }
-    const leadership: Leadership = { lease, term, deadline: sentAt + leaseTtl - drift, controller: new AbortController() };
+    const leadership: Leadership = {
+      lease,
+      term,
+      deadline: sentAt + leaseTtl - drift,
+      controller: new AbortController(),
+    };
     this.leadership = leadership;
     this.stats.elected++;
     this.schedule('expire', leadership.deadline - now());
@@ -240,14 +258,22 @@ export class Election {
 
   private startRun(leadership: Leadership): void {
     const { name, nodeId, jobs, logger } = this.options;
-    const context: MasterContext = { name, nodeId, term: leadership.term, signal: leadership.controller.signal };
+    const context: MasterContext = {
+      name,
+      nodeId,
+      term: leadership.term,
+      signal: leadership.controller.signal,
+    };
     this.stats.runs++;
     const runs = jobs.map(async (job) => {
       try {
         await job.run(context);
       } catch (error) {
         this.stats.failedRuns++;
-        logger.error(`${messages.runFailed(name)} (${job.id}): ${describeError(error)}`, stackOf(error));
+        logger.error(
+          `${messages.runFailed(name)} (${job.id}): ${describeError(error)}`,
+          stackOf(error),
+        );
       }
     });
     this.running = Promise.all(runs).then(() => {
@@ -266,7 +292,13 @@ export class Election {
     this.stats.revoked++;
     leadership.controller.abort(leadershipEnded(reason));
     this.announce(messages.lostLeadership(this.name, leadership.term, reason));
-    this.options.onChange({ name: this.name, nodeId: this.options.nodeId, isMaster: false, term: leadership.term, reason });
+    this.options.onChange({
+      name: this.name,
+      nodeId: this.options.nodeId,
+      isMaster: false,
+      term: leadership.term,
+      reason,
+    });
     return leadership;
   }
 
@@ -278,7 +310,11 @@ export class Election {
 
   private async release(leadership: Leadership): Promise<void> {
     try {
-      await withTimeout(this.options.store.release(this.name, leadership.lease), this.timing.renewEvery, 'release');
+      await withTimeout(
+        this.options.store.release(this.name, leadership.lease),
+        this.timing.renewEvery,
+        'release',
+      );
     } catch (error) {
       // The lease still ends by its TTL; the followers just wait for it.
       this.failed('release', error);

@@ -34,7 +34,8 @@ export class MemoryStore implements KettleStore {
 
   async acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
     const held = this.live(name);
-    if (held) return { acquired: false, holder: holderOf(held.lease), ttlMs: held.expiresAt - Date.now() };
+    if (held)
+      return { acquired: false, holder: holderOf(held.lease), ttlMs: held.expiresAt - Date.now() };
     this.space.locks.set(name, { lease, expiresAt: Date.now() + ttlMs });
     const term = (this.space.terms.get(name) ?? Date.now()) + 1;
     this.space.terms.set(name, term);
@@ -65,8 +66,10 @@ export class MemoryStore implements KettleStore {
     if (this.live(name)?.lease !== lease) return { outcome: 'not-holder' };
     const now = Date.now();
     let last = this.space.lastRuns.get(name);
-    if (last !== undefined && (last - now > intervalMs || now >= last + 2 * intervalMs)) last = undefined;
-    if (last !== undefined && now < last + intervalMs) return { outcome: 'wait', waitMs: last + intervalMs - now };
+    if (last !== undefined && (last - now > intervalMs || now >= last + 2 * intervalMs))
+      last = undefined;
+    if (last !== undefined && now < last + intervalMs)
+      return { outcome: 'wait', waitMs: last + intervalMs - now };
     const slot = last === undefined ? now : last + intervalMs;
     this.space.lastRuns.set(name, slot);
     return { outcome: 'run', nextInMs: slot + intervalMs - now };
@@ -83,7 +86,7 @@ export class MemoryStore implements KettleStore {
   }
 
   async close(): Promise<void> {
-    for (const unsubscribe of [...this.unsubscribers]) unsubscribe();
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
   }
 
   private live(name: string): Held | undefined {

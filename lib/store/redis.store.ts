@@ -26,13 +26,25 @@ const LOCK_CONNECTION: Partial<RedisOptions> = {
   maxRetriesPerRequest: 0,
   connectionName: 'kettle',
 };
+/** How long `holder()` waits for a connection that is still coming up before it fails. */
+const READ_WAIT_MS = 2000;
 const SUBSCRIBER_CONNECTION: Partial<RedisOptions> = { connectionName: 'kettle-subscriber' };
 
 interface ScriptCommands {
-  kettleAcquire(lock: string, term: string, lease: string, ttl: number): Promise<[number, string | number, number?]>;
+  kettleAcquire(
+    lock: string,
+    term: string,
+    lease: string,
+    ttl: number,
+  ): Promise<[number, string | number, number?]>;
   kettleRenew(lock: string, lease: string, ttl: number): Promise<number>;
   kettleRelease(lock: string, lease: string, channel: string, name: string): Promise<number>;
-  kettleClaimRun(lock: string, lastRun: string, lease: string, interval: number): Promise<[number, number]>;
+  kettleClaimRun(
+    lock: string,
+    lastRun: string,
+    lease: string,
+    interval: number,
+  ): Promise<[number, number]>;
 }
 type ScriptClient = (Redis | Cluster) & ScriptCommands;
 
@@ -77,6 +89,8 @@ export class RedisStore implements KettleStore {
   }
 
   async holder(name: string): Promise<string | null> {
+    // A read may wait for the connection (unlike a lock command, it does no harm late).
+    await this.connection(READ_WAIT_MS);
     const lease = await this.client.get(this.key(name, 'lock'));
     return lease === null ? null : holderOf(lease);
   }
@@ -110,10 +124,26 @@ export class RedisStore implements KettleStore {
       subscriber.on('message', (channel: string, name: string) => {
         if (channel === this.channel) for (const fn of this.listeners) fn(name);
       });
-      subscriber.subscribe(this.channel).catch((error: Error) => this.options.onError?.('subscriber', error));
+      subscriber
+        .subscribe(this.channel)
+        .catch((error: Error) => this.options.onError?.('subscriber', error));
       this.subscriber = subscriber;
     }
     return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves when the command connection is ready, or after `ms`, whichever comes first. */
+  private async connection(ms: number): Promise<void> {
+    if (this.client.status === 'ready' || this.client.status === 'end') return;
+    let timer: NodeJS.Timeout | undefined;
+    let onReady: (() => void) | undefined;
+    await new Promise<void>((resolve) => {
+      onReady = resolve;
+      timer = setTimeout(resolve, ms);
+      this.client.once('ready', onReady);
+    });
+    clearTimeout(timer);
+    this.client.off('ready', onReady!);
   }
 
   async close(): Promise<void> {

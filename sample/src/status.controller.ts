@@ -22,6 +22,12 @@ export class StatusController {
         stats: this.kettle.stats(name),
       })),
     );
-    return { nodeId: this.kettle.nodeId, pid: process.pid, elections, lastRun: this.job.lastRun ?? null, runs: this.job.runs };
+    return {
+      nodeId: this.kettle.nodeId,
+      pid: process.pid,
+      elections,
+      lastRun: this.job.lastRun ?? null,
+      runs: this.job.runs,
+    };
   }
 }

@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { Injectable, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { KettleModule, type KettleModuleOptions, KettleService, type MasterContext, OnMaster } from '../../lib/index.js';
+import {
+  KettleModule,
+  type KettleModuleOptions,
+  KettleService,
+  type MasterContext,
+  OnMaster,
+} from '../../lib/index.js';
 
 /** One run of a master job, on the wall clock of this process (all test nodes share it). */
 export interface RunRecord {
@@ -43,7 +49,12 @@ export async function startNode(
 
     @OnMaster(election, jobOptions)
     async run(context: MasterContext): Promise<void> {
-      log.runs.push({ nodeId: context.nodeId, term: context.term, startedAt: Date.now(), signal: context.signal });
+      log.runs.push({
+        nodeId: context.nodeId,
+        term: context.term,
+        startedAt: Date.now(),
+        signal: context.signal,
+      });
       if (log.runMs > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, log.runMs);
@@ -62,6 +73,7 @@ export async function startNode(
   const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
   const job = app.get(Job);
   // Proves that Nest injected KettleService by its type (decorator metadata works in the test runner).
-  if (!(job.kettle instanceof KettleService)) throw new Error('KettleService was not injected by type');
+  if (!(job.kettle instanceof KettleService))
+    throw new Error('KettleService was not injected by type');
   return { app, kettle: app.get(KettleService) };
 }

@@ -1,31 +1,22 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP proxy between one node and Redis, to cut that node off alone. While `blackhole` is on,
- * bytes are swallowed in both directions and connections stay open: a partition, not a reset.
+ * A TCP proxy between one node and Redis, to cut that node off alone. While `partitioned`, bytes
+ * are held back in both directions and connections stay open, as in a network partition; when it
+ * heals they arrive late, in order: Kleppmann's delayed packets.
  */
 export class TcpProxy {
-  blackhole = false;
+  private held = false;
+  private readonly queued: Array<() => void> = [];
   private readonly sockets = new Set<Socket>();
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
 
   static async start(targetPort: number): Promise<TcpProxy> {
     let proxy!: TcpProxy;
-    const server = createServer((client) => {
-      const upstream = new (client.constructor as typeof Socket)();
-      upstream.connect(targetPort, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        proxy.sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          proxy.sockets.delete(socket);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.on('data', (data) => proxy.blackhole || upstream.write(data));
-      upstream.on('data', (data) => proxy.blackhole || client.write(data));
-    });
+    const server = createServer((client) => proxy.pipe(client, targetPort));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     proxy = new TcpProxy(server, (server.address() as { port: number }).port);
     return proxy;
@@ -35,8 +26,37 @@ export class TcpProxy {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  partition(): void {
+    this.held = true;
+  }
+
+  heal(): void {
+    this.held = false;
+    for (const deliver of this.queued.splice(0)) deliver();
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private pipe(client: Socket, targetPort: number): void {
+    const upstream = new (client.constructor as typeof Socket)();
+    upstream.connect(targetPort, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    const forward = (to: Socket) => (data: Buffer) => {
+      if (this.held) this.queued.push(() => to.write(data));
+      else to.write(data);
+    };
+    client.on('data', forward(upstream));
+    upstream.on('data', forward(client));
   }
 }

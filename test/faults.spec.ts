@@ -1,0 +1,178 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KettleService, LeadershipChange } from '../lib/index.js';
+import { RunLog, startNode, uniquePrefix } from './support/nodes.js';
+import { freePort, RedisServer } from './support/redis-server.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+import { waitFor } from './support/wait.js';
+
+const INTERVAL = 200;
+const LEASE = 1500;
+const RETRY = LEASE / 3;
+
+interface TimedChange extends LeadershipChange {
+  at: number;
+}
+
+describe('faults', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function node(
+    redis: string,
+    nodeId: string,
+    log: RunLog,
+    prefix: string,
+    changes: TimedChange[],
+  ) {
+    const { app, kettle } = await startNode(
+      { redis, keyPrefix: prefix, nodeId, interval: INTERVAL, leaseTtl: LEASE },
+      log,
+    );
+    cleanups.push(() => app.close());
+    kettle.leadership$.subscribe((change) => changes.push({ ...change, at: performance.now() }));
+    return kettle;
+  }
+
+  const masterOf = (nodes: KettleService[]) => {
+    const masters = nodes.filter((n) => n.isMaster('job'));
+    return masters.length === 1 ? masters[0] : undefined;
+  };
+
+  it('a master cut off from Redis steps down on its own clock before anyone else takes over', async () => {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.kill());
+    const proxy = await TcpProxy.start(server.port);
+    cleanups.push(() => proxy.close());
+    const log = new RunLog();
+    log.runMs = 60_000; // a run that is still going when the partition starts
+    const prefix = uniquePrefix();
+    const changes: TimedChange[] = [];
+
+    const isolated = await node(proxy.url, 'isolated', log, prefix, changes);
+    await waitFor(() => isolated.isMaster('job'), 'the isolated node to lead');
+    const others = [
+      await node(server.url, 'b', log, prefix, changes),
+      await node(server.url, 'c', log, prefix, changes),
+    ];
+    const run = await waitFor(() => log.runs[0], 'a run on the isolated node');
+
+    const cutAt = performance.now();
+    proxy.partition();
+    log.runMs = 0;
+    const newMaster = await waitFor(() => masterOf(others), 'another master', 10_000);
+    const stepDown = changes.find((c) => c.nodeId === 'isolated' && !c.isMaster)!;
+    const takeOver = changes.find((c) => c.nodeId === newMaster.nodeId && c.isMaster)!;
+
+    expect(stepDown.reason).toBe('expired');
+    expect(run.signal.aborted).toBe(true);
+    // The safety margin: the old master gave up before the new one began.
+    expect(takeOver.at).toBeGreaterThan(stepDown.at);
+    expect(takeOver.term).toBeGreaterThan(stepDown.term);
+    // Replaced within the lease plus one retry period.
+    expect(takeOver.at - cutAt).toBeLessThan(LEASE + RETRY);
+    expect(isolated.isMaster('job')).toBe(false);
+
+    // Heal: the delayed commands land late and change nothing; there is one master again.
+    proxy.heal();
+    await waitFor(() => log.byNode(newMaster.nodeId).length >= 2, 'runs on the new master');
+    expect(masterOf([isolated, ...others])).toBe(newMaster);
+    expect(await isolated.getMaster('job')).toBe(newMaster.nodeId);
+  });
+
+  it('a frozen Redis makes the master step down before its lease ends; after it thaws there is one master', async () => {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.kill());
+    const log = new RunLog();
+    const prefix = uniquePrefix();
+    const changes: TimedChange[] = [];
+    const nodes = [
+      await node(server.url, 'a', log, prefix, changes),
+      await node(server.url, 'b', log, prefix, changes),
+    ];
+    const master = await waitFor(() => masterOf(nodes), 'one master');
+    const term = master.term('job')!;
+
+    const frozenAt = performance.now();
+    server.pause();
+    cleanups.push(() => server.resume());
+    await waitFor(() => !master.isMaster('job'), 'the master to step down', LEASE * 2);
+    const stepDown = changes.find((c) => c.nodeId === master.nodeId && !c.isMaster)!;
+    // The lease in Redis lasts LEASE from the last renewal, which was sent before the freeze.
+    expect(stepDown.at - frozenAt).toBeLessThan(LEASE);
+    expect(stepDown.reason).toBe('expired');
+
+    server.resume();
+    const next = await waitFor(() => masterOf(nodes), 'a master after the thaw', LEASE * 3);
+    expect(next.term('job')).toBeGreaterThan(term);
+  });
+
+  it('Redis restarted empty mid-run: a master again, with a higher term', async () => {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.kill());
+    const log = new RunLog();
+    const prefix = uniquePrefix();
+    const changes: TimedChange[] = [];
+    const nodes = [
+      await node(server.url, 'a', log, prefix, changes),
+      await node(server.url, 'b', log, prefix, changes),
+    ];
+    const first = await waitFor(() => masterOf(nodes), 'one master');
+    const term = first.term('job')!;
+    await server.kill();
+    await waitFor(() => !first.isMaster('job'), 'the master to step down without Redis', LEASE * 2);
+    await server.start();
+    const next = await waitFor(() => masterOf(nodes), 'a master after the restart', LEASE * 4);
+    // The term key was lost with the data; seeded from the server clock, it is still higher.
+    expect(next.term('job')).toBeGreaterThan(term);
+    const before = log.runs.length;
+    await waitFor(() => log.runs.length > before, 'runs after the restart');
+  });
+
+  it('a master killed with SIGKILL (no release) is replaced within the lease plus one retry period', async () => {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.kill());
+    const prefix = uniquePrefix();
+    const port = await freePort();
+    const child = spawn(process.execPath, ['sample/dist/main.js'], {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        REDIS_URL: server.url,
+        NODE_ID: 'doomed',
+        KETTLE_KEY_PREFIX: prefix,
+        KETTLE_INTERVAL_MS: String(INTERVAL),
+        KETTLE_LEASE_TTL_MS: String(LEASE),
+      },
+      stdio: 'ignore',
+    });
+    cleanups.push(() => void child.kill('SIGKILL'));
+    const log = new RunLog();
+    const changes: TimedChange[] = [];
+    const followers = [
+      await node(server.url, 'f1', log, prefix, changes),
+      await node(server.url, 'f2', log, prefix, changes),
+    ];
+    await waitFor(
+      async () => (await followers[0].getMaster('report').catch(() => null)) === 'doomed',
+      'the child process to lead',
+      15_000,
+    );
+    for (const follower of followers) {
+      follower.join('report', { interval: INTERVAL, leaseTtl: LEASE, run: () => undefined });
+    }
+
+    const killedAt = performance.now();
+    child.kill('SIGKILL');
+    const next = await waitFor(
+      () => followers.find((f) => f.isMaster('report')),
+      'a follower to take over',
+      LEASE * 3,
+    );
+    const elapsed = performance.now() - killedAt;
+    expect(elapsed).toBeLessThan(LEASE + RETRY);
+    expect(await next.getMaster('report')).toBe(next.nodeId);
+  });
+});

@@ -1,0 +1,298 @@
+import 'reflect-metadata';
+import { Injectable, Module, Scope, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  KettleModule,
+  type KettleModuleOptions,
+  type KettleOptionsFactory,
+  KettleService,
+  type MasterContext,
+  OnMaster,
+} from '../lib/index.js';
+import { CapturedLogs } from './support/log-capture.js';
+import { uniquePrefix } from './support/nodes.js';
+import { RedisServer, SHARED_REDIS_URL } from './support/redis-server.js';
+import { sleep, waitFor } from './support/wait.js';
+
+const apps: INestApplicationContext[] = [];
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+
+async function boot(
+  module: unknown,
+  logger: CapturedLogs | false = false,
+): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(module as never, {
+    logger,
+    abortOnError: false,
+  });
+  apps.push(app);
+  return app;
+}
+
+const fast = (extra: KettleModuleOptions = {}): KettleModuleOptions => ({
+  redis: SHARED_REDIS_URL,
+  keyPrefix: uniquePrefix(),
+  interval: 100,
+  leaseTtl: 1000,
+  ...extra,
+});
+
+describe('KettleModule', () => {
+  it('fails at bootstrap on a bad option, naming it and its value', async () => {
+    @Module({ imports: [KettleModule.forRoot({ leaseTtl: -5 })] })
+    class AppModule {}
+    await expect(boot(AppModule)).rejects.toThrow(/invalid option "leaseTtl": -5/);
+  });
+
+  it('fails at bootstrap on clashing @OnMaster options for one name', async () => {
+    @Injectable()
+    class Jobs {
+      @OnMaster('billing', { interval: 1000 })
+      a() {}
+      @OnMaster('billing', { interval: 2000 })
+      b() {}
+    }
+    @Module({ imports: [KettleModule.forRoot({ store: 'memory' })], providers: [Jobs] })
+    class AppModule {}
+    await expect(boot(AppModule)).rejects.toThrow(
+      /election "billing" is declared with clashing "interval" values 1000 and 2000/,
+    );
+  });
+
+  it('fails at bootstrap on a bad @OnMaster name or interval', async () => {
+    @Injectable()
+    class EmptyName {
+      @OnMaster('')
+      a() {}
+    }
+    @Module({ imports: [KettleModule.forRoot({ store: 'memory' })], providers: [EmptyName] })
+    class EmptyNameModule {}
+    await expect(boot(EmptyNameModule)).rejects.toThrow(
+      /invalid election name "" in @OnMaster\(\) on EmptyName.a/,
+    );
+
+    @Injectable()
+    class BadInterval {
+      @OnMaster('x', { interval: 0 })
+      a() {}
+    }
+    @Module({ imports: [KettleModule.forRoot({ store: 'memory' })], providers: [BadInterval] })
+    class BadIntervalModule {}
+    await expect(boot(BadIntervalModule)).rejects.toThrow(
+      /invalid option "@OnMaster\("x"\) on BadInterval.a: interval": 0/,
+    );
+  });
+
+  it('takes its options from forRootAsync with useFactory, useClass and useExisting', async () => {
+    const CONFIG = 'CONFIG';
+    @Module({
+      providers: [{ provide: CONFIG, useValue: { nodeId: 'from-factory' } }],
+      exports: [CONFIG],
+    })
+    class ConfigModule {}
+    @Module({
+      imports: [
+        KettleModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [CONFIG],
+          useFactory: async (config: { nodeId: string }) => ({
+            store: 'memory',
+            nodeId: config.nodeId,
+          }),
+        }),
+      ],
+    })
+    class FactoryModule {}
+    expect((await boot(FactoryModule)).get(KettleService).nodeId).toBe('from-factory');
+
+    @Injectable()
+    class KettleConfig implements KettleOptionsFactory {
+      createKettleOptions(): KettleModuleOptions {
+        return { store: 'memory', nodeId: 'from-class' };
+      }
+    }
+    @Module({ imports: [KettleModule.forRootAsync({ useClass: KettleConfig })] })
+    class ClassModule {}
+    expect((await boot(ClassModule)).get(KettleService).nodeId).toBe('from-class');
+
+    @Module({ providers: [KettleConfig], exports: [KettleConfig] })
+    class SharedConfigModule {}
+    @Module({
+      imports: [
+        KettleModule.forRootAsync({ imports: [SharedConfigModule], useExisting: KettleConfig }),
+      ],
+    })
+    class ExistingModule {}
+    expect((await boot(ExistingModule)).get(KettleService).nodeId).toBe('from-class');
+  });
+
+  it('runs every method of one name on one lease, logs a failing job with its election and goes on', async () => {
+    const calls: string[] = [];
+    @Injectable()
+    class Jobs {
+      @OnMaster('reports')
+      good(context: MasterContext) {
+        calls.push(`good:${context.name}:${context.term}`);
+      }
+      @OnMaster('reports')
+      async bad() {
+        calls.push('bad');
+        throw new Error('boom');
+      }
+    }
+    const logs = new CapturedLogs();
+    @Module({ imports: [KettleModule.forRoot(fast())], providers: [Jobs] })
+    class AppModule {}
+    const kettle = (await boot(AppModule, logs)).get(KettleService);
+    await waitFor(
+      () => calls.filter((c) => c === 'bad').length >= 3,
+      'three runs of the failing job',
+    );
+    const term = kettle.term('reports');
+    expect(
+      calls.filter((c) => c.startsWith('good:')).every((c) => c === `good:reports:${term}`),
+    ).toBe(true);
+    expect(logs.text()).toMatch(
+      /error Election "reports": the master job failed \(Jobs.bad\): boom/,
+    );
+    expect(kettle.stats('reports')).toMatchObject({ elected: 1, failedRuns: expect.any(Number) });
+    expect(kettle.stats('reports')!.failedRuns).toBeGreaterThanOrEqual(3);
+    expect(kettle.names()).toEqual(['reports']);
+  });
+
+  it('skips and counts a tick while the previous run is still going: runs never overlap on a node', async () => {
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    @Injectable()
+    class Slow {
+      @OnMaster('slow', { interval: 50 })
+      async run() {
+        runs++;
+        maxActive = Math.max(maxActive, ++active);
+        await sleep(180);
+        active--;
+      }
+    }
+    @Module({ imports: [KettleModule.forRoot(fast())], providers: [Slow] })
+    class AppModule {}
+    const kettle = (await boot(AppModule)).get(KettleService);
+    await waitFor(() => runs >= 3, 'three runs');
+    expect(maxActive).toBe(1);
+    expect(kettle.stats('slow')!.skippedTicks).toBeGreaterThan(0);
+  });
+
+  it('skips request-scoped providers with a warning', async () => {
+    @Injectable({ scope: Scope.REQUEST })
+    class PerRequest {
+      @OnMaster('scoped')
+      run() {}
+    }
+    const logs = new CapturedLogs();
+    @Module({ imports: [KettleModule.forRoot({ store: 'memory' })], providers: [PerRequest] })
+    class AppModule {}
+    const kettle = (await boot(AppModule, logs)).get(KettleService);
+    expect(logs.text()).toMatch(
+      /Cannot use @OnMaster\(\) on "PerRequest.run" because "PerRequest" is request-scoped/,
+    );
+    expect(kettle.names()).toEqual([]);
+  });
+
+  it('joins and leaves elections at run time', async () => {
+    @Module({ imports: [KettleModule.forRoot(fast())] })
+    class AppModule {}
+    const kettle = (await boot(AppModule)).get(KettleService);
+    const terms: number[] = [];
+    kettle.join('tenant-42', { interval: 50, run: ({ term }) => void terms.push(term) });
+    expect(() => kettle.join('tenant-42')).toThrow(/already joined election "tenant-42"/);
+    await waitFor(() => terms.length >= 2, 'runs of a joined election');
+    expect(kettle.isMaster('tenant-42')).toBe(true);
+    await kettle.leave('tenant-42');
+    expect(kettle.isMaster('tenant-42')).toBe(false);
+    expect(await kettle.getMaster('tenant-42')).toBeNull();
+    await expect(kettle.resign('tenant-42')).rejects.toThrow(/has not joined election "tenant-42"/);
+  });
+
+  it('works on the memory store across nodes of one process', async () => {
+    const prefix = uniquePrefix();
+    const services: KettleService[] = [];
+    for (const nodeId of ['m1', 'm2']) {
+      @Module({
+        imports: [
+          KettleModule.forRoot({ store: 'memory', keyPrefix: prefix, nodeId, leaseTtl: 300 }),
+        ],
+      })
+      class AppModule {}
+      const kettle = (await boot(AppModule)).get(KettleService);
+      kettle.join('solo');
+      services.push(kettle);
+    }
+    await waitFor(() => services.filter((s) => s.isMaster('solo')).length === 1, 'one master');
+    const master = services.find((s) => s.isMaster('solo'))!;
+    await master.resign('solo');
+    const other = services.find((s) => s !== master)!;
+    await waitFor(() => other.isMaster('solo'), 'the other node to take over');
+    expect(await master.getMaster('solo')).toBe(other.nodeId);
+  });
+});
+
+describe('KettleModule on a Redis of its own', () => {
+  it('closes the connections it opened on app.close(), and never a client it was given', async () => {
+    const server = await RedisServer.start();
+    const probe = new Redis(server.port);
+    const given = new Redis(server.port);
+    try {
+      const options = fast({ redis: given });
+      @Module({ imports: [KettleModule.forRoot(options)] })
+      class AppModule {}
+      const app = await boot(AppModule);
+      app.get(KettleService).join('x');
+      await waitFor(() => app.get(KettleService).isMaster('x'), 'master');
+      const names = async () =>
+        ((await probe.client('LIST')) as string).match(/name=kettle\S*/g) ?? [];
+      expect((await names()).sort()).toEqual(['name=kettle', 'name=kettle-subscriber']);
+      await app.close();
+      apps.splice(apps.indexOf(app), 1);
+      await waitFor(async () => (await names()).length === 0, 'kettle connections to close');
+      expect(await given.ping()).toBe('PONG');
+      // Released on close, not left to expire.
+      expect(await probe.exists(`${options.keyPrefix}{x}:lock`)).toBe(0);
+    } finally {
+      probe.disconnect();
+      given.disconnect();
+      await server.kill();
+    }
+  });
+
+  it('boots while Redis is down, stays a follower, and becomes master once Redis is up', async () => {
+    const server = await RedisServer.start();
+    await server.kill();
+    const logs = new CapturedLogs();
+    @Injectable()
+    class Job {
+      runs = 0;
+      @OnMaster('late')
+      run() {
+        this.runs++;
+      }
+    }
+    @Module({ imports: [KettleModule.forRoot(fast({ redis: server.url }))], providers: [Job] })
+    class AppModule {}
+    const app = await boot(AppModule, logs);
+    const kettle = app.get(KettleService);
+    await sleep(300);
+    expect(kettle.isMaster('late')).toBe(false);
+    expect(app.get(Job).runs).toBe(0);
+    expect(logs.text()).toMatch(/Redis \(commands\): connect ECONNREFUSED/);
+    await server.start();
+    await waitFor(() => kettle.isMaster('late'), 'master after Redis came up', 10_000);
+    await waitFor(() => app.get(Job).runs > 0, 'a run');
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+    await server.kill();
+  });
+});

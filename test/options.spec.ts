@@ -1,0 +1,142 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../lib/index.js';
+import { redactUrl, resolveKettleOptions } from '../lib/kettle-options.js';
+import { electionTiming } from '../lib/election/timing.js';
+
+describe('resolveKettleOptions', () => {
+  it('fills in documented defaults', () => {
+    const options = resolveKettleOptions({}, {});
+    expect(options).toMatchObject({
+      keyPrefix: 'kettle:',
+      interval: 30_000,
+      leaseTtl: 10_000,
+      shutdownTimeout: 10_000,
+      verbose: false,
+      store: { kind: 'redis', connection: { options: { host: '127.0.0.1', port: 6379 } } },
+    });
+    expect(options.nodeId).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{6}$`));
+  });
+
+  it('reads the original kettle environment: REDIS_HOST, REDIS_PASSWORD, REDIS_TIMEOUT_SECONDS', () => {
+    const { store } = resolveKettleOptions(
+      {},
+      { REDIS_HOST: '10.1.2.3:6380', REDIS_PASSWORD: 's3cret', REDIS_TIMEOUT_SECONDS: '5' },
+    );
+    expect(store).toEqual({
+      kind: 'redis',
+      connection: {
+        options: { host: '10.1.2.3', port: 6380, password: 's3cret', connectTimeout: 5000 },
+      },
+    });
+    const v6 = resolveKettleOptions({}, { REDIS_HOST: '[::1]:7000' }).store;
+    expect(v6).toEqual({ kind: 'redis', connection: { options: { host: '::1', port: 7000 } } });
+    const noPort = resolveKettleOptions({}, { REDIS_HOST: 'redis.internal' }).store;
+    expect(noPort).toEqual({
+      kind: 'redis',
+      connection: { options: { host: 'redis.internal', port: 6379 } },
+    });
+  });
+
+  it('prefers REDIS_URL, and the redis option over the environment', () => {
+    const fromUrl = resolveKettleOptions(
+      {},
+      { REDIS_URL: 'rediss://cache:6390/2', REDIS_HOST: 'ignored:1', REDIS_PASSWORD: 'pw' },
+    );
+    expect(fromUrl.store).toEqual({
+      kind: 'redis',
+      connection: { url: 'rediss://cache:6390/2', options: { password: 'pw' } },
+    });
+    const explicit = resolveKettleOptions(
+      { redis: { host: 'h', port: 1 } },
+      { REDIS_URL: 'redis://x:1' },
+    );
+    expect(explicit.store).toEqual({
+      kind: 'redis',
+      connection: { options: { host: 'h', port: 1 } },
+    });
+    const client = new Redis({ lazyConnect: true });
+    expect(resolveKettleOptions({ redis: client }, {}).store).toEqual({
+      kind: 'redis',
+      connection: { client },
+    });
+  });
+
+  it('takes the memory store and a custom store', () => {
+    expect(resolveKettleOptions({ store: 'memory' }, {}).store).toEqual({ kind: 'memory' });
+    const custom = new MemoryStore('custom:');
+    expect(resolveKettleOptions({ store: custom }, {}).store).toEqual({
+      kind: 'custom',
+      store: custom,
+    });
+  });
+
+  const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['interval 0', { interval: 0 }, /"interval": 0; expected a positive finite number/],
+    ['interval NaN', { interval: Number.NaN }, /"interval": NaN/],
+    ['interval as a string', { interval: '1000' }, /"interval": "1000"/],
+    ['leaseTtl Infinity', { leaseTtl: Infinity }, /"leaseTtl": Infinity/],
+    [
+      'a lease too short for its renew period',
+      { leaseTtl: 50 },
+      /"leaseTtl": 50; expected at least 100 ms/,
+    ],
+    ['negative shutdownTimeout', { shutdownTimeout: -1 }, /"shutdownTimeout": -1/],
+    ['empty keyPrefix', { keyPrefix: '' }, /"keyPrefix": ""/],
+    ['nodeId as a number', { nodeId: 7 }, /"nodeId": 7/],
+    ['verbose as a string', { verbose: 'yes' }, /"verbose": "yes"/],
+    ['an http URL', { redis: 'http://localhost:6379' }, /"redis": "http:\/\/localhost:6379"/],
+    ['a malformed URL', { redis: 'not a url' }, /"redis": "not a url"/],
+    ['redis as a number', { redis: 6379 }, /"redis": 6379/],
+    [
+      'an unknown store',
+      { store: 'mongo' },
+      /"store": "mongo"; expected 'redis', 'memory' or a KettleStore/,
+    ],
+    [
+      'a misspelt option',
+      { leaseTTL: 3000 },
+      /"leaseTTL": 3000; expected one of .* \(unknown option\)/,
+    ],
+  ];
+  it.each(bad)(
+    'rejects %s with an error naming the option and the value',
+    (_, options, message) => {
+      expect(() => resolveKettleOptions(options as never, {})).toThrow(message);
+    },
+  );
+
+  it('rejects bad environment values by name', () => {
+    expect(() => resolveKettleOptions({}, { REDIS_HOST: 'h:99999' })).toThrow(
+      /"REDIS_HOST": "h:99999"/,
+    );
+    expect(() => resolveKettleOptions({}, { REDIS_TIMEOUT_SECONDS: 'soon' })).toThrow(
+      /"REDIS_TIMEOUT_SECONDS": "soon"/,
+    );
+    expect(() => resolveKettleOptions({}, { REDIS_URL: 'localhost:6379' })).toThrow(/"REDIS_URL"/);
+  });
+
+  it('never puts a password into an error or a log', () => {
+    expect(() => resolveKettleOptions({ redis: 'http://user:hunter2@host:1' }, {})).toThrow(
+      /user:\*\*\*@host/,
+    );
+    expect(redactUrl('redis://:hunter2@host:6379/0')).toBe('redis://:***@host:6379/0');
+    expect(redactUrl('redis://host:6379')).toBe('redis://host:6379');
+  });
+});
+
+describe('electionTiming', () => {
+  it('orders drift < renew < lease, as client-go orders its periods', () => {
+    for (const lease of [100, 1000, 3000, 10_000, 60_000]) {
+      const timing = electionTiming(1000, lease);
+      expect(timing.drift).toBeLessThan(timing.renewEvery);
+      expect(timing.renewEvery * 2).toBeLessThan(lease - timing.drift);
+      expect(timing.safetyMargin).toBeLessThan(lease - timing.drift);
+    }
+    expect(electionTiming(1000, 10_000)).toMatchObject({
+      renewEvery: 3333,
+      retryEvery: 3333,
+      drift: 102,
+    });
+  });
+});
