@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type {
   ElectionOptions,
   KettleModuleOptions,
@@ -108,23 +108,30 @@ export function nonEmptyString(option: string, value: unknown): string {
   return value;
 }
 
+/** Node's timers hold at most 2^31 - 1 ms; longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 function positive(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(invalidOption(option, value, 'a positive finite number of milliseconds'));
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > MAX_TIMER_MS) {
+    throw new TypeError(
+      invalidOption(option, value, `a number of milliseconds from 1 to ${MAX_TIMER_MS}`),
+    );
   }
-  return value;
+  return Math.round(value);
 }
 
 function nonNegative(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(invalidOption(option, value, 'a finite number of milliseconds, 0 or more'));
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw new TypeError(
+      invalidOption(option, value, `a number of milliseconds from 0 to ${MAX_TIMER_MS}`),
+    );
   }
   return value;
 }
 
 function leaseTtl(option: string, value: unknown): number {
-  positive(option, value);
-  if ((value as number) < MIN_LEASE_TTL_MS) {
+  const ms = positive(option, value);
+  if (ms < MIN_LEASE_TTL_MS) {
     throw new TypeError(
       invalidOption(
         option,
@@ -133,7 +140,7 @@ function leaseTtl(option: string, value: unknown): number {
       ),
     );
   }
-  return Math.round(value as number);
+  return ms;
 }
 
 function boolean(option: string, value: unknown): boolean {
@@ -165,7 +172,8 @@ function redisConnection(
   redis: KettleModuleOptions['redis'],
   env: NodeJS.ProcessEnv,
 ): RedisConnection {
-  if (redis instanceof Redis || redis instanceof Cluster) return { client: redis };
+  // Duck-typed, not instanceof: the app may have a copy of ioredis of its own.
+  if (isClient(redis)) return { client: redis };
   if (typeof redis === 'string') return { url: redisUrl('redis', redis) };
   if (redis !== undefined) {
     if (redis === null || typeof redis !== 'object' || Array.isArray(redis)) {
@@ -180,6 +188,11 @@ function redisConnection(
     return { options: redis };
   }
   return connectionFromEnv(env);
+}
+
+function isClient(value: unknown): value is Redis | Cluster {
+  const candidate = value as { duplicate?: unknown; isCluster?: unknown } | null;
+  return typeof candidate?.duplicate === 'function' && typeof candidate.isCluster === 'boolean';
 }
 
 /** The original kettle's variables, plus REDIS_URL. */

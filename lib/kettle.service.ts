@@ -98,8 +98,12 @@ export class KettleService
   async leave(name: string): Promise<void> {
     const election = this.elections.get(name);
     if (!election) throw new Error(notJoined(name));
-    this.elections.delete(name);
-    await election.stop(this.options.shutdownTimeout);
+    // It stays listed until it has stopped, so that a shutdown meanwhile waits for it too.
+    try {
+      await election.stop(this.options.shutdownTimeout);
+    } finally {
+      if (this.elections.get(name) === election) this.elections.delete(name);
+    }
   }
 
   /** @internal The explorer's way in, and join's: one election per name per node. */
@@ -132,8 +136,8 @@ export class KettleService
   async beforeApplicationShutdown(): Promise<void> {
     this.phase = 'closing';
     const elections = [...this.elections.values()];
-    this.elections.clear();
     await Promise.all(elections.map((election) => election.stop(this.options.shutdownTimeout)));
+    this.elections.clear();
   }
 
   async onApplicationShutdown(): Promise<void> {

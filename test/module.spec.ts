@@ -8,6 +8,8 @@ import {
   type KettleModuleOptions,
   type KettleOptionsFactory,
   KettleService,
+  type KettleStore,
+  MemoryStore,
   type MasterContext,
   OnMaster,
 } from '../lib/index.js';
@@ -215,6 +217,31 @@ describe('KettleModule', () => {
     expect(kettle.isMaster('tenant-42')).toBe(false);
     expect(await kettle.getMaster('tenant-42')).toBeNull();
     await expect(kettle.resign('tenant-42')).rejects.toThrow(/has not joined election "tenant-42"/);
+  });
+
+  it('survives a custom store that throws instead of rejecting, and keeps contending', async () => {
+    const inner = new MemoryStore(uniquePrefix());
+    let failures = 3;
+    const flaky: KettleStore = {
+      acquire: (...args) => {
+        if (failures-- > 0) throw new Error('store down');
+        return inner.acquire(...args);
+      },
+      renew: (...args) => inner.renew(...args),
+      release: (...args) => inner.release(...args),
+      holder: (...args) => inner.holder(...args),
+      claimRun: (...args) => inner.claimRun(...args),
+      onReleased: (listener) => inner.onReleased(listener),
+      close: () => inner.close(),
+    };
+    const logs = new CapturedLogs();
+    @Module({ imports: [KettleModule.forRoot({ store: flaky, leaseTtl: 150 })] })
+    class AppModule {}
+    const kettle = (await boot(AppModule, logs)).get(KettleService);
+    kettle.join('flaky');
+    await waitFor(() => kettle.isMaster('flaky'), 'master after the store recovers', 5000);
+    expect(logs.text()).toMatch(/Election "flaky": acquire failed \(store down\); retrying/);
+    expect(kettle.stats('flaky')!.storeErrors).toBe(3);
   });
 
   it('works on the memory store across nodes of one process', async () => {

@@ -135,4 +135,40 @@ describe('three nodes on one Redis', () => {
     await sleep(50);
     expect(master.names()).toEqual(['job']);
   });
+
+  it('hears releases even through a client whose offline queue is off', async () => {
+    // A long lease: a follower that polled would wait seconds; one that hears the release takes over at once.
+    const prefix = uniquePrefix();
+    const log = new RunLog();
+    const nodes: KettleService[] = [];
+    for (const id of ['q1', 'q2']) {
+      const { app, kettle } = await startNode(
+        {
+          redis: {
+            host: '127.0.0.1',
+            port: Number(new URL(SHARED_REDIS_URL).port || 6379),
+            enableOfflineQueue: false,
+          },
+          keyPrefix: prefix,
+          nodeId: id,
+          leaseTtl: 9000,
+        },
+        log,
+      );
+      apps.push(app);
+      nodes.push(kettle);
+    }
+    const [first] = await waitFor(
+      () => (masters(nodes).length === 1 ? masters(nodes) : null),
+      'one master',
+    );
+    await sleep(200); // the follower's last attempt was told "held"; it now waits up to 3 s to poll again
+    const index = nodes.indexOf(first);
+    const closedAt = performance.now();
+    await apps[index].close();
+    apps.splice(index, 1);
+    const other = nodes.find((node) => node !== first)!;
+    await waitFor(() => other.isMaster('job'), 'the follower to take over', 5000);
+    expect(performance.now() - closedAt).toBeLessThan(1000);
+  });
 });

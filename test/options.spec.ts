@@ -72,7 +72,17 @@ describe('resolveKettleOptions', () => {
   });
 
   const bad: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['interval 0', { interval: 0 }, /"interval": 0; expected a positive finite number/],
+    [
+      'interval 0',
+      { interval: 0 },
+      /"interval": 0; expected a number of milliseconds from 1 to 2147483647/,
+    ],
+    [
+      'an interval longer than a timer can wait',
+      { interval: 30 * 24 * 3600_000 },
+      /"interval": 2592000000/,
+    ],
+    ['an interval under 1 ms', { interval: 0.5 }, /"interval": 0.5/],
     ['interval NaN', { interval: Number.NaN }, /"interval": NaN/],
     ['interval as a string', { interval: '1000' }, /"interval": "1000"/],
     ['leaseTtl Infinity', { leaseTtl: Infinity }, /"leaseTtl": Infinity/],

@@ -5,7 +5,7 @@ import type {
 } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import * as messages from '../kettle.messages.js';
-import type { KettleStore } from '../store/kettle-store.interface.js';
+import type { AcquireResult, KettleStore } from '../store/kettle-store.interface.js';
 import { newLease } from '../store/lease.js';
 import { type ElectionTiming, jittered } from './timing.js';
 import { withTimeout } from './with-timeout.js';
@@ -66,6 +66,9 @@ export class Election {
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private readonly timers = new Map<'acquire' | 'renew' | 'expire' | 'tick', NodeJS.Timeout>();
   private acquiring?: Promise<void>;
+  /** A release was announced while an acquire was on its way. */
+  private contendAgain = false;
+  private stopped?: Promise<void>;
   private running?: Promise<void>;
   /** After resigning, this node lets the others take the lease first. */
   private holdOffUntil = 0;
@@ -109,8 +112,10 @@ export class Election {
   }
 
   private contendNow(): void {
-    if (this.state === 'running' && !this.leadership && now() >= this.holdOffUntil)
-      this.schedule('acquire', 0);
+    if (this.state !== 'running' || this.leadership || now() < this.holdOffUntil) return;
+    // An attempt on its way may already have been told "held": try again right after it.
+    if (this.acquiring) this.contendAgain = true;
+    else this.schedule('acquire', 0);
   }
 
   /** Gives the lease up now and lets another node take it; this node contends again later. */
@@ -119,7 +124,7 @@ export class Election {
     if (!leadership) return;
     this.holdOffUntil = now() + this.timing.retryEvery;
     this.schedule('acquire', jittered(this.timing.retryEvery));
-    await this.release(leadership);
+    await this.release(leadership.lease);
   }
 
   /**
@@ -127,8 +132,12 @@ export class Election {
    * while the lease is still renewed so that no other node starts a run meanwhile; then the lease
    * is released and the followers hear of it at once.
    */
-  async stop(drainMs: number): Promise<void> {
-    if (this.state === 'stopping' || this.state === 'stopped') return;
+  stop(drainMs: number): Promise<void> {
+    this.stopped ??= this.shutdown(drainMs);
+    return this.stopped;
+  }
+
+  private async shutdown(drainMs: number): Promise<void> {
     this.state = 'stopping';
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.clear('acquire');
@@ -143,7 +152,7 @@ export class Election {
     const leadership = this.stepDown('shutdown');
     this.state = 'stopped';
     for (const name of this.timers.keys()) this.clear(name);
-    if (leadership) await this.release(leadership);
+    if (leadership) await this.release(leadership.lease);
   }
 
   private acquire(): Promise<void> {
@@ -155,36 +164,35 @@ export class Election {
   }
 
   private async tryAcquire(): Promise<void> {
-    const { store } = this.options;
     const { leaseTtl, retryEvery, renewEvery } = this.timing;
     const lease = newLease(this.options.nodeId);
+    this.contendAgain = false;
     const sentAt = now();
+    let result: AcquireResult;
     try {
-      const result = await withTimeout(
+      result = await this.call('acquire', renewEvery, (store) =>
         store.acquire(this.name, lease, leaseTtl),
-        renewEvery,
-        'acquire',
       );
-      this.succeeded();
-      if (result.acquired) return this.becomeMaster(lease, result.term, sentAt);
-      // Retry just after the holder's lease should end, or on the retry period if that is sooner.
-      const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : Infinity;
-      this.schedule('acquire', Math.min(ends, jittered(retryEvery)));
     } catch (error) {
       this.failed('acquire', error);
       // The outcome is unknown: the lease may be ours. Delete it rather than make others wait it out.
-      store.release(this.name, lease).catch(() => undefined);
+      void this.release(lease, false);
       this.schedule('acquire', jittered(retryEvery));
+      return;
     }
+    this.succeeded();
+    if (result.acquired) {
+      // Stopped while the acquire was on its way: give it straight back.
+      if (this.state !== 'running') return this.release(lease);
+      return this.becomeMaster(lease, result.term, sentAt);
+    }
+    // Retry just after the holder's lease should end, or on the retry period if that is sooner.
+    const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : Infinity;
+    this.schedule('acquire', this.contendAgain ? 0 : Math.min(ends, jittered(retryEvery)));
   }
 
   private becomeMaster(lease: string, term: number, sentAt: number): void {
     const { leaseTtl, drift, renewEvery } = this.timing;
-    if (this.state !== 'running') {
-      // Stopped while the acquire was on its way.
-      void this.release({ lease, term, deadline: 0, controller: new AbortController() });
-      return;
-    }
     const leadership: Leadership = {
       lease,
       term,
@@ -206,12 +214,16 @@ export class Election {
     const { leaseTtl, drift, renewEvery } = this.timing;
     const sentAt = now();
     try {
-      const renewed = await withTimeout(
-        this.options.store.renew(this.name, leadership.lease, leaseTtl),
-        Math.min(renewEvery, leadership.deadline - sentAt),
+      const renewed = await this.call(
         'renew',
+        Math.min(renewEvery, leadership.deadline - sentAt),
+        (store) => store.renew(this.name, leadership.lease, leaseTtl),
       );
-      if (this.leadership !== leadership) return;
+      if (this.leadership !== leadership) {
+        // Renewed after this node stepped down: hand the lease back rather than leave it orphaned.
+        if (renewed) void this.release(leadership.lease, false);
+        return;
+      }
       this.succeeded();
       if (!renewed) return this.lose('lost');
       leadership.deadline = sentAt + leaseTtl - drift;
@@ -238,10 +250,8 @@ export class Election {
     // Too little lease left (renewals are failing): wait for a renewal or the step-down.
     if (leadership.deadline - now() < safetyMargin) return this.schedule('tick', renewEvery / 2);
     try {
-      const claim = await withTimeout(
-        this.options.store.claimRun(this.name, leadership.lease, interval),
-        leadership.deadline - now(),
-        'claim run',
+      const claim = await this.call('claim run', leadership.deadline - now(), (store) =>
+        store.claimRun(this.name, leadership.lease, interval),
       );
       if (this.leadership !== leadership || this.state !== 'running') return;
       this.succeeded();
@@ -304,21 +314,35 @@ export class Election {
 
   /** Lost without giving up: contend again as a follower. */
   private lose(reason: 'expired' | 'lost'): void {
-    if (!this.stepDown(reason)) return;
+    const leadership = this.stepDown(reason);
+    if (!leadership) return;
+    // Expired on this node's clock, the lease may still stand in Redis (a late renewal): free it.
+    if (reason === 'expired') void this.release(leadership.lease, false);
     if (this.state === 'running') this.schedule('acquire', jittered(this.timing.retryEvery));
   }
 
-  private async release(leadership: Leadership): Promise<void> {
+  /** Deletes `lease` if it still holds the election. Never throws: the lease ends by its TTL anyway. */
+  private async release(lease: string, report = true): Promise<void> {
     try {
-      await withTimeout(
-        this.options.store.release(this.name, leadership.lease),
-        this.timing.renewEvery,
-        'release',
+      await this.call('release', this.timing.renewEvery, (store) =>
+        store.release(this.name, lease),
       );
     } catch (error) {
-      // The lease still ends by its TTL; the followers just wait for it.
-      this.failed('release', error);
+      if (report) this.failed('release', error);
     }
+  }
+
+  /** A store command with a deadline; a store that throws instead of rejecting is caught too. */
+  private call<T>(
+    action: string,
+    ms: number,
+    command: (store: KettleStore) => Promise<T>,
+  ): Promise<T> {
+    return withTimeout(
+      Promise.resolve().then(() => command(this.options.store)),
+      ms,
+      action,
+    );
   }
 
   private schedule(timer: 'acquire' | 'renew' | 'expire' | 'tick', ms: number): void {
@@ -326,10 +350,21 @@ export class Election {
     const handle = setTimeout(
       () => {
         this.timers.delete(timer);
-        if (timer === 'acquire') void this.acquire();
-        else if (timer === 'renew') void this.renew();
-        else if (timer === 'tick') void this.tick();
-        else this.lose('expired');
+        const step =
+          timer === 'acquire'
+            ? this.acquire()
+            : timer === 'renew'
+              ? this.renew()
+              : timer === 'tick'
+                ? this.tick()
+                : this.lose('expired');
+        // Nothing in a step should throw; if something does (a logger, a listener), say so and go on.
+        Promise.resolve(step).catch((error: unknown) =>
+          this.options.logger.error(
+            `Election "${this.name}": ${describeError(error)}`,
+            stackOf(error),
+          ),
+        );
       },
       Math.max(0, ms),
     );

@@ -1,4 +1,4 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
 import { holderOf } from './lease.js';
 import { ACQUIRE, CLAIM_RUN, RELEASE, RENEW } from './scripts.js';
@@ -24,11 +24,20 @@ const LOCK_CONNECTION: Partial<RedisOptions> = {
   enableOfflineQueue: false,
   autoResendUnfulfilledCommands: false,
   maxRetriesPerRequest: 0,
+  lazyConnect: false,
   connectionName: 'kettle',
 };
+const QUIT_WAIT_MS = 1000;
 /** How long `holder()` waits for a connection that is still coming up before it fails. */
 const READ_WAIT_MS = 2000;
-const SUBSCRIBER_CONNECTION: Partial<RedisOptions> = { connectionName: 'kettle-subscriber' };
+/** A SUBSCRIBE may wait for the connection and is repeated after a reconnect: it changes no lease. */
+const SUBSCRIBER_CONNECTION: Partial<RedisOptions> = {
+  enableOfflineQueue: true,
+  autoResubscribe: true,
+  maxRetriesPerRequest: null,
+  lazyConnect: false,
+  connectionName: 'kettle-subscriber',
+};
 
 interface ScriptCommands {
   kettleAcquire(
@@ -124,9 +133,13 @@ export class RedisStore implements KettleStore {
       subscriber.on('message', (channel: string, name: string) => {
         if (channel === this.channel) for (const fn of this.listeners) fn(name);
       });
-      subscriber
-        .subscribe(this.channel)
-        .catch((error: Error) => this.options.onError?.('subscriber', error));
+      const subscribe = () =>
+        subscriber
+          .subscribe(this.channel)
+          .catch((error: Error) => this.options.onError?.('subscriber', error));
+      // Again on every (re)connect, in case the first one failed: subscribing twice does no harm.
+      subscriber.on('ready', subscribe);
+      void subscribe();
       this.subscriber = subscriber;
     }
     return () => this.listeners.delete(listener);
@@ -162,13 +175,15 @@ export class RedisStore implements KettleStore {
     let client: Redis | Cluster;
     if ('client' in connection) {
       const template = connection.client;
-      client =
-        template instanceof Cluster
-          ? template.duplicate(undefined, {
-              enableOfflineQueue: flags.enableOfflineQueue,
-              redisOptions: { ...template.options.redisOptions, ...flags },
-            })
-          : template.duplicate(flags);
+      if (template.isCluster) {
+        const cluster = template as Cluster;
+        client = cluster.duplicate(undefined, {
+          enableOfflineQueue: flags.enableOfflineQueue,
+          redisOptions: { ...cluster.options.redisOptions, ...flags },
+        });
+      } else {
+        client = (template as Redis).duplicate(flags);
+      }
     } else if ('url' in connection) {
       client = new Redis(connection.url, { ...connection.options, ...flags });
     } else {
@@ -186,15 +201,13 @@ export class RedisStore implements KettleStore {
   }
 }
 
-/** QUIT politely, but never wait on a server that does not answer. */
+/** QUIT politely when connected, but never wait on a server that does not answer. */
 async function quit(client: Redis | Cluster): Promise<void> {
   if (client.status === 'end') return;
-  const timeout = setTimeout(() => client.disconnect(), 1000);
-  try {
-    await client.quit();
-  } catch {
-    client.disconnect();
-  } finally {
-    clearTimeout(timeout);
-  }
+  if (client.status !== 'ready') return client.disconnect();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_WAIT_MS)));
+  await Promise.race([client.quit().catch(() => undefined), timeout]);
+  clearTimeout(timer);
+  client.disconnect();
 }
