@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { OnMasterMetadata } from './decorators/on-master.decorator.js';
-import type { MasterJob } from './election/election.js';
+import type { MasterJob } from './election/election-options.js';
 import type { ElectionOptions } from './interfaces/kettle-module-options.interface.js';
 import { KettleService } from './kettle.service.js';
 import { ON_MASTER_METADATA } from './kettle.constants.js';

@@ -7,7 +7,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
-import { Election, type MasterJob } from './election/election.js';
+import { Election } from './election/election.js';
+import type { MasterJob } from './election/election-options.js';
 import { electionTiming } from './election/timing.js';
 import type { ElectionStats } from './interfaces/election-stats.interface.js';
 import type { ElectionOptions } from './interfaces/kettle-module-options.interface.js';

@@ -1,40 +1,13 @@
 import type { ElectionStats } from '../interfaces/election-stats.interface.js';
-import type {
-  LeadershipChange,
-  StepDownReason,
-} from '../interfaces/leadership-change.interface.js';
-import type { MasterContext } from '../interfaces/master-context.interface.js';
+import type { StepDownReason } from '../interfaces/leadership-change.interface.js';
 import * as messages from '../kettle.messages.js';
 import type { AcquireResult, KettleStore } from '../store/kettle-store.interface.js';
 import { newLease } from '../store/lease.js';
+import type { ElectionOptions } from './election-options.js';
+import { describeError, LeadershipEndedError, stackOf } from './errors.js';
+import { JobRunner } from './job-runner.js';
 import { type ElectionTiming, jittered } from './timing.js';
 import { withTimeout } from './with-timeout.js';
-
-/** A method to run on the master each interval. */
-export interface MasterJob {
-  /** For logs, e.g. `BillingService.charge`. */
-  readonly id: string;
-  readonly run: (context: MasterContext) => unknown;
-}
-
-export interface ElectionLogger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string, stack?: string): void;
-  debug(message: string): void;
-}
-
-export interface ElectionOptions {
-  readonly name: string;
-  readonly nodeId: string;
-  readonly timing: ElectionTiming;
-  readonly jobs: readonly MasterJob[];
-  readonly store: KettleStore;
-  readonly logger: ElectionLogger;
-  /** Leadership changes at log level when true, at debug level otherwise. */
-  readonly verbose: boolean;
-  readonly onChange: (change: LeadershipChange) => void;
-}
 
 /** The lease this node holds, measured on its own monotonic clock. */
 interface Leadership {
@@ -69,13 +42,15 @@ export class Election {
   /** A release was announced while an acquire was on its way. */
   private contendAgain = false;
   private stopped?: Promise<void>;
-  private running?: Promise<void>;
+  private readonly runner: JobRunner;
   /** After resigning, this node lets the others take the lease first. */
   private holdOffUntil = 0;
   private readonly unsubscribers: Array<() => void> = [];
   private lastError?: string;
 
-  constructor(private readonly options: ElectionOptions) {}
+  constructor(private readonly options: ElectionOptions) {
+    this.runner = new JobRunner(options.jobs, this.stats, options.logger);
+  }
 
   get name(): string {
     return this.options.name;
@@ -143,9 +118,9 @@ export class Election {
     this.clear('acquire');
     this.clear('tick');
     await this.acquiring;
-    if (this.running) {
-      this.leadership?.controller.abort(leadershipEnded('shutdown'));
-      if (!(await settlesWithin(this.running, drainMs))) {
+    if (this.runner.busy) {
+      this.leadership?.controller.abort(new LeadershipEndedError('shutdown'));
+      if (!(await this.runner.drain(drainMs))) {
         this.options.logger.warn(messages.shutdownTimedOut(this.name, drainMs));
       }
     }
@@ -205,7 +180,7 @@ export class Election {
     this.schedule('renew', sentAt + renewEvery - now());
     this.announce(messages.tookLeadership(this.name, term));
     this.options.onChange({ name: this.name, nodeId: this.options.nodeId, isMaster: true, term });
-    if (this.options.jobs.length > 0) this.schedule('tick', 0);
+    if (this.runner.hasJobs) this.schedule('tick', 0);
   }
 
   private async renew(): Promise<void> {
@@ -242,7 +217,7 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership || this.state !== 'running') return;
     const { interval, safetyMargin, renewEvery } = this.timing;
-    if (this.running) {
+    if (this.runner.busy) {
       this.stats.skippedTicks++;
       this.options.logger.debug(messages.runSkipped(this.name));
       return this.schedule('tick', interval);
@@ -258,37 +233,20 @@ export class Election {
       if (claim.outcome === 'not-holder') return this.lose('lost');
       if (claim.outcome === 'wait') return this.schedule('tick', claim.waitMs);
       this.schedule('tick', claim.nextInMs);
-      if (leadership.deadline - now() >= safetyMargin) this.startRun(leadership);
+      if (leadership.deadline - now() >= safetyMargin) {
+        const { name, nodeId } = this.options;
+        this.runner.start({
+          name,
+          nodeId,
+          term: leadership.term,
+          signal: leadership.controller.signal,
+        });
+      }
     } catch (error) {
       if (this.leadership !== leadership) return;
       this.failed('claim run', error);
       this.schedule('tick', renewEvery / 2);
     }
-  }
-
-  private startRun(leadership: Leadership): void {
-    const { name, nodeId, jobs, logger } = this.options;
-    const context: MasterContext = {
-      name,
-      nodeId,
-      term: leadership.term,
-      signal: leadership.controller.signal,
-    };
-    this.stats.runs++;
-    const runs = jobs.map(async (job) => {
-      try {
-        await job.run(context);
-      } catch (error) {
-        this.stats.failedRuns++;
-        logger.error(
-          `${messages.runFailed(name)} (${job.id}): ${describeError(error)}`,
-          stackOf(error),
-        );
-      }
-    });
-    this.running = Promise.all(runs).then(() => {
-      this.running = undefined;
-    });
   }
 
   /** Ends this node's leadership locally: the signal aborts and isMaster turns false at once. */
@@ -300,7 +258,7 @@ export class Election {
     this.clear('expire');
     this.clear('tick');
     this.stats.revoked++;
-    leadership.controller.abort(leadershipEnded(reason));
+    leadership.controller.abort(new LeadershipEndedError(reason));
     this.announce(messages.lostLeadership(this.name, leadership.term, reason));
     this.options.onChange({
       name: this.name,
@@ -394,35 +352,4 @@ export class Election {
     if (this.lastError) this.options.logger.log(messages.storeRecovered(this.name));
     this.lastError = undefined;
   }
-}
-
-/** The reason an aborted MasterContext.signal carries. */
-export class LeadershipEndedError extends Error {
-  override readonly name = 'LeadershipEndedError';
-  constructor(readonly reason: StepDownReason) {
-    super(`leadership ended: ${reason}`);
-  }
-}
-
-function leadershipEnded(reason: StepDownReason): LeadershipEndedError {
-  return new LeadershipEndedError(reason);
-}
-
-/** Whether `promise` settles within `ms`; the timer never outlives the answer. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function stackOf(error: unknown): string | undefined {
-  return error instanceof Error ? error.stack : undefined;
 }

@@ -1,0 +1,30 @@
+import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
+import type { MasterContext } from '../interfaces/master-context.interface.js';
+import type { KettleStore } from '../store/kettle-store.interface.js';
+import type { ElectionTiming } from './timing.js';
+
+/** A method to run on the master each interval. */
+export interface MasterJob {
+  /** For logs, e.g. `BillingService.charge`. */
+  readonly id: string;
+  readonly run: (context: MasterContext) => unknown;
+}
+
+export interface ElectionLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string, stack?: string): void;
+  debug(message: string): void;
+}
+
+export interface ElectionOptions {
+  readonly name: string;
+  readonly nodeId: string;
+  readonly timing: ElectionTiming;
+  readonly jobs: readonly MasterJob[];
+  readonly store: KettleStore;
+  readonly logger: ElectionLogger;
+  /** Leadership changes at log level when true, at debug level otherwise. */
+  readonly verbose: boolean;
+  readonly onChange: (change: LeadershipChange) => void;
+}

@@ -1,0 +1,17 @@
+import type { StepDownReason } from '../interfaces/leadership-change.interface.js';
+
+/** The reason an aborted MasterContext.signal carries. */
+export class LeadershipEndedError extends Error {
+  override readonly name = 'LeadershipEndedError';
+  constructor(readonly reason: StepDownReason) {
+    super(`leadership ended: ${reason}`);
+  }
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function stackOf(error: unknown): string | undefined {
+  return error instanceof Error ? error.stack : undefined;
+}
