@@ -21,10 +21,14 @@ export async function freePort(): Promise<number> {
 export class RedisServer {
   private process?: ChildProcess;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly args: readonly string[],
+  ) {}
 
-  static async start(port?: number): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePort()));
+  /** `args` are extra redis-server arguments, e.g. ['--requirepass', 'pw']. */
+  static async start(options: { port?: number; args?: string[] } = {}): Promise<RedisServer> {
+    const server = new RedisServer(options.port ?? (await freePort()), options.args ?? []);
     await server.start();
     return server;
   }
@@ -63,7 +67,10 @@ export class RedisServer {
         throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
       try {
         await probe.connect();
-        await probe.ping();
+        // NOAUTH still proves the server is up.
+        await probe.ping().catch((error: Error) => {
+          if (!/NOAUTH|WRONGPASS/.test(error.message)) throw error;
+        });
         probe.disconnect();
         return;
       } catch {
