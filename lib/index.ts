@@ -18,3 +18,4 @@ export { RedisStore, type RedisStoreOptions, type RedisConnection } from './stor
 export { MemoryStore } from './store/memory.store.js';
 export { LeadershipEndedError } from './election/errors.js';
 export { KettleTimeoutError } from './election/with-timeout.js';
+export { fencedSet, FENCED_SET } from './fencing.js';

@@ -44,6 +44,7 @@ function createStore(options: ResolvedKettleOptions): KettleStore {
   return new RedisStore({
     connection: store.connection,
     keyPrefix,
+    clientName: options.nodeId,
     onError: (where, error) => logger.warn(redisConnectionError(where, redactUrl(error.message))),
   });
 }

@@ -273,7 +273,7 @@ describe('KettleModule on a Redis of its own', () => {
     const probe = new Redis(server.port);
     const given = new Redis(server.port);
     try {
-      const options = fast({ redis: given });
+      const options = fast({ redis: given, nodeId: 'closer' });
       @Module({ imports: [KettleModule.forRoot(options)] })
       class AppModule {}
       const app = await boot(AppModule);
@@ -281,7 +281,7 @@ describe('KettleModule on a Redis of its own', () => {
       await waitFor(() => app.get(KettleService).isMaster('x'), 'master');
       const names = async () =>
         ((await probe.client('LIST')) as string).match(/name=kettle\S*/g) ?? [];
-      expect((await names()).sort()).toEqual(['name=kettle', 'name=kettle-subscriber']);
+      expect((await names()).sort()).toEqual(['name=kettle-sub:closer', 'name=kettle:closer']);
       await app.close();
       apps.splice(apps.indexOf(app), 1);
       await waitFor(async () => (await names()).length === 0, 'kettle connections to close');

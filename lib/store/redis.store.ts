@@ -12,6 +12,8 @@ export type RedisConnection =
 export interface RedisStoreOptions {
   readonly connection: RedisConnection;
   readonly keyPrefix: string;
+  /** Shown in CLIENT LIST as `kettle:<name>` and `kettle-sub:<name>`, e.g. the node id. */
+  readonly clientName?: string;
   /** Told about connection errors; ioredis would otherwise crash the process on an unheard 'error'. */
   readonly onError?: (where: string, error: Error) => void;
 }
@@ -25,7 +27,6 @@ const LOCK_CONNECTION: Partial<RedisOptions> = {
   autoResendUnfulfilledCommands: false,
   maxRetriesPerRequest: 0,
   lazyConnect: false,
-  connectionName: 'kettle',
 };
 const QUIT_WAIT_MS = 1000;
 /** How long `holder()` waits for a connection that is still coming up before it fails. */
@@ -36,8 +37,13 @@ const SUBSCRIBER_CONNECTION: Partial<RedisOptions> = {
   autoResubscribe: true,
   maxRetriesPerRequest: null,
   lazyConnect: false,
-  connectionName: 'kettle-subscriber',
 };
+
+/**
+ * Reconnect quickly: a follower cannot take over a lease while it is reconnecting. Applies unless
+ * the connection options bring a retryStrategy of their own.
+ */
+const reconnectSoon = (attempt: number) => Math.min(attempt * 50, 500);
 
 interface ScriptCommands {
   kettleAcquire(
@@ -67,7 +73,10 @@ export class RedisStore implements KettleStore {
 
   constructor(private readonly options: RedisStoreOptions) {
     this.channel = `${options.keyPrefix}released`;
-    this.client = this.open(LOCK_CONNECTION, 'commands') as ScriptClient;
+    this.client = this.open(
+      { ...LOCK_CONNECTION, connectionName: this.clientName('kettle') },
+      'commands',
+    ) as ScriptClient;
     this.client.on('ready', () => {
       for (const listener of this.connectedListeners) listener();
     });
@@ -129,7 +138,10 @@ export class RedisStore implements KettleStore {
     this.listeners.add(listener);
     if (!this.subscriber) {
       // A subscribed connection can do nothing else, so releases arrive on a connection of their own.
-      const subscriber = this.open(SUBSCRIBER_CONNECTION, 'subscriber');
+      const subscriber = this.open(
+        { ...SUBSCRIBER_CONNECTION, connectionName: this.clientName('kettle-sub') },
+        'subscriber',
+      );
       subscriber.on('message', (channel: string, name: string) => {
         if (channel === this.channel) for (const fn of this.listeners) fn(name);
       });
@@ -165,6 +177,12 @@ export class RedisStore implements KettleStore {
     await Promise.all([this.client, this.subscriber].map((c) => (c ? quit(c) : undefined)));
   }
 
+  /** CLIENT SETNAME takes no spaces or newlines. */
+  private clientName(role: string): string {
+    const name = this.options.clientName?.replace(/[^\x21-\x7e]/g, '_');
+    return name ? `${role}:${name}` : role;
+  }
+
   /** `kettle:{billing}:lock`: the hash tag keeps one election's keys in one Cluster slot. */
   private key(name: string, kind: 'lock' | 'term' | 'lastrun'): string {
     return `${this.options.keyPrefix}{${name}}:${kind}`;
@@ -185,9 +203,13 @@ export class RedisStore implements KettleStore {
         client = (template as Redis).duplicate(flags);
       }
     } else if ('url' in connection) {
-      client = new Redis(connection.url, { ...connection.options, ...flags });
+      client = new Redis(connection.url, {
+        retryStrategy: reconnectSoon,
+        ...connection.options,
+        ...flags,
+      });
     } else {
-      client = new Redis({ ...connection.options, ...flags });
+      client = new Redis({ retryStrategy: reconnectSoon, ...connection.options, ...flags });
     }
     // ioredis repeats the same error on every reconnect attempt: report each outage once.
     let lastError: string | undefined;
