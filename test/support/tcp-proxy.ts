@@ -7,6 +7,8 @@ import { createServer, type Server, type Socket } from 'node:net';
  */
 export class TcpProxy {
   private held = false;
+  /** Added latency, each way. */
+  delayMs = 0;
   private readonly queued: Array<() => void> = [];
   private readonly sockets = new Set<Socket>();
   private constructor(
@@ -52,9 +54,19 @@ export class TcpProxy {
         upstream.destroy();
       });
     }
-    const forward = (to: Socket) => (data: Buffer) => {
-      if (this.held) this.queued.push(() => to.write(data));
-      else to.write(data);
+    const forward = (to: Socket) => {
+      // One chain per direction: chunks leave in the order they came, whatever the delay.
+      let chain = Promise.resolve();
+      return (data: Buffer) => {
+        const deliver = () => void to.write(data);
+        if (this.held) return void this.queued.push(deliver);
+        const due = Date.now() + this.delayMs;
+        chain = chain.then(async () => {
+          const wait = due - Date.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          deliver();
+        });
+      };
     };
     client.on('data', forward(upstream));
     upstream.on('data', forward(client));

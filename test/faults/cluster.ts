@@ -1,0 +1,146 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { waitFor } from '../support/wait.js';
+import type { FaultEvent } from './invariants.js';
+
+const NODE_PROGRAM = new URL('./node/dist/main.js', import.meta.url).pathname;
+
+export const monotonicNow = () => Number(process.hrtime.bigint()) / 1e6;
+
+export interface ClusterSettings {
+  redisUrl: string;
+  keyPrefix: string;
+  intervalMs: number;
+  leaseMs: number;
+  elections?: string[];
+  runMs?: number;
+}
+
+interface NodeProcess {
+  id: string;
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  alive: boolean;
+}
+
+/** Fault-suite nodes as separate processes, and the events they all write, in one timeline. */
+export class FaultCluster {
+  readonly events: FaultEvent[] = [];
+  private readonly nodes = new Map<string, NodeProcess>();
+
+  constructor(private readonly settings: ClusterSettings) {}
+
+  /** Starts a node; `env` overrides, e.g. { REDIS_URL } through a proxy or { HANG: 'a' }. */
+  add(id: string, env: Record<string, string> = {}): void {
+    const {
+      redisUrl,
+      keyPrefix,
+      intervalMs,
+      leaseMs,
+      elections = ['job'],
+      runMs = 0,
+    } = this.settings;
+    const child = spawn(process.execPath, [NODE_PROGRAM], {
+      env: {
+        ...process.env,
+        NODE_ID: id,
+        REDIS_URL: redisUrl,
+        KEY_PREFIX: keyPrefix,
+        INTERVAL_MS: String(intervalMs),
+        LEASE_MS: String(leaseMs),
+        ELECTIONS: elections.join(','),
+        RUN_MS: String(runMs),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const node: NodeProcess = { id, child, alive: true, exited: undefined as never };
+    node.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        node.alive = false;
+        this.events.push({ t: monotonicNow(), node: id, ev: 'exit', code, signal });
+        resolve({ code, signal });
+      }),
+    );
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('{')) this.events.push(JSON.parse(line) as FaultEvent);
+    });
+    child.stderr!.on('data', (data: Buffer) => {
+      if (process.env.FAULTS_DEBUG) process.stderr.write(`[${id}] ${data}`);
+    });
+    this.nodes.set(id, node);
+  }
+
+  async start(ids: string[], env?: Record<string, string>): Promise<void> {
+    for (const id of ids) this.add(id, env);
+    await waitFor(() => ids.every((id) => this.has(id, 'up')), 'every node to boot', 20_000);
+  }
+
+  has(node: string, ev: string, after = 0): boolean {
+    return this.events.some((e) => e.node === node && e.ev === ev && e.t > after);
+  }
+
+  /** The node that last became master of `election` and has not stepped down or died since. */
+  master(election = 'job'): string | undefined {
+    const current = new Map<string, boolean>();
+    for (const event of this.events) {
+      if (event.election === election && (event.ev === 'elected' || event.ev === 'revoked')) {
+        current.set(event.node, event.ev === 'elected');
+      }
+      if (event.ev === 'exit') current.delete(event.node);
+    }
+    const masters = [...current].filter(([, isMaster]) => isMaster).map(([node]) => node);
+    return masters.length === 1 ? masters[0] : undefined;
+  }
+
+  /** The first node other than `except` elected for `election` after `after`. */
+  async nextMaster(
+    after: number,
+    except: string,
+    timeoutMs: number,
+    election = 'job',
+  ): Promise<FaultEvent> {
+    return waitFor(
+      () =>
+        this.events.find(
+          (e) => e.ev === 'elected' && e.election === election && e.node !== except && e.t > after,
+        ),
+      `a new master of ${election}`,
+      timeoutMs,
+    );
+  }
+
+  /** The events as text, one a line, for debugging a failed test (FAULTS_DEBUG=1). */
+  timeline(): string {
+    const t0 = this.events[0]?.t ?? 0;
+    return [...this.events]
+      .sort((a, b) => a.t - b.t)
+      .map(
+        (e) =>
+          `${(e.t - t0).toFixed(0).padStart(6)} ${e.node} ${e.ev} ${e.election ?? ''} ${e.term ?? ''} ${e.reason ?? e.aborted ?? e.accepted ?? ''}`,
+      )
+      .join('\n');
+  }
+
+  signal(id: string, signal: NodeJS.Signals): void {
+    this.nodes.get(id)?.child.kill(signal);
+  }
+
+  /** SIGTERM to every live node; each must close and then exit by itself (no leaked handles). */
+  async stop(): Promise<Array<{ id: string; exitedAlone: boolean }>> {
+    const live = [...this.nodes.values()].filter((n) => n.alive);
+    for (const node of live) node.child.kill('SIGCONT');
+    for (const node of live) node.child.kill('SIGTERM');
+    return Promise.all(
+      live.map(async (node) => {
+        const exitedAlone = await Promise.race([
+          node.exited.then(() => true),
+          new Promise<false>((resolve) => setTimeout(resolve, 8000, false)),
+        ]);
+        if (!exitedAlone) node.child.kill('SIGKILL');
+        await node.exited;
+        return { id: node.id, exitedAlone };
+      }),
+    );
+  }
+}

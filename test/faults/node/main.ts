@@ -1,0 +1,103 @@
+/**
+ * A node for the fault suite: a Nest application context that joins the elections named in
+ * ELECTIONS and writes one JSON line per event on stdout, timed on CLOCK_MONOTONIC (shared by
+ * every process of one boot), for the invariant checker. Its job ignores its signal on purpose
+ * and writes to a fenced resource at the end of every run, as a careless job would.
+ */
+import 'reflect-metadata';
+import {
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Redis } from 'ioredis';
+import { fencedSet, KettleModule, KettleService, type MasterContext } from 'nestjs-kettle';
+
+const env = process.env;
+const nodeId = env.NODE_ID ?? `node-${process.pid}`;
+const keyPrefix = env.KEY_PREFIX ?? 'faults:';
+const elections = (env.ELECTIONS ?? 'job').split(',');
+const runMs = Number(env.RUN_MS ?? 0);
+/** Elections whose job never finishes: a fault confined to one election. */
+const hanging = new Set((env.HANG ?? '').split(',').filter(Boolean));
+
+const clock = () => Number(process.hrtime.bigint()) / 1e6;
+const emit = (event: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ t: clock(), node: nodeId, ...event })}\n`);
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+@Injectable()
+class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
+  /** The protected resource lives on the same Redis, behind its own connection. */
+  private readonly resource = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    maxRetriesPerRequest: 1,
+  });
+
+  constructor(private readonly kettle: KettleService) {
+    this.resource.on('error', () => undefined);
+  }
+
+  onApplicationBootstrap(): void {
+    this.kettle.leadership$.subscribe(({ name, isMaster, term, reason }) =>
+      emit({ ev: isMaster ? 'elected' : 'revoked', election: name, term, reason }),
+    );
+    for (const name of elections) this.kettle.join(name, { run: (context) => this.run(context) });
+    emit({ ev: 'up', pid: process.pid });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.resource.disconnect();
+  }
+
+  private async run({ name, term, signal }: MasterContext): Promise<void> {
+    emit({ ev: 'start', election: name, term });
+    if (hanging.has(name)) await new Promise(() => undefined);
+    if (runMs > 0) await sleep(runMs);
+    const accepted = await fencedSet(
+      this.resource,
+      `${keyPrefix}resource:${name}`,
+      `${nodeId}:${term}`,
+      term,
+    ).catch(() => null);
+    emit({ ev: 'write', election: name, term, accepted });
+    emit({ ev: 'end', election: name, term, aborted: signal.aborted });
+  }
+}
+
+async function main(): Promise<void> {
+  @Module({
+    imports: [
+      KettleModule.forRoot({
+        redis: env.REDIS_URL,
+        keyPrefix,
+        nodeId,
+        interval: Number(env.INTERVAL_MS ?? 500),
+        leaseTtl: Number(env.LEASE_MS ?? 1500),
+        shutdownTimeout: Number(env.SHUTDOWN_MS ?? 2000),
+      }),
+    ],
+    providers: [FaultJobs],
+  })
+  class FaultNodeModule {}
+
+  process.on('unhandledRejection', (error) => emit({ ev: 'unhandled', error: String(error) }));
+  const app = await NestFactory.createApplicationContext(FaultNodeModule, {
+    logger: ['error', 'warn'],
+  });
+  // SIGUSR2 blocks the event loop, as a long synchronous task would.
+  process.on('SIGUSR2', () => {
+    const until = clock() + Number(env.BLOCK_MS ?? 3000);
+    emit({ ev: 'block' });
+    while (clock() < until);
+    emit({ ev: 'unblock' });
+  });
+  // SIGTERM closes the app and then waits: a timer or connection left open keeps the process alive.
+  process.once('SIGTERM', () => {
+    void app.close().then(() => emit({ ev: 'closed' }));
+  });
+}
+
+void main();
