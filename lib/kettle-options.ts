@@ -69,6 +69,7 @@ export function resolveKettleOptions(
           key,
           (options as Record<string, unknown>)[key],
           `one of ${KNOWN_OPTIONS.join(', ')} (unknown option)`,
+          true,
         ),
       );
     }
@@ -82,7 +83,10 @@ export function resolveKettleOptions(
       options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     ),
     verbose: boolean('verbose', options.verbose ?? false),
-    ...resolveElection({ interval: DEFAULT_INTERVAL_MS, leaseTtl: DEFAULT_LEASE_TTL_MS }, options),
+    ...resolveElection(
+      { interval: DEFAULT_INTERVAL_MS, leaseTtl: DEFAULT_LEASE_TTL_MS },
+      { interval: options.interval, leaseTtl: options.leaseTtl },
+    ),
     store:
       store === 'redis'
         ? { kind: 'redis', connection: redisConnection(options.redis, env) }
@@ -96,10 +100,22 @@ export function resolveElection(
   options: ElectionOptions = {},
   where = '',
 ): Required<ElectionOptions> {
+  checkElectionKeys(options, where);
   return {
     interval: positive(`${where}interval`, options.interval ?? defaults.interval),
     leaseTtl: leaseTtl(`${where}leaseTtl`, options.leaseTtl ?? defaults.leaseTtl),
   };
+}
+
+/** `@OnMaster` and `join` take `interval` and `leaseTtl` only: a typo must not pass silently. */
+export function checkElectionKeys(options: object, where: string): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (key !== 'interval' && key !== 'leaseTtl') {
+      throw new TypeError(
+        invalidOption(`${where}${key}`, value, 'interval or leaseTtl (unknown option)', true),
+      );
+    }
+  }
 }
 
 export function nonEmptyString(option: string, value: unknown): string {
@@ -232,7 +248,7 @@ function redisUrl(option: string, value: string): string {
   }
   if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
     throw new TypeError(
-      invalidOption(option, redactUrl(value), 'a redis://host:port or rediss://host:port URL'),
+      invalidOption(option, value, 'a redis://host:port or rediss://host:port URL'),
     );
   }
   return value;
@@ -246,11 +262,6 @@ function hostAndPort(value: string): { host: string; port: number } {
     throw new TypeError(invalidOption('REDIS_HOST', value, 'host:port, e.g. 10.0.0.5:6379'));
   }
   return { host: match[1], port };
-}
-
-/** A URL fit for logs and errors: the password is replaced. */
-export function redactUrl(value: string): string {
-  return value.replace(/^(\w+:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
 }
 
 function defaultNodeId(): string {

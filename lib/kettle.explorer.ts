@@ -5,6 +5,7 @@ import type { MasterJob } from './election/election-options.js';
 import type { ElectionOptions } from './interfaces/kettle-module-options.interface.js';
 import { KettleService } from './kettle.service.js';
 import { ON_MASTER_METADATA } from './kettle.constants.js';
+import { checkElectionKeys } from './kettle-options.js';
 import { clashingOptions, nonStaticProvider } from './kettle.messages.js';
 
 interface FoundElection {
@@ -74,6 +75,7 @@ export class KettleExplorer implements OnModuleInit {
         `Kettle: invalid options in @OnMaster('${name}') on ${job.id}; expected an object.`,
       );
     }
+    checkElectionKeys(options, `@OnMaster(${JSON.stringify(name)}) on ${job.id}: `);
     const election = found.get(name);
     if (!election) {
       found.set(name, { settings: { ...options }, jobs: [job] });

@@ -1,7 +1,8 @@
 /** Every user-facing error and log text, in one place. */
 
-export const invalidOption = (option: string, value: unknown, expected: string) =>
-  `Kettle: invalid option "${option}": ${describeValue(value)}; expected ${expected}.`;
+/** `secret`: the value may be a password (an unknown option): say its type, never the string. */
+export const invalidOption = (option: string, value: unknown, expected: string, secret = false) =>
+  `Kettle: invalid option "${option}": ${secret && typeof value === 'string' ? 'a string' : describeValue(value)}; expected ${expected}.`;
 
 export const clashingOptions = (name: string, option: string, a: unknown, b: unknown) =>
   `Kettle: election "${name}" is declared with clashing "${option}" values ${describeValue(a)} and ${describeValue(b)}; ` +
@@ -27,10 +28,10 @@ export const runSkipped = (name: string) =>
 export const shutdownTimedOut = (name: string, ms: number) =>
   `Election "${name}": a run did not finish within ${ms} ms of shutdown; releasing the lease anyway`;
 export const redisConnectionError = (where: string, reason: string) =>
-  `Redis (${where}): ${reason}`;
+  `Redis (${where}): ${redactUrl(reason)}`;
 
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(redactUrl(value));
   if (typeof value === 'number' || typeof value === 'boolean' || value == null)
     return String(value);
   if (typeof value === 'function') return 'a function';
@@ -38,3 +39,14 @@ export function describeValue(value: unknown): string {
   return `an object`;
 }
 export const storeRecovered = (name: string) => `Election "${name}": the store answers again`;
+
+/**
+ * A URL fit for errors and logs: the password is replaced, whatever characters it holds (the user
+ * info runs from `://` to the last `@` before the path).
+ */
+export function redactUrl(value: string): string {
+  return value.replace(/^([a-z][\w+.-]*:\/\/)(.*)@/i, (_, scheme: string, userInfo: string) => {
+    const colon = userInfo.indexOf(':');
+    return colon < 0 ? `${scheme}${userInfo}@` : `${scheme}${userInfo.slice(0, colon)}:***@`;
+  });
+}

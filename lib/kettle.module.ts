@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { KettleModuleOptions } from './interfaces/kettle-module-options.interface.js';
-import { type ResolvedKettleOptions, redactUrl, resolveKettleOptions } from './kettle-options.js';
+import { type ResolvedKettleOptions, resolveKettleOptions } from './kettle-options.js';
 import { KETTLE_RESOLVED_OPTIONS, KETTLE_STORE } from './kettle.constants.js';
 import { KettleExplorer } from './kettle.explorer.js';
 import { redisConnectionError } from './kettle.messages.js';
@@ -45,7 +45,7 @@ function createStore(options: ResolvedKettleOptions): KettleStore {
     connection: store.connection,
     keyPrefix,
     clientName: options.nodeId,
-    onError: (where, error) => logger.warn(redisConnectionError(where, redactUrl(error.message))),
+    onError: (where, error) => logger.warn(redisConnectionError(where, error.message)),
   });
 }
 

@@ -92,7 +92,8 @@ export class KettleService
     if (run !== undefined && typeof run !== 'function') {
       throw new TypeError(`Kettle: invalid option "run" of join('${name}'): expected a function.`);
     }
-    this.addElection(name, settings, run ? [{ id: `join('${name}')`, run }] : []);
+    const where = `join(${JSON.stringify(name)}): `;
+    this.addElection(name, settings, run ? [{ id: `join('${name}')`, run }] : [], where);
   }
 
   /** Leaves election `name`: stops contending, waits for a running job, releases the lease if held. */

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../lib/index.js';
-import { redactUrl, resolveKettleOptions } from '../lib/kettle-options.js';
+import { resolveKettleOptions } from '../lib/kettle-options.js';
+import { redactUrl } from '../lib/kettle.messages.js';
 import { electionTiming } from '../lib/election/timing.js';
 
 describe('resolveKettleOptions', () => {
@@ -132,6 +133,11 @@ describe('resolveKettleOptions', () => {
     );
     expect(redactUrl('redis://:hunter2@host:6379/0')).toBe('redis://:***@host:6379/0');
     expect(redactUrl('redis://host:6379')).toBe('redis://host:6379');
+    expect(redactUrl('redis://u:p@ss/w@rd@host:1')).toBe('redis://u:***@host:1');
+    expect(redactUrl('rediss://user@host:1')).toBe('rediss://user@host:1');
+    expect(() => resolveKettleOptions({ password: 'hunter2' } as never, {})).toThrow(
+      /invalid option "password": a string; expected one of/,
+    );
   });
 });
 

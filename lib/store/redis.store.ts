@@ -29,6 +29,7 @@ const LOCK_CONNECTION: Partial<RedisOptions> = {
   lazyConnect: false,
 };
 const QUIT_WAIT_MS = 1000;
+const RESUBSCRIBE_MS = 1000;
 /** How long `holder()` waits for a connection that is still coming up before it fails. */
 const READ_WAIT_MS = 2000;
 /** A SUBSCRIBE may wait for the connection and is repeated after a reconnect: it changes no lease. */
@@ -70,6 +71,10 @@ export class RedisStore implements KettleStore {
   private readonly listeners = new Set<(name: string) => void>();
   private readonly connectedListeners = new Set<() => void>();
   private readonly channel: string;
+  /** The last error of each connection, reported once until it changes or the connection is ready. */
+  private readonly lastErrors = new Map<string, string>();
+  private resubscribe?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.channel = `${options.keyPrefix}released`;
@@ -87,6 +92,7 @@ export class RedisStore implements KettleStore {
   }
 
   async acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
+    this.ensureConnected();
     const [acquired, value, ttl] = await this.client.kettleAcquire(
       this.key(name, 'lock'),
       this.key(name, 'term'),
@@ -98,10 +104,12 @@ export class RedisStore implements KettleStore {
   }
 
   async renew(name: string, lease: string, ttlMs: number): Promise<boolean> {
+    this.ensureConnected();
     return (await this.client.kettleRenew(this.key(name, 'lock'), lease, ttlMs)) === 1;
   }
 
   async release(name: string, lease: string): Promise<boolean> {
+    this.ensureConnected();
     const key = this.key(name, 'lock');
     return (await this.client.kettleRelease(key, lease, this.channel, name)) === 1;
   }
@@ -114,6 +122,7 @@ export class RedisStore implements KettleStore {
   }
 
   async claimRun(name: string, lease: string, intervalMs: number): Promise<ClaimResult> {
+    this.ensureConnected();
     const [code, ms] = await this.client.kettleClaimRun(
       this.key(name, 'lock'),
       this.key(name, 'lastrun'),
@@ -145,13 +154,15 @@ export class RedisStore implements KettleStore {
       subscriber.on('message', (channel: string, name: string) => {
         if (channel === this.channel) for (const fn of this.listeners) fn(name);
       });
-      const subscribe = () =>
-        subscriber
-          .subscribe(this.channel)
-          .catch((error: Error) => this.options.onError?.('subscriber', error));
-      // Again on every (re)connect, in case the first one failed: subscribing twice does no harm.
-      subscriber.on('ready', subscribe);
-      void subscribe();
+      // ioredis subscribes again after a reconnect, but only to channels it once got: a refused
+      // SUBSCRIBE (NOPERM, say) is retried here until it is taken.
+      const subscribe = (): void => {
+        subscriber.subscribe(this.channel).catch((error: Error) => {
+          this.report('subscriber', error);
+          if (!this.closed) this.resubscribe = setTimeout(subscribe, RESUBSCRIBE_MS);
+        });
+      };
+      subscribe();
       this.subscriber = subscriber;
     }
     return () => this.listeners.delete(listener);
@@ -172,6 +183,8 @@ export class RedisStore implements KettleStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.resubscribe);
     this.listeners.clear();
     this.connectedListeners.clear();
     await Promise.all([this.client, this.subscriber].map((c) => (c ? quit(c) : undefined)));
@@ -211,15 +224,23 @@ export class RedisStore implements KettleStore {
     } else {
       client = new Redis({ retryStrategy: reconnectSoon, ...connection.options, ...flags });
     }
-    // ioredis repeats the same error on every reconnect attempt: report each outage once.
-    let lastError: string | undefined;
-    client.on('error', (error: Error) => {
-      if (error.message === lastError) return;
-      lastError = error.message;
-      this.options.onError?.(where, error);
-    });
-    client.on('ready', () => (lastError = undefined));
+    client.on('error', (error: Error) => this.report(where, error));
+    client.on('ready', () => this.lastErrors.delete(where));
     return client;
+  }
+
+  /** ioredis repeats the same error on every reconnect attempt: report each outage once. */
+  private report(where: string, error: Error): void {
+    if (this.lastErrors.get(where) === error.message) return;
+    this.lastErrors.set(where, error.message);
+    this.options.onError?.(where, error);
+  }
+
+  /** A lock command is never queued: without a connection it fails at once, and says why. */
+  private ensureConnected(): void {
+    if (this.client.status === 'ready') return;
+    const cause = this.lastErrors.get('commands');
+    throw new Error(`Redis is not connected (${cause ?? this.client.status})`);
   }
 }
 

@@ -28,6 +28,7 @@ it(
       unhandledRejections: 0,
       leaks: 0,
     });
+    expect(result.stepDownMargins.filter((margin) => margin <= 0)).toEqual([]);
     expect(Object.values(result.injected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   },
 );

@@ -26,12 +26,21 @@ export const FAULTS = [
   'redis-restart',
 ] as const;
 type Fault = (typeof FAULTS)[number];
+/** Faults after which the old master still runs, cut off from Redis. */
+const CUT_OFF = new Set<Fault>(['partition', 'latency', 'redis-pause']);
 
 export interface SoakResult extends InvariantReport {
   settings: SoakSettings;
   injected: Record<Fault, number>;
-  /** Per fault: ms from the fault to the next election of another node. */
+  /** Per fault: ms from the fault to the next election (of any node). */
   failovers: Record<Fault, number[]>;
+  /** Per fault: how often another node took over. */
+  handOvers: Record<Fault, number>;
+  /**
+   * For faults that leave the old master running but cut off (partition, latency, Redis paused):
+   * ms between its step-down and the next node's election. Positive: it gave up first.
+   */
+  stepDownMargins: number[];
   /** Interval slots with no run started, over the whole soak (faults included). */
   missedIntervals: number;
   /** Processes that exited on their own with an error (not killed by the soak). */
@@ -62,6 +71,8 @@ export async function soak(
     Fault,
     number[]
   >;
+  const stepDownMargins: number[] = [];
+  const handOvers = Object.fromEntries(FAULTS.map((f) => [f, 0])) as Record<Fault, number>;
   let serial = 0;
   let leaks = 0;
   const addNode = async () => {
@@ -86,8 +97,15 @@ export async function soak(
       const at = monotonicNow();
       log(`${fault} on ${master}`);
       await inject(fault, master);
-      const next = cluster.events.find((e) => e.ev === 'elected' && e.node !== master && e.t > at);
+      // The next election by any node: for a Redis fault it may be the old master again.
+      const elected = () => cluster.events.find((e) => e.ev === 'elected' && e.t > at);
+      const next = await waitFor(elected, 'a master again', leaseMs * 4).catch(() => undefined);
       if (next) failovers[fault].push(next.t - at);
+      if (next && next.node !== master) handOvers[fault]++;
+      const revoked = cluster.events.find(
+        (e) => e.ev === 'revoked' && e.node === master && e.t > at,
+      );
+      if (next && revoked && CUT_OFF.has(fault)) stepDownMargins.push(next.t - revoked.t);
       await sleep(quietMs);
     }
   } finally {
@@ -100,6 +118,8 @@ export async function soak(
     settings,
     injected,
     failovers,
+    handOvers,
+    stepDownMargins,
     missedIntervals: missedIntervals(cluster.events, intervalMs),
     crashes: cluster.events.filter((e) => e.ev === 'exit' && e.code !== 0 && e.signal === null)
       .length,
@@ -166,19 +186,21 @@ export function soakTable(result: SoakResult): string {
   };
   const rows = FAULTS.map((f) => {
     const times = result.failovers[f];
-    return `| ${f} | ${result.injected[f]} | ${times.length} | ${pct(times, 50)} | ${pct(times, 95)} | ${times.length ? Math.round(Math.max(...times)) : '–'} |`;
+    return `| ${f} | ${result.injected[f]} | ${result.handOvers[f]} | ${pct(times, 50)} | ${pct(times, 95)} | ${times.length ? Math.round(Math.max(...times)) : '–'} |`;
   });
   const s = result.settings;
   return [
     `Soak: ${s.nodes} nodes, ${s.seconds} s, interval ${s.intervalMs} ms, lease ${s.leaseMs} ms, ${result.runs} runs.`,
     '',
-    '| fault | injected | hand-overs | failover p50 ms | p95 ms | max ms |',
+    '| fault | injected | taken over by another node | a master again: p50 ms | p95 ms | max ms |',
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     '| invariant | count |',
     '| --- | --- |',
     `| double masters (overlapping runs, not fenced) | ${result.doubleMasters} |`,
+    `| cut-off master stepped down after the next master was elected | ${result.stepDownMargins.filter((m) => m <= 0).length} of ${result.stepDownMargins.length} |`,
+    `| step-down margin ms (min / p50) | ${result.stepDownMargins.length ? `${Math.round(Math.min(...result.stepDownMargins))} / ${pct(result.stepDownMargins, 50)}` : '–'} |`,
     `| stale writes accepted | ${result.staleWritesAccepted} |`,
     `| stale writes refused by the fence | ${result.staleWritesRefused} |`,
     `| overlaps covered by an aborted signal and the fence | ${result.coveredOverlaps} |`,
