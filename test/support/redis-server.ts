@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { sleep } from './wait.js';
 
 /** The Redis that every session and CI start on the default port. */
@@ -17,6 +18,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** PEM files for a redis-server that speaks TLS only: `ca` is the file clients trust. */
+export interface TlsFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
 /** A private redis-server on a free port, for tests that kill, pause or restart Redis. */
 export class RedisServer {
   private process?: ChildProcess;
@@ -24,17 +32,31 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly args: readonly string[],
+    private readonly tls?: TlsFiles,
   ) {}
 
-  /** `args` are extra redis-server arguments, e.g. ['--requirepass', 'pw']. */
-  static async start(options: { port?: number; args?: string[] } = {}): Promise<RedisServer> {
-    const server = new RedisServer(options.port ?? (await freePort()), options.args ?? []);
+  /**
+   * `args` are extra redis-server arguments, e.g. ['--requirepass', 'pw']. With `tls`, the server
+   * listens with TLS on `port` and has no plain port.
+   */
+  static async start(
+    options: { port?: number; args?: string[]; tls?: TlsFiles } = {},
+  ): Promise<RedisServer> {
+    const port = options.port ?? (await freePort());
+    const server = new RedisServer(port, options.args ?? [], options.tls);
     await server.start();
     return server;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
+  }
+
+  /** ioredis options that reach this server (trusting its CA when it speaks TLS). */
+  get redisOptions(): RedisOptions {
+    const options: RedisOptions = { host: '127.0.0.1', port: this.port };
+    if (this.tls) options.tls = { ca: readFileSync(this.tls.ca, 'utf8') };
+    return options;
   }
 
   /** Starts it (again), empty: no persistence, as a crashed Redis without AOF comes back. */
@@ -42,8 +64,7 @@ export class RedisServer {
     const child = spawn(
       'redis-server',
       [
-        '--port',
-        String(this.port),
+        ...this.listen(),
         '--bind',
         '127.0.0.1',
         '--save',
@@ -52,14 +73,18 @@ export class RedisServer {
         'no',
         '--protected-mode',
         'no',
+        ...this.args,
       ],
       { stdio: 'ignore' },
     );
     this.process = child;
-    const probe = new Redis(this.port, '127.0.0.1', {
+    const probe = new Redis({
+      ...this.redisOptions,
       lazyConnect: true,
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,
+      // Its INFO would fail with NOAUTH on a password-protected server.
+      enableReadyCheck: false,
     });
     probe.on('error', () => undefined);
     for (let attempt = 0; attempt < 200; attempt++) {
@@ -79,6 +104,14 @@ export class RedisServer {
       }
     }
     throw new Error(`redis-server on port ${this.port} did not answer`);
+  }
+
+  private listen(): string[] {
+    const port = String(this.port);
+    if (!this.tls) return ['--port', port];
+    const { cert, key, ca } = this.tls;
+    const tls = ['--tls-port', port, '--tls-cert-file', cert, '--tls-key-file', key];
+    return ['--port', '0', ...tls, '--tls-ca-cert-file', ca, '--tls-auth-clients', 'no'];
   }
 
   /** SIGKILL: gone at once, nothing saved. */
