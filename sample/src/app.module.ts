@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { KettleModule } from 'nestjs-kettle';
+import { NodeEvents } from './node-events.js';
 import { ReportJob } from './report.job.js';
 import { StatusController } from './status.controller.js';
 
@@ -10,8 +11,8 @@ import { StatusController } from './status.controller.js';
     KettleModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService) => ({
-        // Absent, kettle reads REDIS_URL or REDIS_HOST/REDIS_PASSWORD/REDIS_TIMEOUT_SECONDS itself.
-        redis: config.get<string>('REDIS_URL'),
+        // No `redis` option: kettle reads REDIS_URL, or REDIS_HOST with REDIS_PASSWORD and
+        // REDIS_TIMEOUT_SECONDS, as the original kettle does.
         nodeId: config.get<string>('NODE_ID'),
         keyPrefix: config.get<string>('KETTLE_KEY_PREFIX', 'kettle:'),
         interval: Number(config.get('KETTLE_INTERVAL_MS', 2000)),
@@ -21,7 +22,7 @@ import { StatusController } from './status.controller.js';
       }),
     }),
   ],
-  providers: [ReportJob],
+  providers: [ReportJob, NodeEvents],
   controllers: [StatusController],
 })
 export class AppModule {}

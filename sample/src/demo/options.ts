@@ -1,0 +1,61 @@
+/** What `npm run demo -- [flags]` can change; everything has a default that shows kettle well. */
+export interface DemoOptions {
+  /** Run the fixed scenario and print a plain log and a summary instead of the live view. */
+  script: boolean;
+  help: boolean;
+  /** Nodes started at the beginning. */
+  nodes: number;
+  /** ms between runs of the master's job. */
+  intervalMs: number;
+  /** ms a lease lasts unrenewed: how long a killed master blocks the others. */
+  leaseMs: number;
+  /** How long `p` freezes the master: longer than the lease, so that another node takes over. */
+  pauseMs: number;
+  /** Where to look for Redis first. */
+  redisUrl: string;
+}
+
+export const USAGE = `npm run demo -- [--script] [--nodes N] [--interval-ms MS] [--lease-ms MS]
+
+A cluster of nodes of the sample app electing a master for its @OnMaster('report') job.
+Uses the Redis at REDIS_URL (default redis://127.0.0.1:6379) if it answers, else a private
+redis-server on a free port if one is on PATH, else all nodes in this process on the memory store.
+
+  --script          run a fixed scenario (kill, graceful stop, pause the master), print a log and a
+                    summary, and exit 0 if every check passed (the default when stdout or stdin is
+                    not a terminal)
+  --nodes N         nodes to start with (default 3)
+  --interval-ms MS  ms between runs of the job (default 1000)
+  --lease-ms MS     lease of the master (default 3000); a pause lasts twice as long
+
+Keys in the live view: k kill the master (SIGKILL), s stop it (SIGTERM), p pause it (SIGSTOP)
+for twice the lease, a add a node, q quit.`;
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOptions {
+  const options: DemoOptions = {
+    script: false,
+    help: false,
+    nodes: 3,
+    intervalMs: 1000,
+    leaseMs: 3000,
+    pauseMs: 0,
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const number = (min: number, max: number): number => {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value < min || value > max)
+        throw new Error(`${flag} needs a whole number from ${min} to ${max}\n\n${USAGE}`);
+      return value;
+    };
+    if (flag === '--script') options.script = true;
+    else if (flag === '--help' || flag === '-h') options.help = true;
+    else if (flag === '--nodes') options.nodes = number(1, 26);
+    else if (flag === '--interval-ms') options.intervalMs = number(100, 60_000);
+    else if (flag === '--lease-ms') options.leaseMs = number(300, 60_000);
+    else throw new Error(`unknown argument ${flag}\n\n${USAGE}`);
+  }
+  options.pauseMs = 2 * options.leaseMs;
+  return options;
+}

@@ -1,0 +1,197 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Summary } from '../sample/src/demo/summary.js';
+import { freePort, SHARED_REDIS_URL } from './support/redis-server.js';
+
+/**
+ * `npm run demo -- --script` end to end: real processes, a real Redis, signals. The scenario takes
+ * about 20 s with the default timings; the other two runs use a shorter lease.
+ */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DEMO = join(ROOT, 'sample/dist/demo/main.js');
+/** After this the demo is interrupted (SIGINT to its process group), so that it still cleans up. */
+const DEMO_TIMEOUT_MS = 100_000;
+const TEST_TIMEOUT_MS = DEMO_TIMEOUT_MS + 20_000;
+
+interface DemoRun {
+  code: number | null;
+  output: string;
+  summary: Summary;
+}
+
+const outputs: string[] = [];
+
+/** Runs the demo to its end in a process group of its own, and reads its summary. */
+function runDemo(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<DemoRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    const collect = (chunk: Buffer) => (output += chunk.toString());
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // gone
+      }
+    };
+    const interrupt = setTimeout(() => signalGroup('SIGINT'), DEMO_TIMEOUT_MS);
+    const kill = setTimeout(() => signalGroup('SIGKILL'), DEMO_TIMEOUT_MS + 15_000);
+    child.on('close', (code) => {
+      clearTimeout(interrupt);
+      clearTimeout(kill);
+      outputs.push(output);
+      const line = output.split('\n').find((l) => l.startsWith('summary-json '));
+      if (!line) return reject(new Error(`the demo printed no summary (exit ${code}):\n${output}`));
+      resolve({ code, output, summary: JSON.parse(line.slice('summary-json '.length)) as Summary });
+    });
+  });
+}
+
+/** Running, and not a zombie; a zombie has exited, it only waits for its parent to notice. */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The process's command line, to be sure a pid is still the one the demo started. */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** What every scripted run must show, whatever the store. */
+function expectAGoodRun({ code, output, summary }: DemoRun): void {
+  expect(summary.problems, output).toEqual([]);
+  expect(summary.error, output).toBeUndefined();
+  expect(code, output).toBe(0);
+  expect(summary.ok).toBe(true);
+
+  // Hand-overs happened, one after each thing the scenario did to the master.
+  const causes = summary.handOvers.map((h) => h.cause ?? '');
+  for (const cause of ['killed (SIGKILL)', 'stopped (SIGTERM)', 'paused (SIGSTOP)'])
+    expect(
+      causes.some((c) => c.endsWith(cause)),
+      `${cause} in ${causes.join('; ')}`,
+    ).toBe(true);
+  for (const handOver of summary.handOvers)
+    expect(handOver.toTerm).toBeGreaterThan(handOver.fromTerm);
+
+  // Every pause ended with the paused node stepping down.
+  expect(summary.pauses.length).toBeGreaterThan(0);
+  for (const pause of summary.pauses) expect(pause, output).toMatchObject({ steppedDown: true });
+
+  // No interval had two masters, checked here apart from the demo's own checks: in the order they
+  // happened, runs never go back to an older term, and each term is one node's.
+  const runs = [...summary.runs].sort((a, b) => a.at - b.at);
+  expect(runs.length).toBeGreaterThan(5);
+  const nodeOfTerm = new Map<number, string>();
+  runs.forEach((run, i) => {
+    if (i > 0) expect(run.term).toBeGreaterThanOrEqual(runs[i - 1].term);
+    expect(nodeOfTerm.get(run.term) ?? run.nodeId).toBe(run.nodeId);
+    nodeOfTerm.set(run.term, run.nodeId);
+  });
+  expect(nodeOfTerm.size).toBeGreaterThanOrEqual(4);
+
+  // The sample's GET /kettle answered on every node.
+  expect(summary.nodes.length).toBeGreaterThanOrEqual(4);
+  for (const node of summary.nodes) expect(node, output).toMatchObject({ answeredHttp: true });
+
+  // Nothing the demo started is left.
+  expect(summary.leftover).toEqual([]);
+  for (const pid of summary.startedPids) expect(isRunning(pid), `pid ${pid}`).toBe(false);
+}
+
+describe('npm run demo -- --script', () => {
+  afterAll(() => {
+    // Should a run fail half-way, nothing it printed as started may outlive the tests.
+    for (const [, pid] of outputs.join('\n').matchAll(/\(pid (\d+)\)/g)) {
+      const command = commandOf(Number(pid));
+      if (/sample\/dist\/main\.js|redis-server/.test(command)) process.kill(Number(pid), 'SIGKILL');
+    }
+  });
+
+  it(
+    'on a real Redis: hand-overs, paused masters step down, one master per interval, nothing left',
+    async () => {
+      const run = await runDemo('npm', ['run', 'demo', '--', '--script'], {
+        ...process.env,
+        REDIS_URL: SHARED_REDIS_URL,
+      });
+      expectAGoodRun(run);
+      expect(run.summary.store).toBe('redis');
+      expect(run.summary.startedPids.length).toBe(run.summary.nodes.length);
+      // It tidied up its keys in the shared Redis.
+      const redis = new Redis(SHARED_REDIS_URL);
+      try {
+        expect(await redis.keys(`${run.summary.keyPrefix}*`)).toEqual([]);
+      } finally {
+        redis.disconnect();
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'with no Redis at REDIS_URL: starts a private redis-server, and stops it at the end',
+    async () => {
+      const closedPort = await freePort();
+      const run = await runDemo(process.execPath, [DEMO, '--script', '--lease-ms', '1500'], {
+        ...process.env,
+        REDIS_URL: `redis://127.0.0.1:${closedPort}`,
+      });
+      expectAGoodRun(run);
+      expect(run.summary.store).toBe('private-redis');
+      expect(run.output).toContain('started its own redis-server');
+      // The nodes' pids and one more: redis-server's.
+      expect(run.summary.startedPids.length).toBe(run.summary.nodes.length + 1);
+      const redis = new Redis(run.summary.redisUrl!, {
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
+      redis.on('error', () => undefined);
+      await expect(redis.connect()).rejects.toThrow();
+      redis.disconnect();
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'with no Redis and no redis-server on PATH: runs the nodes inside one process on the memory store',
+    async () => {
+      const closedPort = await freePort();
+      // A PATH with nothing on it: no redis-server to start. The demo runs as node's absolute path.
+      const emptyDir = mkdtempSync(join(tmpdir(), 'no-redis-'));
+      const run = await runDemo(process.execPath, [DEMO, '--script', '--lease-ms', '1500'], {
+        ...process.env,
+        PATH: emptyDir,
+        REDIS_URL: `redis://127.0.0.1:${closedPort}`,
+      }).finally(() => rmSync(emptyDir, { recursive: true }));
+      expectAGoodRun(run);
+      expect(run.summary.store).toBe('memory');
+      expect(run.output).toContain('inside this process on the memory store');
+      expect(run.output).toContain('For the real thing');
+      expect(run.summary.startedPids).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
