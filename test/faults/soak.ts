@@ -105,7 +105,8 @@ export async function soak(
       const revoked = cluster.events.find(
         (e) => e.ev === 'revoked' && e.node === master && e.t > at,
       );
-      if (next && revoked && CUT_OFF.has(fault)) stepDownMargins.push(next.t - revoked.t);
+      if (next && next.node !== master && revoked && CUT_OFF.has(fault))
+        stepDownMargins.push(next.t - revoked.t);
       await sleep(quietMs);
     }
   } finally {
