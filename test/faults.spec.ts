@@ -36,6 +36,20 @@ describe('faults', () => {
     return kettle;
   }
 
+  /** Two nodes on a redis-server of their own. */
+  async function twoNodes() {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.kill());
+    const log = new RunLog();
+    const prefix = uniquePrefix();
+    const changes: TimedChange[] = [];
+    const nodes = [
+      await node(server.url, 'a', log, prefix, changes),
+      await node(server.url, 'b', log, prefix, changes),
+    ];
+    return { server, nodes, changes, log };
+  }
+
   const masterOf = (nodes: KettleService[]) => {
     const masters = nodes.filter((n) => n.isMaster('job'));
     return masters.length === 1 ? masters[0] : undefined;
@@ -83,15 +97,7 @@ describe('faults', () => {
   });
 
   it('a frozen Redis makes the master step down before its lease ends; after it thaws there is one master', async () => {
-    const server = await RedisServer.start();
-    cleanups.push(() => server.kill());
-    const log = new RunLog();
-    const prefix = uniquePrefix();
-    const changes: TimedChange[] = [];
-    const nodes = [
-      await node(server.url, 'a', log, prefix, changes),
-      await node(server.url, 'b', log, prefix, changes),
-    ];
+    const { server, nodes, changes, log } = await twoNodes();
     const master = await waitFor(() => masterOf(nodes), 'one master');
     const term = master.term('job')!;
 
@@ -110,15 +116,7 @@ describe('faults', () => {
   });
 
   it('Redis restarted empty mid-run: a master again, with a higher term', async () => {
-    const server = await RedisServer.start();
-    cleanups.push(() => server.kill());
-    const log = new RunLog();
-    const prefix = uniquePrefix();
-    const changes: TimedChange[] = [];
-    const nodes = [
-      await node(server.url, 'a', log, prefix, changes),
-      await node(server.url, 'b', log, prefix, changes),
-    ];
+    const { server, nodes, changes, log } = await twoNodes();
     const first = await waitFor(() => masterOf(nodes), 'one master');
     const term = first.term('job')!;
     await server.kill();

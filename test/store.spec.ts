@@ -6,6 +6,17 @@ import { newLease } from '../lib/store/lease.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
 import { sleep, waitFor } from './support/wait.js';
 
+/** The Redis connection refuses lock commands until it is ready: it has no offline queue. */
+const answering = (store: KettleStore) =>
+  waitFor(
+    () =>
+      store.holder('warm-up').then(
+        () => true,
+        () => false,
+      ),
+    'the store to answer',
+  );
+
 const stores: Array<[string, (prefix: string) => KettleStore]> = [
   [
     'RedisStore',
@@ -20,15 +31,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
   beforeEach(async () => {
     store = create(`test:${randomBytes(4).toString('hex')}:`);
     opened.push(store);
-    // The Redis connection refuses commands until it is ready: it has no offline queue.
-    await waitFor(
-      () =>
-        store.holder('warm-up').then(
-          () => true,
-          () => false,
-        ),
-      'the store to answer',
-    );
+    await answering(store);
   });
   afterAll(async () => {
     await Promise.all(opened.map((s) => s.close()));
@@ -115,14 +118,7 @@ describe('RedisStore keys', () => {
     const store = new RedisStore({ connection: { url: SHARED_REDIS_URL }, keyPrefix: prefix });
     const redis = new Redis(SHARED_REDIS_URL);
     try {
-      await waitFor(
-        () =>
-          store.holder('x').then(
-            () => true,
-            () => false,
-          ),
-        'the store to answer',
-      );
+      await answering(store);
       const lease = newLease('a');
       await store.acquire('billing', lease, 5000);
       await store.claimRun('billing', lease, 1000);
@@ -143,14 +139,7 @@ describe('RedisStore keys', () => {
   it('does not quit a client it was given', async () => {
     const client = new Redis(SHARED_REDIS_URL);
     const store = new RedisStore({ connection: { client }, keyPrefix: 'test:given:' });
-    await waitFor(
-      () =>
-        store.holder('x').then(
-          () => true,
-          () => false,
-        ),
-      'the store to answer',
-    );
+    await answering(store);
     await store.close();
     expect(await client.ping()).toBe('PONG');
     client.disconnect();
