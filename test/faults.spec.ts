@@ -97,7 +97,7 @@ describe('faults', () => {
   });
 
   it('a frozen Redis makes the master step down before its lease ends; after it thaws there is one master', async () => {
-    const { server, nodes, changes, log } = await twoNodes();
+    const { server, nodes, changes } = await twoNodes();
     const master = await waitFor(() => masterOf(nodes), 'one master');
     const term = master.term('job')!;
 
@@ -116,7 +116,7 @@ describe('faults', () => {
   });
 
   it('Redis restarted empty mid-run: a master again, with a higher term', async () => {
-    const { server, nodes, changes, log } = await twoNodes();
+    const { server, nodes, log } = await twoNodes();
     const first = await waitFor(() => masterOf(nodes), 'one master');
     const term = first.term('job')!;
     await server.kill();
