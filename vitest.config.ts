@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.spec.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     // Multi-node tests measure hand-overs; on a shared 2-core machine they run one file at a time.
     fileParallelism: false,
     testTimeout: 30_000,

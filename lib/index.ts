@@ -16,6 +16,6 @@ export type {
 export type { KettleStore, AcquireResult, ClaimResult } from './store/kettle-store.interface.js';
 export { RedisStore, type RedisStoreOptions, type RedisConnection } from './store/redis.store.js';
 export { MemoryStore } from './store/memory.store.js';
+export { holderOf, newLease } from './store/lease.js';
 export { LeadershipEndedError } from './election/errors.js';
-export { KettleTimeoutError } from './election/with-timeout.js';
 export { fencedSet, FENCED_SET } from './fencing.js';

@@ -78,9 +78,10 @@ export function resolveKettleOptions(
   return {
     keyPrefix: nonEmptyString('keyPrefix', options.keyPrefix ?? DEFAULT_KEY_PREFIX),
     nodeId: nonEmptyString('nodeId', options.nodeId ?? defaultNodeId()),
-    shutdownTimeout: nonNegative(
+    shutdownTimeout: milliseconds(
       'shutdownTimeout',
       options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+      0,
     ),
     verbose: boolean('verbose', options.verbose ?? false),
     ...resolveElection(
@@ -102,15 +103,18 @@ export function resolveElection(
 ): Required<ElectionOptions> {
   checkElectionKeys(options, where);
   return {
-    interval: positive(`${where}interval`, options.interval ?? defaults.interval),
+    interval: milliseconds(`${where}interval`, options.interval ?? defaults.interval, 1),
     leaseTtl: leaseTtl(`${where}leaseTtl`, options.leaseTtl ?? defaults.leaseTtl),
   };
 }
 
+/** The settings one election may have of its own. */
+export const ELECTION_OPTION_KEYS = ['interval', 'leaseTtl'] as const;
+
 /** `@OnMaster` and `join` take `interval` and `leaseTtl` only: a typo must not pass silently. */
 export function checkElectionKeys(options: object, where: string): void {
   for (const [key, value] of Object.entries(options)) {
-    if (key !== 'interval' && key !== 'leaseTtl') {
+    if (!(ELECTION_OPTION_KEYS as readonly string[]).includes(key)) {
       throw new TypeError(
         invalidOption(`${where}${key}`, value, 'interval or leaseTtl (unknown option)', true),
       );
@@ -127,26 +131,18 @@ export function nonEmptyString(option: string, value: unknown): string {
 /** Node's timers hold at most 2^31 - 1 ms; longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-function positive(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > MAX_TIMER_MS) {
+/** A whole number of milliseconds from `min` to what a timer can hold. */
+function milliseconds(option: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
     throw new TypeError(
-      invalidOption(option, value, `a number of milliseconds from 1 to ${MAX_TIMER_MS}`),
+      invalidOption(option, value, `a number of milliseconds from ${min} to ${MAX_TIMER_MS}`),
     );
   }
   return Math.round(value);
 }
 
-function nonNegative(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
-    throw new TypeError(
-      invalidOption(option, value, `a number of milliseconds from 0 to ${MAX_TIMER_MS}`),
-    );
-  }
-  return value;
-}
-
 function leaseTtl(option: string, value: unknown): number {
-  const ms = positive(option, value);
+  const ms = milliseconds(option, value, 1);
   if (ms < MIN_LEASE_TTL_MS) {
     throw new TypeError(
       invalidOption(

@@ -1,12 +1,17 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { OnMasterMetadata } from './decorators/on-master.decorator.js';
-import type { MasterJob } from './election/election-options.js';
+import type { MasterJob } from './election/election-config.js';
 import type { ElectionOptions } from './interfaces/kettle-module-options.interface.js';
 import { KettleService } from './kettle.service.js';
 import { ON_MASTER_METADATA } from './kettle.constants.js';
-import { checkElectionKeys } from './kettle-options.js';
-import { clashingOptions, nonStaticProvider } from './kettle.messages.js';
+import { checkElectionKeys, ELECTION_OPTION_KEYS } from './kettle-options.js';
+import {
+  clashingOptions,
+  invalidDecoratorOptions,
+  invalidElectionName,
+  nonStaticProvider,
+} from './kettle.messages.js';
 
 interface FoundElection {
   settings: ElectionOptions;
@@ -66,14 +71,10 @@ export class KettleExplorer implements OnModuleInit {
     job: MasterJob,
   ): void {
     if (typeof name !== 'string' || name.trim() === '') {
-      throw new TypeError(
-        `Kettle: invalid election name ${JSON.stringify(name)} in @OnMaster() on ${job.id}; expected a non-empty string.`,
-      );
+      throw new TypeError(invalidElectionName(name, job.id));
     }
     if (options === null || typeof options !== 'object') {
-      throw new TypeError(
-        `Kettle: invalid options in @OnMaster('${name}') on ${job.id}; expected an object.`,
-      );
+      throw new TypeError(invalidDecoratorOptions(name, job.id));
     }
     checkElectionKeys(options, `@OnMaster(${JSON.stringify(name)}) on ${job.id}: `);
     const election = found.get(name);
@@ -81,7 +82,7 @@ export class KettleExplorer implements OnModuleInit {
       found.set(name, { settings: { ...options }, jobs: [job] });
       return;
     }
-    for (const key of ['interval', 'leaseTtl'] as const) {
+    for (const key of ELECTION_OPTION_KEYS) {
       const [mine, theirs] = [options[key], election.settings[key]];
       if (mine === undefined) continue;
       if (theirs !== undefined && theirs !== mine)

@@ -1,4 +1,4 @@
-/** Every user-facing error and log text, in one place. */
+/** The user-facing errors and logs of the module and its elections (the stores keep their own). */
 
 /** `secret`: the value may be a password (an unknown option): say its type, never the string. */
 export const invalidOption = (option: string, value: unknown, expected: string, secret = false) =>
@@ -7,6 +7,20 @@ export const invalidOption = (option: string, value: unknown, expected: string, 
 export const clashingOptions = (name: string, option: string, a: unknown, b: unknown) =>
   `Kettle: election "${name}" is declared with clashing "${option}" values ${describeValue(a)} and ${describeValue(b)}; ` +
   `give every @OnMaster('${name}') the same ${option}, or set it on one of them only.`;
+
+export const invalidRun = (name: string) =>
+  `Kettle: invalid option "run" of join('${name}'): expected a function.`;
+
+export const shuttingDown = (name: string) =>
+  `Kettle: cannot join "${name}": the application is shutting down.`;
+
+export const invalidElectionName = (name: unknown, method: string) =>
+  `Kettle: invalid election name ${JSON.stringify(name)} in @OnMaster() on ${method}; expected a non-empty string.`;
+
+export const invalidDecoratorOptions = (name: string, method: string) =>
+  `Kettle: invalid options in @OnMaster('${name}') on ${method}; expected an object.`;
+
+export const stepFailed = (name: string, reason: string) => `Election "${name}": ${reason}`;
 
 export const alreadyJoined = (name: string) =>
   `Kettle: this node has already joined election "${name}"; call leave('${name}') first.`;

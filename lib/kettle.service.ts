@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
 import { Election } from './election/election.js';
-import type { MasterJob } from './election/election-options.js';
+import type { MasterJob } from './election/election-config.js';
 import { electionTiming } from './election/timing.js';
 import type { ElectionStats } from './interfaces/election-stats.interface.js';
 import type { ElectionOptions } from './interfaces/kettle-module-options.interface.js';
@@ -16,7 +16,7 @@ import type { LeadershipChange } from './interfaces/leadership-change.interface.
 import type { MasterContext } from './interfaces/master-context.interface.js';
 import { nonEmptyString, type ResolvedKettleOptions, resolveElection } from './kettle-options.js';
 import { KETTLE_RESOLVED_OPTIONS, KETTLE_STORE } from './kettle.constants.js';
-import { alreadyJoined, notJoined } from './kettle.messages.js';
+import { alreadyJoined, invalidRun, notJoined, shuttingDown } from './kettle.messages.js';
 import type { KettleStore } from './store/kettle-store.interface.js';
 
 /** `KettleService.join(name, options)`: an election joined at run time. */
@@ -90,7 +90,7 @@ export class KettleService
   join(name: string, options: JoinOptions = {}): void {
     const { run, ...settings } = options;
     if (run !== undefined && typeof run !== 'function') {
-      throw new TypeError(`Kettle: invalid option "run" of join('${name}'): expected a function.`);
+      throw new TypeError(invalidRun(name));
     }
     const where = `join(${JSON.stringify(name)}): `;
     this.addElection(name, settings, run ? [{ id: `join('${name}')`, run }] : [], where);
@@ -112,8 +112,7 @@ export class KettleService
   addElection(name: string, settings: ElectionOptions, jobs: MasterJob[], where = ''): void {
     nonEmptyString(`${where}name`, name);
     if (this.elections.has(name)) throw new Error(alreadyJoined(name));
-    if (this.phase === 'closing')
-      throw new Error(`Kettle: cannot join "${name}": the application is shutting down.`);
+    if (this.phase === 'closing') throw new Error(shuttingDown(name));
     const { interval, leaseTtl } = resolveElection(this.options, settings, where);
     const election = new Election({
       name,

@@ -282,7 +282,7 @@ describe('rediss:// against a redis-server with a self-signed certificate', () =
     const keyPrefix = uniquePrefix();
     const sample = startSample({
       PORT: String(await freePort()),
-      // The sample passes REDIS_URL as the `redis` option, so REDIS_PASSWORD would be ignored.
+      // The password could as well come from REDIS_PASSWORD; in the URL it must be redacted too.
       REDIS_URL: `rediss://:${password}@127.0.0.1:${redis.port}`,
       NODE_EXTRA_CA_CERTS: cert!.ca,
       NODE_ID: 'tls-child',

@@ -80,35 +80,55 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
   it('announces a release to every listener', async () => {
     const heard: string[] = [];
     const unsubscribe = store.onReleased((name) => heard.push(name));
-    await sleep(50); // the subscription is in place before the release
-    const a = newLease('a');
-    await store.acquire('job', a, 5000);
-    await store.release('job', a);
-    await waitFor(() => heard.includes('job'), 'the release message');
+    // The subscription may still be on its way: release until a message arrives.
+    await waitFor(async () => {
+      const a = newLease('a');
+      await store.acquire('job', a, 5000);
+      await store.release('job', a);
+      await sleep(20);
+      return heard.includes('job');
+    }, 'the release message');
     unsubscribe();
+  });
+
+  it('renews the lease with every claim, and only for its holder', async () => {
+    const a = newLease('a');
+    await store.acquire('job', a, 300);
+    await store.claimRun('job', a, 1000, 5000);
+    await sleep(400);
+    expect(await store.holder('job')).toBe('a');
+    const b = newLease('b');
+    expect(await store.claimRun('job', b, 1000, 50)).toEqual({ outcome: 'not-holder' });
+    await sleep(100);
+    expect(await store.holder('job')).toBe('a');
   });
 
   it('claims one run per interval and keeps the cadence across holders', async () => {
     const a = newLease('a');
     await store.acquire('job', a, 5000);
-    expect(await store.claimRun('job', newLease('b'), 1000)).toEqual({ outcome: 'not-holder' });
-    const run = await store.claimRun('job', a, 1000);
+    expect(await store.claimRun('job', newLease('b'), 1000, 5000)).toEqual({
+      outcome: 'not-holder',
+    });
+    const run = await store.claimRun('job', a, 1000, 5000);
     expect(run.outcome).toBe('run');
-    const again = await store.claimRun('job', a, 1000);
+    const again = await store.claimRun('job', a, 1000, 5000);
     expect(again.outcome).toBe('wait');
-    expect(again.outcome === 'wait' && again.waitMs).toBeGreaterThan(800);
+    // Most of the interval is left (less the round trips).
+    expect(again.outcome === 'wait' && again.waitMs).toBeGreaterThan(500);
 
     // A new holder inherits the slot: it waits for the rest of the interval instead of running again.
     await store.release('job', a);
     const b = newLease('b');
     await store.acquire('job', b, 5000);
-    const inherited = await store.claimRun('job', b, 1000);
+    const inherited = await store.claimRun('job', b, 1000, 5000);
     expect(inherited.outcome).toBe('wait');
-    await sleep(inherited.outcome === 'wait' ? inherited.waitMs + 5 : 0);
-    const next = await store.claimRun('job', b, 1000);
+    // Claim 300 ms late: on the grid, the next slot is still one interval after this slot, not
+    // one interval after the late claim (that would be exactly 1000 ms away).
+    await sleep(inherited.outcome === 'wait' ? inherited.waitMs + 300 : 0);
+    const next = await store.claimRun('job', b, 1000, 5000);
     expect(next.outcome).toBe('run');
-    // On the grid: the next slot is about one interval after the previous one.
-    expect(next.outcome === 'run' && next.nextInMs).toBeGreaterThan(900);
+    expect(next.outcome === 'run' && next.nextInMs).toBeLessThan(950);
+    expect(next.outcome === 'run' && next.nextInMs).toBeGreaterThan(0);
   });
 });
 
@@ -121,7 +141,7 @@ describe('RedisStore keys', () => {
       await answering(store);
       const lease = newLease('a');
       await store.acquire('billing', lease, 5000);
-      await store.claimRun('billing', lease, 1000);
+      await store.claimRun('billing', lease, 1000, 5000);
       const keys = (await redis.keys(`${prefix}*`)).sort();
       expect(keys).toEqual([
         `${prefix}{billing}:lastrun`,
@@ -139,9 +159,13 @@ describe('RedisStore keys', () => {
   it('does not quit a client it was given', async () => {
     const client = new Redis(SHARED_REDIS_URL);
     const store = new RedisStore({ connection: { client }, keyPrefix: 'test:given:' });
-    await answering(store);
-    await store.close();
-    expect(await client.ping()).toBe('PONG');
-    client.disconnect();
+    try {
+      await answering(store);
+      await store.close();
+      expect(await client.ping()).toBe('PONG');
+    } finally {
+      await store.close();
+      client.disconnect();
+    }
   });
 });

@@ -3,11 +3,11 @@ import type { StepDownReason } from '../interfaces/leadership-change.interface.j
 import * as messages from '../kettle.messages.js';
 import type { AcquireResult, KettleStore } from '../store/kettle-store.interface.js';
 import { newLease } from '../store/lease.js';
-import type { ElectionOptions } from './election-options.js';
+import type { ElectionConfig } from './election-config.js';
 import { describeError, LeadershipEndedError, stackOf } from './errors.js';
 import { JobRunner } from './job-runner.js';
 import { type ElectionTiming, jittered } from './timing.js';
-import { withTimeout } from './with-timeout.js';
+import { withTimeout } from '../timeouts.js';
 
 /** The lease this node holds, measured on its own monotonic clock. */
 interface Leadership {
@@ -19,6 +19,8 @@ interface Leadership {
 }
 
 const now = () => performance.now();
+
+type TimerName = 'acquire' | 'renew' | 'expire' | 'tick';
 
 /**
  * One election on this node: follower -> master -> follower, in the shape of client-go's
@@ -37,7 +39,7 @@ export class Election {
   };
   private leadership?: Leadership;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
-  private readonly timers = new Map<'acquire' | 'renew' | 'expire' | 'tick', NodeJS.Timeout>();
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private acquiring?: Promise<void>;
   /** A release was announced while an acquire was on its way. */
   private contendAgain = false;
@@ -48,7 +50,7 @@ export class Election {
   private readonly unsubscribers: Array<() => void> = [];
   private lastError?: string;
 
-  constructor(private readonly options: ElectionOptions) {
+  constructor(private readonly options: ElectionConfig) {
     this.runner = new JobRunner(options.jobs, this.stats, options.logger);
   }
 
@@ -145,7 +147,7 @@ export class Election {
     const sentAt = now();
     let result: AcquireResult;
     try {
-      result = await this.call('acquire', renewEvery, (store) =>
+      result = await this.callStore('acquire', renewEvery, (store) =>
         store.acquire(this.name, lease, leaseTtl),
       );
     } catch (error) {
@@ -161,9 +163,10 @@ export class Election {
       if (this.state !== 'running') return this.release(lease);
       return this.becomeMaster(lease, result.term, sentAt);
     }
-    // Retry just after the holder's lease should end, or on the retry period if that is sooner.
-    const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : Infinity;
-    this.schedule('acquire', this.contendAgain ? 0 : Math.min(ends, jittered(retryEvery)));
+    // Look again just after the holder's lease would end unrenewed: no sooner can it be free
+    // (a release is announced, and heard at once). Polling on a shorter period only costs Redis.
+    const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : jittered(retryEvery);
+    this.schedule('acquire', this.contendAgain ? 0 : ends);
   }
 
   private becomeMaster(lease: string, term: number, sentAt: number): void {
@@ -189,7 +192,7 @@ export class Election {
     const { leaseTtl, drift, renewEvery } = this.timing;
     const sentAt = now();
     try {
-      const renewed = await this.call(
+      const renewed = await this.callStore(
         'renew',
         Math.min(renewEvery, leadership.deadline - sentAt),
         (store) => store.renew(this.name, leadership.lease, leaseTtl),
@@ -201,9 +204,7 @@ export class Election {
       }
       this.succeeded();
       if (!renewed) return this.lose('lost');
-      leadership.deadline = sentAt + leaseTtl - drift;
-      this.schedule('expire', leadership.deadline - now());
-      this.schedule('renew', sentAt + renewEvery - now());
+      this.extended(leadership, sentAt);
     } catch (error) {
       if (this.leadership !== leadership) return;
       this.failed('renew', error);
@@ -224,13 +225,16 @@ export class Election {
     }
     // Too little lease left (renewals are failing): wait for a renewal or the step-down.
     if (leadership.deadline - now() < safetyMargin) return this.schedule('tick', renewEvery / 2);
+    const sentAt = now();
     try {
-      const claim = await this.call('claim run', leadership.deadline - now(), (store) =>
-        store.claimRun(this.name, leadership.lease, interval),
+      const claim = await this.callStore('claim run', leadership.deadline - sentAt, (store) =>
+        store.claimRun(this.name, leadership.lease, interval, this.timing.leaseTtl),
       );
       if (this.leadership !== leadership || this.state !== 'running') return;
       this.succeeded();
       if (claim.outcome === 'not-holder') return this.lose('lost');
+      // The claim renewed the lease as well: the next renewal can wait.
+      this.extended(leadership, sentAt);
       if (claim.outcome === 'wait') return this.schedule('tick', claim.waitMs);
       this.schedule('tick', claim.nextInMs);
       if (leadership.deadline - now() >= safetyMargin) {
@@ -247,6 +251,14 @@ export class Election {
       this.failed('claim run', error);
       this.schedule('tick', renewEvery / 2);
     }
+  }
+
+  /** The lease was extended by a command sent at `sentAt`: move the deadline and the next renewal. */
+  private extended(leadership: Leadership, sentAt: number): void {
+    const { leaseTtl, drift, renewEvery } = this.timing;
+    leadership.deadline = sentAt + leaseTtl - drift;
+    this.schedule('expire', leadership.deadline - now());
+    this.schedule('renew', sentAt + renewEvery - now());
   }
 
   /** Ends this node's leadership locally: the signal aborts and isMaster turns false at once. */
@@ -282,7 +294,7 @@ export class Election {
   /** Deletes `lease` if it still holds the election. Never throws: the lease ends by its TTL anyway. */
   private async release(lease: string, report = true): Promise<void> {
     try {
-      await this.call('release', this.timing.renewEvery, (store) =>
+      await this.callStore('release', this.timing.renewEvery, (store) =>
         store.release(this.name, lease),
       );
     } catch (error) {
@@ -291,7 +303,7 @@ export class Election {
   }
 
   /** A store command with a deadline; a store that throws instead of rejecting is caught too. */
-  private call<T>(
+  private callStore<T>(
     action: string,
     ms: number,
     command: (store: KettleStore) => Promise<T>,
@@ -303,7 +315,7 @@ export class Election {
     );
   }
 
-  private schedule(timer: 'acquire' | 'renew' | 'expire' | 'tick', ms: number): void {
+  private schedule(timer: TimerName, ms: number): void {
     this.clear(timer);
     const handle = setTimeout(
       () => {
@@ -319,7 +331,7 @@ export class Election {
         // Nothing in a step should throw; if something does (a logger, a listener), say so and go on.
         Promise.resolve(step).catch((error: unknown) =>
           this.options.logger.error(
-            `Election "${this.name}": ${describeError(error)}`,
+            messages.stepFailed(this.name, describeError(error)),
             stackOf(error),
           ),
         );
@@ -329,7 +341,7 @@ export class Election {
     this.timers.set(timer, handle);
   }
 
-  private clear(timer: 'acquire' | 'renew' | 'expire' | 'tick'): void {
+  private clear(timer: TimerName): void {
     clearTimeout(this.timers.get(timer));
     this.timers.delete(timer);
   }

@@ -1,9 +1,9 @@
 import type { ElectionStats } from '../interfaces/election-stats.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import * as messages from '../kettle.messages.js';
-import type { ElectionLogger, MasterJob } from './election-options.js';
+import type { ElectionLogger, MasterJob } from './election-config.js';
 import { describeError, stackOf } from './errors.js';
-import { settlesWithin } from './with-timeout.js';
+import { settlesWithin } from '../timeouts.js';
 
 /** Runs an election's jobs, all at once, one run at a time; a failing job is logged, never thrown. */
 export class JobRunner {

@@ -28,9 +28,10 @@ export interface KettleStore {
   holder(name: string): Promise<string | null>;
   /**
    * Claims the current run slot for the holder of `lease`, on the store's clock, so that a run
-   * happens once per interval whichever node is master.
+   * happens once per interval whichever node is master; and, like `renew`, extends the lease to
+   * `ttlMs` from now (unless the outcome is `not-holder`).
    */
-  claimRun(name: string, lease: string, intervalMs: number): Promise<ClaimResult>;
+  claimRun(name: string, lease: string, intervalMs: number, ttlMs: number): Promise<ClaimResult>;
   /** Calls `listener` with the election's name whenever any node releases a lease. */
   onReleased(listener: (name: string) => void): () => void;
   /**

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
+import { DEFAULT_KEY_PREFIX } from '../kettle.constants.js';
 import { holderOf } from './lease.js';
 
 interface Held {
@@ -26,7 +27,7 @@ export class MemoryStore implements KettleStore {
   private readonly space: MemorySpace;
   private readonly unsubscribers = new Set<() => void>();
 
-  constructor(keyPrefix = 'kettle:') {
+  constructor(keyPrefix = DEFAULT_KEY_PREFIX) {
     let space = spaces.get(keyPrefix);
     if (!space) spaces.set(keyPrefix, (space = new MemorySpace()));
     this.space = space;
@@ -62,8 +63,15 @@ export class MemoryStore implements KettleStore {
     return held ? holderOf(held.lease) : null;
   }
 
-  async claimRun(name: string, lease: string, intervalMs: number): Promise<ClaimResult> {
-    if (this.live(name)?.lease !== lease) return { outcome: 'not-holder' };
+  async claimRun(
+    name: string,
+    lease: string,
+    intervalMs: number,
+    ttlMs: number,
+  ): Promise<ClaimResult> {
+    const held = this.live(name);
+    if (held?.lease !== lease) return { outcome: 'not-holder' };
+    held.expiresAt = Date.now() + ttlMs;
     const now = Date.now();
     let last = this.space.lastRuns.get(name);
     if (last !== undefined && (last - now > intervalMs || now >= last + 2 * intervalMs))

@@ -1,6 +1,7 @@
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
 import { holderOf } from './lease.js';
+import { settlesWithin } from '../timeouts.js';
 import { ACQUIRE, CLAIM_RUN, RELEASE, RENEW } from './scripts.js';
 
 /** Where RedisStore connects: a URL, ioredis options, or a client to copy the settings of. */
@@ -60,6 +61,7 @@ interface ScriptCommands {
     lastRun: string,
     lease: string,
     interval: number,
+    ttl: number,
   ): Promise<[number, number]>;
 }
 type ScriptClient = (Redis | Cluster) & ScriptCommands;
@@ -68,7 +70,7 @@ type ScriptClient = (Redis | Cluster) & ScriptCommands;
 export class RedisStore implements KettleStore {
   private readonly client: ScriptClient;
   private subscriber?: Redis | Cluster;
-  private readonly listeners = new Set<(name: string) => void>();
+  private readonly releasedListeners = new Set<(name: string) => void>();
   private readonly connectedListeners = new Set<() => void>();
   private readonly channel: string;
   /** The last error of each connection, reported once until it changes or the connection is ready. */
@@ -116,18 +118,24 @@ export class RedisStore implements KettleStore {
 
   async holder(name: string): Promise<string | null> {
     // A read may wait for the connection (unlike a lock command, it does no harm late).
-    await this.connection(READ_WAIT_MS);
+    await this.waitUntilReady(READ_WAIT_MS);
     const lease = await this.client.get(this.key(name, 'lock'));
     return lease === null ? null : holderOf(lease);
   }
 
-  async claimRun(name: string, lease: string, intervalMs: number): Promise<ClaimResult> {
+  async claimRun(
+    name: string,
+    lease: string,
+    intervalMs: number,
+    ttlMs: number,
+  ): Promise<ClaimResult> {
     this.ensureConnected();
     const [code, ms] = await this.client.kettleClaimRun(
       this.key(name, 'lock'),
       this.key(name, 'lastrun'),
       lease,
       intervalMs,
+      ttlMs,
     );
     if (code === 1) return { outcome: 'run', nextInMs: Number(ms) };
     if (code === 0) return { outcome: 'wait', waitMs: Number(ms) };
@@ -144,7 +152,7 @@ export class RedisStore implements KettleStore {
   }
 
   onReleased(listener: (name: string) => void): () => void {
-    this.listeners.add(listener);
+    this.releasedListeners.add(listener);
     if (!this.subscriber) {
       // A subscribed connection can do nothing else, so releases arrive on a connection of their own.
       const subscriber = this.open(
@@ -152,7 +160,7 @@ export class RedisStore implements KettleStore {
         'subscriber',
       );
       subscriber.on('message', (channel: string, name: string) => {
-        if (channel === this.channel) for (const fn of this.listeners) fn(name);
+        if (channel === this.channel) for (const fn of this.releasedListeners) fn(name);
       });
       // ioredis subscribes again after a reconnect, but only to channels it once got: a refused
       // SUBSCRIBE (NOPERM, say) is retried here until it is taken.
@@ -165,27 +173,23 @@ export class RedisStore implements KettleStore {
       subscribe();
       this.subscriber = subscriber;
     }
-    return () => this.listeners.delete(listener);
+    return () => this.releasedListeners.delete(listener);
   }
 
   /** Resolves when the command connection is ready, or after `ms`, whichever comes first. */
-  private async connection(ms: number): Promise<void> {
+  private async waitUntilReady(ms: number): Promise<void> {
     if (this.client.status === 'ready' || this.client.status === 'end') return;
-    let timer: NodeJS.Timeout | undefined;
-    let onReady: (() => void) | undefined;
-    await new Promise<void>((resolve) => {
-      onReady = resolve;
-      timer = setTimeout(resolve, ms);
-      this.client.once('ready', onReady);
-    });
-    clearTimeout(timer);
-    this.client.off('ready', onReady!);
+    let onReady!: () => void;
+    const ready = new Promise<void>((resolve) => (onReady = resolve));
+    this.client.once('ready', onReady);
+    await settlesWithin(ready, ms);
+    this.client.off('ready', onReady);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.resubscribe);
-    this.listeners.clear();
+    this.releasedListeners.clear();
     this.connectedListeners.clear();
     await Promise.all([this.client, this.subscriber].map((c) => (c ? quit(c) : undefined)));
   }
@@ -247,10 +251,10 @@ export class RedisStore implements KettleStore {
 /** QUIT politely when connected, but never wait on a server that does not answer. */
 async function quit(client: Redis | Cluster): Promise<void> {
   if (client.status === 'end') return;
-  if (client.status !== 'ready') return client.disconnect();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_WAIT_MS)));
-  await Promise.race([client.quit().catch(() => undefined), timeout]);
-  clearTimeout(timer);
+  if (client.status === 'ready')
+    await settlesWithin(
+      client.quit().catch(() => undefined),
+      QUIT_WAIT_MS,
+    );
   client.disconnect();
 }

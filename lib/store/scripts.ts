@@ -37,7 +37,9 @@ end
 return 0`;
 
 /**
- * KEYS: lock, last run. ARGV: lease, interval ms.
+ * KEYS: lock, last run. ARGV: lease, interval ms, ttl ms.
+ * A claim renews the lease too (PEXPIRE), so a master that ticks at least as often as it renews
+ * sends one command per interval instead of two.
  * Returns {-1, 0} when the lease is not the caller's, {0, wait ms} when this slot already ran,
  * {1, ms to next slot} when the caller may run now. Slots stay on their grid unless a whole
  * interval was missed; a last run in the future by more than an interval means the server clock
@@ -46,6 +48,7 @@ return 0`;
 export const CLAIM_RUN = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return {-1, 0}
 end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 ${NOW_MS}
 local interval = tonumber(ARGV[2])
 local last = tonumber(redis.call('GET', KEYS[2]))

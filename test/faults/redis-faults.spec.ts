@@ -111,11 +111,18 @@ describe('Redis and network faults', () => {
     expect(id).toBeDefined();
     const killedAt = monotonicNow();
     await admin.client('KILL', 'ID', id!);
-    await sleep(LEASE + RETRY);
-    expect(cluster.master()).toBeDefined();
-    expect(cluster.events.filter((e) => e.ev === 'start' && e.t > killedAt).length).toBeGreaterThan(
-      0,
+    // Back under a new connection id, and runs go on.
+    await waitFor(async () => {
+      const again = new RegExp(`id=(\\d+) .*name=kettle:${master} `).exec(
+        (await admin!.client('LIST')) as string,
+      );
+      return again && again[1] !== id;
+    }, 'the node to reconnect');
+    await waitFor(
+      () => cluster.events.some((e) => e.ev === 'start' && e.t > killedAt),
+      'a run after the kill',
     );
+    expect(cluster.master()).toBeDefined();
     await expectSafe();
   });
 
@@ -135,7 +142,8 @@ describe('Redis and network faults', () => {
     const revoked = cluster.events.find(
       (e) => e.node === master && e.ev === 'revoked' && e.t > pausedAt,
     )!;
-    expect(revoked.t - pausedAt).toBeLessThan(LEASE);
+    // At its lease deadline (at most a lease after its last renewal), give or take a late timer.
+    expect(revoked.t - pausedAt).toBeLessThan(LEASE + 250);
     await waitFor(() => cluster.master(), 'one master after the pause', LEASE * 2 + LEASE + RETRY);
     await expectSafe();
   });
@@ -149,7 +157,7 @@ describe('Redis and network faults', () => {
     await waitFor(() => cluster.master() === undefined, 'the master to step down', LEASE * 2);
     const restartedAt = monotonicNow();
     await server.start();
-    const next = await cluster.nextMaster(restartedAt, '', LEASE + RETRY);
+    const next = await cluster.nextMaster(restartedAt, '', LEASE * 2 + RETRY);
     const lastTerm = cluster.events
       .filter((e) => e.ev === 'elected' && e.node === first && e.t < restartedAt)
       .at(-1)!;
@@ -165,7 +173,7 @@ describe('Redis and network faults', () => {
     expect(cluster.master()).toBeUndefined();
     const upAt = monotonicNow();
     server = await RedisServer.start({ port });
-    await cluster.nextMaster(upAt, '', LEASE + RETRY);
+    await cluster.nextMaster(upAt, '', LEASE * 2 + RETRY);
     await waitFor(() => cluster.events.some((e) => e.ev === 'start' && e.t > upAt), 'a run');
     await expectSafe();
   });

@@ -103,6 +103,7 @@ export class RedisServer {
         await sleep(25);
       }
     }
+    await this.kill(); // never leave a server nobody holds
     throw new Error(`redis-server on port ${this.port} did not answer`);
   }
 

@@ -35,8 +35,8 @@ export class SeverableStore implements KettleStore {
     return this.send(() => this.store.holder(name));
   }
 
-  claimRun(name: string, lease: string, intervalMs: number): Promise<ClaimResult> {
-    return this.send(() => this.store.claimRun(name, lease, intervalMs));
+  claimRun(name: string, lease: string, intervalMs: number, ttlMs: number): Promise<ClaimResult> {
+    return this.send(() => this.store.claimRun(name, lease, intervalMs, ttlMs));
   }
 
   onReleased(listener: (name: string) => void): () => void {

@@ -17,7 +17,8 @@ export interface ElectionLogger {
   debug(message: string): void;
 }
 
-export interface ElectionOptions {
+/** What one Election needs: its settings, its jobs, and where to report. */
+export interface ElectionConfig {
   readonly name: string;
   readonly nodeId: string;
   readonly timing: ElectionTiming;
