@@ -4,6 +4,9 @@ export const KETTLE_RESOLVED_OPTIONS = Symbol('KETTLE_RESOLVED_OPTIONS');
 export const KETTLE_STORE = Symbol('KETTLE_STORE');
 /** Metadata key that `@OnMaster` writes on a method. */
 export const ON_MASTER_METADATA = 'kettle:on-master';
+/** Metadata keys that `@OnElected` and `@OnRevoked` write on a method. */
+export const ON_ELECTED_METADATA = 'kettle:on-elected';
+export const ON_REVOKED_METADATA = 'kettle:on-revoked';
 
 export const DEFAULT_KEY_PREFIX = 'kettle:';
 /** The original kettle's tick. */
@@ -15,3 +18,5 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** Shorter leases leave too little room for a renew round trip and timer jitter. */
 export const MIN_LEASE_TTL_MS = 100;
 export const DEFAULT_REDIS_PORT = 6379;
+/** Renew latency percentiles cover this many of the latest lease extensions: bounded memory. */
+export const RENEW_LATENCY_WINDOW = 100;

@@ -1,24 +1,27 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { LeadershipEventMetadata } from './decorators/on-leadership.decorators.js';
 import type { OnMasterMetadata } from './decorators/on-master.decorator.js';
-import type { MasterJob } from './election/election-config.js';
-import type { ElectionOptions } from './interfaces/kettle-module-options.interface.js';
 import { KettleService } from './kettle.service.js';
-import { ON_MASTER_METADATA } from './kettle.constants.js';
-import { checkElectionKeys, ELECTION_OPTION_KEYS } from './kettle-options.js';
 import {
-  clashingOptions,
-  invalidDecoratorOptions,
-  invalidElectionName,
-  nonStaticProvider,
-} from './kettle.messages.js';
+  ON_ELECTED_METADATA,
+  ON_MASTER_METADATA,
+  ON_REVOKED_METADATA,
+} from './kettle.constants.js';
+import { invalidElectionName, nonStaticProvider } from './kettle.messages.js';
+import { FoundElections } from './found-elections.js';
 
-interface FoundElection {
-  settings: ElectionOptions;
-  jobs: MasterJob[];
-}
+/** The method decorators the explorer looks for, by metadata key. */
+const DECORATORS = [
+  { key: ON_MASTER_METADATA, decorator: 'OnMaster' },
+  { key: ON_ELECTED_METADATA, decorator: 'OnElected' },
+  { key: ON_REVOKED_METADATA, decorator: 'OnRevoked' },
+] as const;
 
-/** Finds `@OnMaster` methods at bootstrap, as @nestjs/schedule finds `@Cron`, and joins their elections. */
+/**
+ * Finds `@OnMaster`, `@OnElected` and `@OnRevoked` methods at bootstrap, as @nestjs/schedule finds
+ * `@Cron`, and joins their elections.
+ */
 @Injectable()
 export class KettleExplorer implements OnModuleInit {
   private readonly logger = new Logger('Kettle');
@@ -31,7 +34,7 @@ export class KettleExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const found = new Map<string, FoundElection>();
+    const found = new FoundElections();
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const instance: unknown = wrapper.instance;
       if (!instance || typeof instance !== 'object') continue;
@@ -40,55 +43,34 @@ export class KettleExplorer implements OnModuleInit {
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const handler = (instance as Record<string, unknown>)[method];
         if (typeof handler !== 'function') continue;
-        const metadata = this.reflector.get<OnMasterMetadata | undefined>(
-          ON_MASTER_METADATA,
-          handler,
-        );
-        if (!metadata) continue;
         const id = `${instance.constructor.name}.${method}`;
-        if (!wrapper.isDependencyTreeStatic()) {
-          this.logger.warn(nonStaticProvider(instance.constructor.name, method));
-          continue;
+        const run = (arg: unknown): unknown => handler.call(instance, arg);
+        for (const { key, decorator } of DECORATORS) {
+          const metadata = this.reflector.get<OnMasterMetadata | LeadershipEventMetadata>(
+            key,
+            handler,
+          );
+          if (!metadata) continue;
+          if (!wrapper.isDependencyTreeStatic()) {
+            this.logger.warn(nonStaticProvider(instance.constructor.name, method, decorator));
+            continue;
+          }
+          const { name } = metadata;
+          if (typeof name !== 'string' || name.trim() === '') {
+            throw new TypeError(invalidElectionName(name, id, decorator));
+          }
+          if (decorator === 'OnMaster') {
+            found.addJob(name, (metadata as OnMasterMetadata).options, { id, run });
+          } else if (decorator === 'OnElected') {
+            found.addElectedHandler(name, { id, run });
+          } else {
+            found.addRevokedHandler(name, { id, run });
+          }
         }
-        const job: MasterJob = { id, run: (context) => handler.call(instance, context) };
-        this.collect(found, metadata, job);
       }
     }
-    for (const [name, { settings, jobs }] of found) {
-      this.kettle.addElection(
-        name,
-        settings,
-        jobs,
-        `@OnMaster(${JSON.stringify(name)}) on ${jobs[0].id}: `,
-      );
+    for (const [name, declaration, where] of found.elections()) {
+      this.kettle.addElection(name, declaration, where);
     }
-  }
-
-  /** Methods that share a name share one election, so their settings must agree. */
-  private collect(
-    found: Map<string, FoundElection>,
-    { name, options }: OnMasterMetadata,
-    job: MasterJob,
-  ): void {
-    if (typeof name !== 'string' || name.trim() === '') {
-      throw new TypeError(invalidElectionName(name, job.id));
-    }
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(invalidDecoratorOptions(name, job.id));
-    }
-    checkElectionKeys(options, `@OnMaster(${JSON.stringify(name)}) on ${job.id}: `);
-    const election = found.get(name);
-    if (!election) {
-      found.set(name, { settings: { ...options }, jobs: [job] });
-      return;
-    }
-    for (const key of ELECTION_OPTION_KEYS) {
-      const [mine, theirs] = [options[key], election.settings[key]];
-      if (mine === undefined) continue;
-      if (theirs !== undefined && theirs !== mine)
-        throw new Error(clashingOptions(name, key, theirs, mine));
-      election.settings[key] = mine;
-    }
-    election.jobs.push(job);
   }
 }

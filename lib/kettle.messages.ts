@@ -14,8 +14,9 @@ export const invalidRun = (name: string) =>
 export const shuttingDown = (name: string) =>
   `Kettle: cannot join "${name}": the application is shutting down.`;
 
-export const invalidElectionName = (name: unknown, method: string) =>
-  `Kettle: invalid election name ${JSON.stringify(name)} in @OnMaster() on ${method}; expected a non-empty string.`;
+/** `decorator`: OnMaster, OnElected or OnRevoked. */
+export const invalidElectionName = (name: unknown, method: string, decorator = 'OnMaster') =>
+  `Kettle: invalid election name ${JSON.stringify(name)} in @${decorator}() on ${method}; expected a non-empty string.`;
 
 export const invalidDecoratorOptions = (name: string, method: string) =>
   `Kettle: invalid options in @OnMaster('${name}') on ${method}; expected an object.`;
@@ -27,8 +28,8 @@ export const alreadyJoined = (name: string) =>
 
 export const notJoined = (name: string) => `Kettle: this node has not joined election "${name}".`;
 
-export const nonStaticProvider = (className: string, method: string) =>
-  `Cannot use @OnMaster() on "${className}.${method}" because "${className}" is request-scoped or depends on a request-scoped provider; it is skipped.`;
+export const nonStaticProvider = (className: string, method: string, decorator = 'OnMaster') =>
+  `Cannot use @${decorator}() on "${className}.${method}" because "${className}" is request-scoped or depends on a request-scoped provider; it is skipped.`;
 
 export const runFailed = (name: string) => `Election "${name}": the master job failed`;
 export const storeError = (name: string, action: string, reason: string) =>
@@ -37,6 +38,12 @@ export const tookLeadership = (name: string, term: number) =>
   `Election "${name}": this node is master (term ${term})`;
 export const lostLeadership = (name: string, term: number, reason: string) =>
   `Election "${name}": this node is no longer master (term ${term}, ${reason})`;
+export const handlerFailed = (name: string, decorator: string, method: string, reason: string) =>
+  `Election "${name}": the @${decorator} handler failed (${method}): ${reason}`;
+export const electedHandlersSlow = (name: string, ms: number) =>
+  `Election "${name}": the @OnElected handlers did not finish within ${ms} ms; the master jobs start anyway`;
+export const handlersTimedOut = (name: string, ms: number) =>
+  `Election "${name}": an @OnElected or @OnRevoked handler did not finish within ${ms} ms of shutdown`;
 export const runSkipped = (name: string) =>
   `Election "${name}": skipped a tick because the previous run is still going`;
 export const shutdownTimedOut = (name: string, ms: number) =>
@@ -52,6 +59,13 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return `an object`;
 }
+export const testingNotJoined = (name: string) =>
+  `Kettle testing: this node has no election "${name}". Elections are joined at bootstrap: call ` +
+  `moduleRef.init() (or app.init()) first, and provide a class with @OnMaster, @OnElected or ` +
+  `@OnRevoked('${name}'), or call KettleService.join('${name}').`;
+export const testingTimedOut = (name: string, change: string, ms: number) =>
+  `Kettle testing: election "${name}" did not ${change} within ${ms} ms.`;
+
 export const storeRecovered = (name: string) => `Election "${name}": the store answers again`;
 
 /**

@@ -8,7 +8,8 @@ import {
 } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
 import { Election } from './election/election.js';
-import type { MasterJob } from './election/election-config.js';
+import type { ElectionDeclaration } from './election/election-config.js';
+import { electionStats } from './election/election-stats.js';
 import { electionTiming } from './election/timing.js';
 import type { ElectionStats } from './interfaces/election-stats.interface.js';
 import type { ElectionOptions } from './interfaces/kettle-module-options.interface.js';
@@ -68,10 +69,18 @@ export class KettleService
     return [...this.elections.keys()];
   }
 
-  /** Counters of this node's election `name`, or undefined when it has not joined. */
+  /**
+   * Counters, role, lease left and renew latency of this node's election `name`, or undefined when
+   * it has not joined.
+   */
   stats(name: string): ElectionStats | undefined {
     const election = this.elections.get(name);
-    return election && { ...election.stats };
+    return election && electionStats(election);
+  }
+
+  /** `stats()` of every election this node takes part in, in one call: for a metrics exporter. */
+  metrics(): ElectionStats[] {
+    return [...this.elections.values()].map(electionStats);
   }
 
   /** Milliseconds of lease left on this node's clock (0 when not master). */
@@ -93,7 +102,7 @@ export class KettleService
       throw new TypeError(invalidRun(name));
     }
     const where = `join(${JSON.stringify(name)}): `;
-    this.addElection(name, settings, run ? [{ id: `join('${name}')`, run }] : [], where);
+    this.addElection(name, { settings, jobs: run ? [{ id: `join('${name}')`, run }] : [] }, where);
   }
 
   /** Leaves election `name`: stops contending, waits for a running job, releases the lease if held. */
@@ -109,16 +118,17 @@ export class KettleService
   }
 
   /** @internal The explorer's way in, and join's: one election per name per node. */
-  addElection(name: string, settings: ElectionOptions, jobs: MasterJob[], where = ''): void {
+  addElection(name: string, declaration: ElectionDeclaration, where = ''): void {
     nonEmptyString(`${where}name`, name);
     if (this.elections.has(name)) throw new Error(alreadyJoined(name));
     if (this.phase === 'closing') throw new Error(shuttingDown(name));
+    const { settings, ...handlers } = declaration;
     const { interval, leaseTtl } = resolveElection(this.options, settings, where);
     const election = new Election({
       name,
       nodeId: this.options.nodeId,
       timing: electionTiming(interval, leaseTtl),
-      jobs,
+      ...handlers,
       store: this.store,
       logger: this.logger,
       verbose: this.options.verbose,
@@ -126,6 +136,11 @@ export class KettleService
     });
     this.elections.set(name, election);
     if (this.phase === 'running') election.start();
+  }
+
+  /** @internal KettleTestingController's way to the election it drives. */
+  electionOf(name: string): Election | undefined {
+    return this.elections.get(name);
   }
 
   onApplicationBootstrap(): void {

@@ -142,17 +142,23 @@ describe('resolveKettleOptions', () => {
 });
 
 describe('electionTiming', () => {
-  it('orders drift < renew < lease, as client-go orders its periods', () => {
+  it('orders drift < renew < renew deadline < lease, as client-go orders its periods', () => {
     for (const lease of [100, 1000, 3000, 10_000, 60_000]) {
       const timing = electionTiming(1000, lease);
       expect(timing.drift).toBeLessThan(timing.renewEvery);
-      expect(timing.renewEvery * 2).toBeLessThan(lease - timing.drift);
-      expect(timing.safetyMargin).toBeLessThan(lease - timing.drift);
+      // Two renewals may fail before the master steps down.
+      expect(timing.renewEvery * 2).toBeLessThan(timing.renewDeadline);
+      // It steps down a fifth of the lease (at least the drift) before the lease can end.
+      expect(timing.renewDeadline).toBeLessThanOrEqual(
+        lease - Math.max(timing.drift, lease / 5) + 1,
+      );
+      expect(timing.safetyMargin).toBeLessThan(timing.renewDeadline);
     }
     expect(electionTiming(1000, 10_000)).toMatchObject({
       renewEvery: 3333,
       retryEvery: 3333,
       drift: 102,
+      renewDeadline: 8000,
     });
   });
 });

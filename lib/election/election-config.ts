@@ -1,3 +1,4 @@
+import type { ElectionOptions } from '../interfaces/kettle-module-options.interface.js';
 import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
@@ -8,6 +9,21 @@ export interface MasterJob {
   /** For logs, e.g. `BillingService.charge`. */
   readonly id: string;
   readonly run: (context: MasterContext) => unknown;
+}
+
+/** An `@OnElected` method (given the MasterContext) or an `@OnRevoked` one (the LeadershipChange). */
+export interface LeadershipHandler<T> {
+  /** For logs, e.g. `StreamService.open`. */
+  readonly id: string;
+  readonly run: (arg: T) => unknown;
+}
+
+/** Everything a node declares for one election: from the explorer, or from `join`. */
+export interface ElectionDeclaration {
+  readonly settings: ElectionOptions;
+  readonly jobs: readonly MasterJob[];
+  readonly onElected?: readonly LeadershipHandler<MasterContext>[];
+  readonly onRevoked?: readonly LeadershipHandler<LeadershipChange>[];
 }
 
 export interface ElectionLogger {
@@ -23,6 +39,8 @@ export interface ElectionConfig {
   readonly nodeId: string;
   readonly timing: ElectionTiming;
   readonly jobs: readonly MasterJob[];
+  readonly onElected?: readonly LeadershipHandler<MasterContext>[];
+  readonly onRevoked?: readonly LeadershipHandler<LeadershipChange>[];
   readonly store: KettleStore;
   readonly logger: ElectionLogger;
   /** Leadership changes at log level when true, at debug level otherwise. */

@@ -1,11 +1,20 @@
-import type { ElectionStats } from '../interfaces/election-stats.interface.js';
-import type { StepDownReason } from '../interfaces/leadership-change.interface.js';
+import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
+import type {
+  LeadershipChange,
+  StepDownReason,
+} from '../interfaces/leadership-change.interface.js';
+import type { MasterContext } from '../interfaces/master-context.interface.js';
+import { RENEW_LATENCY_WINDOW } from '../kettle.constants.js';
 import * as messages from '../kettle.messages.js';
 import type { AcquireResult, KettleStore } from '../store/kettle-store.interface.js';
 import { newLease } from '../store/lease.js';
 import type { ElectionConfig } from './election-config.js';
-import { describeError, LeadershipEndedError, stackOf } from './errors.js';
+import { ElectionLog } from './election-log.js';
+import { LeadershipEndedError } from './errors.js';
 import { JobRunner } from './job-runner.js';
+import { Timers } from './timers.js';
+import { LatencyWindow } from './latency-window.js';
+import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
 import { withTimeout } from '../timeouts.js';
 
@@ -13,7 +22,7 @@ import { withTimeout } from '../timeouts.js';
 interface Leadership {
   readonly lease: string;
   readonly term: number;
-  /** When the lease ends on this node's clock: the time the last acquire or renew was sent, plus TTL, less drift. */
+  /** When this node stops being master on its own clock: when the last acquire or renew was sent, plus the renew deadline. */
   deadline: number;
   readonly controller: AbortController;
 }
@@ -29,7 +38,7 @@ type TimerName = 'acquire' | 'renew' | 'expire' | 'tick';
  * own clock when the deadline passes unrenewed, whatever Redis is doing.
  */
 export class Election {
-  readonly stats: ElectionStats = {
+  readonly stats: ElectionCounters = {
     elected: 0,
     revoked: 0,
     runs: 0,
@@ -37,21 +46,38 @@ export class Election {
     skippedTicks: 0,
     storeErrors: 0,
   };
+  /** Round trips of the commands that extended the lease. */
+  readonly renewLatency = new LatencyWindow(RENEW_LATENCY_WINDOW);
   private leadership?: Leadership;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private readonly timers: Timers<TimerName>;
+  private readonly log: ElectionLog;
   private acquiring?: Promise<void>;
   /** A release was announced while an acquire was on its way. */
   private contendAgain = false;
   private stopped?: Promise<void>;
   private readonly runner: JobRunner;
+  private readonly hooks: LeadershipHooks;
   /** After resigning, this node lets the others take the lease first. */
   private holdOffUntil = 0;
   private readonly unsubscribers: Array<() => void> = [];
-  private lastError?: string;
 
   constructor(private readonly options: ElectionConfig) {
+    this.log = new ElectionLog(options.name, options.logger, options.verbose, this.stats);
+    this.timers = new Timers<TimerName>(
+      (timer) =>
+        timer === 'acquire'
+          ? this.acquire()
+          : timer === 'renew'
+            ? this.renew()
+            : timer === 'tick'
+              ? this.tick()
+              : this.lose('expired'),
+      (error) => this.log.stepFailed(error),
+    );
     this.runner = new JobRunner(options.jobs, this.stats, options.logger);
+    const { name, onElected = [], onRevoked = [], logger } = options;
+    this.hooks = new LeadershipHooks(name, onElected, onRevoked, logger);
   }
 
   get name(): string {
@@ -85,14 +111,14 @@ export class Election {
     if (store.onConnected) {
       this.unsubscribers.push(store.onConnected(() => this.contendNow()));
     }
-    this.schedule('acquire', store.connected === false ? jittered(this.timing.retryEvery) : 0);
+    this.timers.set('acquire', store.connected === false ? jittered(this.timing.retryEvery) : 0);
   }
 
   private contendNow(): void {
     if (this.state !== 'running' || this.leadership || now() < this.holdOffUntil) return;
     // An attempt on its way may already have been told "held": try again right after it.
     if (this.acquiring) this.contendAgain = true;
-    else this.schedule('acquire', 0);
+    else this.timers.set('acquire', 0);
   }
 
   /** Gives the lease up now and lets another node take it; this node contends again later. */
@@ -100,8 +126,32 @@ export class Election {
     const leadership = this.stepDown('resigned');
     if (!leadership) return;
     this.holdOffUntil = now() + this.timing.retryEvery;
-    this.schedule('acquire', jittered(this.timing.retryEvery));
+    this.timers.set('acquire', jittered(this.timing.retryEvery));
     await this.release(leadership.lease);
+  }
+
+  /**
+   * @internal KettleTestingController's nudge: look at the lease now instead of at the next timer.
+   * As master, renew now (a lost lease is noticed at once); as follower, try to acquire now, even
+   * right after resigning. Both are what a timer would do later, so the loop's rules still hold.
+   */
+  checkLeaseNow(): void {
+    if (this.state !== 'running') return;
+    if (this.leadership) return this.timers.set('renew', 0);
+    this.holdOffUntil = 0;
+    this.contendNow();
+  }
+
+  /** @internal KettleTestingController.runOnce: the jobs once, now, outside the cadence. */
+  runNow(): Promise<boolean> {
+    const leadership = this.leadership;
+    if (!leadership || !this.isMaster || !this.runner.hasJobs) return Promise.resolve(false);
+    return this.runner.runAfterCurrent(this.contextOf(leadership));
+  }
+
+  /** @internal Resolves when the @OnElected and @OnRevoked handlers started so far have returned. */
+  handlersSettled(): Promise<void> {
+    return this.hooks.settled();
   }
 
   /**
@@ -117,8 +167,8 @@ export class Election {
   private async shutdown(drainMs: number): Promise<void> {
     this.state = 'stopping';
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
-    this.clear('acquire');
-    this.clear('tick');
+    this.timers.clear('acquire');
+    this.timers.clear('tick');
     await this.acquiring;
     if (this.runner.busy) {
       this.leadership?.controller.abort(new LeadershipEndedError('shutdown'));
@@ -128,8 +178,9 @@ export class Election {
     }
     const leadership = this.stepDown('shutdown');
     this.state = 'stopped';
-    for (const name of this.timers.keys()) this.clear(name);
-    if (leadership) await this.release(leadership.lease);
+    this.timers.clearAll();
+    // The lease goes at once, so that a follower takes over while the @OnRevoked handlers finish.
+    await Promise.all([leadership && this.release(leadership.lease), this.hooks.drain(drainMs)]);
   }
 
   private acquire(): Promise<void> {
@@ -151,13 +202,13 @@ export class Election {
         store.acquire(this.name, lease, leaseTtl),
       );
     } catch (error) {
-      this.failed('acquire', error);
+      this.log.storeFailed('acquire', error);
       // The outcome is unknown: the lease may be ours. Delete it rather than make others wait it out.
       void this.release(lease, false);
-      this.schedule('acquire', jittered(retryEvery));
+      this.timers.set('acquire', jittered(retryEvery));
       return;
     }
-    this.succeeded();
+    this.log.storeAnswered();
     if (result.acquired) {
       // Stopped while the acquire was on its way: give it straight back.
       if (this.state !== 'running') return this.release(lease);
@@ -166,30 +217,35 @@ export class Election {
     // Look again just after the holder's lease would end unrenewed: no sooner can it be free
     // (a release is announced, and heard at once). Polling on a shorter period only costs Redis.
     const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : jittered(retryEvery);
-    this.schedule('acquire', this.contendAgain ? 0 : ends);
+    this.timers.set('acquire', this.contendAgain ? 0 : ends);
   }
 
   private becomeMaster(lease: string, term: number, sentAt: number): void {
-    const { leaseTtl, drift, renewEvery } = this.timing;
+    const { leaseTtl, renewDeadline, renewEvery } = this.timing;
     const leadership: Leadership = {
       lease,
       term,
-      deadline: sentAt + leaseTtl - drift,
+      deadline: sentAt + renewDeadline,
       controller: new AbortController(),
     };
     this.leadership = leadership;
     this.stats.elected++;
-    this.schedule('expire', leadership.deadline - now());
-    this.schedule('renew', sentAt + renewEvery - now());
-    this.announce(messages.tookLeadership(this.name, term));
+    this.timers.set('expire', leadership.deadline - now());
+    this.timers.set('renew', sentAt + renewEvery - now());
+    this.log.announce(messages.tookLeadership(this.name, term));
     this.options.onChange({ name: this.name, nodeId: this.options.nodeId, isMaster: true, term });
-    if (this.runner.hasJobs) this.schedule('tick', 0);
+    // The first run waits for the @OnElected handlers (at most a lease), so that what they prepare
+    // is ready for it. Only the tick waits: the renew and expire timers above run meanwhile.
+    void this.hooks.elected(this.contextOf(leadership), leaseTtl).then(() => {
+      if (this.leadership === leadership && this.state === 'running' && this.runner.hasJobs)
+        this.timers.set('tick', 0);
+    });
   }
 
   private async renew(): Promise<void> {
     const leadership = this.leadership;
     if (!leadership) return;
-    const { leaseTtl, drift, renewEvery } = this.timing;
+    const { leaseTtl, renewEvery } = this.timing;
     const sentAt = now();
     try {
       const renewed = await this.callStore(
@@ -197,19 +253,20 @@ export class Election {
         Math.min(renewEvery, leadership.deadline - sentAt),
         (store) => store.renew(this.name, leadership.lease, leaseTtl),
       );
+      this.renewLatency.record(now() - sentAt);
       if (this.leadership !== leadership) {
         // Renewed after this node stepped down: hand the lease back rather than leave it orphaned.
         if (renewed) void this.release(leadership.lease, false);
         return;
       }
-      this.succeeded();
+      this.log.storeAnswered();
       if (!renewed) return this.lose('lost');
       this.extended(leadership, sentAt);
     } catch (error) {
       if (this.leadership !== leadership) return;
-      this.failed('renew', error);
+      this.log.storeFailed('renew', error);
       // Try again soon; the expire timer steps down if no renewal lands before the deadline.
-      this.schedule('renew', Math.min(renewEvery / 2, leadership.deadline - now()));
+      this.timers.set('renew', Math.min(renewEvery / 2, leadership.deadline - now()));
     }
   }
 
@@ -221,44 +278,38 @@ export class Election {
     if (this.runner.busy) {
       this.stats.skippedTicks++;
       this.options.logger.debug(messages.runSkipped(this.name));
-      return this.schedule('tick', interval);
+      return this.timers.set('tick', interval);
     }
     // Too little lease left (renewals are failing): wait for a renewal or the step-down.
-    if (leadership.deadline - now() < safetyMargin) return this.schedule('tick', renewEvery / 2);
+    if (leadership.deadline - now() < safetyMargin) return this.timers.set('tick', renewEvery / 2);
     const sentAt = now();
     try {
       const claim = await this.callStore('claim run', leadership.deadline - sentAt, (store) =>
         store.claimRun(this.name, leadership.lease, interval, this.timing.leaseTtl),
       );
+      this.renewLatency.record(now() - sentAt);
       if (this.leadership !== leadership || this.state !== 'running') return;
-      this.succeeded();
+      this.log.storeAnswered();
       if (claim.outcome === 'not-holder') return this.lose('lost');
       // The claim renewed the lease as well: the next renewal can wait.
       this.extended(leadership, sentAt);
-      if (claim.outcome === 'wait') return this.schedule('tick', claim.waitMs);
-      this.schedule('tick', claim.nextInMs);
-      if (leadership.deadline - now() >= safetyMargin) {
-        const { name, nodeId } = this.options;
-        this.runner.start({
-          name,
-          nodeId,
-          term: leadership.term,
-          signal: leadership.controller.signal,
-        });
-      }
+      if (claim.outcome === 'wait') return this.timers.set('tick', claim.waitMs);
+      this.timers.set('tick', claim.nextInMs);
+      if (leadership.deadline - now() >= safetyMargin)
+        void this.runner.start(this.contextOf(leadership));
     } catch (error) {
       if (this.leadership !== leadership) return;
-      this.failed('claim run', error);
-      this.schedule('tick', renewEvery / 2);
+      this.log.storeFailed('claim run', error);
+      this.timers.set('tick', renewEvery / 2);
     }
   }
 
   /** The lease was extended by a command sent at `sentAt`: move the deadline and the next renewal. */
   private extended(leadership: Leadership, sentAt: number): void {
-    const { leaseTtl, drift, renewEvery } = this.timing;
-    leadership.deadline = sentAt + leaseTtl - drift;
-    this.schedule('expire', leadership.deadline - now());
-    this.schedule('renew', sentAt + renewEvery - now());
+    const { renewDeadline, renewEvery } = this.timing;
+    leadership.deadline = sentAt + renewDeadline;
+    this.timers.set('expire', leadership.deadline - now());
+    this.timers.set('renew', sentAt + renewEvery - now());
   }
 
   /** Ends this node's leadership locally: the signal aborts and isMaster turns false at once. */
@@ -266,20 +317,27 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership) return undefined;
     this.leadership = undefined;
-    this.clear('renew');
-    this.clear('expire');
-    this.clear('tick');
+    this.timers.clear('renew');
+    this.timers.clear('expire');
+    this.timers.clear('tick');
     this.stats.revoked++;
     leadership.controller.abort(new LeadershipEndedError(reason));
-    this.announce(messages.lostLeadership(this.name, leadership.term, reason));
-    this.options.onChange({
+    this.log.announce(messages.lostLeadership(this.name, leadership.term, reason));
+    const change: LeadershipChange = {
       name: this.name,
       nodeId: this.options.nodeId,
       isMaster: false,
       term: leadership.term,
       reason,
-    });
+    };
+    this.options.onChange(change);
+    this.hooks.revoked(change);
     return leadership;
+  }
+
+  private contextOf(leadership: Leadership): MasterContext {
+    const { name, nodeId } = this.options;
+    return { name, nodeId, term: leadership.term, signal: leadership.controller.signal };
   }
 
   /** Lost without giving up: contend again as a follower. */
@@ -288,7 +346,7 @@ export class Election {
     if (!leadership) return;
     // Expired on this node's clock, the lease may still stand in Redis (a late renewal): free it.
     if (reason === 'expired') void this.release(leadership.lease, false);
-    if (this.state === 'running') this.schedule('acquire', jittered(this.timing.retryEvery));
+    if (this.state === 'running') this.timers.set('acquire', jittered(this.timing.retryEvery));
   }
 
   /** Deletes `lease` if it still holds the election. Never throws: the lease ends by its TTL anyway. */
@@ -298,7 +356,7 @@ export class Election {
         store.release(this.name, lease),
       );
     } catch (error) {
-      if (report) this.failed('release', error);
+      if (report) this.log.storeFailed('release', error);
     }
   }
 
@@ -313,55 +371,5 @@ export class Election {
       ms,
       action,
     );
-  }
-
-  private schedule(timer: TimerName, ms: number): void {
-    this.clear(timer);
-    const handle = setTimeout(
-      () => {
-        this.timers.delete(timer);
-        const step =
-          timer === 'acquire'
-            ? this.acquire()
-            : timer === 'renew'
-              ? this.renew()
-              : timer === 'tick'
-                ? this.tick()
-                : this.lose('expired');
-        // Nothing in a step should throw; if something does (a logger, a listener), say so and go on.
-        Promise.resolve(step).catch((error: unknown) =>
-          this.options.logger.error(
-            messages.stepFailed(this.name, describeError(error)),
-            stackOf(error),
-          ),
-        );
-      },
-      Math.max(0, ms),
-    );
-    this.timers.set(timer, handle);
-  }
-
-  private clear(timer: TimerName): void {
-    clearTimeout(this.timers.get(timer));
-    this.timers.delete(timer);
-  }
-
-  private announce(message: string): void {
-    if (this.options.verbose) this.options.logger.log(message);
-    else this.options.logger.debug(message);
-  }
-
-  /** Store faults are logged once each until they change or heal, not on every retry. */
-  private failed(action: string, error: unknown): void {
-    this.stats.storeErrors++;
-    const message = messages.storeError(this.name, action, describeError(error));
-    if (message === this.lastError) return this.options.logger.debug(message);
-    this.lastError = message;
-    this.options.logger.warn(message);
-  }
-
-  private succeeded(): void {
-    if (this.lastError) this.options.logger.log(messages.storeRecovered(this.name));
-    this.lastError = undefined;
   }
 }

@@ -1,4 +1,4 @@
-import type { ElectionStats } from '../interfaces/election-stats.interface.js';
+import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import * as messages from '../kettle.messages.js';
 import type { ElectionLogger, MasterJob } from './election-config.js';
@@ -11,7 +11,7 @@ export class JobRunner {
 
   constructor(
     private readonly jobs: readonly MasterJob[],
-    private readonly stats: ElectionStats,
+    private readonly stats: ElectionCounters,
     private readonly logger: ElectionLogger,
   ) {}
 
@@ -24,7 +24,8 @@ export class JobRunner {
     return this.running !== undefined;
   }
 
-  start(context: MasterContext): void {
+  /** Starts a run of every job; the promise settles when they all have (it never rejects). */
+  start(context: MasterContext): Promise<void> {
     this.stats.runs++;
     const runs = this.jobs.map(async (job) => {
       try {
@@ -37,9 +38,22 @@ export class JobRunner {
         );
       }
     });
-    this.running = Promise.all(runs).then(() => {
+    const running = Promise.all(runs).then(() => {
       this.running = undefined;
     });
+    this.running = running;
+    return running;
+  }
+
+  /**
+   * Runs the jobs once after the run in progress, if any, unless `context.signal` has aborted by
+   * then: runs never overlap, and never start after the leadership ended. True when it ran.
+   */
+  async runAfterCurrent(context: MasterContext): Promise<boolean> {
+    while (this.running) await this.running;
+    if (context.signal.aborted) return false;
+    await this.start(context);
+    return true;
   }
 
   /** Waits for the run in progress, at most `ms`; true when it finished. */

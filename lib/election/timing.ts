@@ -16,18 +16,27 @@ export interface ElectionTiming {
    * 2 ms for Redis's expiry precision), so it steps down before Redis could let another node in.
    */
   readonly drift: number;
+  /**
+   * The master steps down when it has had no renewal confirmed for this long since sending it: a
+   * fifth of the lease before the lease can end in Redis (client-go keeps a third), and never less
+   * than the drift. That gap is what lets a cut-off master give up well before anyone takes over,
+   * even with a late timer.
+   */
+  readonly renewDeadline: number;
   /** A job never starts with less lease left than this. */
   readonly safetyMargin: number;
 }
 
 export function electionTiming(interval: number, leaseTtl: number): ElectionTiming {
   const renewEvery = Math.floor(leaseTtl / 3);
+  const drift = Math.floor(leaseTtl * 0.01) + 2;
   return {
     interval,
     leaseTtl,
     renewEvery,
     retryEvery: renewEvery,
-    drift: Math.floor(leaseTtl * 0.01) + 2,
+    drift,
+    renewDeadline: leaseTtl - Math.max(drift, Math.floor(leaseTtl / 5)),
     safetyMargin: renewEvery,
   };
 }

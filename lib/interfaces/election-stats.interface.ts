@@ -1,5 +1,5 @@
 /** Counters of one election on this node, since it was joined. */
-export interface ElectionStats {
+export interface ElectionCounters {
   /** Leaderships won. */
   elected: number;
   /** Leaderships ended, for any reason. */
@@ -12,4 +12,31 @@ export interface ElectionStats {
   skippedTicks: number;
   /** Store commands that failed or timed out. */
   storeErrors: number;
+}
+
+/**
+ * Round trips of the commands that extended this node's lease (a renew, or the claim of a run,
+ * which renews too), answered ones only: failures count in `storeErrors`. Milliseconds; null
+ * before the first one.
+ */
+export interface RenewLatency {
+  /** The latest one. */
+  readonly lastMs: number | null;
+  /** Median of the latest RENEW_LATENCY_WINDOW (100). */
+  readonly p50Ms: number | null;
+  /** 99th percentile (nearest rank) of the latest RENEW_LATENCY_WINDOW (100). */
+  readonly p99Ms: number | null;
+  /** How many were measured since the election was joined. */
+  readonly count: number;
+}
+
+/** What `KettleService.stats(name)` and `metrics()` report of one election on this node. */
+export interface ElectionStats extends Readonly<ElectionCounters> {
+  readonly name: string;
+  readonly isMaster: boolean;
+  /** The term of this node's current leadership, or null when not master. */
+  readonly term: number | null;
+  /** Milliseconds of lease left on this node's clock; 0 when not master. */
+  readonly leaseLeftMs: number;
+  readonly renewLatency: RenewLatency;
 }

@@ -1,0 +1,23 @@
+import { SetMetadata } from '@nestjs/common';
+import { ON_ELECTED_METADATA, ON_REVOKED_METADATA } from '../kettle.constants.js';
+
+export interface LeadershipEventMetadata {
+  readonly name: string;
+}
+
+/**
+ * Runs the method each time this node becomes master of election `name`, with the MasterContext
+ * of that leadership, for what must start with it (open a stream, warm a cache). The first
+ * `@OnMaster` run of the leadership waits for it (at most one lease). Without an `@OnMaster` for
+ * `name`, the node still joins the election: leadership only, no jobs.
+ */
+export const OnElected = (name: string): MethodDecorator =>
+  SetMetadata<string, LeadershipEventMetadata>(ON_ELECTED_METADATA, { name });
+
+/**
+ * Runs the method each time this node stops being master of election `name`, with the
+ * LeadershipChange (`isMaster: false`, `term`, `reason`), for what must stop with it. It runs after
+ * that leadership's `@OnElected` handlers have returned; another node may already be master.
+ */
+export const OnRevoked = (name: string): MethodDecorator =>
+  SetMetadata<string, LeadershipEventMetadata>(ON_REVOKED_METADATA, { name });

@@ -1,0 +1,37 @@
+import type { RenewLatency } from '../interfaces/election-stats.interface.js';
+
+/**
+ * The latest `size` round trips in a ring, so that percentiles cost bounded memory however long
+ * the node runs, and follow what Redis does now rather than an average since boot.
+ */
+export class LatencyWindow {
+  private readonly samples: number[] = [];
+  private next = 0;
+  private last: number | null = null;
+  private count = 0;
+
+  constructor(private readonly size: number) {}
+
+  record(ms: number): void {
+    this.last = ms;
+    this.count++;
+    this.samples[this.next] = ms;
+    this.next = (this.next + 1) % this.size;
+  }
+
+  snapshot(): RenewLatency {
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    return {
+      lastMs: this.last,
+      p50Ms: nearestRank(sorted, 0.5),
+      p99Ms: nearestRank(sorted, 0.99),
+      count: this.count,
+    };
+  }
+}
+
+/** The smallest sample with at least `p` of the samples at or below it. */
+function nearestRank(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.ceil(p * sorted.length) - 1];
+}

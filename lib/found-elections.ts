@@ -1,0 +1,79 @@
+import type {
+  ElectionDeclaration,
+  LeadershipHandler,
+  MasterJob,
+} from './election/election-config.js';
+import type { ElectionOptions } from './interfaces/kettle-module-options.interface.js';
+import type { LeadershipChange } from './interfaces/leadership-change.interface.js';
+import type { MasterContext } from './interfaces/master-context.interface.js';
+import { checkElectionKeys, ELECTION_OPTION_KEYS } from './kettle-options.js';
+import { clashingOptions, invalidDecoratorOptions } from './kettle.messages.js';
+
+interface Found {
+  settings: ElectionOptions;
+  jobs: MasterJob[];
+  onElected: LeadershipHandler<MasterContext>[];
+  onRevoked: LeadershipHandler<LeadershipChange>[];
+  /** The first method that named the election, for errors about it. */
+  firstDeclared: string;
+}
+
+/**
+ * What the explorer found, per election name: the `@OnMaster` jobs (whose settings must agree,
+ * since they share one election) and the `@OnElected` / `@OnRevoked` handlers.
+ */
+export class FoundElections {
+  private readonly found = new Map<string, Found>();
+
+  addJob(name: string, options: unknown, job: MasterJob): void {
+    const where = `@OnMaster(${JSON.stringify(name)}) on ${job.id}: `;
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(invalidDecoratorOptions(name, job.id));
+    }
+    checkElectionKeys(options, where);
+    const election = this.election(name, where);
+    const settings = options as ElectionOptions;
+    for (const key of ELECTION_OPTION_KEYS) {
+      const [mine, theirs] = [settings[key], election.settings[key]];
+      if (mine === undefined) continue;
+      if (theirs !== undefined && theirs !== mine)
+        throw new Error(clashingOptions(name, key, theirs, mine));
+      election.settings[key] = mine;
+    }
+    election.jobs.push(job);
+  }
+
+  addElectedHandler(name: string, handler: LeadershipHandler<MasterContext>): void {
+    this.election(name, `@OnElected(${JSON.stringify(name)}) on ${handler.id}: `).onElected.push(
+      handler,
+    );
+  }
+
+  addRevokedHandler(name: string, handler: LeadershipHandler<LeadershipChange>): void {
+    this.election(name, `@OnRevoked(${JSON.stringify(name)}) on ${handler.id}: `).onRevoked.push(
+      handler,
+    );
+  }
+
+  /**
+   * Each election with its declaration, and where to say it was declared: its first `@OnMaster`
+   * (the settings come from there), else its first handler.
+   */
+  *elections(): Iterable<[string, ElectionDeclaration, string]> {
+    for (const [name, { firstDeclared, ...declaration }] of this.found) {
+      const where = declaration.jobs[0]
+        ? `@OnMaster(${JSON.stringify(name)}) on ${declaration.jobs[0].id}: `
+        : firstDeclared;
+      yield [name, declaration, where];
+    }
+  }
+
+  private election(name: string, where: string): Found {
+    let election = this.found.get(name);
+    if (!election) {
+      election = { settings: {}, jobs: [], onElected: [], onRevoked: [], firstDeclared: where };
+      this.found.set(name, election);
+    }
+    return election;
+  }
+}

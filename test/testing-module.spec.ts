@@ -1,0 +1,191 @@
+import 'reflect-metadata';
+import { Injectable } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { KettleTestingOptions } from '../lib/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  KettleService,
+  KettleTestingController,
+  KettleTestingModule,
+  type LeadershipChange,
+  type MasterContext,
+  OnElected,
+  OnMaster,
+  OnRevoked,
+  OTHER_TEST_NODE,
+} from '../lib/index.js';
+import { waitFor } from './support/wait.js';
+
+/** The class under test, as a user would write it. */
+@Injectable()
+class FeedPublisher {
+  readonly opened: MasterContext[] = [];
+  readonly closed: LeadershipChange[] = [];
+  readonly published: MasterContext[] = [];
+  failNext = false;
+
+  @OnElected('feed')
+  open(context: MasterContext) {
+    this.opened.push(context);
+  }
+
+  @OnMaster('feed', { interval: 50 })
+  publish(context: MasterContext) {
+    this.published.push(context);
+    if (this.failNext) throw new Error('publish failed');
+  }
+
+  @OnRevoked('feed')
+  close(change: LeadershipChange) {
+    this.closed.push(change);
+  }
+}
+
+/** Leadership only, no jobs: a cache that only the master keeps warm. */
+@Injectable()
+class WarmCache {
+  warm = false;
+
+  @OnElected('cache')
+  fill() {
+    this.warm = true;
+  }
+
+  @OnRevoked('cache')
+  drop() {
+    this.warm = false;
+  }
+}
+
+describe('a unit test with KettleTestingModule (no Redis)', () => {
+  let moduleRef: TestingModule;
+  let kettle: KettleTestingController;
+  let service: KettleService;
+  let feed: FeedPublisher;
+
+  async function start(options: KettleTestingOptions = {}) {
+    moduleRef = await Test.createTestingModule({
+      imports: [KettleTestingModule.forRoot(options)],
+      providers: [FeedPublisher, WarmCache],
+    })
+      .setLogger({ log() {}, error() {}, warn() {} })
+      .compile();
+    await moduleRef.init();
+    kettle = moduleRef.get(KettleTestingController);
+    service = moduleRef.get(KettleService);
+    feed = moduleRef.get(FeedPublisher);
+  }
+
+  // A lease of a minute: no timer of the election fires within a test, so every change below is
+  // the controller's doing, not a renewal that happened to come.
+  beforeEach(() => start({ leaseTtl: 60_000 }));
+
+  afterEach(() => moduleRef.close());
+
+  it('starts as follower: nothing runs until the test elects the node', async () => {
+    expect(service.names().sort()).toEqual(['cache', 'feed']);
+    expect(service.nodeId).toBe('test-node');
+    expect(service.isMaster('feed')).toBe(false);
+    expect(await kettle.runOnce('feed')).toBe(false);
+    expect(feed.published).toEqual([]);
+    expect(await service.getMaster('feed')).toBeNull();
+  });
+
+  it('elect, runOnce and revoke drive the handlers, the jobs and KettleService', async () => {
+    const changes: LeadershipChange[] = [];
+    service.leadership$.subscribe((change) => changes.push(change));
+
+    await kettle.elect('feed');
+    expect(service.isMaster('feed')).toBe(true);
+    const term = service.term('feed')!;
+    expect(feed.opened).toEqual([
+      { name: 'feed', nodeId: 'test-node', term, signal: expect.any(AbortSignal) },
+    ]);
+    expect(await service.getMaster('feed')).toBe('test-node');
+
+    expect(await kettle.runOnce('feed')).toBe(true);
+    expect(feed.published).toEqual([feed.opened[0]]);
+    expect(service.stats('feed')).toMatchObject({ isMaster: true, term, elected: 1, runs: 1 });
+
+    await kettle.revoke('feed');
+    expect(service.isMaster('feed')).toBe(false);
+    expect(service.term('feed')).toBeUndefined();
+    expect(feed.published[0].signal.aborted).toBe(true);
+    const revoked = { name: 'feed', nodeId: 'test-node', isMaster: false, term, reason: 'lost' };
+    expect(feed.closed).toEqual([revoked]);
+    expect(changes).toEqual([{ name: 'feed', nodeId: 'test-node', isMaster: true, term }, revoked]);
+    expect(await service.getMaster('feed')).toBe(OTHER_TEST_NODE);
+    expect(await kettle.runOnce('feed')).toBe(false);
+
+    await kettle.elect('feed');
+    expect(service.term('feed')).toBeGreaterThan(term);
+    expect(feed.opened).toHaveLength(2);
+  });
+
+  it('drives an election without jobs: leadership only', async () => {
+    const cache = moduleRef.get(WarmCache);
+    await kettle.elect('cache');
+    expect(cache.warm).toBe(true);
+    expect(service.isMaster('cache')).toBe(true);
+    expect(await kettle.runOnce('cache')).toBe(false); // no @OnMaster: nothing to run
+    expect(service.isMaster('feed')).toBe(false);
+    await kettle.revoke('cache');
+    expect(cache.warm).toBe(false);
+    expect(service.isMaster('cache')).toBe(false);
+    expect(service.stats('cache')).toMatchObject({ elected: 1, revoked: 1, runs: 0 });
+  });
+
+  it('runs the jobs only when told, however long the node leads', async () => {
+    await moduleRef.close();
+    await start({ leaseTtl: 300 });
+    await kettle.elect('feed');
+    // Renewals every 100 ms: the election loop runs, and its ticks find no run due (interval 50).
+    await waitFor(() => service.stats('feed')!.renewLatency.count >= 3, 'three renewals');
+    expect(service.isMaster('feed')).toBe(true);
+    expect(feed.published).toEqual([]);
+  });
+
+  it('logs and counts a failing run, as in production, and resolves', async () => {
+    await kettle.elect('feed');
+    feed.failNext = true;
+    expect(await kettle.runOnce('feed')).toBe(true);
+    expect(service.stats('feed')).toMatchObject({ runs: 1, failedRuns: 1 });
+    expect(service.isMaster('feed')).toBe(true);
+  });
+
+  it('follows KettleService.resign(), and can elect the node again at once', async () => {
+    await kettle.elect('feed');
+    await service.resign('feed');
+    expect(feed.closed.map((change) => change.reason)).toEqual(['resigned']);
+    expect(await service.getMaster('feed')).toBeNull();
+    await kettle.elect('feed');
+    expect(service.isMaster('feed')).toBe(true);
+  });
+
+  it('says what is missing when an election is unknown', async () => {
+    await expect(kettle.elect('nope')).rejects.toThrow(
+      /Kettle testing: this node has no election "nope".*call moduleRef.init\(\)/,
+    );
+  });
+
+  it('drives elections joined at run time too', async () => {
+    const terms: number[] = [];
+    service.join('tenant-7', { run: ({ term }) => void terms.push(term) });
+    await kettle.elect('tenant-7');
+    await kettle.runOnce('tenant-7');
+    expect(terms).toEqual([service.term('tenant-7')]);
+  });
+});
+
+describe('KettleTestingModule before init', () => {
+  it('tells the test to call init() first', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [KettleTestingModule.forRoot()],
+      providers: [FeedPublisher],
+    }).compile();
+    await expect(moduleRef.get(KettleTestingController).elect('feed')).rejects.toThrow(
+      /moduleRef.init\(\)/,
+    );
+    await moduleRef.close();
+  });
+});
