@@ -1,0 +1,37 @@
+/** A node's settings, from the environment the driver gives it: the same for every peer. */
+export interface NodeEnv {
+  readonly nodeId: string;
+  readonly redisUrl: string;
+  readonly host: string;
+  readonly port: number;
+  readonly interval: number;
+  readonly leaseTtl: number;
+  /** The retry period of followers: leaseTtl / 3, kettle's, given to every peer that has one. */
+  readonly retry: number;
+  readonly elections: number;
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`bench node: ${name} is not set`);
+  return value;
+}
+
+function readEnv(): NodeEnv {
+  const redisUrl = required('REDIS_URL');
+  const url = new URL(redisUrl);
+  const leaseTtl = Number(required('LEASE_TTL_MS'));
+  return {
+    nodeId: required('NODE_ID'),
+    redisUrl,
+    host: url.hostname,
+    port: Number(url.port),
+    interval: Number(required('INTERVAL_MS')),
+    leaseTtl,
+    retry: Math.floor(leaseTtl / 3),
+    elections: Number(process.env.ELECTIONS ?? 1),
+  };
+}
+
+/** Read once at load: decorators such as @Interval(env.interval) need it before Nest starts. */
+export const env: NodeEnv = readEnv();

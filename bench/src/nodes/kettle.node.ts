@@ -1,0 +1,45 @@
+import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { KettleModule, KettleService, type MasterContext, OnMaster } from 'nestjs-kettle';
+import { startNode } from './bootstrap.js';
+import { env } from './env.js';
+import { electionName } from './protocol.js';
+import { reporter } from './reporter.js';
+
+/** nestjs-kettle, as its README has it: @OnMaster for the known job, join() for the rest. */
+@Injectable()
+class BenchJob implements OnModuleInit {
+  constructor(private readonly kettle: KettleService) {}
+
+  @OnMaster(electionName(0))
+  run({ term }: MasterContext): void {
+    reporter.run(0, term);
+  }
+
+  // Before bootstrap, when kettle starts its elections: no leadership change can be missed.
+  onModuleInit(): void {
+    const index = new Map<string, number>();
+    for (let i = 0; i < env.elections; i++) index.set(electionName(i), i);
+    this.kettle.leadership$.subscribe(({ name, isMaster, term }) =>
+      reporter.lead(index.get(name) ?? -1, isMaster, term),
+    );
+    for (let i = 1; i < env.elections; i++) {
+      this.kettle.join(electionName(i), { run: ({ term }) => reporter.run(i, term) });
+    }
+  }
+}
+
+@Module({
+  imports: [
+    KettleModule.forRoot({
+      redis: env.redisUrl,
+      nodeId: env.nodeId,
+      keyPrefix: 'kettle:',
+      interval: env.interval,
+      leaseTtl: env.leaseTtl,
+    }),
+  ],
+  providers: [BenchJob],
+})
+class AppModule {}
+
+void startNode(AppModule);

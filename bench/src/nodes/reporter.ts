@@ -1,0 +1,124 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { now } from '../clock.js';
+import { env } from './env.js';
+import type { NodeMessage } from './protocol.js';
+
+const ELD_RESOLUTION_MS = 10;
+
+/**
+ * The node's side of the protocol: prints run and leadership records, answers the driver's
+ * `stats` requests on stdin, and exits when stdin closes so that no node outlives a driver that
+ * died without cleaning up.
+ */
+class Reporter {
+  private runs = 0;
+  private missed = 0;
+  private repeats = 0;
+  /** When each election last ran here (0: never), on clock.now(). */
+  private readonly lastRun = new Float64Array(env.elections);
+  private readonly leading = new Set<number>();
+  private readonly eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+  private startRequested = false;
+  private onStart?: () => void;
+
+  constructor() {
+    this.eld.enable();
+    const lines = createInterface({ input: process.stdin });
+    lines.on('line', (line) => {
+      const command = line.trim();
+      if (command === 'stats') this.stats();
+      if (command === 'start') {
+        this.startRequested = true;
+        this.onStart?.();
+      }
+    });
+    lines.on('close', () => process.exit(0));
+  }
+
+  /**
+   * Says the node's modules are loaded and waits for the driver's `start`. Loading takes a CPU
+   * second or more; a warm spare keeps that out of the moments the bench measures.
+   */
+  parked(): Promise<void> {
+    this.emit({ k: 'parked', t: now(), node: env.nodeId, pid: process.pid });
+    if (this.startRequested) return Promise.resolve();
+    return new Promise((resolve) => (this.onStart = resolve));
+  }
+
+  /** One run of election `index`. Only election 0's runs are printed: at 10,000 elections the rest would flood stdout. */
+  run(index: number, term?: number): void {
+    const t = now();
+    this.runs++;
+    const last = this.lastRun[index] ?? 0;
+    if (last > 0) {
+      const gap = (t - last) / env.interval;
+      if (gap >= 1.5) this.missed += Math.round(gap) - 1;
+      else if (gap < 0.5) this.repeats++;
+    }
+    this.lastRun[index] = t;
+    if (index === 0) this.emit({ k: 'run', t, node: env.nodeId, term });
+  }
+
+  lead(index: number, on: boolean, term?: number): void {
+    const t = now();
+    if (on === this.leading.has(index)) return;
+    if (on) this.leading.add(index);
+    else this.leading.delete(index);
+    if (index === 0) this.emit({ k: 'lead', t, node: env.nodeId, on, term });
+    const count = this.leading.size;
+    if (on && [1, Math.ceil(env.elections / 2), env.elections].includes(count))
+      this.emit({ k: 'led', t, node: env.nodeId, count });
+  }
+
+  isLeading(index: number): boolean {
+    return this.leading.has(index);
+  }
+
+  ready(): void {
+    this.emit({ k: 'ready', t: now(), node: env.nodeId, pid: process.pid });
+  }
+
+  error(message: string): void {
+    this.emit({ k: 'error', t: now(), node: env.nodeId, message });
+  }
+
+  private stats(): void {
+    const cpu = process.cpuUsage();
+    const memory = process.memoryUsage();
+    // The histogram records the time between samples, the sampling period included.
+    const delay = (ns: number) => Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS);
+    const eld =
+      this.eld.count > 0
+        ? {
+            p50: delay(this.eld.percentile(50)),
+            p99: delay(this.eld.percentile(99)),
+            max: delay(this.eld.max),
+          }
+        : { p50: 0, p99: 0, max: 0 };
+    this.eld.reset();
+    const t = now();
+    let stale = 0;
+    for (const last of this.lastRun) if (t - last > 2 * env.interval) stale++;
+    this.emit({
+      k: 'stats',
+      t: now(),
+      node: env.nodeId,
+      cpuUs: cpu.user + cpu.system,
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      eld,
+      runs: this.runs,
+      missed: this.missed,
+      repeats: this.repeats,
+      stale,
+      leading: this.leading.size,
+    });
+  }
+
+  private emit(message: NodeMessage): void {
+    process.stdout.write(`${JSON.stringify(message)}\n`);
+  }
+}
+
+export const reporter = new Reporter();

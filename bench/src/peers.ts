@@ -1,0 +1,68 @@
+export type PeerId =
+  'kettle' | 'redlock' | 'redlock-hold' | 'bullmq' | 'redis-leader' | 'ts-safe-redis-leader';
+
+export interface Peer {
+  id: PeerId;
+  /** As the report names it. */
+  label: string;
+  /** The node program in dist/nodes/. */
+  script: string;
+  env?: Record<string, string>;
+  /** It elects a leader and says so; the others only run jobs. */
+  leader: boolean;
+  /** How its node drives the job, for the report. */
+  how: string;
+}
+
+export const PEERS: readonly Peer[] = [
+  {
+    id: 'kettle',
+    label: 'nestjs-kettle',
+    script: 'kettle.node.js',
+    leader: true,
+    how: '`@OnMaster` job; `KettleModule.forRoot({ interval, leaseTtl })`',
+  },
+  {
+    id: 'redlock',
+    label: '@nestjs/schedule + redlock',
+    script: 'redlock.node.js',
+    env: { REDLOCK_MODE: 'using' },
+    leader: false,
+    how: '`@Interval` on every node; `redlock.using([key], leaseTtl, job)` with `retryCount: 0` (the README recipe: lock around the job, released after it)',
+  },
+  {
+    id: 'redlock-hold',
+    label: '@nestjs/schedule + redlock (held)',
+    script: 'redlock.node.js',
+    env: { REDLOCK_MODE: 'hold' },
+    leader: false,
+    how: '`@Interval` on every node; `redlock.acquire([key], 0.9 × interval)`, never released, so later ticks in the same interval find it taken',
+  },
+  {
+    id: 'bullmq',
+    label: 'BullMQ job scheduler',
+    script: 'bullmq.node.js',
+    leader: false,
+    how: '`@nestjs/bullmq`: every node upserts `upsertJobScheduler(id, { every: interval })` at boot and runs one `WorkerHost` (`lockDuration` = leaseTtl, `stalledInterval` = retry period)',
+  },
+  {
+    id: 'redis-leader',
+    label: 'redis-leader',
+    script: 'redis-leader.node.js',
+    leader: true,
+    how: '`new Leader(redis, { key, ttl: leaseTtl, wait: retry })`, `elected`/`revoked` events; an `@Interval` runs the job where elected',
+  },
+  {
+    id: 'ts-safe-redis-leader',
+    label: 'ts-safe-redis-leader',
+    script: 'safe-leader.node.js',
+    leader: true,
+    how: '`new SafeRedisLeader(redis, leaseTtl, retry, key)`, `elected`/`demoted` events; an `@Interval` runs the job where elected',
+  },
+];
+
+export function peer(id: PeerId): Peer {
+  const found = PEERS.find((candidate) => candidate.id === id);
+  if (!found) throw new Error(`unknown peer ${id}`);
+  return found;
+}

@@ -1,0 +1,59 @@
+import { type Cadence, cadence } from '../analysis/cadence.js';
+import { now } from '../clock.js';
+import { Cluster, type Stage } from '../cluster/cluster.js';
+import type { Peer } from '../peers.js';
+import { type FailoverSample, injectFault } from './fault.js';
+import { measureSteady, type SteadyCost } from './steady-cost.js';
+
+export interface NodeScaleStep {
+  peer: Peer['id'];
+  nodes: number;
+  cost?: SteadyCost;
+  samples: FailoverSample[];
+  /** Runs of election 0 from the steady state to the end of the fail-overs. */
+  cadence?: Cadence;
+  error?: string;
+}
+
+export interface NodeScaleSettings {
+  interval: number;
+  leaseTtl: number;
+  windowMs: number;
+  faults: number;
+}
+
+/** `nodes` nodes on one election: the cost as the crowd grows, and fail-overs within it. */
+export async function nodeScaleStep(
+  peer: Peer,
+  nodes: number,
+  stage: Stage,
+  settings: NodeScaleSettings,
+): Promise<NodeScaleStep> {
+  const { redis } = stage;
+  await redis.reset();
+  const { interval, leaseTtl } = settings;
+  const cluster = new Cluster(peer, stage, { interval, leaseTtl, elections: 1 });
+  const step: NodeScaleStep = { peer: peer.id, nodes, samples: [] };
+  try {
+    await cluster.add(nodes);
+    for (let i = 0; i < 3; i++) await cluster.nextRun(3 * leaseTtl + 3 * interval);
+    const steadyFrom = now();
+    step.cost = await measureSteady(cluster, redis, settings.windowMs);
+    if (nodes > 1) {
+      for (let i = 0; i < settings.faults; i++) {
+        step.samples.push(await injectFault(cluster, 'crash'));
+        step.samples.push(await injectFault(cluster, 'graceful'));
+      }
+    }
+    step.cadence = cadence(
+      cluster.runs.filter((run) => run.t >= steadyFrom),
+      interval,
+    );
+    return step;
+  } catch (error) {
+    step.error = error instanceof Error ? error.message : String(error);
+    return step;
+  } finally {
+    await cluster.close();
+  }
+}
