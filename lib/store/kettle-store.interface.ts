@@ -32,8 +32,11 @@ export interface KettleStore {
    * `ttlMs` from now (unless the outcome is `not-holder`).
    */
   claimRun(name: string, lease: string, intervalMs: number, ttlMs: number): Promise<ClaimResult>;
-  /** Calls `listener` with the election's name whenever any node releases a lease. */
-  onReleased(listener: (name: string) => void): () => void;
+  /**
+   * Calls `listener` with the election's name whenever a node releases a lease: of election
+   * `only` when given (a store may still call it for others, so check the name), else of any.
+   */
+  onReleased(listener: (name: string) => void, only?: string): () => void;
   /**
    * Optional, for stores behind a connection: false while commands would fail at once. Elections
    * then wait for `onConnected` instead of logging a failure.

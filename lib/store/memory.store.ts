@@ -1,7 +1,7 @@
-import { EventEmitter } from 'node:events';
 import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
 import { DEFAULT_KEY_PREFIX } from '../kettle.constants.js';
 import { holderOf } from './lease.js';
+import { ReleasedListeners } from './released-listeners.js';
 
 interface Held {
   lease: string;
@@ -13,7 +13,7 @@ class MemorySpace {
   readonly locks = new Map<string, Held>();
   readonly terms = new Map<string, number>();
   readonly lastRuns = new Map<string, number>();
-  readonly released = new EventEmitter().setMaxListeners(0);
+  readonly released = new ReleasedListeners();
 }
 
 /** Shared by every MemoryStore of this process with the same key prefix, as nodes share a Redis. */
@@ -54,7 +54,7 @@ export class MemoryStore implements KettleStore {
     if (this.live(name)?.lease !== lease) return false;
     this.space.locks.delete(name);
     // Like PUBLISH: listeners hear it after the caller's reply.
-    setImmediate(() => this.space.released.emit('released', name));
+    setImmediate(() => this.space.released.notify(name));
     return true;
   }
 
@@ -83,10 +83,10 @@ export class MemoryStore implements KettleStore {
     return { outcome: 'run', nextInMs: slot + intervalMs - now };
   }
 
-  onReleased(listener: (name: string) => void): () => void {
-    this.space.released.on('released', listener);
+  onReleased(listener: (name: string) => void, only?: string): () => void {
+    const remove = this.space.released.add(listener, only);
     const unsubscribe = () => {
-      this.space.released.off('released', listener);
+      remove();
       this.unsubscribers.delete(unsubscribe);
     };
     this.unsubscribers.add(unsubscribe);

@@ -1,6 +1,7 @@
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
 import { holderOf } from './lease.js';
+import { ReleasedListeners } from './released-listeners.js';
 import { settlesWithin } from '../timeouts.js';
 import { ACQUIRE, CLAIM_RUN, RELEASE, RENEW } from './scripts.js';
 
@@ -28,6 +29,8 @@ const LOCK_CONNECTION: Partial<RedisOptions> = {
   autoResendUnfulfilledCommands: false,
   maxRetriesPerRequest: 0,
   lazyConnect: false,
+  // Commands of many elections issued in one tick go out in one write.
+  enableAutoPipelining: true,
 };
 const QUIT_WAIT_MS = 1000;
 const RESUBSCRIBE_MS = 1000;
@@ -70,7 +73,7 @@ type ScriptClient = (Redis | Cluster) & ScriptCommands;
 export class RedisStore implements KettleStore {
   private readonly client: ScriptClient;
   private subscriber?: Redis | Cluster;
-  private readonly releasedListeners = new Set<(name: string) => void>();
+  private readonly releasedListeners = new ReleasedListeners();
   private readonly connectedListeners = new Set<() => void>();
   private readonly channel: string;
   /** The last error of each connection, reported once until it changes or the connection is ready. */
@@ -151,8 +154,8 @@ export class RedisStore implements KettleStore {
     return () => this.connectedListeners.delete(listener);
   }
 
-  onReleased(listener: (name: string) => void): () => void {
-    this.releasedListeners.add(listener);
+  onReleased(listener: (name: string) => void, only?: string): () => void {
+    const remove = this.releasedListeners.add(listener, only);
     if (!this.subscriber) {
       // A subscribed connection can do nothing else, so releases arrive on a connection of their own.
       const subscriber = this.open(
@@ -160,7 +163,7 @@ export class RedisStore implements KettleStore {
         'subscriber',
       );
       subscriber.on('message', (channel: string, name: string) => {
-        if (channel === this.channel) for (const fn of this.releasedListeners) fn(name);
+        if (channel === this.channel) this.releasedListeners.notify(name);
       });
       // ioredis subscribes again after a reconnect, but only to channels it once got: a refused
       // SUBSCRIBE (NOPERM, say) is retried here until it is taken.
@@ -173,7 +176,7 @@ export class RedisStore implements KettleStore {
       subscribe();
       this.subscriber = subscriber;
     }
-    return () => this.releasedListeners.delete(listener);
+    return remove;
   }
 
   /** Resolves when the command connection is ready, or after `ms`, whichever comes first. */

@@ -79,8 +79,8 @@ export class TestingStore implements KettleStore {
     return { outcome: 'wait', waitMs: NOT_DURING_A_TEST_MS };
   }
 
-  onReleased(listener: (name: string) => void): () => void {
-    return this.memory.onReleased(listener);
+  onReleased(listener: (name: string) => void, only?: string): () => void {
+    return this.memory.onReleased(listener, only);
   }
 
   close(): Promise<void> {

@@ -39,10 +39,10 @@ export class SeverableStore implements KettleStore {
     return this.send(() => this.store.claimRun(name, lease, intervalMs, ttlMs));
   }
 
-  onReleased(listener: (name: string) => void): () => void {
+  onReleased(listener: (name: string) => void, only?: string): () => void {
     return this.store.onReleased((name) => {
       if (!this.severed) listener(name);
-    });
+    }, only);
   }
 
   close(): Promise<void> {
