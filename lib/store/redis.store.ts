@@ -29,8 +29,6 @@ const LOCK_CONNECTION: Partial<RedisOptions> = {
   autoResendUnfulfilledCommands: false,
   maxRetriesPerRequest: 0,
   lazyConnect: false,
-  // Commands of many elections issued in one tick go out in one write.
-  enableAutoPipelining: true,
 };
 const QUIT_WAIT_MS = 1000;
 const RESUBSCRIBE_MS = 1000;
