@@ -163,7 +163,7 @@ describe('three nodes on one Redis', () => {
       () => (masters(nodes).length === 1 ? masters(nodes) : null),
       'one master',
     );
-    await sleep(200); // the follower's last attempt was told "held"; it now waits up to 3 s to poll again
+    await sleep(200); // the follower's last attempt was told "held"; it now waits for the 9 s lease to end
     const index = nodes.indexOf(first);
     const closedAt = performance.now();
     await apps[index].close();
