@@ -15,8 +15,7 @@ import { KettleExplorer } from './kettle.explorer.js';
 import { redisConnectionError } from './kettle.messages.js';
 import { KettleService } from './kettle.service.js';
 import type { KettleStore } from './store/kettle-store.interface.js';
-import { MemoryStore } from './store/memory.store.js';
-import { RedisStore } from './store/redis.store.js';
+import { createStore } from './store/create-store.js';
 
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
   new ConfigurableModuleBuilder<KettleModuleOptions>({
@@ -36,17 +35,11 @@ export type KettleModuleAsyncOptions = ConfigurableModuleAsyncOptions<
   'createKettleOptions'
 >;
 
-function createStore(options: ResolvedKettleOptions): KettleStore {
-  const { store, keyPrefix } = options;
-  if (store.kind === 'custom') return store.store;
-  if (store.kind === 'memory') return new MemoryStore(keyPrefix);
+function createStoreForNest(options: ResolvedKettleOptions): KettleStore {
   const logger = new Logger('Kettle');
-  return new RedisStore({
-    connection: store.connection,
-    keyPrefix,
-    clientName: options.nodeId,
-    onError: (where, error) => logger.warn(redisConnectionError(where, error.message)),
-  });
+  return createStore(options, (where, error) =>
+    logger.warn(redisConnectionError(where, error.message)),
+  );
 }
 
 /** Leader election on Redis. Global: import it once, in the root module. */
@@ -59,7 +52,7 @@ function createStore(options: ResolvedKettleOptions): KettleStore {
       useFactory: (options?: KettleModuleOptions) => resolveKettleOptions(options),
       inject: [MODULE_OPTIONS_TOKEN],
     },
-    { provide: KETTLE_STORE, useFactory: createStore, inject: [KETTLE_RESOLVED_OPTIONS] },
+    { provide: KETTLE_STORE, useFactory: createStoreForNest, inject: [KETTLE_RESOLVED_OPTIONS] },
     KettleService,
     KettleExplorer,
   ],
