@@ -17,6 +17,7 @@ export type {
   KettleModuleOptions,
   OnMasterOptions,
   ElectionOptions,
+  KettleLogger,
 } from './interfaces/kettle-module-options.interface.js';
 export type { KettleStore, AcquireResult, ClaimResult } from './store/kettle-store.interface.js';
 export { RedisStore, type RedisStoreOptions, type RedisConnection } from './store/redis.store.js';

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type {
   ElectionOptions,
+  KettleLogger,
   KettleModuleOptions,
 } from './interfaces/kettle-module-options.interface.js';
 import {
@@ -26,6 +27,8 @@ export interface ResolvedKettleOptions {
   readonly shutdownTimeout: number;
   readonly verbose: boolean;
   readonly store: StoreChoice;
+  /** Undefined: the default of where kettle runs (Nest's Logger, or the console). */
+  readonly logger?: KettleLogger;
 }
 
 export type StoreChoice =
@@ -43,6 +46,7 @@ const KNOWN_OPTIONS = [
   'shutdownTimeout',
   'verbose',
   'store',
+  'logger',
 ];
 const STORE_METHODS = [
   'acquire',
@@ -88,6 +92,7 @@ export function resolveKettleOptions(
       { interval: DEFAULT_INTERVAL_MS, leaseTtl: DEFAULT_LEASE_TTL_MS },
       { interval: options.interval, leaseTtl: options.leaseTtl },
     ),
+    logger: options.logger === undefined ? undefined : logger(options.logger),
     store:
       store === 'redis'
         ? { kind: 'redis', connection: redisConnection(options.redis, env) }
@@ -159,6 +164,22 @@ function boolean(option: string, value: unknown): boolean {
   if (typeof value !== 'boolean')
     throw new TypeError(invalidOption(option, value, 'true or false'));
   return value;
+}
+
+const LOGGER_METHODS = ['log', 'warn', 'error', 'debug'] as const;
+
+function logger(value: unknown): KettleLogger {
+  const candidate = value as Partial<Record<(typeof LOGGER_METHODS)[number], unknown>> | null;
+  if (
+    candidate &&
+    typeof candidate === 'object' &&
+    LOGGER_METHODS.every((m) => typeof candidate[m] === 'function')
+  ) {
+    return candidate as KettleLogger;
+  }
+  throw new TypeError(
+    invalidOption('logger', value, `an object with ${LOGGER_METHODS.join(', ')} methods`),
+  );
 }
 
 function otherStore(store: unknown): StoreChoice {

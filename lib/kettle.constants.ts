@@ -1,5 +1,5 @@
-/** Injection token of the options as validated and resolved at bootstrap. */
-export const KETTLE_RESOLVED_OPTIONS = Symbol('KETTLE_RESOLVED_OPTIONS');
+/** Injection token of the node's `Kettle` (nestjs-kettle/core), built from the module's options. */
+export const KETTLE = Symbol('KETTLE');
 /** Injection token of the election store (Redis, memory or the user's own). */
 export const KETTLE_STORE = Symbol('KETTLE_STORE');
 /** Metadata key that `@OnMaster` writes on a method. */

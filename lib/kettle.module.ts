@@ -9,13 +9,10 @@ import {
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { KettleModuleOptions } from './interfaces/kettle-module-options.interface.js';
-import { type ResolvedKettleOptions, resolveKettleOptions } from './kettle-options.js';
-import { KETTLE_RESOLVED_OPTIONS, KETTLE_STORE } from './kettle.constants.js';
+import { Kettle } from './core/kettle.js';
+import { KETTLE, KETTLE_STORE } from './kettle.constants.js';
 import { KettleExplorer } from './kettle.explorer.js';
-import { redisConnectionError } from './kettle.messages.js';
 import { KettleService } from './kettle.service.js';
-import type { KettleStore } from './store/kettle-store.interface.js';
-import { createStore } from './store/create-store.js';
 
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
   new ConfigurableModuleBuilder<KettleModuleOptions>({
@@ -35,10 +32,11 @@ export type KettleModuleAsyncOptions = ConfigurableModuleAsyncOptions<
   'createKettleOptions'
 >;
 
-function createStoreForNest(options: ResolvedKettleOptions): KettleStore {
-  const logger = new Logger('Kettle');
-  return createStore(options, (where, error) =>
-    logger.warn(redisConnectionError(where, error.message)),
+/** The options are validated here, at bootstrap: a bad one fails the app's start, naming it. */
+function createKettle(options: KettleModuleOptions = {}): Kettle {
+  const isObject = options !== null && typeof options === 'object';
+  return new Kettle(
+    isObject ? { ...options, logger: options.logger ?? new Logger('Kettle') } : options,
   );
 }
 
@@ -47,16 +45,13 @@ function createStoreForNest(options: ResolvedKettleOptions): KettleStore {
 @Module({
   imports: [DiscoveryModule],
   providers: [
-    {
-      provide: KETTLE_RESOLVED_OPTIONS,
-      useFactory: (options?: KettleModuleOptions) => resolveKettleOptions(options),
-      inject: [MODULE_OPTIONS_TOKEN],
-    },
-    { provide: KETTLE_STORE, useFactory: createStoreForNest, inject: [KETTLE_RESOLVED_OPTIONS] },
+    { provide: KETTLE, useFactory: createKettle, inject: [MODULE_OPTIONS_TOKEN] },
+    { provide: KETTLE_STORE, useFactory: (kettle: Kettle) => kettle.store, inject: [KETTLE] },
     KettleService,
     KettleExplorer,
   ],
-  exports: [KettleService],
+  // The store for KettleHealthIndicator (nestjs-kettle/health), which reads through it.
+  exports: [KettleService, KETTLE_STORE],
 })
 export class KettleModule extends ConfigurableModuleClass {
   /** Options may be left out: Redis then comes from REDIS_URL or REDIS_HOST, else 127.0.0.1:6379. */

@@ -1,4 +1,7 @@
-import type { ElectionOptions } from '../interfaces/kettle-module-options.interface.js';
+import type {
+  ElectionOptions,
+  KettleLogger,
+} from '../interfaces/kettle-module-options.interface.js';
 import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
@@ -26,13 +29,6 @@ export interface ElectionDeclaration {
   readonly onRevoked?: readonly LeadershipHandler<LeadershipChange>[];
 }
 
-export interface ElectionLogger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string, stack?: string): void;
-  debug(message: string): void;
-}
-
 /** What one Election needs: its settings, its jobs, and where to report. */
 export interface ElectionConfig {
   readonly name: string;
@@ -42,7 +38,7 @@ export interface ElectionConfig {
   readonly onElected?: readonly LeadershipHandler<MasterContext>[];
   readonly onRevoked?: readonly LeadershipHandler<LeadershipChange>[];
   readonly store: KettleStore;
-  readonly logger: ElectionLogger;
+  readonly logger: KettleLogger;
   /** Leadership changes at log level when true, at debug level otherwise. */
   readonly verbose: boolean;
   readonly onChange: (change: LeadershipChange) => void;

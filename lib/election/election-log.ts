@@ -1,6 +1,6 @@
 import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
 import * as messages from '../kettle.messages.js';
-import type { ElectionLogger } from './election-config.js';
+import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
 import { describeError, stackOf } from './errors.js';
 
 /** What one election tells its logger: leadership changes, and store faults once per outage. */
@@ -9,7 +9,7 @@ export class ElectionLog {
 
   constructor(
     private readonly name: string,
-    private readonly logger: ElectionLogger,
+    private readonly logger: KettleLogger,
     private readonly verbose: boolean,
     private readonly counters: ElectionCounters,
   ) {}

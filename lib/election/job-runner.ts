@@ -1,7 +1,8 @@
 import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import * as messages from '../kettle.messages.js';
-import type { ElectionLogger, MasterJob } from './election-config.js';
+import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
+import type { MasterJob } from './election-config.js';
 import { describeError, stackOf } from './errors.js';
 import { settlesWithin } from '../timeouts.js';
 
@@ -12,7 +13,7 @@ export class JobRunner {
   constructor(
     private readonly jobs: readonly MasterJob[],
     private readonly stats: ElectionCounters,
-    private readonly logger: ElectionLogger,
+    private readonly logger: KettleLogger,
   ) {}
 
   get hasJobs(): boolean {

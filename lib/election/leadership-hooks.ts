@@ -2,7 +2,8 @@ import type { LeadershipChange } from '../interfaces/leadership-change.interface
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import * as messages from '../kettle.messages.js';
 import { settlesWithin } from '../timeouts.js';
-import type { ElectionLogger, LeadershipHandler } from './election-config.js';
+import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
+import type { LeadershipHandler } from './election-config.js';
 import { describeError, stackOf } from './errors.js';
 
 /**
@@ -19,7 +20,7 @@ export class LeadershipHooks {
     private readonly name: string,
     private readonly onElected: readonly LeadershipHandler<MasterContext>[],
     private readonly onRevoked: readonly LeadershipHandler<LeadershipChange>[],
-    private readonly logger: ElectionLogger,
+    private readonly logger: KettleLogger,
   ) {}
 
   /**

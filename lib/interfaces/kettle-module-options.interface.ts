@@ -29,6 +29,19 @@ export interface KettleModuleOptions {
    * own KettleStore for another backend.
    */
   store?: 'redis' | 'memory' | KettleStore;
+  /**
+   * Where kettle logs. Default: Nest's `Logger` with the context `Kettle` in KettleModule, the
+   * console (without debug lines) in `nestjs-kettle/core`.
+   */
+  logger?: KettleLogger;
+}
+
+/** What kettle logs to: Nest's `Logger` fits, and so do most others. */
+export interface KettleLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string, stack?: string): void;
+  debug(message: string): void;
 }
 
 /** Per-election settings of `@OnMaster` and `KettleService.join`; they override the module's. */

@@ -1,0 +1,25 @@
+/**
+ * `nestjs-kettle/core`: the elections and the stores without Nest, for a plain Node worker.
+ * KettleModule is built on the same `Kettle`.
+ */
+export { Kettle, type KettleOptions, type JoinOptions } from './kettle.js';
+export type { MasterContext } from '../interfaces/master-context.interface.js';
+export type {
+  LeadershipChange,
+  StepDownReason,
+} from '../interfaces/leadership-change.interface.js';
+export type {
+  ElectionCounters,
+  ElectionStats,
+  RenewLatency,
+} from '../interfaces/election-stats.interface.js';
+export type {
+  ElectionOptions,
+  KettleLogger,
+} from '../interfaces/kettle-module-options.interface.js';
+export type { KettleStore, AcquireResult, ClaimResult } from '../store/kettle-store.interface.js';
+export { RedisStore, type RedisStoreOptions, type RedisConnection } from '../store/redis.store.js';
+export { MemoryStore } from '../store/memory.store.js';
+export { holderOf, newLease } from '../store/lease.js';
+export { LeadershipEndedError } from '../election/errors.js';
+export { fencedSet, FENCED_SET } from '../fencing.js';

@@ -1,0 +1,198 @@
+import { Election } from '../election/election.js';
+import type { ElectionDeclaration } from '../election/election-config.js';
+import { electionStats } from '../election/election-stats.js';
+import { electionTiming } from '../election/timing.js';
+import type { ElectionStats } from '../interfaces/election-stats.interface.js';
+import type {
+  ElectionOptions,
+  KettleLogger,
+  KettleModuleOptions,
+} from '../interfaces/kettle-module-options.interface.js';
+import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
+import type { MasterContext } from '../interfaces/master-context.interface.js';
+import {
+  nonEmptyString,
+  type ResolvedKettleOptions,
+  resolveElection,
+  resolveKettleOptions,
+} from '../kettle-options.js';
+import {
+  alreadyJoined,
+  invalidRun,
+  notJoined,
+  redisConnectionError,
+  shuttingDown,
+} from '../kettle.messages.js';
+import { createStore } from '../store/create-store.js';
+import type { KettleStore } from '../store/kettle-store.interface.js';
+import { consoleLogger } from './console-logger.js';
+
+/** The options of `new Kettle()`: those of `KettleModule.forRoot()`. */
+export type KettleOptions = KettleModuleOptions;
+
+/** `join(name, options)`: an election joined at run time. */
+export interface JoinOptions extends ElectionOptions {
+  /** Runs on the master every interval, like an `@OnMaster` method. */
+  run?: (context: MasterContext) => unknown;
+}
+
+/**
+ * The elections of one node, without Nest: `new Kettle(options)`, `join`, `start`, `isMaster`,
+ * `stop` (the original kettle's New / Start / IsMaster / cancel). KettleService is this, in Nest.
+ */
+export class Kettle {
+  private readonly options: ResolvedKettleOptions;
+  private readonly logger: KettleLogger;
+  private readonly elections = new Map<string, Election>();
+  private readonly listeners = new Set<(change: LeadershipChange) => void>();
+  private phase: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private stopped?: Promise<void>;
+  /** @internal Where the leases live: the module hands it to the health indicator and tests. */
+  readonly store: KettleStore;
+
+  /** Validates the options (throwing an error that names a bad one) and opens the store. */
+  constructor(options: KettleOptions = {}) {
+    this.options = resolveKettleOptions(options);
+    this.logger = this.options.logger ?? consoleLogger;
+    this.store = createStore(this.options, (where, error) =>
+      this.logger.warn(redisConnectionError(where, error.message)),
+    );
+  }
+
+  /** This node's id, as the other nodes see it. */
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  /** True only while this node holds an unexpired lease on `name` (a local check, no round trip). */
+  isMaster(name: string): boolean {
+    return this.elections.get(name)?.isMaster ?? false;
+  }
+
+  /** The fencing token of this node's current leadership of `name`, or undefined when not master. */
+  term(name: string): number | undefined {
+    return this.elections.get(name)?.term;
+  }
+
+  /** The node id that holds `name` now, read from the store; null when nobody does. */
+  getMaster(name: string): Promise<string | null> {
+    return this.store.holder(nonEmptyString('name', name));
+  }
+
+  /** The names this node contends for. */
+  names(): string[] {
+    return [...this.elections.keys()];
+  }
+
+  /** Counters, role, lease left and renew latency of election `name`; undefined when not joined. */
+  stats(name: string): ElectionStats | undefined {
+    const election = this.elections.get(name);
+    return election && electionStats(election);
+  }
+
+  /** `stats()` of every election this node takes part in, in one call: for a metrics exporter. */
+  metrics(): ElectionStats[] {
+    return [...this.elections.values()].map(electionStats);
+  }
+
+  /** Milliseconds of lease left on this node's clock (0 when not master). */
+  leaseLeft(name: string): number {
+    return this.elections.get(name)?.leaseLeft ?? 0;
+  }
+
+  /** Calls `listener` on every change of this node's role, per election; returns the unsubscriber. */
+  onChange(listener: (change: LeadershipChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Gives up leadership of `name` now: another node takes it at once; this one contends again later. */
+  async resign(name: string): Promise<void> {
+    await this.joined(name).resign();
+  }
+
+  /** Joins election `name`; it contends from `start()`, or at once when already started. */
+  join(name: string, options: JoinOptions = {}): void {
+    const { run, ...settings } = options ?? {};
+    if (run !== undefined && typeof run !== 'function') throw new TypeError(invalidRun(name));
+    const where = `join(${JSON.stringify(name)}): `;
+    this.addElection(name, { settings, jobs: run ? [{ id: `join('${name}')`, run }] : [] }, where);
+  }
+
+  /** Leaves election `name`: stops contending, waits for a running job, releases the lease if held. */
+  async leave(name: string): Promise<void> {
+    const election = this.joined(name);
+    // It stays listed until it has stopped, so that a stop meanwhile waits for it too.
+    try {
+      await election.stop(this.options.shutdownTimeout);
+    } finally {
+      if (this.elections.get(name) === election) this.elections.delete(name);
+    }
+  }
+
+  /** Starts contending for every election joined so far (and for later ones as they join). */
+  start(): void {
+    if (this.phase !== 'idle') return;
+    this.phase = 'running';
+    for (const election of this.elections.values()) election.start();
+  }
+
+  /**
+   * Stops every election: running jobs see their signal abort and get `shutdownTimeout` to finish,
+   * held leases are released (a follower takes over at once), then the store is closed.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.leaveAll().then(() => this.close());
+    return this.stopped;
+  }
+
+  /** @internal The explorer's way in, and join's: one election per name per node. */
+  addElection(name: string, declaration: ElectionDeclaration, where = ''): void {
+    nonEmptyString(`${where}name`, name);
+    if (this.elections.has(name)) throw new Error(alreadyJoined(name));
+    if (this.phase === 'stopping' || this.phase === 'stopped') throw new Error(shuttingDown(name));
+    const { settings, ...handlers } = declaration;
+    const { interval, leaseTtl } = resolveElection(this.options, settings, where);
+    const election = new Election({
+      name,
+      nodeId: this.options.nodeId,
+      timing: electionTiming(interval, leaseTtl),
+      ...handlers,
+      store: this.store,
+      logger: this.logger,
+      verbose: this.options.verbose,
+      onChange: (change) => {
+        for (const listener of this.listeners) listener(change);
+      },
+    });
+    this.elections.set(name, election);
+    if (this.phase === 'running') election.start();
+  }
+
+  /** @internal KettleTestingController's and the schedule guard's way to one election. */
+  electionOf(name: string): Election | undefined {
+    return this.elections.get(name);
+  }
+
+  /** @internal First half of `stop()`: Nest runs it before the app's connections close. */
+  async leaveAll(): Promise<void> {
+    if (this.phase === 'stopped') return;
+    this.phase = 'stopping';
+    const elections = [...this.elections.values()];
+    await Promise.all(elections.map((election) => election.stop(this.options.shutdownTimeout)));
+    this.elections.clear();
+    this.phase = 'stopped';
+  }
+
+  /** @internal Second half of `stop()`: closes the store kettle opened (never the user's own). */
+  async close(): Promise<void> {
+    this.listeners.clear();
+    if (this.options.store.kind !== 'custom') await this.store.close();
+  }
+
+  private joined(name: string): Election {
+    const election = this.elections.get(name);
+    if (!election) throw new Error(notJoined(name));
+    return election;
+  }
+}
