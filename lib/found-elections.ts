@@ -7,7 +7,11 @@ import type { ElectionOptions } from './interfaces/kettle-module-options.interfa
 import type { LeadershipChange } from './interfaces/leadership-change.interface.js';
 import type { MasterContext } from './interfaces/master-context.interface.js';
 import { checkElectionKeys, ELECTION_OPTION_KEYS } from './kettle-options.js';
-import { clashingOptions, invalidDecoratorOptions } from './kettle.messages.js';
+import {
+  clashingOptions,
+  invalidDecoratorOptions,
+  scheduleIntervalOption,
+} from './kettle.messages.js';
 
 interface Found {
   settings: ElectionOptions;
@@ -26,9 +30,25 @@ export class FoundElections {
   private readonly found = new Map<string, Found>();
 
   addJob(name: string, options: unknown, job: MasterJob): void {
-    const where = `@OnMaster(${JSON.stringify(name)}) on ${job.id}: `;
+    this.addSettings(name, options, job.id).jobs.push(job);
+  }
+
+  /**
+   * An `@OnMaster` method that @nestjs/schedule fires: it joins the election (leadership only, no
+   * interval job); the schedule decides when, so `interval` is refused.
+   */
+  addScheduled(name: string, options: unknown, id: string): void {
+    if ((options as ElectionOptions | null)?.interval !== undefined) {
+      throw new TypeError(scheduleIntervalOption(name, id));
+    }
+    this.addSettings(name, options, id);
+  }
+
+  /** Checks one `@OnMaster`'s options and merges them into its election's: they must agree. */
+  private addSettings(name: string, options: unknown, id: string): Found {
+    const where = `@OnMaster(${JSON.stringify(name)}) on ${id}: `;
     if (options === null || typeof options !== 'object') {
-      throw new TypeError(invalidDecoratorOptions(name, job.id));
+      throw new TypeError(invalidDecoratorOptions(name, id));
     }
     checkElectionKeys(options, where);
     const election = this.election(name, where);
@@ -40,7 +60,7 @@ export class FoundElections {
         throw new Error(clashingOptions(name, key, theirs, mine));
       election.settings[key] = mine;
     }
-    election.jobs.push(job);
+    return election;
   }
 
   addElectedHandler(name: string, handler: LeadershipHandler<MasterContext>): void {

@@ -8,7 +8,12 @@ import {
   ON_MASTER_METADATA,
   ON_REVOKED_METADATA,
 } from './kettle.constants.js';
-import { invalidElectionName, nonStaticProvider } from './kettle.messages.js';
+import {
+  invalidElectionName,
+  nonStaticProvider,
+  scheduleWithoutModule,
+} from './kettle.messages.js';
+import { installGuard } from './schedule-guard.js';
 import { FoundElections } from './found-elections.js';
 
 /** The method decorators the explorer looks for, by metadata key. */
@@ -35,13 +40,14 @@ export class KettleExplorer implements OnModuleInit {
 
   onModuleInit(): void {
     const found = new FoundElections();
+    const guarded: Array<{ instance: object; handler: Method; id: string; name: string }> = [];
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const instance: unknown = wrapper.instance;
       if (!instance || typeof instance !== 'object') continue;
       const prototype: object | null = Object.getPrototypeOf(instance);
       if (!prototype) continue;
       for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const handler = (instance as Record<string, unknown>)[method];
+        const handler = (instance as Record<string, Method | undefined>)[method];
         if (typeof handler !== 'function') continue;
         const id = `${instance.constructor.name}.${method}`;
         const run = (arg: unknown): unknown => handler.call(instance, arg);
@@ -59,7 +65,10 @@ export class KettleExplorer implements OnModuleInit {
           if (typeof name !== 'string' || name.trim() === '') {
             throw new TypeError(invalidElectionName(name, id, decorator));
           }
-          if (decorator === 'OnMaster') {
+          if (decorator === 'OnMaster' && isScheduled(handler)) {
+            found.addScheduled(name, (metadata as OnMasterMetadata).options, id);
+            guarded.push({ instance, handler, id, name });
+          } else if (decorator === 'OnMaster') {
             found.addJob(name, (metadata as OnMasterMetadata).options, { id, run });
           } else if (decorator === 'OnElected') {
             found.addElectedHandler(name, { id, run });
@@ -72,5 +81,21 @@ export class KettleExplorer implements OnModuleInit {
     for (const [name, declaration, where] of found.elections()) {
       this.kettle.addElection(name, declaration, where);
     }
+    const hasScheduleModule = this.discovery
+      .getProviders()
+      .some((wrapper) => wrapper.name === 'SchedulerRegistry');
+    for (const { instance, handler, id, name } of guarded) {
+      if (!hasScheduleModule) this.logger.warn(scheduleWithoutModule(id));
+      installGuard(instance, handler, id, () => this.kettle.electionOf(name), this.logger);
+    }
   }
+}
+
+type Method = (this: object, ...args: unknown[]) => unknown;
+
+/** @nestjs/schedule marks @Cron, @Interval and @Timeout methods with this key (read, not imported). */
+const SCHEDULER_TYPE = 'SCHEDULER_TYPE';
+
+function isScheduled(handler: Method): boolean {
+  return Reflect.getMetadata(SCHEDULER_TYPE, handler) !== undefined;
 }

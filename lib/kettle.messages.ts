@@ -46,6 +46,14 @@ export const handlersTimedOut = (name: string, ms: number) =>
   `Election "${name}": an @OnElected or @OnRevoked handler did not finish within ${ms} ms of shutdown`;
 export const runSkipped = (name: string) =>
   `Election "${name}": skipped a tick because the previous run is still going`;
+export const guardSkipped = (method: string) =>
+  `${method}: the schedule fired on a follower; skipped`;
+export const guardedRunFailed = (name: string, method: string, reason: string) =>
+  `Election "${name}": the scheduled master method failed (${method}): ${reason}`;
+export const scheduleWithoutModule = (method: string) =>
+  `@OnMaster() on ${method} guards a @Cron, @Interval or @Timeout, but ScheduleModule is not imported: nothing fires it. Import ScheduleModule.forRoot().`;
+export const scheduleIntervalOption = (name: string, method: string) =>
+  `Kettle: @OnMaster('${name}') on ${method} has @Cron, @Interval or @Timeout: the schedule decides when it runs, so "interval" does not apply; remove it (leaseTtl may stay).`;
 export const shutdownTimedOut = (name: string, ms: number) =>
   `Election "${name}": a run did not finish within ${ms} ms of shutdown; releasing the lease anyway`;
 export const redisConnectionError = (where: string, reason: string) =>

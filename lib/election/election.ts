@@ -44,6 +44,7 @@ export class Election {
     runs: 0,
     failedRuns: 0,
     skippedTicks: 0,
+    followerSkips: 0,
     storeErrors: 0,
   };
   /** Round trips of the commands that extended the lease. */

@@ -10,6 +10,8 @@ export interface ElectionCounters {
   failedRuns: number;
   /** Ticks skipped because the previous run was still going. */
   skippedTicks: number;
+  /** Firings of a @Cron, @Interval or @Timeout guarded by @OnMaster, skipped because this node was a follower. */
+  followerSkips: number;
   /** Store commands that failed or timed out. */
   storeErrors: number;
 }

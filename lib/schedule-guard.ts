@@ -1,0 +1,63 @@
+import type { Election } from './election/election.js';
+import { describeError, stackOf } from './election/errors.js';
+import type { KettleLogger } from './interfaces/kettle-module-options.interface.js';
+import { guardedRunFailed, guardSkipped } from './kettle.messages.js';
+
+type Method = (this: object, ...args: unknown[]) => unknown;
+/** Decides, each time the method is called, whether its body runs. */
+type Guard = (body: () => unknown) => unknown;
+
+/** instance → guarded method → its guard. Weak: an app that closes leaves nothing behind. */
+const guards = new WeakMap<object, Map<Method, Guard>>();
+
+/**
+ * What `@OnMaster` puts in place of the method: the body itself, unless the explorer gave this
+ * instance's method a guard (because @nestjs/schedule fires it too). Calls outside Nest, or from a
+ * unit test that built the class by hand, run the body as written.
+ */
+export function guardable(original: Method): Method {
+  const guarded: Method = function (this: object, ...args: unknown[]) {
+    const guard = guards.get(this)?.get(guarded);
+    const body = () => original.apply(this, args);
+    return guard ? guard(body) : body();
+  };
+  return guarded;
+}
+
+/** Makes `instance.method` (a `guardable`) run its body only while `election()` says master. */
+export function installGuard(
+  instance: object,
+  method: Method,
+  id: string,
+  election: () => Election | undefined,
+  logger: KettleLogger,
+): void {
+  let methods = guards.get(instance);
+  if (!methods) guards.set(instance, (methods = new Map()));
+  methods.set(method, (body) => runIfMaster(election(), id, body, logger));
+}
+
+/**
+ * The body runs when this node is master, right now, on its own clock; otherwise the firing is
+ * counted and skipped. A failure is logged and counted, as for an interval job, and not thrown.
+ */
+async function runIfMaster(
+  election: Election | undefined,
+  id: string,
+  body: () => unknown,
+  logger: KettleLogger,
+): Promise<unknown> {
+  if (!election?.isMaster) {
+    if (election) election.stats.followerSkips++;
+    logger.debug(guardSkipped(id));
+    return undefined;
+  }
+  election.stats.runs++;
+  try {
+    return await body();
+  } catch (error) {
+    election.stats.failedRuns++;
+    logger.error(guardedRunFailed(election.name, id, describeError(error)), stackOf(error));
+    return undefined;
+  }
+}

@@ -1,0 +1,158 @@
+import 'reflect-metadata';
+import { Injectable, type INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Cron, Interval, ScheduleModule, SchedulerRegistry, Timeout } from '@nestjs/schedule';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KettleModule, KettleService, OnMaster } from '../lib/index.js';
+import { CapturedLogs } from './support/log-capture.js';
+import { uniquePrefix } from './support/nodes.js';
+import { SHARED_REDIS_URL } from './support/redis-server.js';
+import { waitFor } from './support/wait.js';
+
+const LEASE = 1500;
+
+/** Which node ran which scheduled body, in order. */
+type Runs = Array<{ nodeId: string; method: string; term: number | undefined }>;
+
+describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)', () => {
+  const apps: INestApplicationContext[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  async function node(nodeId: string, prefix: string, runs: Runs, schedule = true) {
+    @Injectable()
+    class Jobs {
+      constructor(private readonly kettle: KettleService) {}
+
+      // @OnMaster below the schedule decorator...
+      @Interval('sweep', 50)
+      @OnMaster('sweep', { leaseTtl: LEASE })
+      sweep(): void {
+        runs.push({ nodeId, method: 'sweep', term: this.kettle.term('sweep') });
+      }
+
+      // ...and above it: both orders work.
+      @OnMaster('report', { leaseTtl: LEASE })
+      @Cron('* * * * * *', { name: 'report' })
+      async report(): Promise<void> {
+        runs.push({ nodeId, method: 'report', term: this.kettle.term('report') });
+      }
+
+      @OnMaster('warmup', { leaseTtl: LEASE })
+      @Timeout('warmup', 400)
+      warmup(): void {
+        runs.push({ nodeId, method: 'warmup', term: this.kettle.term('warmup') });
+      }
+    }
+
+    @Module({
+      imports: [
+        ...(schedule ? [ScheduleModule.forRoot()] : []),
+        KettleModule.forRoot({ redis: SHARED_REDIS_URL, keyPrefix: prefix, nodeId }),
+      ],
+      providers: [Jobs],
+    })
+    class AppModule {}
+
+    const logs = new CapturedLogs();
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: logs });
+    apps.push(app);
+    return { app, kettle: app.get(KettleService), logs };
+  }
+
+  it('fires on every node and runs the body only on the master, which changes on close()', async () => {
+    const prefix = uniquePrefix();
+    const runs: Runs = [];
+    const nodes = [await node('a', prefix, runs), await node('b', prefix, runs)];
+    const master = await waitFor(
+      () => nodes.find(({ kettle }) => kettle.isMaster('sweep')),
+      'a master of sweep',
+    );
+    const follower = nodes.find((n) => n !== master)!;
+    await waitFor(() => runs.filter((r) => r.method === 'sweep').length >= 5, 'five sweeps');
+    // The follower's interval fired too, and was skipped: counted, not run.
+    await waitFor(
+      () => follower.kettle.stats('sweep')!.followerSkips >= 3,
+      'skips on the follower',
+    );
+    const sweeps = runs.filter((r) => r.method === 'sweep');
+    expect(new Set(sweeps.map((r) => r.nodeId))).toEqual(new Set([master.kettle.nodeId]));
+    expect(sweeps.every((r) => r.term === master.kettle.term('sweep'))).toBe(true);
+    expect(master.kettle.stats('sweep')!.runs).toBe(sweeps.length);
+
+    // The schedule is @nestjs/schedule's own: still listed in its registry.
+    const registry = master.app.get(SchedulerRegistry);
+    expect(registry.getIntervals()).toContain('sweep');
+    expect([...registry.getCronJobs().keys()]).toContain('report');
+
+    const before = master.kettle.term('sweep')!;
+    await master.app.close();
+    apps.splice(apps.indexOf(master.app), 1);
+    await waitFor(() => follower.kettle.isMaster('sweep'), 'the follower to take over');
+    const count = runs.length;
+    await waitFor(
+      () =>
+        runs.slice(count).some((r) => r.method === 'sweep' && r.nodeId === follower.kettle.nodeId),
+      'a sweep on the new master',
+    );
+    expect(follower.kettle.term('sweep')).toBeGreaterThan(before);
+  });
+
+  it('guards @Cron and @Timeout the same way', async () => {
+    const prefix = uniquePrefix();
+    const runs: Runs = [];
+    const nodes = [await node('a', prefix, runs), await node('b', prefix, runs)];
+    await waitFor(() => runs.filter((r) => r.method === 'report').length >= 2, 'two reports', 5000);
+    for (const method of ['report', 'warmup']) {
+      const mine = runs.filter((r) => r.method === method);
+      const master = nodes.find(({ kettle }) => kettle.nodeId === mine[0].nodeId)!;
+      expect(new Set(mine.map((r) => r.nodeId))).toEqual(new Set([master.kettle.nodeId]));
+      expect(mine[0].term).toBeGreaterThan(0);
+    }
+    // A timeout fires once per node: the master ran it once, the follower skipped it once (unless
+    // it fired before any node was master, when both skipped it).
+    const warmups = nodes.map(({ kettle }) => kettle.stats('warmup')!);
+    expect(warmups.reduce((sum, s) => sum + s.runs + s.followerSkips, 0)).toBe(2);
+  });
+
+  it('runs the body as written when the class is used outside Nest', () => {
+    const runs: Runs = [];
+    class Plain {
+      @Interval(50)
+      @OnMaster('plain')
+      tick(): string {
+        runs.push({ nodeId: 'none', method: 'tick', term: undefined });
+        return 'ran';
+      }
+    }
+    expect(new Plain().tick()).toBe('ran');
+    expect(Plain.prototype.tick.name).toBe('tick');
+  });
+
+  it('refuses an interval option, which the schedule overrides, at bootstrap', async () => {
+    @Injectable()
+    class Wrong {
+      @Interval(50)
+      @OnMaster('wrong', { interval: 1000 })
+      tick(): void {}
+    }
+    @Module({
+      imports: [ScheduleModule.forRoot(), KettleModule.forRoot({ keyPrefix: uniquePrefix() })],
+      providers: [Wrong],
+    })
+    class WrongModule {}
+    await expect(
+      NestFactory.createApplicationContext(WrongModule, { logger: false, abortOnError: false }),
+    ).rejects.toThrow(
+      /@OnMaster\('wrong'\) on Wrong.tick has @Cron, @Interval or @Timeout.*"interval"/,
+    );
+  });
+
+  it('warns when ScheduleModule is not imported, since nothing would fire the method', async () => {
+    const { logs } = await node('alone', uniquePrefix(), [], false);
+    expect(logs.text()).toMatch(
+      /on Jobs.sweep guards a @Cron, @Interval or @Timeout, but ScheduleModule is not imported/,
+    );
+  });
+});
