@@ -1,0 +1,5 @@
+export {
+  KettleHealthIndicator,
+  type KettleHealthOptions,
+  type ElectionHealth,
+} from './kettle-health.indicator.js';
