@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { KettleModule } from 'nestjs-kettle';
+import { HealthModule } from './health.module.js';
 import { NodeEvents } from './node-events.js';
 import { ReportJob } from './report.job.js';
 import { StatusController } from './status.controller.js';
@@ -21,6 +22,7 @@ import { StatusController } from './status.controller.js';
         verbose: true,
       }),
     }),
+    HealthModule,
   ],
   providers: [ReportJob, NodeEvents],
   controllers: [StatusController],
