@@ -17,6 +17,7 @@ import {
 import { invalidOption } from './kettle.messages.js';
 import type { KettleStore } from './store/kettle-store.interface.js';
 import type { RedisConnection } from './store/redis.store.js';
+import { checkQuorum } from './store/quorum-connections.js';
 
 /** The module's options after defaults, the environment and validation. */
 export interface ResolvedKettleOptions {
@@ -33,6 +34,8 @@ export interface ResolvedKettleOptions {
 
 export type StoreChoice =
   | { readonly kind: 'redis'; readonly connection: RedisConnection }
+  /** Independent servers; a lease is held only with a majority of them. */
+  | { readonly kind: 'quorum'; readonly connections: readonly RedisConnection[] }
   | { readonly kind: 'memory' }
   /** The user's own: kettle never closes it. */
   | { readonly kind: 'custom'; readonly store: KettleStore };
@@ -93,10 +96,7 @@ export function resolveKettleOptions(
       { interval: options.interval, leaseTtl: options.leaseTtl },
     ),
     logger: options.logger === undefined ? undefined : logger(options.logger),
-    store:
-      store === 'redis'
-        ? { kind: 'redis', connection: redisConnection(options.redis, env) }
-        : otherStore(store),
+    store: store === 'redis' ? redisStore(options.redis, env) : otherStore(store),
   };
 }
 
@@ -201,26 +201,32 @@ function otherStore(store: unknown): StoreChoice {
   );
 }
 
-function redisConnection(
-  redis: KettleModuleOptions['redis'],
-  env: NodeJS.ProcessEnv,
-): RedisConnection {
+/** One Redis, or a quorum of independent servers when `redis` is an array. */
+function redisStore(redis: KettleModuleOptions['redis'], env: NodeJS.ProcessEnv): StoreChoice {
+  if (!Array.isArray(redis)) {
+    const connection =
+      redis === undefined ? connectionFromEnv(env) : redisConnection('redis', redis);
+    return { kind: 'redis', connection };
+  }
+  const connections = redis.map((entry: unknown, i) => redisConnection(`redis[${i}]`, entry));
+  checkQuorum(connections, 'redis');
+  return { kind: 'quorum', connections };
+}
+
+function redisConnection(option: string, redis: unknown): RedisConnection {
   // Duck-typed, not instanceof: the app may have a copy of ioredis of its own.
   if (isClient(redis)) return { client: redis };
-  if (typeof redis === 'string') return { url: redisUrl('redis', redis) };
-  if (redis !== undefined) {
-    if (redis === null || typeof redis !== 'object' || Array.isArray(redis)) {
-      throw new TypeError(
-        invalidOption(
-          'redis',
-          redis,
-          'a redis:// or rediss:// URL, ioredis options, or an ioredis client',
-        ),
-      );
-    }
-    return { options: redis };
+  if (typeof redis === 'string') return { url: redisUrl(option, redis) };
+  if (redis === null || typeof redis !== 'object' || Array.isArray(redis)) {
+    throw new TypeError(
+      invalidOption(
+        option,
+        redis,
+        'a redis:// or rediss:// URL, ioredis options, or an ioredis client',
+      ),
+    );
   }
-  return connectionFromEnv(env);
+  return { options: redis as RedisOptions };
 }
 
 function isClient(value: unknown): value is Redis | Cluster {

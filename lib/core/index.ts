@@ -20,6 +20,8 @@ export type {
 export type { KettleStore, AcquireResult, ClaimResult } from '../store/kettle-store.interface.js';
 export { RedisStore, type RedisStoreOptions, type RedisConnection } from '../store/redis.store.js';
 export { MemoryStore } from '../store/memory.store.js';
+export { QuorumStore, type QuorumStoreOptions } from '../store/quorum.store.js';
+export { KettleQuorumError } from '../store/majority.js';
 export { holderOf, newLease } from '../store/lease.js';
 export { LeadershipEndedError } from '../election/errors.js';
 export { fencedSet, FENCED_SET } from '../fencing.js';

@@ -1,3 +1,5 @@
+import { clockDrift } from '../store/lease.js';
+
 /**
  * Every period of an election derives from its lease, as client-go's does from LeaseDuration,
  * so that one number keeps them in a safe order: drift < renew < lease.
@@ -29,7 +31,7 @@ export interface ElectionTiming {
 
 export function electionTiming(interval: number, leaseTtl: number): ElectionTiming {
   const renewEvery = Math.floor(leaseTtl / 3);
-  const drift = Math.floor(leaseTtl * 0.01) + 2;
+  const drift = clockDrift(leaseTtl);
   return {
     interval,
     leaseTtl,

@@ -7,8 +7,11 @@ export interface KettleModuleOptions {
    * its own connections with the same settings (lock commands must not sit in an offline queue)
    * and never quits your client. When absent: `REDIS_URL`, else `REDIS_HOST` (`host:port`) with
    * `REDIS_PASSWORD` and `REDIS_TIMEOUT_SECONDS`, else `127.0.0.1:6379`.
+   *
+   * An array of three or more independent servers (each a URL, ioredis options or a client) makes
+   * a quorum: a lease is held only with a majority of them, so one in three may be down.
    */
-  redis?: string | RedisOptions | Redis | Cluster;
+  redis?: string | RedisOptions | Redis | Cluster | ReadonlyArray<string | RedisOptions | Redis>;
   /** Prefix of every key and channel. Nodes contend when they share it and an election name. Default `kettle:`. */
   keyPrefix?: string;
   /** This node's id, as other nodes see it. Default: hostname, pid and a random suffix. */

@@ -69,7 +69,7 @@ type ScriptClient = (Redis | Cluster) & ScriptCommands;
 
 /** Leases in Redis. It opens its own connections and closes them; a client passed in is only copied. */
 export class RedisStore implements KettleStore {
-  private readonly client: ScriptClient;
+  protected readonly client: ScriptClient;
   private subscriber?: Redis | Cluster;
   private readonly releasedListeners = new ReleasedListeners();
   private readonly connectedListeners = new Set<() => void>();
@@ -202,7 +202,7 @@ export class RedisStore implements KettleStore {
   }
 
   /** `kettle:{billing}:lock`: the hash tag keeps one election's keys in one Cluster slot. */
-  private key(name: string, kind: 'lock' | 'term' | 'lastrun'): string {
+  protected key(name: string, kind: 'lock' | 'term' | 'lastrun'): string {
     return `${this.options.keyPrefix}{${name}}:${kind}`;
   }
 
@@ -242,7 +242,7 @@ export class RedisStore implements KettleStore {
   }
 
   /** A lock command is never queued: without a connection it fails at once, and says why. */
-  private ensureConnected(): void {
+  protected ensureConnected(): void {
     if (this.client.status === 'ready') return;
     const cause = this.lastErrors.get('commands');
     throw new Error(`Redis is not connected (${cause ?? this.client.status})`);

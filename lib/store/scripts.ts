@@ -4,7 +4,7 @@
  */
 
 /** Milliseconds on the Redis server's clock, so that the nodes' clocks need not agree. */
-const NOW_MS = `local t = redis.call('TIME')
+export const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**

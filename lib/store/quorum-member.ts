@@ -1,0 +1,98 @@
+import { CLAIM_CHECK, CLAIM_MARK, DISCARD, RAISE_TERM } from './quorum-scripts.js';
+import { RedisStore, type RedisStoreOptions } from './redis.store.js';
+
+/** What one server says about the last run: `sinceMs` is null when none is marked. */
+export type RunCheck =
+  { readonly holder: false } | { readonly holder: true; readonly sinceMs: number | null };
+
+interface QuorumCommands {
+  kettleRaiseTerm(lock: string, term: string, lease: string, value: number): Promise<number>;
+  kettleDiscard(lock: string, lease: string): Promise<number>;
+  kettleCheckRun(
+    lock: string,
+    lastRun: string,
+    lease: string,
+    ttl: number,
+    interval: number,
+  ): Promise<[number, number]>;
+  kettleMarkRun(
+    lock: string,
+    lastRun: string,
+    lease: string,
+    backdate: number,
+    interval: number,
+  ): Promise<number>;
+}
+
+/**
+ * One server of a QuorumStore: a RedisStore (its connections, error reports, acquire, renew,
+ * release, holder and release messages) plus the few steps that only a quorum takes.
+ */
+export class QuorumMember extends RedisStore {
+  private readonly commands: QuorumCommands;
+
+  constructor(options: RedisStoreOptions) {
+    super(options);
+    this.client.defineCommand('kettleRaiseTerm', { numberOfKeys: 2, lua: RAISE_TERM });
+    this.client.defineCommand('kettleDiscard', { numberOfKeys: 1, lua: DISCARD });
+    this.client.defineCommand('kettleCheckRun', { numberOfKeys: 2, lua: CLAIM_CHECK });
+    this.client.defineCommand('kettleMarkRun', { numberOfKeys: 2, lua: CLAIM_MARK });
+    this.commands = this.client as unknown as QuorumCommands;
+  }
+
+  /** Raises this server's term to `term` if `lease` holds the lock here; true when it does. */
+  async raiseTerm(name: string, lease: string, term: number): Promise<boolean> {
+    this.ensureConnected();
+    const raised = await this.commands.kettleRaiseTerm(
+      this.key(name, 'lock'),
+      this.key(name, 'term'),
+      lease,
+      term,
+    );
+    return raised === 1;
+  }
+
+  /** Deletes the lock if `lease` holds it here, without announcing a release. */
+  async discard(name: string, lease: string): Promise<boolean> {
+    this.ensureConnected();
+    return (await this.commands.kettleDiscard(this.key(name, 'lock'), lease)) === 1;
+  }
+
+  /** Renews the lease here, like `renew`, and reads how long ago the last run was marked. */
+  async checkRun(
+    name: string,
+    lease: string,
+    intervalMs: number,
+    ttlMs: number,
+  ): Promise<RunCheck> {
+    this.ensureConnected();
+    const [code, since] = await this.commands.kettleCheckRun(
+      this.key(name, 'lock'),
+      this.key(name, 'lastrun'),
+      lease,
+      ttlMs,
+      intervalMs,
+    );
+    if (code < 0) return { holder: false };
+    // A mark slightly ahead of this server's clock counts as just made.
+    return { holder: true, sinceMs: code === 0 ? null : Math.max(0, Number(since)) };
+  }
+
+  /** Marks a run here, dated `backdateMs` back (to its slot), if `lease` holds the lock. */
+  async markRun(
+    name: string,
+    lease: string,
+    backdateMs: number,
+    intervalMs: number,
+  ): Promise<boolean> {
+    this.ensureConnected();
+    const marked = await this.commands.kettleMarkRun(
+      this.key(name, 'lock'),
+      this.key(name, 'lastrun'),
+      lease,
+      Math.round(backdateMs),
+      intervalMs,
+    );
+    return marked === 1;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The Lua scripts only QuorumStore needs, on each server of the quorum (next to the single-server
+ * ones in scripts.ts, whose ACQUIRE, RENEW and RELEASE it also runs on every server).
+ */
+import { NOW_MS } from './scripts.js';
+
+/**
+ * KEYS: lock, term. ARGV: lease, term. Returns 1 when `lease` holds the lock here.
+ * Phase 2 of a quorum acquire: raises this server's term to the majority's, so that every later
+ * majority (which shares a server with this one) counts on from it.
+ */
+export const RAISE_TERM = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+if (tonumber(redis.call('GET', KEYS[2])) or 0) < tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+return 1`;
+
+/**
+ * KEYS: lock. ARGV: lease. Returns 1 when deleted.
+ * Drops what a failed acquire took, without announcing it: no node waits on a lease that was never
+ * held, and an announcement would send the contenders that split the servers back at the same time.
+ */
+export const DISCARD = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+/**
+ * KEYS: lock, last run. ARGV: lease, ttl ms, interval ms.
+ * First step of a quorum claim: renews the lease like RENEW and says how long ago the last run was
+ * marked, on this server's clock. It marks nothing: the quorum decides first.
+ * Returns {-1, 0} when the lease is not the caller's, {0, 0} when no run is marked (or the mark is
+ * in the future by more than an interval: the clock went back), else {1, ms since the mark}.
+ */
+export const CLAIM_CHECK = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return {-1, 0}
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+${NOW_MS}
+local last = tonumber(redis.call('GET', KEYS[2]))
+if not last or last - now > tonumber(ARGV[3]) then
+  return {0, 0}
+end
+return {1, now - last}`;
+
+/**
+ * KEYS: lock, last run. ARGV: lease, ms to date the mark back, interval ms.
+ * Second step: marks the run, dated back to its slot on the grid. Returns 1 when marked.
+ */
+export const CLAIM_MARK = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+${NOW_MS}
+local slot = now - tonumber(ARGV[2])
+redis.call('SET', KEYS[2], string.format('%d', slot), 'PX', string.format('%d', 2 * tonumber(ARGV[3])))
+return 1`;
