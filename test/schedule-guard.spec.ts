@@ -116,6 +116,36 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     expect(warmups.reduce((sum, s) => sum + s.runs + s.followerSkips, 0)).toBe(2);
   });
 
+  it('logs and counts a failing guarded body, and the schedule goes on', async () => {
+    let calls = 0;
+    @Injectable()
+    class Failing {
+      @Interval(50)
+      @OnMaster('failing', { leaseTtl: LEASE })
+      tick(): void {
+        calls++;
+        throw new Error('boom');
+      }
+    }
+    @Module({
+      imports: [
+        ScheduleModule.forRoot(),
+        KettleModule.forRoot({ redis: SHARED_REDIS_URL, keyPrefix: uniquePrefix() }),
+      ],
+      providers: [Failing],
+    })
+    class FailingModule {}
+    const logs = new CapturedLogs();
+    const app = await NestFactory.createApplicationContext(FailingModule, { logger: logs });
+    apps.push(app);
+    const kettle = app.get(KettleService);
+    await waitFor(() => kettle.stats('failing')!.failedRuns >= 3, 'three failures');
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(logs.text()).toMatch(
+      /Election "failing": the scheduled master method failed \(Failing.tick\): boom/,
+    );
+  });
+
   it('runs the body as written when the class is used outside Nest', () => {
     const runs: Runs = [];
     class Plain {
