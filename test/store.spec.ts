@@ -48,7 +48,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
 
     expect(await store.release('job', a)).toBe(true);
     const second = await store.acquire('job', newLease('b'), 5000);
-    expect(second.acquired && first.acquired && second.term).toBe(first.acquired && first.term + 1);
+    expect(second.acquired && second.term).toBeGreaterThan(first.acquired ? first.term : Infinity);
   });
 
   it('seeds a new term from the clock, so a store that lost its data does not repeat terms', async () => {

@@ -48,6 +48,14 @@ const SUBSCRIBER_CONNECTION: Partial<RedisOptions> = {
  */
 const reconnectSoon = (attempt: number) => Math.min(attempt * 50, 500);
 
+/**
+ * Through Sentinel, leave the old master as soon as a sentinel announces `+switch-master`: after a
+ * planned failover the old master stays up, and takes writes that are lost, until Sentinel turns it
+ * into a replica (about 10 s later). Applies unless the options set failoverDetector themselves.
+ */
+const sentinelDefaults = (options: RedisOptions): Partial<RedisOptions> =>
+  options.sentinels?.length ? { failoverDetector: true } : {};
+
 interface ScriptCommands {
   kettleAcquire(
     lock: string,
@@ -227,7 +235,13 @@ export class RedisStore implements KettleStore {
         ...flags,
       });
     } else {
-      client = new Redis({ retryStrategy: reconnectSoon, ...connection.options, ...flags });
+      const { options } = connection;
+      client = new Redis({
+        retryStrategy: reconnectSoon,
+        ...sentinelDefaults(options),
+        ...options,
+        ...flags,
+      });
     }
     client.on('error', (error: Error) => this.report(where, error));
     client.on('ready', () => this.lastErrors.delete(where));

@@ -10,15 +10,15 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 /**
  * KEYS: lock, term. ARGV: lease, ttl ms.
  * Returns {1, term} when acquired, else {0, holder lease, remaining ttl ms}.
- * A missing term is seeded from the server clock: a Redis that restarted empty must not hand out
- * a term it already gave (only a clock set back could).
+ * The new term is the last one plus one, but never less than the server clock (ms): a Redis that
+ * restarted empty, or a replica promoted before it got the latest terms, must not hand out a term
+ * already given (only a clock set back, or a new master's clock behind the old one's, could).
  */
 export const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  if redis.call('EXISTS', KEYS[2]) == 0 then
-    ${NOW_MS}
-    redis.call('SET', KEYS[2], string.format('%d', now))
-  end
-  return {1, redis.call('INCR', KEYS[2])}
+  ${NOW_MS}
+  local term = math.max((tonumber(redis.call('GET', KEYS[2])) or 0) + 1, now)
+  redis.call('SET', KEYS[2], string.format('%d', term))
+  return {1, term}
 end
 return {0, redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}`;
 

@@ -1,0 +1,185 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KettleService, LeadershipChange } from '../../lib/index.js';
+import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
+import { RedisSentinel } from '../support/redis-sentinel.js';
+import { waitFor } from '../support/wait.js';
+
+const INTERVAL = 200;
+/**
+ * Shorter than the sentinels' down-after-milliseconds (1000): the master steps down (at four fifths
+ * of the lease) before Sentinel can promote a replica, so even a lock lost in the failover never
+ * makes two masters. The same rule holds in production with the defaults (10 s lease, 30 s).
+ */
+const LEASE = 900;
+/**
+ * Longer than a planned switch takes to reach the nodes: about a second with ioredis's
+ * failoverDetector (kettle's default through Sentinel); without it, until Sentinel demotes the old
+ * master about 10 s later, during which the old master takes renewals that are lost.
+ */
+const PLANNED_LEASE = 6000;
+const FAILOVER_DEADLINE_MS = 30_000;
+
+describe('kettle on Redis Sentinel', () => {
+  let topology: RedisSentinel | undefined;
+  const apps: INestApplicationContext[] = [];
+  const clients: Redis[] = [];
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.disconnect();
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    await topology?.stop();
+    topology = undefined;
+  });
+
+  /** Three nodes that reach Redis through the sentinels, as a user configures them. */
+  async function startNodes(
+    sentinel: RedisSentinel,
+    log: RunLog,
+    changes: LeadershipChange[],
+    leaseTtl = LEASE,
+  ) {
+    const prefix = uniquePrefix();
+    const nodes: KettleService[] = [];
+    for (const nodeId of ['s1', 's2', 's3']) {
+      const { app, kettle } = await startNode(
+        {
+          redis: { sentinels: sentinel.sentinels, name: sentinel.name },
+          keyPrefix: prefix,
+          nodeId,
+          interval: INTERVAL,
+          leaseTtl,
+        },
+        log,
+      );
+      apps.push(app);
+      kettle.leadership$.subscribe((change) => changes.push(change));
+      nodes.push(kettle);
+    }
+    return { nodes, prefix };
+  }
+
+  const masters = (nodes: KettleService[]) => nodes.filter((node) => node.isMaster('job'));
+  const oneMaster = (nodes: KettleService[]) =>
+    waitFor(() => (masters(nodes).length === 1 ? masters(nodes)[0] : null), 'one master');
+  const highestTerm = (changes: LeadershipChange[]) =>
+    Math.max(...changes.filter((c) => c.isMaster).map((c) => c.term));
+
+  function client(port: number): Redis {
+    const redis = new Redis({ port });
+    // Sentinel kills every client of both servers when it reconfigures them.
+    redis.on('error', () => undefined);
+    clients.push(redis);
+    return redis;
+  }
+
+  /**
+   * Every node still runs its election and reads the same master from the Redis it reaches now. A
+   * read may meet a connection that is moving: each sentinel announces the switch in its own time.
+   */
+  async function expectAllAgreeOn(nodes: KettleService[], master: KettleService) {
+    for (const node of nodes) {
+      expect(node.names()).toContain('job');
+      await waitFor(
+        () =>
+          node.getMaster('job').then(
+            (id) => id === master.nodeId,
+            () => false,
+          ),
+        `${node.nodeId} to read the master`,
+      );
+    }
+    expect(masters(nodes)).toEqual([master]);
+  }
+
+  /** Every sentinel names the promoted replica (each learns of the switch in its own time). */
+  const promoted = (sentinel: RedisSentinel) =>
+    waitFor(
+      async () => (await sentinel.currentMasterPort().catch(() => 0)) === sentinel.replicaPort,
+      'Sentinel to promote the replica',
+      FAILOVER_DEADLINE_MS,
+    );
+
+  it('elects a master again, with a higher term, after the Redis master dies and Sentinel promotes the replica', async () => {
+    topology = await RedisSentinel.start();
+    const log = new RunLog();
+    const changes: LeadershipChange[] = [];
+    const { nodes } = await startNodes(topology, log, changes);
+    await oneMaster(nodes);
+    await waitFor(() => log.runs.length >= 2, 'two runs');
+    const before = highestTerm(changes);
+
+    await topology.killMaster();
+    await promoted(topology);
+    const run = await waitFor(
+      () => log.runs.find((r) => r.term > before),
+      'a run of a new term',
+      FAILOVER_DEADLINE_MS,
+    );
+    const master = await oneMaster(nodes);
+    expect(master.nodeId).toBe(run.nodeId);
+    expect(master.term('job')).toBeGreaterThan(before);
+    await expectAllAgreeOn(nodes, master);
+    // The old master stepped down on its own clock when it could not renew.
+    expect(changes.filter((c) => !c.isMaster).map((c) => c.reason)).not.toContain('lost');
+  });
+
+  it('keeps its master through a planned failover (SENTINEL FAILOVER) when the lease outlasts the switch', async () => {
+    topology = await RedisSentinel.start();
+    const log = new RunLog();
+    const changes: LeadershipChange[] = [];
+    const { nodes, prefix } = await startNodes(topology, log, changes, PLANNED_LEASE);
+    const master = await oneMaster(nodes);
+    const term = master.term('job');
+    await waitFor(() => log.runs.length >= 2, 'two runs');
+
+    await topology.failover();
+    const newMaster = client(topology.replicaPort);
+    await waitFor(
+      async () => {
+        const list = String(await newMaster.client('LIST'));
+        return ['s1', 's2', 's3'].every(
+          (id) => list.includes(`name=kettle:${id} `) && list.includes(`name=kettle-sub:${id} `),
+        );
+      },
+      "every node's connections on the new Redis master",
+      FAILOVER_DEADLINE_MS,
+    );
+    const runsSoFar = log.runs.length;
+    await waitFor(() => log.runs.length >= runsSoFar + 3, 'runs after the failover');
+    // The lease, replicated before the switch, was still live on the new master: the same master
+    // renewed it there, and nobody else ever led.
+    expect(changes).toEqual([{ name: 'job', nodeId: master.nodeId, isMaster: true, term }]);
+    expect(await newMaster.get(`${prefix}{job}:lock`)).toContain(master.nodeId);
+    await expectAllAgreeOn(nodes, master);
+  });
+
+  it('never hands out a lower term after failing over to a replica that missed the latest terms', async () => {
+    topology = await RedisSentinel.start();
+    const log = new RunLog();
+    const changes: LeadershipChange[] = [];
+    const { nodes, prefix } = await startNodes(topology, log, changes);
+    await oneMaster(nodes);
+
+    // Hold back the replication stream, then hand leadership over twice: new terms the replica misses.
+    topology.replication!.partition();
+    for (let round = 0; round < 2; round++) {
+      await (await oneMaster(nodes)).resign('job');
+    }
+    const latest = await oneMaster(nodes);
+    const highest = highestTerm(changes);
+    expect(latest.term('job')).toBe(highest);
+    const replicaTerm = Number(await client(topology.replicaPort).get(`${prefix}{job}:term`));
+    expect(replicaTerm).toBeLessThan(highest);
+
+    const seen = changes.length;
+    await topology.killMaster();
+    const next = await waitFor(
+      () => changes.slice(seen).find((c) => c.isMaster),
+      'a leadership on the promoted replica',
+      FAILOVER_DEADLINE_MS,
+    );
+    await promoted(topology);
+    expect(next.term).toBeGreaterThan(highest);
+  });
+});
