@@ -1,4 +1,4 @@
-import { type Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
 import { holderOf } from './lease.js';
 import { ReleasedListeners } from './released-listeners.js';
@@ -29,6 +29,14 @@ const LOCK_CONNECTION: Partial<RedisOptions> = {
   autoResendUnfulfilledCommands: false,
   maxRetriesPerRequest: 0,
   lazyConnect: false,
+};
+/**
+ * On Cluster, ioredis sends a command that met a closed connection or CLUSTERDOWN again 100 ms
+ * later; the first may have run. A lock command fails instead (MOVED and ASK still redirect).
+ */
+const LOCK_CLUSTER: Partial<ClusterOptions> = {
+  retryDelayOnFailover: 0,
+  retryDelayOnClusterDown: 0,
 };
 const QUIT_WAIT_MS = 1000;
 const RESUBSCRIBE_MS = 1000;
@@ -92,6 +100,7 @@ export class RedisStore implements KettleStore {
     this.client = this.open(
       { ...LOCK_CONNECTION, connectionName: this.clientName('kettle') },
       'commands',
+      LOCK_CLUSTER,
     ) as ScriptClient;
     this.client.on('ready', () => {
       for (const listener of this.connectedListeners) listener();
@@ -214,15 +223,24 @@ export class RedisStore implements KettleStore {
     return `${this.options.keyPrefix}{${name}}:${kind}`;
   }
 
-  private open(flags: Partial<RedisOptions>, where: string): Redis | Cluster {
+  private open(
+    flags: Partial<RedisOptions>,
+    where: string,
+    clusterFlags: Partial<ClusterOptions> = {},
+  ): Redis | Cluster {
     const { connection } = this.options;
     let client: Redis | Cluster;
     if ('client' in connection) {
       const template = connection.client;
       if (template.isCluster) {
         const cluster = template as Cluster;
+        // Each node connection keeps an offline queue whatever the options say (ioredis needs it
+        // for nodes it connects to lazily); the cluster's own queue is what flags turn off.
         client = cluster.duplicate(undefined, {
+          ...clusterFlags,
           enableOfflineQueue: flags.enableOfflineQueue,
+          // The user's client may be lazy; kettle's copies must connect at once, as with Redis.
+          lazyConnect: flags.lazyConnect,
           redisOptions: { ...cluster.options.redisOptions, ...flags },
         });
       } else {

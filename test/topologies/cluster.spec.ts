@@ -1,0 +1,138 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { KettleService } from '../../lib/index.js';
+import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
+import { RedisCluster } from '../support/redis-cluster.js';
+import { sleep, waitFor } from '../support/wait.js';
+
+const INTERVAL = 200;
+const LEASE = 1500;
+
+describe('kettle on Redis Cluster (three masters)', () => {
+  let cluster: RedisCluster;
+  const apps: INestApplicationContext[] = [];
+  const clients: Array<Redis | Cluster> = [];
+  beforeAll(async () => {
+    cluster = await RedisCluster.start();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    for (const client of clients.splice(0)) client.disconnect();
+  });
+
+  /** A direct connection to one cluster node, to see where kettle's keys and clients are. */
+  function nodeClient(port: number): Redis {
+    const redis = new Redis({ port });
+    clients.push(redis);
+    return redis;
+  }
+
+  /** `job` and two more names whose slots the other masters own: one election per master. */
+  async function electionsOnEveryMaster(prefix: string): Promise<Map<string, number>> {
+    const owners = new Map([['job', await cluster.ownerOf(`${prefix}{job}:lock`)]]);
+    for (let i = 0; owners.size < 3; i++) {
+      const name = `election-${i}`;
+      const owner = await cluster.ownerOf(`${prefix}{${name}}:lock`);
+      if (![...owners.values()].includes(owner)) owners.set(name, owner);
+    }
+    return owners;
+  }
+
+  /**
+   * A node as a user builds it: their own ioredis Cluster client (lazy, as apps often create it),
+   * `@OnMaster('job')`, and the other elections joined at run time. Every run goes into `runs`.
+   */
+  async function startClusterNode(
+    nodeId: string,
+    prefix: string,
+    names: string[],
+    runs: Array<{ name: string; nodeId: string; term: number }>,
+    leaseTtl = LEASE,
+  ): Promise<KettleService> {
+    const redis = new Cluster(cluster.nodes, { lazyConnect: true });
+    clients.push(redis);
+    const log = new RunLog();
+    const { app, kettle } = await startNode(
+      { redis, keyPrefix: prefix, nodeId, interval: INTERVAL, leaseTtl },
+      log,
+      'job',
+    );
+    apps.push(app);
+    const record = ({ name, term }: { name: string; term: number }) =>
+      runs.push({ name, nodeId, term });
+    log.runs.push = (...records) => {
+      for (const r of records) record({ name: 'job', term: r.term });
+      return 0;
+    };
+    for (const name of names.filter((n) => n !== 'job')) kettle.join(name, { run: record });
+    return kettle;
+  }
+
+  const masterOf = (nodes: KettleService[], name: string) => {
+    const masters = nodes.filter((node) => node.isMaster(name));
+    return masters.length === 1 ? masters[0] : null;
+  };
+
+  it('elects one master per election, with the elections on different cluster masters', async () => {
+    const prefix = uniquePrefix();
+    const owners = await electionsOnEveryMaster(prefix);
+    const names = [...owners.keys()];
+    expect(new Set(owners.values()).size).toBe(3);
+    const runs: Array<{ name: string; nodeId: string; term: number }> = [];
+    const nodes: KettleService[] = [];
+    for (const id of ['c1', 'c2', 'c3'])
+      nodes.push(await startClusterNode(id, prefix, names, runs));
+
+    for (const name of names) {
+      const master = await waitFor(() => masterOf(nodes, name), `one master of ${name}`);
+      await waitFor(() => runs.filter((r) => r.name === name).length >= 2, `runs of ${name}`);
+      const ranOn = new Set(runs.filter((r) => r.name === name).map((r) => r.nodeId));
+      expect(ranOn).toEqual(new Set([master.nodeId]));
+      for (const node of nodes) expect(await node.getMaster(name)).toBe(master.nodeId);
+      // Lock and term live on the master that owns the hash tag's slot: the scripts ran there,
+      // each with all its keys in that one slot.
+      const owner = nodeClient(owners.get(name)!);
+      expect(await owner.get(`${prefix}{${name}}:lock`)).toContain(master.nodeId);
+      expect(Number(await owner.get(`${prefix}{${name}}:term`))).toBe(master.term(name));
+    }
+  });
+
+  it('hands every election over on shutdown through pub/sub, whichever master published the release', async () => {
+    // A lease far longer than the deadline below: followers that waited for it would be too late.
+    const lease = 20_000;
+    const prefix = uniquePrefix();
+    const owners = await electionsOnEveryMaster(prefix);
+    const names = [...owners.keys()];
+    const runs: Array<{ name: string; nodeId: string; term: number }> = [];
+    const first = await startClusterNode('c1', prefix, names, runs, lease);
+    for (const name of names) await waitFor(() => first.isMaster(name), `c1 to lead ${name}`);
+    const terms = new Map(names.map((name) => [name, first.term(name)!]));
+    const followers = [
+      await startClusterNode('c2', prefix, names, runs, lease),
+      await startClusterNode('c3', prefix, names, runs, lease),
+    ];
+    // Each follower has been told "held" and subscribed; it would look again only when the lease ends.
+    await waitFor(async () => {
+      for (const port of owners.values()) {
+        const list = String(await nodeClient(port).client('LIST'));
+        if (list.includes('kettle-sub:c2') && list.includes('kettle-sub:c3')) return true;
+      }
+      return false;
+    }, 'the followers to subscribe');
+    await sleep(300);
+
+    await apps[0].close();
+    for (const name of names) {
+      const master = await waitFor(
+        () => masterOf(followers, name),
+        `a follower to take ${name} over`,
+        lease / 2,
+      );
+      expect(master.term(name)).toBeGreaterThan(terms.get(name)!);
+    }
+  });
+});
