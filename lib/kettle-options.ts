@@ -226,7 +226,31 @@ function redisConnection(option: string, redis: unknown): RedisConnection {
       ),
     );
   }
-  return { options: redis as RedisOptions };
+  const options = redis as RedisOptions;
+  if (options.sentinels !== undefined) checkSentinels(option, options);
+  return { options };
+}
+
+/** Sentinel settings are checked here, so that the error names the option (ioredis's does not). */
+function checkSentinels(option: string, options: RedisOptions): void {
+  if (!Array.isArray(options.sentinels) || options.sentinels.length === 0) {
+    throw new TypeError(
+      invalidOption(
+        `${option}.sentinels`,
+        options.sentinels,
+        'a non-empty array of { host, port }',
+      ),
+    );
+  }
+  if (typeof options.name !== 'string' || options.name === '') {
+    throw new TypeError(
+      invalidOption(
+        `${option}.name`,
+        options.name,
+        "the sentinels' name of the master, e.g. 'mymaster'",
+      ),
+    );
+  }
 }
 
 function isClient(value: unknown): value is Redis | Cluster {

@@ -2,6 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KettleService, LeadershipChange } from '../../lib/index.js';
+import { resolveKettleOptions } from '../../lib/kettle-options.js';
 import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
 import { RedisSentinel } from '../support/redis-sentinel.js';
 import { waitFor } from '../support/wait.js';
@@ -181,5 +182,21 @@ describe('kettle on Redis Sentinel', () => {
     );
     await promoted(topology);
     expect(next.term).toBeGreaterThan(highest);
+  });
+});
+
+describe('Sentinel options', () => {
+  it('names the option when the sentinels or the master name are missing', () => {
+    const sentinels = [{ host: '127.0.0.1', port: 26379 }];
+    expect(() => resolveKettleOptions({ redis: { sentinels } })).toThrow(
+      /invalid option "redis.name": undefined; expected the sentinels' name of the master/,
+    );
+    expect(() => resolveKettleOptions({ redis: { sentinels: [], name: 'mymaster' } })).toThrow(
+      /invalid option "redis.sentinels"/,
+    );
+    expect(resolveKettleOptions({ redis: { sentinels, name: 'mymaster' } }).store).toEqual({
+      kind: 'redis',
+      connection: { options: { sentinels, name: 'mymaster' } },
+    });
   });
 });
