@@ -20,6 +20,13 @@ export interface QuorumStoreOptions {
 const SERVER_TIMEOUT_MS = 2000;
 /** After a split (no holder has a majority), contenders retry within this share of the lease. */
 const SPLIT_RETRY_SHARE = 0.1;
+/**
+ * How long one round of a lease command (acquire's two phases, renew, claim's check and mark) waits
+ * for a server, as a share of the lease. When the others split, a hung server would decide: waiting
+ * for it up to the validity would outlast the election's own timeout (a third of the lease), so
+ * the command answers (KettleQuorumError) and the caller retries, as Redlock's short timeouts do.
+ */
+const ROUND_SHARE = 0.1;
 
 const now = () => performance.now();
 
@@ -55,9 +62,10 @@ export class QuorumStore implements KettleStore {
   async acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
     const sentAt = now();
     const validMs = ttlMs - clockDrift(ttlMs);
+    const roundMs = ttlMs * ROUND_SHARE;
     const taken = await this.vote(
       'acquire',
-      validMs,
+      Math.min(validMs, roundMs),
       (member) => member.acquire(name, lease, ttlMs),
       (answer) => answer.acquired,
     );
@@ -68,7 +76,7 @@ export class QuorumStore implements KettleStore {
       if (leftMs > 0) {
         raised = await this.vote(
           'acquire',
-          leftMs,
+          Math.min(leftMs, roundMs),
           (member) => member.raiseTerm(name, lease, term),
           (held) => held,
         );
@@ -86,7 +94,7 @@ export class QuorumStore implements KettleStore {
     const validMs = ttlMs - clockDrift(ttlMs);
     const renewed = await this.vote(
       'renew',
-      validMs,
+      Math.min(validMs, ttlMs * ROUND_SHARE),
       (member) => member.renew(name, lease, ttlMs),
       (extended) => extended,
     );
@@ -139,9 +147,10 @@ export class QuorumStore implements KettleStore {
   ): Promise<ClaimResult> {
     const sentAt = now();
     const validMs = ttlMs - clockDrift(ttlMs);
+    const roundMs = Math.min(validMs, ttlMs * ROUND_SHARE);
     const checked = await this.vote(
       'claim run',
-      validMs,
+      roundMs,
       (member) => member.checkRun(name, lease, intervalMs, ttlMs),
       (check) => check.holder,
     );
@@ -160,7 +169,7 @@ export class QuorumStore implements KettleStore {
     const lateMs = latestMs !== null && latestMs < 2 * intervalMs ? latestMs - intervalMs : 0;
     const marked = await this.vote(
       'claim run',
-      Math.max(1, validMs - (now() - sentAt)),
+      Math.max(1, Math.min(roundMs, validMs - (now() - sentAt))),
       (member) => member.markRun(name, lease, lateMs, intervalMs),
       (done) => done,
     );

@@ -146,6 +146,27 @@ describe('QuorumStore on three redis-servers', () => {
     expect(performance.now() - sentAt).toBeLessThan(ttl / 2);
   });
 
+  it('answers an undecided command within a tenth of the lease, not when a hung server would', async () => {
+    const { store, direct, key, servers } = await quorum();
+    const ttl = 6000;
+    const a = newLease('a');
+    // Server 0 free (or ours), server 1 another node's: only the hung server 2 could decide.
+    await direct[1].set(key('job', 'lock'), 'other#1', 'PX', 30_000);
+    servers[2].pause();
+    harness.defer(() => servers[2].resume());
+    const timed = async (command: () => Promise<unknown>) => {
+      const sentAt = performance.now();
+      await expect(command()).rejects.toThrow(KettleQuorumError);
+      return performance.now() - sentAt;
+    };
+    // An election gives its acquire a third of the lease (renewEvery) before it gives up on it.
+    expect(await timed(() => store.acquire('job', a, ttl))).toBeLessThan(ttl / 3);
+    expect(await direct[0].exists(key('job', 'lock'))).toBe(0); // the partial was dropped
+    await direct[0].set(key('job', 'lock'), a, 'PX', 30_000);
+    expect(await timed(() => store.renew('job', a, ttl))).toBeLessThan(ttl / 3);
+    expect(await timed(() => store.claimRun('job', a, 1000, ttl))).toBeLessThan(ttl / 3);
+  });
+
   it('gives back a partial acquisition at once, without announcing a release', async () => {
     const { store, direct, key, prefix, servers } = await quorum();
     const heard: string[] = [];
