@@ -174,7 +174,10 @@ export class QuorumStore implements KettleStore {
       (done) => done,
     );
     if (marked.outcome === 'yes') return { outcome: 'run', nextInMs: intervalMs - lateMs };
-    if (marked.outcome === 'no') return { outcome: 'not-holder' };
+    if (marked.outcome === 'no') {
+      this.dropLost(name, lease);
+      return { outcome: 'not-holder' };
+    }
     throw this.noMajority('claim run', marked.failures);
   }
 

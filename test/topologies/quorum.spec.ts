@@ -6,6 +6,7 @@ import { resolveKettleOptions } from '../../lib/kettle-options.js';
 import { newLease } from '../../lib/store/lease.js';
 import { Harness } from '../support/apps.js';
 import type { RedisServer } from '../support/redis-server.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const harness = new Harness();
@@ -256,6 +257,39 @@ describe('QuorumStore on three redis-servers', () => {
     await direct[2].set(key('job', 'lock'), 'other#1', 'PX', 5000);
     expect(await store.claimRun('job', a, 1000, 5000)).toEqual({ outcome: 'not-holder' });
     expect(await direct[0].exists(key('job', 'lastrun'))).toBe(0);
+  });
+
+  it('frees its copies when a claim finds the lease gone from a majority between check and mark', async () => {
+    const servers = [await harness.server(), await harness.server(), await harness.server()];
+    // Servers 0 and 1 far away: the mark reaches them well after the check did.
+    const proxies = await Promise.all(servers.slice(0, 2).map((s) => TcpProxy.start(s.port)));
+    for (const proxy of proxies) {
+      proxy.delayMs = 300;
+      harness.defer(() => proxy.close());
+    }
+    const prefix = `test:${randomBytes(4).toString('hex')}:`;
+    const store = new QuorumStore({
+      connections: [...proxies.map((p) => ({ url: p.url })), { url: servers[2].url }],
+      keyPrefix: prefix,
+    });
+    harness.defer(() => store.close());
+    const direct = servers.map((server) => quiet(harness.client(server.url)));
+    const lock = `${prefix}{job}:lock`;
+    await waitFor(() => store.connected, 'the store connected');
+    const a = newLease('a');
+    for (const redis of direct) await redis.set(lock, a, 'PX', 5000);
+
+    const claim = store.claimRun('job', a, 1000, 20_000);
+    // The check renewed the lease on servers 0 and 1; its answers and the mark are still on the way.
+    await waitFor(
+      async () =>
+        (await Promise.all(direct.slice(0, 2).map((r) => r.pttl(lock)))).every((t) => t > 6000),
+      'the check on servers 0 and 1',
+    );
+    await Promise.all(direct.slice(0, 2).map((r) => r.del(lock))); // say, both restarted empty
+    expect(await claim).toEqual({ outcome: 'not-holder' });
+    // Server 2 still holds the lease the check extended by 20 s: the store frees it, as renew does.
+    await waitFor(async () => (await direct[2].exists(lock)) === 0, 'server 2 freed', 3000);
   });
 
   it('hears a release from every server, and counts a majority as connected', async () => {
