@@ -135,4 +135,45 @@ describe('kettle on Redis Cluster (three masters)', () => {
       expect(master.term(name)).toBeGreaterThan(terms.get(name)!);
     }
   });
+
+  it('leads an election again, in a higher term, after the master owning its slot dies and comes back empty', async () => {
+    const prefix = uniquePrefix();
+    const owners = await electionsOnEveryMaster(prefix);
+    const names = [...owners.keys()];
+    const runs: Array<{ name: string; nodeId: string; term: number }> = [];
+    const nodes = [
+      await startClusterNode('c1', prefix, names, runs),
+      await startClusterNode('c2', prefix, names, runs),
+    ];
+    const before = new Map<string, number>();
+    for (const name of names) {
+      const master = await waitFor(() => masterOf(nodes, name), `one master of ${name}`);
+      before.set(name, master.term(name)!);
+    }
+
+    const [lost] = names.filter((name) => name !== 'job');
+    const victim = cluster.servers.find((server) => server.port === owners.get(lost))!;
+    await victim.kill();
+    await waitFor(() => masterOf(nodes, lost) === null, `the master of ${lost} to step down`);
+    // Same port and node file, no data: the node takes its slots back, its keys are gone.
+    await victim.start();
+    await cluster.waitUntilOk();
+
+    const relected = await waitFor(() => {
+      const master = masterOf(nodes, lost);
+      return master && master.term(lost)! > before.get(lost)! ? master : null;
+    }, `a new leadership of ${lost}, in a term above the lost one`);
+    expect(relected.term(lost)).toBeGreaterThan(before.get(lost)!);
+    // The other elections live on other masters: they kept leading (or, had the cluster gone
+    // down meanwhile, lead again), and every election runs its job in its current term.
+    for (const name of names) {
+      const master = await waitFor(() => masterOf(nodes, name), `one master of ${name}`);
+      expect(master.term(name)).toBeGreaterThanOrEqual(before.get(name)!);
+      await waitFor(
+        () => runs.some((r) => r.name === name && r.term === master.term(name)),
+        `a run of ${name} in its current term`,
+      );
+    }
+    for (const node of nodes) expect(node.names().sort()).toEqual([...names].sort());
+  });
 });
