@@ -75,6 +75,7 @@ export class RedisSentinel {
   /** Asks a sentinel for a failover while the master is still up (a planned switch). */
   async failover(): Promise<void> {
     const sentinel = new Redis({ port: this.sentinelPorts[0], lazyConnect: true });
+    sentinel.on('error', () => undefined);
     try {
       await sentinel.call('SENTINEL', 'FAILOVER', this.name);
     } finally {
@@ -106,6 +107,7 @@ export class RedisSentinel {
 
   private async waitForReplica(): Promise<void> {
     const replica = new Redis({ port: this.replica!.port });
+    replica.on('error', () => undefined);
     try {
       await waitFor(
         async () => (await replica.info('replication')).includes('master_link_status:up'),
@@ -159,6 +161,7 @@ export class RedisSentinel {
   /** Failover needs a quorum that knows the replica: every sentinel must see the two others. */
   private async waitForSentinels(): Promise<void> {
     const clients = this.sentinelPorts.map((port) => new Redis({ port }));
+    for (const client of clients) client.on('error', () => undefined);
     try {
       await waitFor(
         async () => {
