@@ -22,6 +22,8 @@ const elections = (env.ELECTIONS ?? 'job').split(',');
 const runMs = Number(env.RUN_MS ?? 0);
 /** Elections whose job never finishes: a fault confined to one election. */
 const hanging = new Set((env.HANG ?? '').split(',').filter(Boolean));
+/** REDIS_URLS (comma-separated): a quorum of independent servers; else the one Redis of REDIS_URL. */
+const quorum = (env.REDIS_URLS ?? '').split(',').filter(Boolean);
 
 const clock = () => Number(process.hrtime.bigint()) / 1e6;
 const emit = (event: Record<string, unknown>) =>
@@ -31,10 +33,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 @Injectable()
 class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
-  /** The protected resource lives on the same Redis, behind its own connection. */
-  private readonly resource = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
-    maxRetriesPerRequest: 1,
-  });
+  /** The protected resource: on RESOURCE_URL, else on the election's Redis; its own connection. */
+  private readonly resource = new Redis(
+    env.RESOURCE_URL ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    { maxRetriesPerRequest: 1 },
+  );
 
   constructor(private readonly kettle: KettleService) {
     this.resource.on('error', () => undefined);
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
   @Module({
     imports: [
       KettleModule.forRoot({
-        redis: env.REDIS_URL,
+        redis: quorum.length > 0 ? quorum : env.REDIS_URL,
         keyPrefix,
         nodeId,
         interval: Number(env.INTERVAL_MS ?? 500),
