@@ -1,4 +1,10 @@
-import { CLAIM_CHECK, CLAIM_MARK, DISCARD, RAISE_TERM } from './quorum-scripts.js';
+import {
+  CLAIM_CHECK,
+  CLAIM_MARK,
+  DISCARD,
+  RAISE_TERM,
+  RENEW_OR_TAKE_BACK,
+} from './quorum-scripts.js';
 import { RedisStore, type RedisStoreOptions } from './redis.store.js';
 
 /** What one server says about the last run: `sinceMs` is null when none is marked. */
@@ -8,6 +14,7 @@ export type RunCheck =
 interface QuorumCommands {
   kettleRaiseTerm(lock: string, term: string, lease: string, value: number): Promise<number>;
   kettleDiscard(lock: string, lease: string): Promise<number>;
+  kettleRenewOrTakeBack(lock: string, lease: string, ttl: number): Promise<number>;
   kettleCheckRun(
     lock: string,
     lastRun: string,
@@ -35,6 +42,10 @@ export class QuorumMember extends RedisStore {
     super(options);
     this.client.defineCommand('kettleRaiseTerm', { numberOfKeys: 2, lua: RAISE_TERM });
     this.client.defineCommand('kettleDiscard', { numberOfKeys: 1, lua: DISCARD });
+    this.client.defineCommand('kettleRenewOrTakeBack', {
+      numberOfKeys: 1,
+      lua: RENEW_OR_TAKE_BACK,
+    });
     this.client.defineCommand('kettleCheckRun', { numberOfKeys: 2, lua: CLAIM_CHECK });
     this.client.defineCommand('kettleMarkRun', { numberOfKeys: 2, lua: CLAIM_MARK });
     this.commands = this.client as unknown as QuorumCommands;
@@ -52,13 +63,22 @@ export class QuorumMember extends RedisStore {
     return raised === 1;
   }
 
+  /**
+   * Extends the lease here if `lease` holds it (true), or takes the server back if nobody does
+   * (false: a server taken back is not a vote that the lease still stands).
+   */
+  async renewOrTakeBack(name: string, lease: string, ttlMs: number): Promise<boolean> {
+    this.ensureConnected();
+    return (await this.commands.kettleRenewOrTakeBack(this.key(name, 'lock'), lease, ttlMs)) === 1;
+  }
+
   /** Deletes the lock if `lease` holds it here, without announcing a release. */
   async discard(name: string, lease: string): Promise<boolean> {
     this.ensureConnected();
     return (await this.commands.kettleDiscard(this.key(name, 'lock'), lease)) === 1;
   }
 
-  /** Renews the lease here, like `renew`, and reads how long ago the last run was marked. */
+  /** Renews the lease here, like `renewOrTakeBack`, and reads how long ago the last run was marked. */
   async checkRun(
     name: string,
     lease: string,
@@ -73,6 +93,7 @@ export class QuorumMember extends RedisStore {
       ttlMs,
       intervalMs,
     );
+    // -1: another lease holds this server; -2: it was free and is taken back, which is no vote.
     if (code < 0) return { holder: false };
     // A mark slightly ahead of this server's clock counts as just made.
     return { holder: true, sinceMs: code === 0 ? null : Math.max(0, Number(since)) };

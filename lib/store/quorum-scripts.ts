@@ -28,16 +28,44 @@ end
 return 0`;
 
 /**
- * KEYS: lock, last run. ARGV: lease, ttl ms, interval ms.
- * First step of a quorum claim: renews the lease like RENEW and says how long ago the last run was
- * marked, on this server's clock. It marks nothing: the quorum decides first.
- * Returns {-1, 0} when the lease is not the caller's, {0, 0} when no run is marked (or the mark is
- * in the future by more than an interval: the clock went back), else {1, ms since the mark}.
+ * Extends the caller's lease (KEYS[1], ARGV[1], ttl ARGV[2]) where it stands (`taken` = 1), and
+ * takes back a server where nobody holds it (`taken` = 2): a server the master lost for a while
+ * (cut off, paused, restarted) would otherwise stay lost, and the master would lead on a bare
+ * majority that one more fault breaks. A server taken back does not count towards the majority
+ * that confirms the lease: a lease gone from a majority is never revived, only lost.
  */
-export const CLAIM_CHECK = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+const TAKE_BACK = `local current = redis.call('GET', KEYS[1])
+local taken = 0
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  taken = 1
+elseif not current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  taken = 2
+end`;
+
+/**
+ * KEYS: lock. ARGV: lease, ttl ms. Returns 1 when the lease was extended here, 2 when this server
+ * was free and is taken back, 0 when another lease holds it.
+ */
+export const RENEW_OR_TAKE_BACK = `${TAKE_BACK}
+return taken`;
+
+/**
+ * KEYS: lock, last run. ARGV: lease, ttl ms, interval ms.
+ * First step of a quorum claim: renews the lease (or takes the server back) like
+ * RENEW_OR_TAKE_BACK, and says how long ago the last run was marked, on this server's clock. It marks nothing: the quorum decides first.
+ * Returns {-1, 0} when the lease is not the caller's, {-2, 0} when this server was free and is
+ * taken back (not a holder's vote), {0, 0} when no run is marked (or the mark is in the future by
+ * more than an interval: the clock went back), else {1, ms since the mark}.
+ */
+export const CLAIM_CHECK = `${TAKE_BACK}
+if taken == 0 then
   return {-1, 0}
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if taken == 2 then
+  return {-2, 0}
+end
 ${NOW_MS}
 local last = tonumber(redis.call('GET', KEYS[2]))
 if not last or last - now > tonumber(ARGV[3]) then

@@ -95,7 +95,7 @@ export class QuorumStore implements KettleStore {
     const renewed = await this.vote(
       'renew',
       Math.min(validMs, ttlMs * ROUND_SHARE),
-      (member) => member.renew(name, lease, ttlMs),
+      (member) => member.renewOrTakeBack(name, lease, ttlMs),
       (extended) => extended,
     );
     if (renewed.outcome === 'unreachable') throw this.noMajority('renew', renewed.failures);
