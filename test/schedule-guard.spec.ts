@@ -3,7 +3,14 @@ import { Injectable, type INestApplicationContext, Module } from '@nestjs/common
 import { NestFactory } from '@nestjs/core';
 import { Cron, Interval, ScheduleModule, SchedulerRegistry, Timeout } from '@nestjs/schedule';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KettleModule, KettleService, OnMaster } from '../lib/index.js';
+import { Test } from '@nestjs/testing';
+import {
+  KettleModule,
+  KettleService,
+  KettleTestingController,
+  KettleTestingModule,
+  OnMaster,
+} from '../lib/index.js';
 import { CapturedLogs } from './support/log-capture.js';
 import { uniquePrefix } from './support/nodes.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
@@ -144,6 +151,38 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     expect(logs.text()).toMatch(
       /Election "failing": the scheduled master method failed \(Failing.tick\): boom/,
     );
+  });
+
+  it('lets a unit test decide with KettleTestingModule, and call the method as the schedule would', async () => {
+    let ran = 0;
+    @Injectable()
+    class Hourly {
+      @Cron('0 0 * * * *')
+      @OnMaster('hourly')
+      report(): void {
+        ran++;
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [ScheduleModule.forRoot(), KettleTestingModule.forRoot()],
+      providers: [Hourly],
+    }).compile();
+    await moduleRef.init();
+    apps.push(moduleRef);
+    const hourly = moduleRef.get(Hourly);
+    const control = moduleRef.get(KettleTestingController);
+    await hourly.report(); // a follower: skipped
+    expect(ran).toBe(0);
+    await control.elect('hourly');
+    await hourly.report();
+    expect(ran).toBe(1);
+    await control.revoke('hourly');
+    await hourly.report();
+    expect(ran).toBe(1);
+    expect(moduleRef.get(KettleService).stats('hourly')).toMatchObject({
+      runs: 1,
+      followerSkips: 2,
+    });
   });
 
   it('runs the body as written when the class is used outside Nest', () => {
