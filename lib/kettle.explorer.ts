@@ -86,7 +86,7 @@ export class KettleExplorer implements OnModuleInit {
       .some((wrapper) => wrapper.name === 'SchedulerRegistry');
     for (const { instance, handler, id, name } of guarded) {
       if (!hasScheduleModule) this.logger.warn(scheduleWithoutModule(id));
-      installGuard(instance, handler, id, () => this.kettle.electionOf(name), this.logger);
+      installGuard(instance, handler, id, () => this.kettle.electionOf(name), this.kettle.logger);
     }
   }
 }

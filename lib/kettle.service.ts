@@ -10,6 +10,7 @@ import { type JoinOptions, Kettle } from './core/kettle.js';
 import type { Election } from './election/election.js';
 import type { ElectionDeclaration } from './election/election-config.js';
 import type { ElectionStats } from './interfaces/election-stats.interface.js';
+import type { KettleLogger } from './interfaces/kettle-module-options.interface.js';
 import type { LeadershipChange } from './interfaces/leadership-change.interface.js';
 import { KETTLE } from './kettle.constants.js';
 
@@ -90,6 +91,11 @@ export class KettleService
   /** @internal The explorer's way in: one election per name per node. */
   addElection(name: string, declaration: ElectionDeclaration, where = ''): void {
     this.kettle.addElection(name, declaration, where);
+  }
+
+  /** @internal The logger of the `logger` option (else Nest's), for the schedule guard. */
+  get logger(): KettleLogger {
+    return this.kettle.logger;
   }
 
   /** @internal KettleTestingController's and the schedule guard's way to one election. */

@@ -42,7 +42,8 @@ export interface JoinOptions extends ElectionOptions {
  */
 export class Kettle {
   private readonly options: ResolvedKettleOptions;
-  private readonly logger: KettleLogger;
+  /** @internal Where this node's elections log; the schedule guard logs there too. */
+  readonly logger: KettleLogger;
   private readonly elections = new Map<string, Election>();
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
   private phase: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
