@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { LeadershipEventMetadata } from './decorators/on-leadership.decorators.js';
 import type { OnMasterMetadata } from './decorators/on-master.decorator.js';
@@ -29,8 +29,6 @@ const DECORATORS = [
  */
 @Injectable()
 export class KettleExplorer implements OnModuleInit {
-  private readonly logger = new Logger('Kettle');
-
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
@@ -40,7 +38,8 @@ export class KettleExplorer implements OnModuleInit {
 
   onModuleInit(): void {
     const found = new FoundElections();
-    const guarded: Array<{ instance: object; handler: Method; id: string; name: string }> = [];
+    const guarded: Array<{ instance: object; key: OnMasterMetadata; id: string; name: string }> =
+      [];
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const instance: unknown = wrapper.instance;
       if (!instance || typeof instance !== 'object') continue;
@@ -58,7 +57,9 @@ export class KettleExplorer implements OnModuleInit {
           );
           if (!metadata) continue;
           if (!wrapper.isDependencyTreeStatic()) {
-            this.logger.warn(nonStaticProvider(instance.constructor.name, method, decorator));
+            this.kettle.logger.warn(
+              nonStaticProvider(instance.constructor.name, method, decorator),
+            );
             continue;
           }
           const { name } = metadata;
@@ -67,7 +68,8 @@ export class KettleExplorer implements OnModuleInit {
           }
           if (decorator === 'OnMaster' && isScheduled(handler)) {
             found.addScheduled(name, (metadata as OnMasterMetadata).options, id);
-            guarded.push({ instance, handler, id, name });
+            // The metadata object is the guard's key: wrappers that copy metadata keep it.
+            guarded.push({ instance, key: metadata as OnMasterMetadata, id, name });
           } else if (decorator === 'OnMaster') {
             found.addJob(name, (metadata as OnMasterMetadata).options, { id, run });
           } else if (decorator === 'OnElected') {
@@ -84,9 +86,9 @@ export class KettleExplorer implements OnModuleInit {
     const hasScheduleModule = this.discovery
       .getProviders()
       .some((wrapper) => wrapper.name === 'SchedulerRegistry');
-    for (const { instance, handler, id, name } of guarded) {
-      if (!hasScheduleModule) this.logger.warn(scheduleWithoutModule(id));
-      installGuard(instance, handler, id, () => this.kettle.electionOf(name), this.kettle.logger);
+    for (const { instance, key, id, name } of guarded) {
+      if (!hasScheduleModule) this.kettle.logger.warn(scheduleWithoutModule(id));
+      installGuard(instance, key, id, () => this.kettle.electionOf(name), this.kettle.logger);
     }
   }
 }

@@ -7,34 +7,42 @@ type Method = (this: object, ...args: unknown[]) => unknown;
 /** Decides, each time the method is called, whether its body runs. */
 type Guard = (body: () => unknown) => unknown;
 
-/** instance → guarded method → its guard. Weak: an app that closes leaves nothing behind. */
-const guards = new WeakMap<object, Map<Method, Guard>>();
+/**
+ * instance → the method's `@OnMaster` metadata → its guard. Keyed by the metadata, not by the
+ * function: a decorator above `@OnMaster` that wraps the method (tracing, transactions) and copies
+ * its metadata hands the explorer its own wrapper, but the same metadata object. Weak: an app that
+ * closes leaves nothing behind.
+ */
+const guards = new WeakMap<object, Map<object, Guard>>();
 
 /**
  * What `@OnMaster` puts in place of the method: the body itself, unless the explorer gave this
  * instance's method a guard (because @nestjs/schedule fires it too). Calls outside Nest, or from a
- * unit test that built the class by hand, run the body as written.
+ * unit test that built the class by hand, run the body as written. `key`: the `@OnMaster` metadata.
  */
-export function guardable(original: Method): Method {
+export function guardable(original: Method, key: object): Method {
   const guarded: Method = function (this: object, ...args: unknown[]) {
-    const guard = guards.get(this)?.get(guarded);
+    const guard = guards.get(this)?.get(key);
     const body = () => original.apply(this, args);
     return guard ? guard(body) : body();
   };
   return guarded;
 }
 
-/** Makes `instance.method` (a `guardable`) run its body only while `election()` says master. */
+/**
+ * Makes the `guardable` whose `@OnMaster` metadata is `key` run its body on `instance` only while
+ * `election()` says master.
+ */
 export function installGuard(
   instance: object,
-  method: Method,
+  key: object,
   id: string,
   election: () => Election | undefined,
   logger: KettleLogger,
 ): void {
   let methods = guards.get(instance);
   if (!methods) guards.set(instance, (methods = new Map()));
-  methods.set(method, (body) => runIfMaster(election(), id, body, logger));
+  methods.set(key, (body) => runIfMaster(election(), id, body, logger));
 }
 
 /**

@@ -185,6 +185,70 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     });
   });
 
+  it('keeps the guard when another decorator wraps the method and copies its metadata', async () => {
+    // The usual shape of a tracing or transaction decorator: replace the method, copy its metadata.
+    const Wrapped = (): MethodDecorator => (_target, _key, descriptor) => {
+      const inner = descriptor.value as unknown as (...args: unknown[]) => unknown;
+      const outer = function (this: unknown, ...args: unknown[]) {
+        return inner.apply(this, args);
+      };
+      for (const key of Reflect.getMetadataKeys(inner)) {
+        Reflect.defineMetadata(key, Reflect.getMetadata(key, inner), outer);
+      }
+      descriptor.value = outer as typeof descriptor.value;
+      return descriptor;
+    };
+    const ran: string[] = [];
+    @Injectable()
+    class Traced {
+      @Interval(60_000)
+      @Wrapped()
+      @OnMaster('traced-below')
+      below(): void {
+        ran.push('below');
+      }
+
+      @Wrapped()
+      @Cron('0 0 * * * *')
+      @OnMaster('traced-above')
+      above(): void {
+        ran.push('above');
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [ScheduleModule.forRoot(), KettleTestingModule.forRoot()],
+      providers: [Traced],
+    }).compile();
+    await moduleRef.init();
+    apps.push(moduleRef);
+    const traced = moduleRef.get(Traced);
+    const control = moduleRef.get(KettleTestingController);
+    await traced.below(); // a follower of both: skipped
+    await traced.above();
+    expect(ran).toEqual([]);
+    await control.elect('traced-below');
+    await control.elect('traced-above');
+    await traced.below();
+    await traced.above();
+    expect(ran).toEqual(['below', 'above']);
+    expect(moduleRef.get(KettleService).stats('traced-below')).toMatchObject({
+      runs: 1,
+      followerSkips: 1,
+    });
+  });
+
+  it('refuses a getter or setter, at class definition', () => {
+    expect(() => {
+      class Accessor {
+        @OnMaster('accessor')
+        get value(): number {
+          return 1;
+        }
+      }
+      return Accessor;
+    }).toThrow(/@OnMaster\('accessor'\) is on value, which is not a method/);
+  });
+
   it('runs the body as written when the class is used outside Nest', () => {
     const runs: Runs = [];
     class Plain {
@@ -216,6 +280,25 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     ).rejects.toThrow(
       /@OnMaster\('wrong'\) on Wrong.tick has @Cron, @Interval or @Timeout.*"interval"/,
     );
+  });
+
+  it("gives its bootstrap warnings to the module's logger option", async () => {
+    const warnings: string[] = [];
+    const logger = { log() {}, error() {}, debug() {}, warn: (m: string) => void warnings.push(m) };
+    @Injectable()
+    class Unscheduled {
+      @Interval(60_000)
+      @OnMaster('unscheduled')
+      tick(): void {}
+    }
+    @Module({
+      imports: [KettleModule.forRoot({ store: 'memory', keyPrefix: uniquePrefix(), logger })],
+      providers: [Unscheduled],
+    })
+    class UnscheduledModule {}
+    const app = await NestFactory.createApplicationContext(UnscheduledModule, { logger: false });
+    apps.push(app);
+    expect(warnings.join('\n')).toMatch(/on Unscheduled.tick guards a @Cron.*not imported/);
   });
 
   it('warns when ScheduleModule is not imported, since nothing would fire the method', async () => {

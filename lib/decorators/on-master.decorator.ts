@@ -1,5 +1,6 @@
 import type { OnMasterOptions } from '../interfaces/kettle-module-options.interface.js';
 import { ON_MASTER_METADATA } from '../kettle.constants.js';
+import { notAMethod } from '../kettle.messages.js';
 import { guardable } from '../schedule-guard.js';
 
 export interface OnMasterMetadata {
@@ -16,17 +17,18 @@ export interface OnMasterMetadata {
  */
 export const OnMaster =
   (name: string, options: OnMasterOptions = {}): MethodDecorator =>
-  (_target, _key, descriptor) => {
+  (_target, key, descriptor) => {
     const original: unknown = descriptor.value;
-    if (typeof original !== 'function') return;
+    if (typeof original !== 'function') throw new TypeError(notAMethod(name, String(key)));
     // The method is wrapped here, while classes are defined, so that @nestjs/schedule (which
     // reads the method at bootstrap, in an order kettle does not control) fires the wrapper.
-    const method = guardable(original as Parameters<typeof guardable>[0]);
+    const metadata: OnMasterMetadata = { name, options };
+    const method = guardable(original as Parameters<typeof guardable>[0], metadata);
     // Decorators below this one wrote their metadata on the original: it moves with the method.
     for (const key of Reflect.getOwnMetadataKeys(original)) {
       Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, original), method);
     }
-    Reflect.defineMetadata(ON_MASTER_METADATA, { name, options }, method);
+    Reflect.defineMetadata(ON_MASTER_METADATA, metadata, method);
     Object.defineProperty(method, 'name', { value: original.name });
     descriptor.value = method as typeof descriptor.value;
     return descriptor;
