@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KettleService } from '../../lib/index.js';
 import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
 import { RedisCluster } from '../support/redis-cluster.js';
-import { sleep, waitFor } from '../support/wait.js';
+import { waitFor } from '../support/wait.js';
 
 const INTERVAL = 200;
 const LEASE = 1500;
@@ -116,14 +116,19 @@ describe('kettle on Redis Cluster (three masters)', () => {
       await startClusterNode('c3', prefix, names, runs, lease),
     ];
     // Each follower has been told "held" and subscribed; it would look again only when the lease ends.
+    // A connection's name shows as soon as it connects; `sub=1` only once SUBSCRIBE has run.
+    const subscribed = (list: string, nodeId: string) =>
+      list
+        .split('\n')
+        .some((line) => line.includes(`kettle-sub:${nodeId}`) && / sub=[1-9]/.test(line));
     await waitFor(async () => {
-      for (const port of owners.values()) {
-        const list = String(await nodeClient(port).client('LIST'));
-        if (list.includes('kettle-sub:c2') && list.includes('kettle-sub:c3')) return true;
-      }
-      return false;
+      const lists = await Promise.all(
+        [...new Set(owners.values())].map(async (port) =>
+          String(await nodeClient(port).client('LIST')),
+        ),
+      );
+      return ['c2', 'c3'].every((id) => lists.some((list) => subscribed(list, id)));
     }, 'the followers to subscribe');
-    await sleep(300);
 
     await apps[0].close();
     for (const name of names) {
