@@ -6,7 +6,7 @@
 #   2. npm pack into test/compat/nest11-cjs/nestjs-kettle.tgz;
 #   3. npm install of that tarball and of the app's pinned dependencies (its package-lock.json),
 #      skipped when the tarball, package.json and package-lock.json are those of the last install;
-#   4. compile the app with the repository's tsc (module commonjs, its own tsconfig.json).
+#   4. compile the app with its own TypeScript 5 (module commonjs), as a NestJS 11 project does.
 # A second run with nothing changed takes a few seconds.
 #
 # KETTLE_PACKAGE_DIR=<folder>: pack that folder (a package.json beside a built dist/) instead of
@@ -64,7 +64,7 @@ fi
 
 # 4. Compile (CommonJS).
 rm -rf "$app/dist"
-"$root/node_modules/.bin/tsc" -p "$app/tsconfig.json"
+"$app/node_modules/.bin/tsc" -p "$app/tsconfig.json"
 # The spec reads the stamp's time: the app is ready for what lib/ is now.
 touch "$stamp"
 step "ready: node test/compat/nest11-cjs/dist/main.js"

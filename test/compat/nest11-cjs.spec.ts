@@ -165,6 +165,9 @@ describe('a NestJS 11 CommonJS app with nestjs-kettle from its tarball', () => {
         for (const field of ['nestCore', 'nestCommon', 'nestCoreForKettle', 'nestCommonForKettle'])
           expect(ready[field], `${field}\n${node.output}`).toMatch(/^11\./);
         expect(ready.ioredisForKettle).toMatch(/^5\./);
+        // Compiled by the app's own TypeScript 5 (CommonJS resolution), subpath entry included.
+        expect(ready.typescript).toMatch(/^5\./);
+        expect(ready.coreEntry).toBe('function');
       }
       const [ready] = nodes[0].of('ready');
       console.log(

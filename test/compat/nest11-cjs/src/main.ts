@@ -11,6 +11,8 @@ import { createRequire } from 'node:module';
 import { Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { KettleModule, KettleService, type MasterContext, OnMaster } from 'nestjs-kettle';
+// A subpath entry: TypeScript 5's CommonJS resolution finds its types through typesVersions.
+import { Kettle, type KettleLogger } from 'nestjs-kettle/core';
 
 const ELECTION = 'compat';
 const env = process.env;
@@ -47,9 +49,18 @@ class LeadershipReporter implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/** Nest's own logger would do; this one shows that `logger` takes the core entry's type. */
+const logger: KettleLogger = {
+  log: () => undefined,
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+  debug: () => undefined,
+};
+
 @Module({
   imports: [
     KettleModule.forRoot({
+      logger,
       redis: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       keyPrefix: env.KEY_PREFIX ?? 'compat:',
       nodeId,
@@ -76,6 +87,8 @@ function loaded(): Record<string, unknown> {
     kettle: version(require, 'nestjs-kettle'),
     kettleDir: dirname(kettlePackage),
     kettleType: (require('nestjs-kettle/package.json') as { type?: string }).type ?? 'commonjs',
+    coreEntry: typeof Kettle,
+    typescript: version(require, 'typescript'),
     // As kettle's own files resolve them, from node_modules/nestjs-kettle.
     nestCoreForKettle: version(fromKettle, '@nestjs/core'),
     nestCommonForKettle: version(fromKettle, '@nestjs/common'),
