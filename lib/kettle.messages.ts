@@ -48,8 +48,6 @@ export const runSkipped = (name: string) =>
   `Election "${name}": skipped a tick because the previous run is still going`;
 export const notAMethod = (name: string, key: string) =>
   `Kettle: @OnMaster('${name}') is on ${key}, which is not a method (a getter or setter?); put it on a method.`;
-export const guardSkipped = (method: string) =>
-  `${method}: the schedule fired on a follower; skipped`;
 export const guardedRunFailed = (name: string, method: string, reason: string) =>
   `Election "${name}": the scheduled master method failed (${method}): ${reason}`;
 export const scheduleWithoutModule = (method: string) =>

@@ -1,7 +1,7 @@
 import type { Election } from './election/election.js';
 import { describeError, stackOf } from './election/errors.js';
 import type { KettleLogger } from './interfaces/kettle-module-options.interface.js';
-import { guardedRunFailed, guardSkipped } from './kettle.messages.js';
+import { guardedRunFailed } from './kettle.messages.js';
 
 type Method = (this: object, ...args: unknown[]) => unknown;
 /** Decides, each time the method is called, whether its body runs. */
@@ -56,8 +56,8 @@ async function runIfMaster(
   logger: KettleLogger,
 ): Promise<unknown> {
   if (!election?.isMaster) {
+    // Counted, not logged: a follower skips every firing, and Nest prints debug lines by default.
     if (election) election.stats.followerSkips++;
-    logger.debug(guardSkipped(id));
     return undefined;
   }
   election.stats.runs++;

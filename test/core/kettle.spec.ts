@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kettle, type KettleLogger, type MasterContext } from '../../lib/core/index.js';
@@ -101,8 +102,9 @@ describe('nestjs-kettle/core: Kettle without Nest', () => {
       children.push(child);
       const events: Array<Record<string, unknown>> = [];
       let stderr = '';
-      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-        for (const line of chunk.split('\n')) if (line.trim()) events.push(JSON.parse(line));
+      // Whole lines: a chunk of stdout may end mid-line.
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.trim()) events.push(JSON.parse(line));
       });
       child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
       return { child, events, stderr: () => stderr };
