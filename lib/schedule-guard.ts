@@ -46,8 +46,9 @@ export function installGuard(
 }
 
 /**
- * The body runs when this node is master, right now, on its own clock; otherwise the firing is
- * counted and skipped. A failure is logged and counted, as for an interval job, and not thrown.
+ * The body runs when this node is master, right now, on its own clock, and the election is not
+ * stopping (a shutdown waits for it, as for a job); otherwise the firing is counted and skipped.
+ * A failure is logged and counted, as for an interval job, and not thrown.
  */
 async function runIfMaster(
   election: Election | undefined,
@@ -55,17 +56,17 @@ async function runIfMaster(
   body: () => unknown,
   logger: KettleLogger,
 ): Promise<unknown> {
-  if (!election?.isMaster) {
-    // Counted, not logged: a follower skips every firing, and Nest prints debug lines by default.
-    if (election) election.stats.followerSkips++;
-    return undefined;
-  }
-  election.stats.runs++;
-  try {
-    return await body();
-  } catch (error) {
-    election.stats.failedRuns++;
-    logger.error(guardedRunFailed(election.name, id, describeError(error)), stackOf(error));
-    return undefined;
-  }
+  const running = election?.startScheduledRun(async () => {
+    election.stats.runs++;
+    try {
+      return await body();
+    } catch (error) {
+      election.stats.failedRuns++;
+      logger.error(guardedRunFailed(election.name, id, describeError(error)), stackOf(error));
+      return undefined;
+    }
+  });
+  // Counted, not logged: a follower skips every firing, and Nest prints debug lines by default.
+  if (!running && election) election.stats.followerSkips++;
+  return running;
 }

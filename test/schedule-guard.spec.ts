@@ -249,6 +249,44 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     }).toThrow(/@OnMaster\('accessor'\) is on value, which is not a method/);
   });
 
+  it('app.close() waits for a running scheduled body before it releases the lease', async () => {
+    const events: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    @Injectable()
+    class Slow {
+      @Interval(50)
+      @OnMaster('slow', { leaseTtl: LEASE })
+      async flush(): Promise<void> {
+        events.push('start');
+        await gate;
+        events.push('end');
+      }
+    }
+    @Module({
+      imports: [
+        ScheduleModule.forRoot(),
+        KettleModule.forRoot({ redis: SHARED_REDIS_URL, keyPrefix: uniquePrefix() }),
+      ],
+      providers: [Slow],
+    })
+    class SlowModule {}
+    const app = await NestFactory.createApplicationContext(SlowModule, { logger: false });
+    const kettle = app.get(KettleService);
+    kettle.leadership$.subscribe(({ isMaster }) => events.push(isMaster ? 'elected' : 'revoked'));
+    await waitFor(() => events.includes('start'), 'a scheduled run');
+    const skipped = kettle.stats('slow')!.followerSkips;
+    const closed = app.close();
+    // Stopping: firings from now on are skipped, and the lease stays until the runs end.
+    await waitFor(() => kettle.stats('slow')!.followerSkips > skipped, 'a firing while stopping');
+    expect(events).not.toContain('revoked');
+    open();
+    await closed;
+    const count = (event: string) => events.filter((e) => e === event).length;
+    expect(count('end')).toBe(count('start'));
+    expect(events.indexOf('revoked')).toBeGreaterThan(events.lastIndexOf('end'));
+  });
+
   it('runs the body as written when the class is used outside Nest', () => {
     const runs: Runs = [];
     class Plain {

@@ -16,7 +16,7 @@ import { Timers } from './timers.js';
 import { LatencyWindow } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
-import { withTimeout } from '../timeouts.js';
+import { settlesWithin, withTimeout } from '../timeouts.js';
 
 /** The lease this node holds, measured on its own monotonic clock. */
 interface Leadership {
@@ -64,6 +64,8 @@ export class Election {
   /** After resigning, this node lets the others take the lease first. */
   private holdOffUntil = 0;
   private readonly unsubscribers: Array<() => void> = [];
+  /** Runs of an @OnMaster method that @nestjs/schedule fired (see schedule-guard.ts). */
+  private readonly scheduledRuns = new Set<Promise<unknown>>();
   /** A tick found too little lease left to claim, and waits for the next renewal. */
   private tickAfterRenewal = false;
 
@@ -156,6 +158,19 @@ export class Election {
     return this.runner.runAfterCurrent(this.contextOf(leadership));
   }
 
+  /**
+   * @internal The schedule guard's way in: starts `run` if this node is master and not stopping,
+   * and returns its promise (it must not reject), which `stop()` waits for as for a job; else
+   * undefined.
+   */
+  startScheduledRun(run: () => Promise<unknown>): Promise<unknown> | undefined {
+    if (this.state !== 'running' || !this.isMaster) return undefined;
+    const running = run();
+    this.scheduledRuns.add(running);
+    void running.finally(() => this.scheduledRuns.delete(running));
+    return running;
+  }
+
   /** @internal Resolves when the @OnElected and @OnRevoked handlers started so far have returned. */
   handlersSettled(): Promise<void> {
     return this.hooks.settled();
@@ -177,9 +192,11 @@ export class Election {
     this.timers.clear('acquire');
     this.timers.clear('tick');
     await this.acquiring;
-    if (this.runner.busy) {
+    if (this.runner.busy || this.scheduledRuns.size > 0) {
       this.leadership?.controller.abort(new LeadershipEndedError('shutdown'));
-      if (!(await this.runner.drain(drainMs))) {
+      // The lease is still renewed meanwhile: no other node starts a run until these are done.
+      const running = Promise.all([this.runner.drain(drainMs), ...this.scheduledRuns]);
+      if (!(await settlesWithin(running, drainMs)) || this.runner.busy) {
         this.options.logger.warn(messages.shutdownTimedOut(this.name, drainMs));
       }
     }
