@@ -16,7 +16,7 @@ import { Timers } from './timers.js';
 import { LatencyWindow } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
-import { settlesWithin, withTimeout } from '../timeouts.js';
+import { withTimeout } from '../timeouts.js';
 
 /** The lease this node holds, measured on its own monotonic clock. */
 interface Leadership {
@@ -64,8 +64,6 @@ export class Election {
   /** After resigning, this node lets the others take the lease first. */
   private holdOffUntil = 0;
   private readonly unsubscribers: Array<() => void> = [];
-  /** Runs of an @OnMaster method that @nestjs/schedule fired (see schedule-guard.ts). */
-  private readonly scheduledRuns = new Set<Promise<unknown>>();
   /** A tick found too little lease left to claim, and waits for the next renewal. */
   private tickAfterRenewal = false;
 
@@ -166,8 +164,7 @@ export class Election {
   startScheduledRun(run: () => Promise<unknown>): Promise<unknown> | undefined {
     if (this.state !== 'running' || !this.isMaster) return undefined;
     const running = run();
-    this.scheduledRuns.add(running);
-    void running.finally(() => this.scheduledRuns.delete(running));
+    this.runner.track(running);
     return running;
   }
 
@@ -192,11 +189,10 @@ export class Election {
     this.timers.clear('acquire');
     this.timers.clear('tick');
     await this.acquiring;
-    if (this.runner.busy || this.scheduledRuns.size > 0) {
+    if (!this.runner.idle) {
       this.leadership?.controller.abort(new LeadershipEndedError('shutdown'));
       // The lease is still renewed meanwhile: no other node starts a run until these are done.
-      const running = Promise.all([this.runner.drain(drainMs), ...this.scheduledRuns]);
-      if (!(await settlesWithin(running, drainMs)) || this.runner.busy) {
+      if (!(await this.runner.drain(drainMs))) {
         this.options.logger.warn(messages.shutdownTimedOut(this.name, drainMs));
       }
     }

@@ -9,6 +9,8 @@ import { settlesWithin } from '../timeouts.js';
 /** Runs an election's jobs, all at once, one run at a time; a failing job is logged, never thrown. */
 export class JobRunner {
   private running?: Promise<void>;
+  /** Runs of @OnMaster methods that @nestjs/schedule fired: not ours to start, but to wait for. */
+  private readonly scheduled = new Set<Promise<unknown>>();
 
   constructor(
     private readonly jobs: readonly MasterJob[],
@@ -57,8 +59,20 @@ export class JobRunner {
     return true;
   }
 
-  /** Waits for the run in progress, at most `ms`; true when it finished. */
+  /** Counts `run` (which must not reject) as in progress until it settles: `drain` waits for it. */
+  track(run: Promise<unknown>): void {
+    this.scheduled.add(run);
+    void run.finally(() => this.scheduled.delete(run));
+  }
+
+  /** No run of the jobs, nor a tracked one, is in progress. */
+  get idle(): boolean {
+    return this.running === undefined && this.scheduled.size === 0;
+  }
+
+  /** Waits for the runs in progress, at most `ms`; true when they all finished. */
   drain(ms: number): Promise<boolean> {
-    return this.running ? settlesWithin(this.running, ms) : Promise.resolve(true);
+    if (this.idle) return Promise.resolve(true);
+    return settlesWithin(Promise.all([this.running, ...this.scheduled]), ms);
   }
 }
