@@ -76,6 +76,9 @@ export function majorityVote<T>(
     if (yes.length >= majority) return { outcome: 'yes', yes, no, failures };
     if (no.length > minority) return { outcome: 'no', yes, no, failures };
     if (yes.length + pending >= majority) return undefined;
+    // No majority can say yes, but the answers still to come may make it a plain no: wait for
+    // them, or a failure that merely came first would turn a refusal into an error.
+    if (no.length + pending > minority) return undefined;
     return { outcome: 'unreachable', yes, no, failures };
   });
 }

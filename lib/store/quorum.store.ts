@@ -27,6 +27,16 @@ const SPLIT_RETRY_SHARE = 0.1;
  * the command answers (KettleQuorumError) and the caller retries, as Redlock's short timeouts do.
  */
 const ROUND_SHARE = 0.1;
+/**
+ * But never less than this, nor than a sixth of the lease (two rounds within the election's third):
+ * with a lease of a few hundred ms, a tenth would fail a server at its first slow answer.
+ */
+const ROUND_FLOOR_MS = 50;
+
+/** How long one round waits for a server, for a lease of `ttlMs` (never past its validity). */
+function roundTimeout(ttlMs: number, validMs: number): number {
+  return Math.min(validMs, Math.max(ttlMs * ROUND_SHARE, Math.min(ROUND_FLOOR_MS, ttlMs / 6)));
+}
 
 const now = () => performance.now();
 
@@ -62,10 +72,10 @@ export class QuorumStore implements KettleStore {
   async acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
     const sentAt = now();
     const validMs = ttlMs - clockDrift(ttlMs);
-    const roundMs = ttlMs * ROUND_SHARE;
+    const roundMs = roundTimeout(ttlMs, validMs);
     const taken = await this.vote(
       'acquire',
-      Math.min(validMs, roundMs),
+      roundMs,
       (member) => member.acquire(name, lease, ttlMs),
       (answer) => answer.acquired,
     );
@@ -94,7 +104,7 @@ export class QuorumStore implements KettleStore {
     const validMs = ttlMs - clockDrift(ttlMs);
     const renewed = await this.vote(
       'renew',
-      Math.min(validMs, ttlMs * ROUND_SHARE),
+      roundTimeout(ttlMs, validMs),
       (member) => member.renewOrTakeBack(name, lease, ttlMs),
       (extended) => extended,
     );
@@ -147,7 +157,7 @@ export class QuorumStore implements KettleStore {
   ): Promise<ClaimResult> {
     const sentAt = now();
     const validMs = ttlMs - clockDrift(ttlMs);
-    const roundMs = Math.min(validMs, ttlMs * ROUND_SHARE);
+    const roundMs = roundTimeout(ttlMs, validMs);
     const checked = await this.vote(
       'claim run',
       roundMs,

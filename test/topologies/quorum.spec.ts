@@ -74,26 +74,6 @@ describe('QuorumStore on three redis-servers', () => {
     expect(termOf(first)).toBeGreaterThan(Date.now() - 60_000);
   });
 
-  it('renews and releases only for the holder, and lets an unrenewed lease expire', async () => {
-    const { store } = await quorum();
-    const a = newLease('a');
-    expect((await store.acquire('job', a, 300)).acquired).toBe(true);
-    expect(await store.renew('job', newLease('a'), 5000)).toBe(false);
-    expect(await store.release('job', newLease('a'))).toBe(false);
-    expect(await store.renew('job', a, 5000)).toBe(true);
-    await sleep(400);
-    expect(await store.holder('job')).toBe('a');
-    expect(await store.release('job', a)).toBe(true);
-    expect(await store.holder('job')).toBeNull();
-    expect(await store.renew('job', a, 5000)).toBe(false);
-
-    const short = newLease('a');
-    await store.acquire('short', short, 100);
-    await waitFor(async () => (await store.holder('short')) === null, 'the lease to expire', 2000);
-    expect(await store.renew('short', short, 5000)).toBe(false);
-    expect((await store.acquire('short', newLease('b'), 5000)).acquired).toBe(true);
-  });
-
   it('names a holder only when a majority of the servers agree on it', async () => {
     const { store, direct, key, servers } = await quorum();
     await direct[0].set(key('job', 'lock'), 'x#1', 'PX', 5000);
@@ -117,6 +97,13 @@ describe('QuorumStore on three redis-servers', () => {
     expect(await store.renew('job', a, 5000)).toBe(true);
     expect((await store.claimRun('job', a, 1000, 5000)).outcome).toBe('run');
     expect(await store.holder('job')).toBe('a');
+    // Another lease is refused, not an error: the down server's failure comes first, but the two
+    // others say no, which is a majority.
+    const b = newLease('b');
+    expect(await store.acquire('job', b, 5000)).toMatchObject({ acquired: false, holder: 'a' });
+    expect(await store.renew('job', b, 5000)).toBe(false);
+    expect(await store.claimRun('job', b, 1000, 5000)).toEqual({ outcome: 'not-holder' });
+    expect(await store.release('job', b)).toBe(false);
     expect(await store.release('job', a)).toBe(true);
   });
 
@@ -222,29 +209,6 @@ describe('QuorumStore on three redis-servers', () => {
     await servers[1].kill(); // majority {0, 2}: server 0 is empty now, server 2 was raised
     const t3 = termOf(await store.acquire('job', newLease('c'), 5000));
     expect(t3).toBeGreaterThan(t2);
-  });
-
-  it('claims one run per interval across holders, on the grid', async () => {
-    const { store } = await quorum();
-    const a = newLease('a');
-    await store.acquire('job', a, 5000);
-    expect(await store.claimRun('job', newLease('b'), 1000, 5000)).toEqual({
-      outcome: 'not-holder',
-    });
-    expect((await store.claimRun('job', a, 1000, 5000)).outcome).toBe('run');
-    const again = await store.claimRun('job', a, 1000, 5000);
-    expect(again.outcome === 'wait' && again.waitMs).toBeGreaterThan(500);
-
-    await store.release('job', a);
-    const b = newLease('b');
-    await store.acquire('job', b, 5000);
-    const inherited = await store.claimRun('job', b, 1000, 5000);
-    expect(inherited.outcome).toBe('wait');
-    await sleep(inherited.outcome === 'wait' ? inherited.waitMs + 300 : 0);
-    const next = await store.claimRun('job', b, 1000, 5000);
-    expect(next.outcome).toBe('run');
-    expect(next.outcome === 'run' && next.nextInMs).toBeLessThan(950);
-    expect(next.outcome === 'run' && next.nextInMs).toBeGreaterThan(0);
   });
 
   it('marks no run on a server when the majority does not confirm the lease', async () => {
