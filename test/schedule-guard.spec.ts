@@ -185,6 +185,30 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     });
   });
 
+  it('logs and counts a body that throws a value with no string form, and close() still releases', async () => {
+    @Injectable()
+    class Odd {
+      @Cron('0 0 * * * *')
+      @OnMaster('odd')
+      report(): void {
+        // String() throws on an object without a prototype: describing it must not.
+        throw Object.create(null) as unknown;
+      }
+    }
+    const logs = new CapturedLogs();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ScheduleModule.forRoot(), KettleTestingModule.forRoot({ logger: logs })],
+      providers: [Odd],
+    }).compile();
+    await moduleRef.init();
+    const control = moduleRef.get(KettleTestingController);
+    await control.elect('odd');
+    await expect(moduleRef.get(Odd).report()).resolves.toBeUndefined();
+    expect(moduleRef.get(KettleService).stats('odd')).toMatchObject({ runs: 1, failedRuns: 1 });
+    expect(logs.text()).toMatch(/the scheduled master method failed \(Odd.report\)/);
+    await moduleRef.close();
+  });
+
   it('keeps the guard when another decorator wraps the method and copies its metadata', async () => {
     // The usual shape of a tracing or transaction decorator: replace the method, copy its metadata.
     const Wrapped = (): MethodDecorator => (_target, _key, descriptor) => {

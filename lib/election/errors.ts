@@ -8,8 +8,14 @@ export class LeadershipEndedError extends Error {
   }
 }
 
+/** Never throws: String() does on a thrown object without a prototype or a usable toString. */
 export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (error instanceof Error) return error.message;
+  try {
+    return String(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
 }
 
 export function stackOf(error: unknown): string | undefined {

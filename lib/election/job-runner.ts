@@ -59,10 +59,17 @@ export class JobRunner {
     return true;
   }
 
-  /** Counts `run` (which must not reject) as in progress until it settles: `drain` waits for it. */
+  /**
+   * Counts `run` as in progress until it settles: `drain` waits for it. It should not reject; if it
+   * does anyway, the caller has it, and neither this nor `drain` rejects (a shutdown would stop).
+   */
   track(run: Promise<unknown>): void {
-    this.scheduled.add(run);
-    void run.finally(() => this.scheduled.delete(run));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.scheduled.add(settled);
+    void settled.then(() => this.scheduled.delete(settled));
   }
 
   /** No run of the jobs, nor a tracked one, is in progress. */
