@@ -28,14 +28,14 @@ const SPLIT_RETRY_SHARE = 0.1;
  */
 const ROUND_SHARE = 0.1;
 /**
- * But never less than this, nor than a sixth of the lease (two rounds within the election's third):
+ * But never less than this, nor than a seventh of the lease (two rounds well within the election's third):
  * with a lease of a few hundred ms, a tenth would fail a server at its first slow answer.
  */
 const ROUND_FLOOR_MS = 50;
 
 /** How long one round waits for a server, for a lease of `ttlMs` (never past its validity). */
 function roundTimeout(ttlMs: number, validMs: number): number {
-  return Math.min(validMs, Math.max(ttlMs * ROUND_SHARE, Math.min(ROUND_FLOOR_MS, ttlMs / 6)));
+  return Math.min(validMs, Math.max(ttlMs * ROUND_SHARE, Math.min(ROUND_FLOOR_MS, ttlMs / 7)));
 }
 
 const now = () => performance.now();
