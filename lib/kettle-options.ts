@@ -17,6 +17,7 @@ import {
 import { invalidOption } from './kettle.messages.js';
 import type { KettleStore } from './store/kettle-store.interface.js';
 import type { RedisConnection } from './store/redis.store.js';
+import { checkKeyPrefix } from './store/keys.js';
 import { checkQuorum } from './store/quorum-connections.js';
 
 /** The module's options after defaults, the environment and validation. */
@@ -83,7 +84,10 @@ export function resolveKettleOptions(
   }
   const { store = 'redis' } = options;
   return {
-    keyPrefix: nonEmptyString('keyPrefix', options.keyPrefix ?? DEFAULT_KEY_PREFIX),
+    keyPrefix: checkKeyPrefix(
+      'keyPrefix',
+      nonEmptyString('keyPrefix', options.keyPrefix ?? DEFAULT_KEY_PREFIX),
+    ),
     nodeId: nonEmptyString('nodeId', options.nodeId ?? defaultNodeId()),
     shutdownTimeout: milliseconds(
       'shutdownTimeout',

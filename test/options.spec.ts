@@ -94,6 +94,11 @@ describe('resolveKettleOptions', () => {
     ],
     ['negative shutdownTimeout', { shutdownTimeout: -1 }, /"shutdownTimeout": -1/],
     ['empty keyPrefix', { keyPrefix: '' }, /"keyPrefix": ""/],
+    [
+      'a keyPrefix with an empty hash tag',
+      { keyPrefix: 'app{}:' },
+      /"keyPrefix": "app\{\}:"; expected a prefix whose first "\{" is not directly followed by "\}"/,
+    ],
     ['nodeId as a number', { nodeId: 7 }, /"nodeId": 7/],
     ['verbose as a string', { verbose: 'yes' }, /"verbose": "yes"/],
     ['an http URL', { redis: 'http://localhost:6379' }, /"redis": "http:\/\/localhost:6379"/],

@@ -1,5 +1,6 @@
 import { type Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
+import { checkKeyPrefix, electionKey, type ElectionKeyKind } from './keys.js';
 import { holderOf } from './lease.js';
 import { ReleasedListeners } from './released-listeners.js';
 import { settlesWithin } from '../timeouts.js';
@@ -96,6 +97,7 @@ export class RedisStore implements KettleStore {
   private closed = false;
 
   constructor(private readonly options: RedisStoreOptions) {
+    checkKeyPrefix('keyPrefix', options.keyPrefix);
     this.channel = `${options.keyPrefix}released`;
     this.client = this.open(
       { ...LOCK_CONNECTION, connectionName: this.clientName('kettle') },
@@ -218,9 +220,8 @@ export class RedisStore implements KettleStore {
     return name ? `${role}:${name}` : role;
   }
 
-  /** `kettle:{billing}:lock`: the hash tag keeps one election's keys in one Cluster slot. */
-  protected key(name: string, kind: 'lock' | 'term' | 'lastrun'): string {
-    return `${this.options.keyPrefix}{${name}}:${kind}`;
+  protected key(name: string, kind: ElectionKeyKind): string {
+    return electionKey(this.options.keyPrefix, name, kind);
   }
 
   private open(

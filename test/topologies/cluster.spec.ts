@@ -72,6 +72,22 @@ describe('kettle on Redis Cluster (three masters)', () => {
     return kettle;
   }
 
+  /**
+   * Until each node's release subscription is on some cluster node: a connection's name shows as
+   * soon as it connects; `sub=1` only once SUBSCRIBE has run.
+   */
+  async function waitUntilSubscribed(nodeIds: string[]): Promise<void> {
+    const subscribed = (list: string, nodeId: string) =>
+      list
+        .split('\n')
+        .some((line) => line.includes(`kettle-sub:${nodeId} `) && / sub=[1-9]/.test(line));
+    const nodes = cluster.servers.map(({ port }) => nodeClient(port));
+    await waitFor(async () => {
+      const lists = await Promise.all(nodes.map(async (node) => String(await node.client('LIST'))));
+      return nodeIds.every((id) => lists.some((list) => subscribed(list, id)));
+    }, 'the followers to subscribe');
+  }
+
   const masterOf = (nodes: KettleService[], name: string) => {
     const masters = nodes.filter((node) => node.isMaster(name));
     return masters.length === 1 ? masters[0] : null;
@@ -101,6 +117,36 @@ describe('kettle on Redis Cluster (three masters)', () => {
     }
   });
 
+  it('elects, runs and hands over elections whose names or prefix hold braces, each in one slot', async () => {
+    // `}x` ended the hash tag at once (an empty tag: each key hashed whole, CROSSSLOT); a prefix
+    // with a tag of its own, or an open brace, must still keep each election's keys together.
+    const lease = 20_000;
+    const cases: Array<[string, string[]]> = [
+      [uniquePrefix(), ['}x', '{}', 'a{b}c', '%7D']],
+      [`${uniquePrefix()}app{x}:`, ['job', '}y']],
+      [`${uniquePrefix()}app{`, ['job', '}z']],
+    ];
+    for (const [i, [prefix, names]] of cases.entries()) {
+      const runs: Array<{ name: string; nodeId: string; term: number }> = [];
+      const first = await startClusterNode(`c1-${i}`, prefix, names, runs, lease);
+      for (const name of names) {
+        await waitFor(() => first.isMaster(name), `c1-${i} to lead ${name}`);
+        await waitFor(() => runs.some((r) => r.name === name), `a run of ${name}`);
+      }
+      const terms = new Map(names.map((name) => [name, first.term(name)!]));
+      const second = await startClusterNode(`c2-${i}`, prefix, names, runs, lease);
+      await waitUntilSubscribed([`c2-${i}`]);
+      // A graceful close releases each lease (a script on the election's keys) and announces it:
+      // the follower takes over at once, far sooner than the lease would run out.
+      const [closing] = apps.splice(apps.length - 2, 1);
+      await closing.close();
+      for (const name of names) {
+        await waitFor(() => second.isMaster(name), `c2-${i} to take ${name} over`, lease / 4);
+        expect(second.term(name)).toBeGreaterThan(terms.get(name)!);
+      }
+    }
+  });
+
   it('hands every election over on shutdown through pub/sub, whichever master published the release', async () => {
     // A lease far longer than the deadline below: followers that waited for it would be too late.
     const lease = 20_000;
@@ -116,19 +162,7 @@ describe('kettle on Redis Cluster (three masters)', () => {
       await startClusterNode('c3', prefix, names, runs, lease),
     ];
     // Each follower has been told "held" and subscribed; it would look again only when the lease ends.
-    // A connection's name shows as soon as it connects; `sub=1` only once SUBSCRIBE has run.
-    const subscribed = (list: string, nodeId: string) =>
-      list
-        .split('\n')
-        .some((line) => line.includes(`kettle-sub:${nodeId}`) && / sub=[1-9]/.test(line));
-    await waitFor(async () => {
-      const lists = await Promise.all(
-        [...new Set(owners.values())].map(async (port) =>
-          String(await nodeClient(port).client('LIST')),
-        ),
-      );
-      return ['c2', 'c3'].every((id) => lists.some((list) => subscribed(list, id)));
-    }, 'the followers to subscribe');
+    await waitUntilSubscribed(['c2', 'c3']);
 
     await apps[0].close();
     for (const name of names) {

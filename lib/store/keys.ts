@@ -1,0 +1,40 @@
+import { invalidOption } from '../kettle.messages.js';
+
+/** What one election keeps in Redis. */
+export type ElectionKeyKind = 'lock' | 'term' | 'lastrun';
+
+/**
+ * The name as it stands in the hash tag: `%`, `{` and `}` percent-encoded. A brace in the tag
+ * would end it early (`}x` would make it empty: Cluster then hashes each whole key, and an
+ * election's keys land in different slots); `%` is encoded too so that two names never share a
+ * key. Names without these characters are written as they are.
+ */
+export function hashTagOf(name: string): string {
+  return name.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** `kettle:{billing}:lock`: the hash tag keeps one election's keys in one Cluster slot. */
+export function electionKey(keyPrefix: string, name: string, kind: ElectionKeyKind): string {
+  return `${keyPrefix}{${hashTagOf(name)}}:${kind}`;
+}
+
+/**
+ * Cluster hashes the part of a key between its first `{` and the next `}`, unless that part is
+ * empty. A prefix whose first `{` is directly followed by `}` makes it empty for every key, so
+ * it is refused. Any other prefix still gives all keys of one election one tag: one inside the
+ * prefix (then every election shares its slot), or one that runs from the prefix's `{` into the
+ * election's own tag.
+ */
+export function checkKeyPrefix(option: string, keyPrefix: string): string {
+  const open = keyPrefix.indexOf('{');
+  if (open >= 0 && keyPrefix[open + 1] === '}') {
+    throw new TypeError(
+      invalidOption(
+        option,
+        keyPrefix,
+        'a prefix whose first "{" is not directly followed by "}" (an empty hash tag: Redis Cluster would put the keys of one election in different slots)',
+      ),
+    );
+  }
+  return keyPrefix;
+}
