@@ -1,8 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { RedisStore } from '../lib/index.js';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Kettle, type KettleLogger } from '../lib/core/index.js';
+import { QuorumStore, RedisStore } from '../lib/index.js';
+import { newLease } from '../lib/store/lease.js';
 import { electionKey, hashTagOf } from '../lib/store/keys.js';
-import { SHARED_REDIS_URL } from './support/redis-server.js';
+import { TERM_KEY_LIFE_MS } from '../lib/store/scripts.js';
+import { uniquePrefix } from './support/nodes.js';
+import { RedisServer, SHARED_REDIS_URL } from './support/redis-server.js';
+import { waitFor } from './support/wait.js';
 
+const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
 const KINDS = ['lock', 'term', 'lastrun'] as const;
 
 /** The part of a key that Redis Cluster hashes: the first `{…}` if it is not empty, else all. */
@@ -59,6 +66,134 @@ describe('election keys', () => {
       expect(() => new RedisStore({ connection: { url: SHARED_REDIS_URL }, keyPrefix })).toThrow(
         `invalid option "keyPrefix": ${JSON.stringify(keyPrefix)}; expected a prefix whose first "{" is not directly followed by "}"`,
       );
+    }
+  });
+});
+
+describe('election keys expire', () => {
+  const quorum: RedisServer[] = [];
+  const clients: Redis[] = [];
+  const closing: Array<{ close(): Promise<void> } | { stop(): Promise<void> }> = [];
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) quorum.push(await RedisServer.start());
+  });
+  afterEach(async () => {
+    await Promise.all(
+      closing.splice(0).map((thing) => ('stop' in thing ? thing.stop() : thing.close())),
+    );
+    for (const client of clients.splice(0)) client.disconnect();
+  });
+  afterAll(async () => {
+    await Promise.all(quorum.map((server) => server.kill()));
+  });
+
+  const client = (url: string) => {
+    const redis = new Redis(url);
+    clients.push(redis);
+    return redis;
+  };
+
+  /** When the server's clock will have passed the term key's value, less the key's life. */
+  async function lifePastTerm(redis: Redis, key: string): Promise<number> {
+    const [term, expiresAt] = await Promise.all([
+      redis.get(key),
+      redis.call('PEXPIRETIME', key) as Promise<number>,
+    ]);
+    return Number(expiresAt) - Number(term);
+  }
+
+  it.each([
+    ['one Redis', [SHARED_REDIS_URL]],
+    ['a quorum', [0, 1, 2]],
+  ] as const)('leaves no key without a TTL after leave() (%s)', async (_, servers) => {
+    const urls = servers.map((s) => (typeof s === 'number' ? quorum[s].url : s));
+    const keyPrefix = uniquePrefix();
+    const kettle = new Kettle({
+      redis: urls.length === 1 ? urls[0] : urls,
+      keyPrefix,
+      nodeId: 'a',
+      interval: 100,
+      leaseTtl: 1500,
+      logger: silent,
+    });
+    closing.push(kettle);
+    let runs = 0;
+    kettle.join('tenant-7', { run: () => void runs++ });
+    kettle.start();
+    await waitFor(() => runs >= 2, 'two runs');
+    await kettle.leave('tenant-7');
+    const seen = new Set<string>();
+    for (const url of urls) {
+      const redis = client(url);
+      for (const key of await redis.keys(`${keyPrefix}*`)) {
+        seen.add(key);
+        expect(await redis.pttl(key), key).toBeGreaterThan(0);
+      }
+    }
+    // A quorum server that came up late holds no term key: it was never part of an acquire.
+    expect([...seen]).toContain(electionKey(keyPrefix, 'tenant-7', 'term'));
+  });
+
+  it('keeps a term key until the server clock has passed its term by TERM_KEY_LIFE_MS, and terms rise once it is gone', async () => {
+    const keyPrefix = uniquePrefix();
+    const redis = client(SHARED_REDIS_URL);
+    const store = new RedisStore({ connection: { url: SHARED_REDIS_URL }, keyPrefix });
+    closing.push(store);
+    const termKey = electionKey(keyPrefix, 'job', 'term');
+    // A term ten minutes ahead of the clock: acquires faster than the clock moves, or a server
+    // whose clock is ahead, leave one so. Its key must outlive it, not the time of the acquire.
+    const [seconds] = (await redis.time()) as [number | string, number | string];
+    await redis.set(termKey, String(Number(seconds) * 1000 + 600_000));
+    const lease = newLease('a');
+    const ahead = await waitFor(
+      () => store.acquire('job', lease, 5000).catch(() => null),
+      'acquire',
+    );
+    expect(ahead.acquired).toBe(true);
+    const aheadTerm = ahead.acquired ? ahead.term : 0;
+    expect(await redis.get(termKey)).toBe(String(aheadTerm));
+    expect(await lifePastTerm(redis, termKey)).toBeGreaterThanOrEqual(TERM_KEY_LIFE_MS - 1000);
+    expect(await lifePastTerm(redis, termKey)).toBeLessThanOrEqual(TERM_KEY_LIFE_MS + 1000);
+    await store.release('job', lease);
+
+    // Once a key is gone its server's clock has passed the term, so the next term, seeded from
+    // that clock, is higher. Here it goes sooner (PEXPIRE), but only after the clock passed it.
+    const otherKey = electionKey(keyPrefix, 'other', 'term');
+    const first = await store.acquire('other', lease, 5000);
+    const term = first.acquired ? first.term : Infinity;
+    await store.release('other', lease);
+    await redis.pexpire(otherKey, 1);
+    await waitFor(async () => {
+      const [s, us] = (await redis.time()) as [number | string, number | string];
+      const now = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+      return now > term && (await redis.exists(otherKey)) === 0;
+    }, 'the term key to be gone and the clock past its term');
+    const next = await store.acquire('other', lease, 5000);
+    expect(next.acquired && next.term).toBeGreaterThan(term);
+  });
+
+  it('gives each quorum server a term key that lives until its clock has passed the term', async () => {
+    const keyPrefix = uniquePrefix();
+    const store = new QuorumStore({ connections: quorum.map(({ url }) => ({ url })), keyPrefix });
+    closing.push(store);
+    const termKey = electionKey(keyPrefix, 'job', 'term');
+    const direct = quorum.map(({ url }) => client(url));
+    // One server's term ahead of the others': whichever majority answers, the others are raised
+    // to a term above their own clocks (RAISE_TERM), or count on from it.
+    const [seconds] = (await direct[0].time()) as [number | string, number | string];
+    await direct[0].set(termKey, String(Number(seconds) * 1000 + 600_000));
+    // A server whose connection was not ready yet misses an acquire: acquire again until one
+    // reached all three (phase 1 and 2 go to every server).
+    const lives = await waitFor(async () => {
+      const lease = newLease('a');
+      const result = await store.acquire('job', lease, 5000).catch(() => null);
+      if (result?.acquired) await store.release('job', lease).catch(() => false);
+      const lives = await Promise.all(direct.map((redis) => lifePastTerm(redis, termKey)));
+      return lives.every((life) => life > 0) ? lives : null;
+    }, 'a term key with a TTL on every server');
+    for (const life of lives) {
+      expect(life).toBeGreaterThanOrEqual(TERM_KEY_LIFE_MS - 1000);
+      expect(life).toBeLessThanOrEqual(TERM_KEY_LIFE_MS + 1000);
     }
   });
 });

@@ -2,19 +2,43 @@ import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.int
 import { DEFAULT_KEY_PREFIX } from '../kettle.constants.js';
 import { holderOf } from './lease.js';
 import { ReleasedListeners } from './released-listeners.js';
+import { TERM_KEY_LIFE_MS } from './scripts.js';
 
 interface Held {
   lease: string;
   expiresAt: number;
 }
 
+/** A term, and when it is forgotten (see TERM_KEY_LIFE_MS): the next term is higher anyway. */
+interface Term {
+  term: number;
+  expiresAt: number;
+}
+
+/** A run slot, forgotten after two intervals as the lastrun key is. */
+interface LastRun {
+  slot: number;
+  expiresAt: number;
+}
+
 /** One key space: what one Redis would hold for one key prefix. */
 class MemorySpace {
   readonly locks = new Map<string, Held>();
-  readonly terms = new Map<string, number>();
-  readonly lastRuns = new Map<string, number>();
+  readonly terms = new Map<string, Term>();
+  readonly lastRuns = new Map<string, LastRun>();
   readonly released = new ReleasedListeners();
+  private nextSweep = 0;
+
+  /** Forgets what has expired, at most once a minute: elections that were left leave nothing. */
+  sweep(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + SWEEP_EVERY_MS;
+    for (const map of [this.locks, this.terms, this.lastRuns])
+      for (const [name, entry] of map) if (entry.expiresAt <= now) map.delete(name);
+  }
 }
+
+const SWEEP_EVERY_MS = 60_000;
 
 /** Shared by every MemoryStore of this process with the same key prefix, as nodes share a Redis. */
 const spaces = new Map<string, MemorySpace>();
@@ -37,9 +61,12 @@ export class MemoryStore implements KettleStore {
     const held = this.live(name);
     if (held)
       return { acquired: false, holder: holderOf(held.lease), ttlMs: held.expiresAt - Date.now() };
-    this.space.locks.set(name, { lease, expiresAt: Date.now() + ttlMs });
-    const term = (this.space.terms.get(name) ?? Date.now()) + 1;
-    this.space.terms.set(name, term);
+    const now = Date.now();
+    this.space.sweep(now);
+    this.space.locks.set(name, { lease, expiresAt: now + ttlMs });
+    const last = this.space.terms.get(name);
+    const term = Math.max(last && last.expiresAt > now ? last.term + 1 : 0, now);
+    this.space.terms.set(name, { term, expiresAt: term + TERM_KEY_LIFE_MS });
     return { acquired: true, term };
   }
 
@@ -73,13 +100,13 @@ export class MemoryStore implements KettleStore {
     if (held?.lease !== lease) return { outcome: 'not-holder' };
     held.expiresAt = Date.now() + ttlMs;
     const now = Date.now();
-    let last = this.space.lastRuns.get(name);
-    if (last !== undefined && (last - now > intervalMs || now >= last + 2 * intervalMs))
-      last = undefined;
+    const mark = this.space.lastRuns.get(name);
+    let last = mark && mark.expiresAt > now ? mark.slot : undefined;
+    if (last !== undefined && last - now > intervalMs) last = undefined;
     if (last !== undefined && now < last + intervalMs)
       return { outcome: 'wait', waitMs: last + intervalMs - now };
-    const slot = last === undefined ? now : last + intervalMs;
-    this.space.lastRuns.set(name, slot);
+    const slot = last !== undefined && now < last + 2 * intervalMs ? last + intervalMs : now;
+    this.space.lastRuns.set(name, { slot, expiresAt: now + 2 * intervalMs });
     return { outcome: 'run', nextInMs: slot + intervalMs - now };
   }
 

@@ -2,18 +2,21 @@
  * The Lua scripts only QuorumStore needs, on each server of the quorum (next to the single-server
  * ones in scripts.ts, whose ACQUIRE, RENEW and RELEASE it also runs on every server).
  */
-import { NOW_MS } from './scripts.js';
+import { NOW_MS, SET_TERM } from './scripts.js';
 
 /**
  * KEYS: lock, term. ARGV: lease, term. Returns 1 when `lease` holds the lock here.
  * Phase 2 of a quorum acquire: raises this server's term to the majority's, so that every later
- * majority (which shares a server with this one) counts on from it.
+ * majority (which shares a server with this one) counts on from it. The term may come from
+ * another server's clock: its key here lasts until this server's clock has passed it.
  */
 export const RAISE_TERM = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
 end
-if (tonumber(redis.call('GET', KEYS[2])) or 0) < tonumber(ARGV[2]) then
-  redis.call('SET', KEYS[2], ARGV[2])
+local term = tonumber(ARGV[2])
+if (tonumber(redis.call('GET', KEYS[2])) or 0) < term then
+  ${NOW_MS}
+  ${SET_TERM('term')}
 end
 return 1`;
 

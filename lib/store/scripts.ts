@@ -1,11 +1,26 @@
 /**
  * The Lua scripts behind RedisStore. Each one is atomic on the server. Every election's keys share
- * a hash tag (`{name}`) so that a script's keys sit in one slot on Redis Cluster.
+ * a hash tag (`{name}`, see keys.ts) so that a script's keys sit in one slot on Redis Cluster.
  */
 
 /** Milliseconds on the Redis server's clock, so that the nodes' clocks need not agree. */
 export const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * How long a term key outlives its term, on the clock of the server that holds it. A term is
+ * never below that clock, so the key expires only once the clock has passed the term by this
+ * much: the next term (at least the clock) is higher without it. It covers a clock set back by up
+ * to this much after the key expired; docs/RELIABILITY.md argues the figure.
+ */
+export const TERM_KEY_LIFE_MS = 3_600_000;
+
+/**
+ * Sets the term key (KEYS[2]) to `term` (a Lua number), expiring `TERM_KEY_LIFE_MS` after the
+ * server clock reaches it. Needs `now` (NOW_MS).
+ */
+export const SET_TERM = (term: string) =>
+  `redis.call('SET', KEYS[2], string.format('%d', ${term}), 'PX', string.format('%d', math.max(${term} - now, 0) + ${TERM_KEY_LIFE_MS}))`;
 
 /**
  * KEYS: lock, term. ARGV: lease, ttl ms.
@@ -17,7 +32,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 export const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   ${NOW_MS}
   local term = math.max((tonumber(redis.call('GET', KEYS[2])) or 0) + 1, now)
-  redis.call('SET', KEYS[2], string.format('%d', term))
+  ${SET_TERM('term')}
   return {1, term}
 end
 return {0, redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}`;
