@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import type { MasterContext } from './interfaces/master-context.interface.js';
 
 /**
  * KEYS: the resource (a hash). ARGV: term, value.
@@ -14,14 +15,20 @@ return 1`;
 
 /**
  * Stores `value` in the hash `key` unless a write with a higher term came first: the fencing
- * check of a resource in Redis. Pass `MasterContext.term`. Returns whether the write was taken.
- * Use it, or the same check in your own store (`UPDATE ... WHERE term <= $term` in SQL).
+ * check of a resource in Redis. Returns whether the write was taken. Use it, or the same check in
+ * your own store (`UPDATE ... WHERE term <= $term` in SQL).
+ *
+ * Pass the `MasterContext`: then nothing is sent (false) once its `leaseValid()` is false. The
+ * resource alone refuses a stale write only after a newer master has written to it; this refuses
+ * it as soon as the lease is over on this node's clock. A bare term is checked by the resource only.
  */
 export async function fencedSet(
   client: Redis | Cluster,
   key: string,
   value: string,
-  term: number,
+  fence: number | Pick<MasterContext, 'term' | 'leaseValid'>,
 ): Promise<boolean> {
+  if (typeof fence !== 'number' && !fence.leaseValid()) return false;
+  const term = typeof fence === 'number' ? fence : fence.term;
   return (await client.eval(FENCED_SET, 1, key, term, value)) === 1;
 }

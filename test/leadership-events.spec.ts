@@ -85,6 +85,8 @@ describe('@OnElected and @OnRevoked', () => {
       nodeId: kettle.nodeId,
       term: kettle.term('feed'),
       signal: expect.any(AbortSignal),
+      leaseValid: expect.any(Function),
+      throwIfLost: expect.any(Function),
     });
     await waitFor(() => kettle.stats('feed')!.renewLatency.count >= 1, 'a renewal');
     expect(events).toEqual(['elected']);

@@ -8,6 +8,7 @@ import {
   KettleTestingController,
   KettleTestingModule,
   type LeadershipChange,
+  LeadershipEndedError,
   type MasterContext,
   OnElected,
   OnMaster,
@@ -99,8 +100,18 @@ describe('a unit test with KettleTestingModule (no Redis)', () => {
     expect(service.isMaster('feed')).toBe(true);
     const term = service.term('feed')!;
     expect(feed.opened).toEqual([
-      { name: 'feed', nodeId: 'test-node', term, signal: expect.any(AbortSignal) },
+      {
+        name: 'feed',
+        nodeId: 'test-node',
+        term,
+        signal: expect.any(AbortSignal),
+        leaseValid: expect.any(Function),
+        throwIfLost: expect.any(Function),
+      },
     ]);
+    const { leaseValid, throwIfLost } = feed.opened[0];
+    expect(leaseValid()).toBe(true);
+    expect(throwIfLost).not.toThrow();
     expect(await service.getMaster('feed')).toBe('test-node');
 
     expect(await kettle.runOnce('feed')).toBe(true);
@@ -111,6 +122,8 @@ describe('a unit test with KettleTestingModule (no Redis)', () => {
     expect(service.isMaster('feed')).toBe(false);
     expect(service.term('feed')).toBeUndefined();
     expect(feed.published[0].signal.aborted).toBe(true);
+    expect(leaseValid()).toBe(false);
+    expect(throwIfLost).toThrow(new LeadershipEndedError('lost'));
     const revoked = { name: 'feed', nodeId: 'test-node', isMaster: false, term, reason: 'lost' };
     expect(feed.closed).toEqual([revoked]);
     expect(changes).toEqual([{ name: 'feed', nodeId: 'test-node', isMaster: true, term }, revoked]);
@@ -120,6 +133,9 @@ describe('a unit test with KettleTestingModule (no Redis)', () => {
     await kettle.elect('feed');
     expect(service.term('feed')).toBeGreaterThan(term);
     expect(feed.opened).toHaveLength(2);
+    // A context belongs to its leadership: a new one does not make the old one valid again.
+    expect(feed.opened[1].leaseValid()).toBe(true);
+    expect(leaseValid()).toBe(false);
   });
 
   it('drives an election without jobs: leadership only', async () => {
@@ -157,6 +173,7 @@ describe('a unit test with KettleTestingModule (no Redis)', () => {
     await kettle.elect('feed');
     await service.resign('feed');
     expect(feed.closed.map((change) => change.reason)).toEqual(['resigned']);
+    expect(feed.opened[0].throwIfLost).toThrow(new LeadershipEndedError('resigned'));
     expect(await service.getMaster('feed')).toBeNull();
     await kettle.elect('feed');
     expect(service.isMaster('feed')).toBe(true);

@@ -25,6 +25,8 @@ interface Leadership {
   /** When this node stops being master on its own clock: when the last acquire or renew was sent, plus the renew deadline. */
   deadline: number;
   readonly controller: AbortController;
+  /** What the jobs and handlers of this leadership are given: one object, built on first use. */
+  context?: MasterContext;
 }
 
 const now = () => performance.now();
@@ -386,8 +388,20 @@ export class Election {
   }
 
   private contextOf(leadership: Leadership): MasterContext {
+    leadership.context ??= this.newContext(leadership);
+    return leadership.context;
+  }
+
+  private newContext(leadership: Leadership): MasterContext {
     const { name, nodeId } = this.options;
-    return { name, nodeId, term: leadership.term, signal: leadership.controller.signal };
+    const { signal } = leadership.controller;
+    // Reads the clock at the call: a timer that should have ended the lease may not have run yet.
+    const leaseValid = () => this.leadership === leadership && now() < leadership.deadline;
+    const throwIfLost = () => {
+      if (leaseValid()) return;
+      throw signal.aborted ? signal.reason : new LeadershipEndedError('expired');
+    };
+    return { name, nodeId, term: leadership.term, signal, leaseValid, throwIfLost };
   }
 
   /** Lost without giving up: contend again as a follower. */

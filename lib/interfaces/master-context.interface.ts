@@ -9,6 +9,21 @@ export interface MasterContext {
    * Pass it to the store you write to and have it reject writes with a lower term.
    */
   readonly term: number;
-  /** Aborts the moment this node stops being master (lease lost or expired, resigned, shutdown). */
+  /**
+   * Aborts when this node stops being master (lease lost or expired, resigned, shutdown), as soon
+   * as one of kettle's timers gets to run: after a freeze or a blocked event loop, code can run
+   * first. On shutdown it aborts while the lease is still held, to ask the job to finish.
+   */
   readonly signal: AbortSignal;
+  /**
+   * True while this leadership is current and its deadline has not passed on this node's
+   * monotonic clock, read at the call: right even after a pause that no timer has seen yet. Check
+   * it just before a write that matters. (A function of its own: it may be destructured.)
+   */
+  readonly leaseValid: () => boolean;
+  /**
+   * Throws when `leaseValid()` is false, as `signal.throwIfAborted()` does: the signal's reason if
+   * it aborted, else a `LeadershipEndedError` with reason `expired`.
+   */
+  readonly throwIfLost: () => void;
 }
