@@ -8,6 +8,9 @@ export interface FaultEvent {
   reason?: string;
   accepted?: boolean | null;
   aborted?: boolean;
+  /** A spinning run's lease check (`spun`), and the longest stretch between two of its passes. */
+  valid?: boolean;
+  gapMs?: number;
   code?: number | null;
   signal?: string | null;
   error?: string;

@@ -121,6 +121,44 @@ describe('process faults', () => {
     expect(report.staleWritesRefused).toBeGreaterThanOrEqual(1);
   });
 
+  it('SIGSTOP of a master mid-run: on waking, its lease check says lost before any timer fires, and its write is not sent', async () => {
+    await start();
+    await cluster.start(['a'], { SPIN_MS: String(LEASE * 10) });
+    await waitFor(() => cluster.master() === 'a', 'a to lead');
+    await cluster.start(['b', 'c']);
+    await waitFor(() => runsOf('a').length >= 1, 'a run on a');
+    // The next run of a checks ctx.leaseValid() in a loop that never yields; freeze it there.
+    const armedAt = monotonicNow();
+    cluster.signal('a', 'SIGUSR1');
+    await waitFor(() => cluster.has('a', 'spin', armedAt), 'a to spin', LEASE * 4);
+    const frozenAt = monotonicNow();
+    cluster.signal('a', 'SIGSTOP');
+    const next = await cluster.nextMaster(frozenAt, 'a', LEASE * 3);
+    await waitFor(
+      () => cluster.events.some((e) => e.ev === 'write' && e.node === next.node && e.accepted),
+      'a write by the new master',
+    );
+    await sleep(Math.max(0, frozenAt + LEASE * 2 - monotonicNow()));
+    const thawedAt = monotonicNow();
+    cluster.signal('a', 'SIGCONT');
+    await waitFor(() => cluster.has('a', 'end', thawedAt), 'the frozen run to end');
+
+    const after = (ev: string) =>
+      cluster.events.find((e) => e.node === 'a' && e.ev === ev && e.t > thawedAt)!;
+    const spun = after('spun');
+    // The freeze fell between two passes of the loop; the first pass after it saw the lease
+    // over, while the signal, which only a timer aborts, had not aborted yet.
+    expect(spun.gapMs).toBeGreaterThan(LEASE);
+    expect(spun).toMatchObject({ valid: false, aborted: false });
+    expect(after('write').accepted).toBe(false);
+    const revoked = after('revoked');
+    expect(revoked.reason).toBe('expired');
+    expect(revoked.t).toBeGreaterThan(spun.t);
+    expect(after('end').aborted).toBe(true);
+    const report = await expectSafe();
+    expect(report.coveredOverlaps).toBeGreaterThanOrEqual(1);
+  });
+
   it('a master whose event loop is blocked past its lease steps down when it wakes, and starts no run', async () => {
     await start();
     await cluster.start(['a'], { BLOCK_MS: String(LEASE * 2) });

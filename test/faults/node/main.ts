@@ -22,6 +22,12 @@ const elections = (env.ELECTIONS ?? 'job').split(',');
 const runMs = Number(env.RUN_MS ?? 0);
 /** Elections whose job never finishes: a fault confined to one election. */
 const hanging = new Set((env.HANG ?? '').split(',').filter(Boolean));
+/**
+ * SPIN_MS: after SIGUSR1, the next run reads `leaseValid()` in a synchronous loop (for at most this
+ * long) until it turns false, and reports what it saw at that moment; then it writes through
+ * `fencedSet(…, context)`, as a careful job would.
+ */
+const spinMs = Number(env.SPIN_MS ?? 0);
 /** REDIS_URLS (comma-separated): a quorum of independent servers; else the one Redis of REDIS_URL. */
 const quorum = (env.REDIS_URLS ?? '').split(',').filter(Boolean);
 
@@ -55,7 +61,15 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
     this.resource.disconnect();
   }
 
-  private async run({ name, term, signal }: MasterContext): Promise<void> {
+  /** Set by SIGUSR1 when SPIN_MS is given: the next run spins. */
+  spinNext = false;
+
+  private async run(context: MasterContext): Promise<void> {
+    const { name, term, signal } = context;
+    if (this.spinNext) {
+      this.spinNext = false;
+      return this.spin(context);
+    }
     emit({ ev: 'start', election: name, term });
     if (hanging.has(name)) await new Promise(() => undefined);
     if (runMs > 0) await sleep(runMs);
@@ -66,6 +80,42 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
       term,
     ).catch(() => null);
     emit({ ev: 'write', election: name, term, accepted });
+    emit({ ev: 'end', election: name, term, aborted: signal.aborted });
+  }
+
+  /**
+   * Checks the lease on every pass of a loop that never yields, so that no timer of kettle's can
+   * run meanwhile. `gapMs` is the longest time between two passes (a freeze lands between two);
+   * what the loop saw on its last pass is reported before anything else can run.
+   */
+  private async spin(context: MasterContext): Promise<void> {
+    const { name, term, signal } = context;
+    emit({ ev: 'start', election: name, term });
+    emit({ ev: 'spin', election: name, term });
+    const bound = clock() + spinMs;
+    let previous = clock();
+    let gapMs = 0;
+    let valid = true;
+    let aborted = false;
+    while (valid) {
+      valid = context.leaseValid();
+      aborted = signal.aborted;
+      // Read after the check, so that a freeze anywhere in this pass counts in this pass's gap.
+      const t = clock();
+      gapMs = Math.max(gapMs, t - previous);
+      previous = t;
+      if (t > bound) break;
+    }
+    emit({ ev: 'spun', election: name, term, valid, aborted, gapMs });
+    const accepted = await fencedSet(
+      this.resource,
+      `${keyPrefix}resource:${name}`,
+      `${nodeId}:${term}`,
+      context,
+    ).catch(() => null);
+    emit({ ev: 'write', election: name, term, accepted });
+    // The step-down comes with the next timer: the run ends once it has.
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
     emit({ ev: 'end', election: name, term, aborted: signal.aborted });
   }
 }
@@ -97,6 +147,7 @@ async function main(): Promise<void> {
     while (clock() < until);
     emit({ ev: 'unblock' });
   });
+  if (spinMs > 0) process.on('SIGUSR1', () => (app.get(FaultJobs).spinNext = true));
   // SIGTERM closes the app and then waits: a timer or connection left open keeps the process alive.
   process.once('SIGTERM', () => {
     void app.close().then(() => emit({ ev: 'closed' }));
