@@ -11,9 +11,10 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
  * How long a term key outlives its term, on the clock of the server that holds it. A term is
  * never below that clock, so the key expires only once the clock has passed the term by this
  * much: the next term (at least the clock) is higher without it. It covers a clock set back by up
- * to this much after the key expired; docs/RELIABILITY.md argues the figure.
+ * to this much after the key expired: a day, so that a clock off by whole hours (a hardware clock
+ * kept in local time) is covered; docs/RELIABILITY.md argues the figure.
  */
-export const TERM_KEY_LIFE_MS = 3_600_000;
+export const TERM_KEY_LIFE_MS = 86_400_000;
 
 /**
  * Sets the term key (KEYS[2]) to `term` (a Lua number), expiring `TERM_KEY_LIFE_MS` after the
