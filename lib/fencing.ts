@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { MasterContext } from './interfaces/master-context.interface.js';
+import { invalidFence } from './kettle.messages.js';
 
 /**
  * KEYS: the resource (a hash). ARGV: term, value.
@@ -20,7 +21,9 @@ return 1`;
  *
  * Pass the `MasterContext`: then nothing is sent (false) once its `leaseValid()` is false. The
  * resource alone refuses a stale write only after a newer master has written to it; this refuses
- * it as soon as the lease is over on this node's clock. A bare term is checked by the resource only.
+ * it as soon as the lease is over on this node's clock. A bare term is checked by the resource only;
+ * a term that is not a number (a string from a bigint column) is converted, and one that converts to
+ * no number is refused with a TypeError.
  */
 export async function fencedSet(
   client: Redis | Cluster,
@@ -28,7 +31,10 @@ export async function fencedSet(
   value: string,
   fence: number | Pick<MasterContext, 'term' | 'leaseValid'>,
 ): Promise<boolean> {
-  if (typeof fence !== 'number' && !fence.leaseValid()) return false;
-  const term = typeof fence === 'number' ? fence : fence.term;
+  // Only an object is a context: a term can arrive as a string (a bigint read back as text).
+  const context = typeof fence === 'object' && fence !== null ? fence : undefined;
+  if (context && !context.leaseValid()) return false;
+  const term = context ? context.term : Number(fence);
+  if (fence == null || !Number.isFinite(term)) throw new TypeError(invalidFence(fence));
   return (await client.eval(FENCED_SET, 1, key, term, value)) === 1;
 }

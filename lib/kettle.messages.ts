@@ -74,6 +74,9 @@ export const testingNotJoined = (name: string) =>
 export const testingTimedOut = (name: string, change: string, ms: number) =>
   `Kettle testing: election "${name}" did not ${change} within ${ms} ms.`;
 
+export const invalidFence = (value: unknown) =>
+  `Kettle: fencedSet() expects a term (a number) or the MasterContext; got ${describeValue(value)}.`;
+
 export const storeRecovered = (name: string) => `Election "${name}": the store answers again`;
 
 /**

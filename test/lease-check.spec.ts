@@ -79,4 +79,27 @@ describe('MasterContext.leaseValid(), throwIfLost() and fencedSet(context)', () 
     expect(await fencedSet(resource, key, 'lower', term - 1)).toBe(false);
     expect(await resource.hgetall(key)).toEqual({ term: String(term), value: 'on time' });
   });
+
+  it('fencedSet takes a term that is not a number (a bigint read back as text) as that number, and refuses one that is none', async () => {
+    const resource = new Redis(SHARED_REDIS_URL);
+    clients.push(resource);
+    const key = `${uniquePrefix()}resource`;
+    // From plain JavaScript, or through `any`: a Postgres bigint column comes back as a string.
+    const asText: any = '1795662555010';
+    expect(await fencedSet(resource, key, 'first', asText)).toBe(true);
+    expect(await resource.hgetall(key)).toEqual({ term: '1795662555010', value: 'first' });
+    const lowerAsText: any = '1795662555009';
+    expect(await fencedSet(resource, key, 'stale', lowerAsText)).toBe(false);
+    const notTerms: Array<[any, string]> = [
+      ['12a', '"12a"'],
+      [undefined, 'undefined'],
+      [null, 'null'],
+    ];
+    for (const [notATerm, shown] of notTerms) {
+      await expect(fencedSet(resource, key, 'bad', notATerm)).rejects.toThrow(
+        `Kettle: fencedSet() expects a term (a number) or the MasterContext; got ${shown}.`,
+      );
+    }
+    expect(await resource.hgetall(key)).toEqual({ term: '1795662555010', value: 'first' });
+  });
 });
