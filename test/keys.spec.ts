@@ -20,6 +20,14 @@ function hashedPart(key: string): string {
   return close > open + 1 ? key.slice(open + 1, close) : key;
 }
 
+/**
+ * The inverse of hashTagOf: `%25`, `%7B` and `%7D` (uppercase, as written) are codes, every other
+ * `%` is literal. That it gives every name back shows that two names never share a key.
+ */
+function nameOf(tag: string): string {
+  return tag.replace(/%(25|7B|7D)/g, (_, code: string) => String.fromCharCode(parseInt(code, 16)));
+}
+
 describe('election keys', () => {
   const names = [
     'billing',
@@ -29,21 +37,38 @@ describe('election keys', () => {
     '{',
     '}',
     '%',
+    '%%',
     '%7D',
     '%257D',
     '%7B',
+    '%25',
+    '%2525',
+    '%7b',
+    '%7d',
+    '%2',
+    '%2%25',
+    '%%7B',
+    '%{',
+    '%7{',
+    '%2{5',
     '{%}',
+    '}%',
+    '%7D%',
+    'a%20b',
     'ü b',
   ];
   const prefixes = ['kettle:', 'app{x}:', 'app{', 'a}b:', 'app{x}{}:'];
 
-  it('keeps the keys of a name without %, { or } as they were', () => {
+  it('keeps the keys of a name without {, } or the sequences %25, %7B, %7D as they were', () => {
     expect(KINDS.map((kind) => electionKey('kettle:', 'billing', kind))).toEqual([
       'kettle:{billing}:lock',
       'kettle:{billing}:term',
       'kettle:{billing}:lastrun',
     ]);
-    expect(hashTagOf('tenant-42/ü b:c')).toBe('tenant-42/ü b:c');
+    // URL-encoded names, a lone %, lowercase codes: nodes of any version use the same keys.
+    for (const name of ['tenant-42/ü b:c', 'acme%20corp', '50%', '%', '%%', '%7b', '%7d', '%2']) {
+      expect(hashTagOf(name), name).toBe(name);
+    }
   });
 
   it('puts the keys of any name in one Cluster slot, with any accepted prefix', () => {
@@ -56,10 +81,12 @@ describe('election keys', () => {
   });
 
   it('gives two names two different keys', () => {
+    for (const name of names) expect(nameOf(hashTagOf(name)), name).toBe(name);
     const keys = names.map((name) => electionKey('kettle:', name, 'lock'));
     expect(new Set(keys).size).toBe(names.length);
     expect(hashTagOf('}x')).toBe('%7Dx');
     expect(hashTagOf('%7Dx')).toBe('%257Dx');
+    expect(hashTagOf('%{')).toBe('%%7B');
   });
 
   it('refuses a prefix whose first { is directly followed by }, naming it', () => {

@@ -4,13 +4,18 @@ import { invalidOption } from '../kettle.messages.js';
 export type ElectionKeyKind = 'lock' | 'term' | 'lastrun';
 
 /**
- * The name as it stands in the hash tag: `%`, `{` and `}` percent-encoded. A brace in the tag
- * would end it early (`}x` would make it empty: Cluster then hashes each whole key, and an
- * election's keys land in different slots); `%` is encoded too so that two names never share a
- * key. Names without these characters are written as they are.
+ * The name as it stands in the hash tag: `{` → `%7B`, `}` → `%7D`, and `%` → `%25` only where it
+ * starts one of these three codes. A brace in the tag would end it early (`}x` would make it
+ * empty: Cluster then hashes each whole key, and an election's keys land in different slots).
+ * Escaping those `%` keeps two names from sharing a key (every other `%` reads as itself); the
+ * other `%` stay as they are so that a name such as `acme%20corp` keeps the key that nodes of
+ * every version use for it.
  */
 export function hashTagOf(name: string): string {
-  return name.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return name.replace(
+    /[{}]|%(?=25|7B|7D)/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /** `kettle:{billing}:lock`: the hash tag keeps one election's keys in one Cluster slot. */
