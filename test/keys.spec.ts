@@ -206,22 +206,26 @@ describe('election keys expire', () => {
     closing.push(store);
     const termKey = electionKey(keyPrefix, 'job', 'term');
     const direct = quorum.map(({ url }) => client(url));
-    // One server's term ahead of the others': whichever majority answers, the others are raised
-    // to a term above their own clocks (RAISE_TERM), or count on from it.
+    // Two servers' terms ahead of the third's clock: every majority includes one of them, so the
+    // term is theirs plus one, and the third server gets it only through RAISE_TERM.
     const [seconds] = (await direct[0].time()) as [number | string, number | string];
-    await direct[0].set(termKey, String(Number(seconds) * 1000 + 600_000));
-    // A server whose connection was not ready yet misses an acquire: acquire again until one
-    // reached all three (phase 1 and 2 go to every server).
-    const lives = await waitFor(async () => {
+    const ahead = String(Number(seconds) * 1000 + 600_000);
+    await Promise.all([direct[0].set(termKey, ahead), direct[1].set(termKey, ahead)]);
+    // A server whose connection was not ready yet misses an acquire, and a round settles on a
+    // majority (the third raise may land later): acquire again until all three hold the term.
+    const term = await waitFor(async () => {
       const lease = newLease('a');
       const result = await store.acquire('job', lease, 5000).catch(() => null);
-      if (result?.acquired) await store.release('job', lease).catch(() => false);
-      const lives = await Promise.all(direct.map((redis) => lifePastTerm(redis, termKey)));
-      return lives.every((life) => life > 0) ? lives : null;
-    }, 'a term key with a TTL on every server');
-    for (const life of lives) {
-      expect(life).toBeGreaterThanOrEqual(DAY_MS - 1000);
-      expect(life).toBeLessThanOrEqual(DAY_MS + 1000);
-    }
+      if (!result?.acquired) return null;
+      await store.release('job', lease).catch(() => false);
+      const terms = await Promise.all(direct.map((redis) => redis.get(termKey)));
+      return terms.every((stored) => stored === String(result.term)) ? result.term : null;
+    }, 'every server to hold the acquired term');
+    expect(term).toBeGreaterThan(Number(ahead));
+    const lives = await Promise.all(direct.map((redis) => lifePastTerm(redis, termKey)));
+    lives.forEach((life, server) => {
+      expect(life, `server ${server}`).toBeGreaterThanOrEqual(DAY_MS - 1000);
+      expect(life, `server ${server}`).toBeLessThanOrEqual(DAY_MS + 1000);
+    });
   });
 });
