@@ -141,6 +141,12 @@ describe('process faults', () => {
     await sleep(Math.max(0, frozenAt + LEASE * 2 - monotonicNow()));
     const thawedAt = monotonicNow();
     cluster.signal('a', 'SIGCONT');
+    // A SIGSTOP that landed after the spin had ended (a late one, on a busy machine) leaves no
+    // pass after the thaw: fail saying so rather than on a missing event.
+    await waitFor(
+      () => cluster.has('a', 'spun', thawedAt),
+      'a pass of the spin after the thaw (there is none if SIGSTOP landed after the spin ended)',
+    );
     await waitFor(() => cluster.has('a', 'end', thawedAt), 'the frozen run to end');
 
     const after = (ev: string) =>
