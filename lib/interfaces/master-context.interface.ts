@@ -22,8 +22,9 @@ export interface MasterContext {
    */
   readonly leaseValid: () => boolean;
   /**
-   * Throws when `leaseValid()` is false, as `signal.throwIfAborted()` does: the signal's reason if
-   * it aborted, else a `LeadershipEndedError` with reason `expired`.
+   * Throws when `leaseValid()` is false (the signal's reason if it aborted, else a
+   * `LeadershipEndedError` with reason `expired`); unlike `signal.throwIfAborted()`, it does not
+   * throw during the shutdown drain, where the signal has aborted while the lease is still held.
    */
   readonly throwIfLost: () => void;
 }
