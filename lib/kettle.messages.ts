@@ -56,6 +56,10 @@ export const scheduleIntervalOption = (name: string, method: string) =>
   `Kettle: @OnMaster('${name}') on ${method} has @Cron, @Interval or @Timeout: the schedule decides when it runs, so "interval" does not apply; remove it (leaseTtl may stay).`;
 export const shutdownTimedOut = (name: string, ms: number) =>
   `Election "${name}": a run did not finish within ${ms} ms of shutdown; releasing the lease anyway`;
+export const listenerFailed = (name: string, reason: string) =>
+  `Election "${name}": a leadership listener failed: ${reason}`;
+export const loggerFailed = (level: string, message: string, reason: string) =>
+  `[Kettle] the logger's ${level}() threw (${reason}); the line was: ${message}`;
 export const redisConnectionError = (where: string, reason: string) =>
   `Redis (${where}): ${redactUrl(reason)}`;
 

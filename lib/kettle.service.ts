@@ -26,7 +26,10 @@ export class KettleService
 {
   private readonly changes = new Subject<LeadershipChange>();
 
-  /** Every change of this node's role, per election. */
+  /**
+   * Every change of this node's role, per election. A subscriber that throws is rxjs's to report
+   * (`config.onUnhandledError`); nothing of it reaches the election.
+   */
   readonly leadership$: Observable<LeadershipChange> = this.changes.asObservable();
 
   constructor(@Inject(KETTLE) private readonly kettle: Kettle) {

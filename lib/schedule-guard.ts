@@ -1,6 +1,5 @@
 import type { Election } from './election/election.js';
 import { describeError, stackOf } from './election/errors.js';
-import type { KettleLogger } from './interfaces/kettle-module-options.interface.js';
 import { guardedRunFailed } from './kettle.messages.js';
 
 type Method = (this: object, ...args: unknown[]) => unknown;
@@ -38,11 +37,10 @@ export function installGuard(
   key: object,
   id: string,
   election: () => Election | undefined,
-  logger: KettleLogger,
 ): void {
   let methods = guards.get(instance);
   if (!methods) guards.set(instance, (methods = new Map()));
-  methods.set(key, (body) => runIfMaster(election(), id, body, logger));
+  methods.set(key, (body) => runIfMaster(election(), id, body));
 }
 
 /**
@@ -54,7 +52,6 @@ async function runIfMaster(
   election: Election | undefined,
   id: string,
   body: () => unknown,
-  logger: KettleLogger,
 ): Promise<unknown> {
   const running = election?.startScheduledRun(async () => {
     election.stats.runs++;
@@ -62,7 +59,10 @@ async function runIfMaster(
       return await body();
     } catch (error) {
       election.stats.failedRuns++;
-      logger.error(guardedRunFailed(election.name, id, describeError(error)), stackOf(error));
+      election.logger.error(
+        guardedRunFailed(election.name, id, describeError(error)),
+        stackOf(error),
+      );
       return undefined;
     }
   });

@@ -1,6 +1,7 @@
 import { Election } from '../election/election.js';
 import type { ElectionDeclaration } from '../election/election-config.js';
 import { electionStats } from '../election/election-stats.js';
+import { guardedLogger } from '../election/guarded-logger.js';
 import { electionTiming } from '../election/timing.js';
 import type { ElectionStats } from '../interfaces/election-stats.interface.js';
 import type {
@@ -42,7 +43,7 @@ export interface JoinOptions extends ElectionOptions {
  */
 export class Kettle {
   private readonly options: ResolvedKettleOptions;
-  /** @internal Where this node's elections log; the schedule guard logs there too. */
+  /** @internal Where this node logs: the `logger` option, made safe to call (one that throws changes nothing). */
   readonly logger: KettleLogger;
   private readonly elections = new Map<string, Election>();
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
@@ -54,7 +55,7 @@ export class Kettle {
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
   constructor(options: KettleOptions = {}) {
     this.options = resolveKettleOptions(options);
-    this.logger = this.options.logger ?? consoleLogger;
+    this.logger = guardedLogger(this.options.logger ?? consoleLogger);
     this.store = createStore(this.options, (where, error) =>
       this.logger.warn(redisConnectionError(where, error.message)),
     );
@@ -101,7 +102,10 @@ export class Kettle {
     return this.elections.get(name)?.leaseLeft ?? 0;
   }
 
-  /** Calls `listener` on every change of this node's role, per election; returns the unsubscriber. */
+  /**
+   * Calls `listener` on every change of this node's role, per election; returns the unsubscriber.
+   * A listener that throws is logged and counted (`stats(name).callbackErrors`); the election goes on.
+   */
   onChange(listener: (change: LeadershipChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -162,9 +166,7 @@ export class Kettle {
       store: this.store,
       logger: this.logger,
       verbose: this.options.verbose,
-      onChange: (change) => {
-        for (const listener of this.listeners) listener(change);
-      },
+      listeners: this.listeners,
     });
     this.elections.set(name, election);
     if (this.phase === 'running') election.start();

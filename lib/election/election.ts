@@ -1,4 +1,5 @@
 import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
+import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
 import type {
   LeadershipChange,
   StepDownReason,
@@ -11,6 +12,7 @@ import { newLease } from '../store/lease.js';
 import type { ElectionConfig } from './election-config.js';
 import { ElectionLog } from './election-log.js';
 import { LeadershipEndedError } from './errors.js';
+import { guardedLogger } from './guarded-logger.js';
 import { JobRunner } from './job-runner.js';
 import { Timers } from './timers.js';
 import { LatencyWindow } from './latency-window.js';
@@ -46,9 +48,12 @@ export class Election {
     skippedTicks: 0,
     followerSkips: 0,
     storeErrors: 0,
+    callbackErrors: 0,
   };
   /** Round trips of the commands that extended the lease. */
   readonly renewLatency = new LatencyWindow(RENEW_LATENCY_WINDOW);
+  /** @internal The user's logger, safe to call (its failures count here); the schedule guard's too. */
+  readonly logger: KettleLogger;
   private leadership?: Leadership;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private readonly timers: Timers<TimerName>;
@@ -68,7 +73,8 @@ export class Election {
   private tickAfterRenewal = false;
 
   constructor(private readonly options: ElectionConfig) {
-    this.log = new ElectionLog(options.name, options.logger, options.verbose, this.stats);
+    this.logger = guardedLogger(options.logger, this.stats);
+    this.log = new ElectionLog(options.name, this.logger, options.verbose, this.stats);
     this.timers = new Timers<TimerName>(
       (timer) =>
         timer === 'acquire'
@@ -80,9 +86,9 @@ export class Election {
               : this.lose('expired'),
       (error) => this.log.stepFailed(error),
     );
-    this.runner = new JobRunner(options.jobs, this.stats, options.logger);
-    const { name, onElected = [], onRevoked = [], logger } = options;
-    this.hooks = new LeadershipHooks(name, onElected, onRevoked, logger);
+    this.runner = new JobRunner(options.jobs, this.stats, this.logger);
+    const { name, onElected = [], onRevoked = [] } = options;
+    this.hooks = new LeadershipHooks(name, onElected, onRevoked, this.logger, this.stats);
   }
 
   get name(): string {
@@ -193,7 +199,7 @@ export class Election {
       this.leadership?.controller.abort(new LeadershipEndedError('shutdown'));
       // The lease is still renewed meanwhile: no other node starts a run until these are done.
       if (!(await this.runner.drain(drainMs))) {
-        this.options.logger.warn(messages.shutdownTimedOut(this.name, drainMs));
+        this.logger.warn(messages.shutdownTimedOut(this.name, drainMs));
       }
     }
     const leadership = this.stepDown('shutdown');
@@ -205,9 +211,11 @@ export class Election {
 
   private acquire(): Promise<void> {
     if (this.state !== 'running' || this.leadership) return Promise.resolve();
-    this.acquiring ??= this.tryAcquire().finally(() => {
-      this.acquiring = undefined;
-    });
+    this.acquiring ??= this.tryAcquire()
+      .catch((error: unknown) => this.log.stepFailed(error))
+      .finally(() => {
+        this.acquiring = undefined;
+      });
     return this.acquiring;
   }
 
@@ -255,14 +263,15 @@ export class Election {
     this.stats.elected++;
     this.timers.set('expire', leadership.deadline - now());
     this.timers.set('renew', sentAt + renewEvery - now());
-    this.log.announce(messages.tookLeadership(this.name, term));
-    this.options.onChange({ name: this.name, nodeId: this.options.nodeId, isMaster: true, term });
     // The first run waits for the @OnElected handlers (at most a lease), so that what they prepare
     // is ready for it. Only the tick waits: the renew and expire timers above run meanwhile.
     void this.hooks.elected(this.contextOf(leadership), leaseTtl).then(() => {
       if (this.leadership === leadership && this.state === 'running' && this.runner.hasJobs)
         this.timers.set('tick', 0);
     });
+    // Told last: everything above is in place whatever a listener does.
+    this.log.announce(messages.tookLeadership(this.name, term));
+    this.notify({ name: this.name, nodeId: this.options.nodeId, isMaster: true, term });
   }
 
   private async renew(): Promise<void> {
@@ -304,7 +313,7 @@ export class Election {
     const { interval, safetyMargin, renewEvery } = this.timing;
     if (this.runner.busy) {
       this.stats.skippedTicks++;
-      this.options.logger.debug(messages.runSkipped(this.name));
+      this.logger.debug(messages.runSkipped(this.name));
       return this.timers.set('tick', interval);
     }
     // Too little lease left to claim: a claim answered after the deadline would have marked a slot
@@ -372,7 +381,6 @@ export class Election {
     this.timers.clear('tick');
     this.stats.revoked++;
     leadership.controller.abort(new LeadershipEndedError(reason));
-    this.log.announce(messages.lostLeadership(this.name, leadership.term, reason));
     const change: LeadershipChange = {
       name: this.name,
       nodeId: this.options.nodeId,
@@ -380,9 +388,22 @@ export class Election {
       term: leadership.term,
       reason,
     };
-    this.options.onChange(change);
     this.hooks.revoked(change);
+    // Told last: a listener cannot undo the above, nor keep the caller from releasing the lease.
+    this.log.announce(messages.lostLeadership(this.name, leadership.term, reason));
+    this.notify(change);
     return leadership;
+  }
+
+  /** Tells the listeners, each in turn: one that throws is logged and counted, and changes nothing. */
+  private notify(change: LeadershipChange): void {
+    for (const listener of this.options.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.log.listenerFailed(error);
+      }
+    }
   }
 
   private contextOf(leadership: Leadership): MasterContext {
