@@ -76,7 +76,11 @@ export class KettleService
     return this.kettle.leaseLeft(name);
   }
 
-  /** Gives up leadership of `name` now: another node takes it at once; this one contends again later. */
+  /**
+   * Gives up leadership of `name`: no run starts from now on, the running one (its signal aborted)
+   * gets `shutdownTimeout` to end, then the lease is released and another node takes it at once;
+   * this one contends again later.
+   */
   resign(name: string): Promise<void> {
     return this.kettle.resign(name);
   }

@@ -44,9 +44,9 @@ export function installGuard(
 }
 
 /**
- * The body runs when this node is master, right now, on its own clock, and the election is not
- * stopping (a shutdown waits for it, as for a job); otherwise the firing is counted and skipped.
- * A failure is logged and counted, as for an interval job, and not thrown.
+ * The body runs when this node is master, right now, on its own clock, and the election is neither
+ * stopping nor resigning (which wait for it, as for a job); otherwise the firing is counted and
+ * skipped. A failure is logged and counted, as for an interval job, and not thrown.
  */
 async function runIfMaster(
   election: Election | undefined,

@@ -26,6 +26,7 @@ import {
 } from '../kettle.messages.js';
 import { createStore } from '../store/create-store.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
+import { ShutdownDeadline } from '../timeouts.js';
 import { consoleLogger } from './console-logger.js';
 
 /** The options of `new Kettle()`: those of `KettleModule.forRoot()`. */
@@ -49,6 +50,8 @@ export class Kettle {
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
   private phase: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private stopped?: Promise<void>;
+  /** Set by the first step of a shutdown: every later step takes only what is left of it. */
+  private deadline?: ShutdownDeadline;
   /** @internal Where the leases live: the module hands it to the health indicator and tests. */
   readonly store: KettleStore;
 
@@ -111,9 +114,13 @@ export class Kettle {
     return () => this.listeners.delete(listener);
   }
 
-  /** Gives up leadership of `name` now: another node takes it at once; this one contends again later. */
+  /**
+   * Gives up leadership of `name`: no run starts from now on, the running one (its signal aborted)
+   * gets `shutdownTimeout` to end, then the lease is released and another node takes it at once;
+   * this one contends again later.
+   */
   async resign(name: string): Promise<void> {
-    await this.joined(name).resign();
+    await this.joined(name).resign(this.options.shutdownTimeout);
   }
 
   /** Joins election `name`; it contends from `start()`, or at once when already started. */
@@ -129,7 +136,7 @@ export class Kettle {
     const election = this.joined(name);
     // It stays listed until it has stopped, so that a stop meanwhile waits for it too.
     try {
-      await election.stop(this.options.shutdownTimeout);
+      await election.stop(new ShutdownDeadline(this.options.shutdownTimeout));
     } finally {
       if (this.elections.get(name) === election) this.elections.delete(name);
     }
@@ -143,11 +150,16 @@ export class Kettle {
   }
 
   /**
-   * Stops every election: running jobs see their signal abort and get `shutdownTimeout` to finish,
-   * held leases are released (a follower takes over at once), then the store is closed.
+   * Stops every election: no run starts from now on, running jobs see their signal abort, held
+   * leases are released (a follower takes over at once), then the store is closed; all of it
+   * within `shutdownTimeout`.
    */
   stop(): Promise<void> {
-    this.stopped ??= this.leaveAll().then(() => this.close());
+    this.stopped ??= (async () => {
+      await this.stopRuns();
+      await this.leaveAll();
+      await this.close();
+    })();
     return this.stopped;
   }
 
@@ -177,20 +189,38 @@ export class Kettle {
     return this.elections.get(name);
   }
 
-  /** @internal First half of `stop()`: Nest runs it before the app's connections close. */
+  /**
+   * @internal First step of `stop()` (Nest's onModuleDestroy), and the start of its
+   * `shutdownTimeout`: no election contends or starts a run from now on; held leases stay, renewed,
+   * until `leaveAll()`.
+   */
+  async stopRuns(): Promise<void> {
+    if (this.phase === 'stopped') return;
+    this.phase = 'stopping';
+    const deadline = this.shutdownDeadline();
+    await Promise.all([...this.elections.values()].map((election) => election.stopRuns(deadline)));
+  }
+
+  /** @internal Second step of `stop()`: Nest runs it before the app's connections close. */
   async leaveAll(): Promise<void> {
     if (this.phase === 'stopped') return;
     this.phase = 'stopping';
-    const elections = [...this.elections.values()];
-    await Promise.all(elections.map((election) => election.stop(this.options.shutdownTimeout)));
+    const deadline = this.shutdownDeadline();
+    await Promise.all([...this.elections.values()].map((election) => election.stop(deadline)));
     this.elections.clear();
     this.phase = 'stopped';
   }
 
-  /** @internal Second half of `stop()`: closes the store kettle opened (never the user's own). */
+  /** @internal Last step of `stop()`: closes the store kettle opened (never the user's own). */
   async close(): Promise<void> {
     this.listeners.clear();
-    if (this.options.store.kind !== 'custom') await this.store.close();
+    if (this.options.store.kind !== 'custom')
+      await this.store.close(this.shutdownDeadline().forClose);
+  }
+
+  private shutdownDeadline(): ShutdownDeadline {
+    this.deadline ??= new ShutdownDeadline(this.options.shutdownTimeout);
+    return this.deadline;
   }
 
   private joined(name: string): Election {

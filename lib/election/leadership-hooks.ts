@@ -52,11 +52,14 @@ export class LeadershipHooks {
     return Promise.all(this.pending).then(() => undefined);
   }
 
-  /** At shutdown: waits for the handlers at most `ms`, and says so when they did not finish. */
-  async drain(ms: number): Promise<void> {
+  /**
+   * At shutdown: waits for the handlers at most `ms` (what is left of `shutdownTimeout`), and says
+   * so when they did not finish.
+   */
+  async drain(ms: number, shutdownTimeout: number): Promise<void> {
     if (this.pending.size === 0) return;
     if (!(await settlesWithin(this.settled(), ms))) {
-      this.logger.warn(messages.handlersTimedOut(this.name, ms));
+      this.logger.warn(messages.handlersTimedOut(this.name, shutdownTimeout));
     }
   }
 
