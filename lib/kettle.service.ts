@@ -4,6 +4,7 @@ import {
   Injectable,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
 import { type JoinOptions, Kettle } from './core/kettle.js';
@@ -22,7 +23,11 @@ export type { JoinOptions } from './core/kettle.js';
  */
 @Injectable()
 export class KettleService
-  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+  implements
+    OnApplicationBootstrap,
+    OnModuleDestroy,
+    BeforeApplicationShutdown,
+    OnApplicationShutdown
 {
   private readonly changes = new Subject<LeadershipChange>();
 
@@ -112,6 +117,15 @@ export class KettleService
 
   onApplicationBootstrap(): void {
     this.kettle.start();
+  }
+
+  /**
+   * Where `shutdownTimeout` starts: from here on no election contends or starts a run, so that none
+   * starts while providers close their clients; held leases stay, renewed. (KettleModule is
+   * global: Nest calls this after the onModuleDestroy of the application's own modules.)
+   */
+  async onModuleDestroy(): Promise<void> {
+    await this.kettle.stopRuns();
   }
 
   /** Runs before Nest closes connections: jobs drain and leases are released while Redis is still there. */

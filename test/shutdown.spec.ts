@@ -1,10 +1,15 @@
 import 'reflect-metadata';
-import { Injectable, Module } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Module,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
-import { KettleModule, OnMaster, OnRevoked } from '../lib/index.js';
+import { KettleModule, KettleService, OnMaster, OnRevoked } from '../lib/index.js';
 import { uniquePrefix } from './support/nodes.js';
 import { RedisServer } from './support/redis-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -166,6 +171,44 @@ describe('shutdown and resign keep their promises', () => {
     expect(gaps.filter((gap) => gap !== INTERVAL)).toEqual([]); // none skipped
     expect(new Set(runs.map((r) => r.node)).size).toBe(offsets.length + 1);
   }, 60_000);
+
+  it('stops starting runs at onModuleDestroy: none runs after a provider closed its client', async () => {
+    const events: string[] = [];
+    @Injectable()
+    class Client implements OnModuleDestroy, BeforeApplicationShutdown {
+      closed = false;
+      // A run has just started: the next claim is an interval away.
+      nextRun?: () => void;
+      async onModuleDestroy() {
+        await new Promise<void>((resolve) => (this.nextRun = resolve));
+        this.closed = true;
+        events.push('closed');
+      }
+      // E.g. waiting for the load balancer to take the pod out: runs would go on meanwhile.
+      async beforeApplicationShutdown() {
+        await sleep(500);
+      }
+    }
+    @Injectable()
+    class Job {
+      constructor(private readonly client: Client) {}
+      @OnMaster('job', { interval: 50 })
+      run() {
+        events.push(this.client.closed ? 'run on a closed client' : 'run');
+        this.client.nextRun?.();
+      }
+    }
+    const options = { redis: server.url, keyPrefix: uniquePrefix(), leaseTtl: 1500 };
+    @Module({ imports: [KettleModule.forRoot(options)], providers: [Client, Job] })
+    class AppModule {}
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+    const kettle = app.get(KettleService);
+    kettle.leadership$.subscribe(({ isMaster }) => events.push(isMaster ? 'elected' : 'revoked'));
+    await waitFor(() => events.filter((e) => e === 'run').length >= 2, 'runs');
+    await app.close();
+    expect(events).toContain('closed');
+    expect(events.slice(events.indexOf('closed'))).toEqual(['closed', 'revoked']);
+  });
 
   it('app.close() ends within shutdownTimeout, whatever it waits for, on a frozen Redis', async () => {
     const SHUTDOWN = 1000;
