@@ -88,7 +88,7 @@ export class KettleExplorer implements OnModuleInit {
       .some((wrapper) => wrapper.name === 'SchedulerRegistry');
     for (const { instance, key, id, name } of guarded) {
       if (!hasScheduleModule) this.kettle.logger.warn(scheduleWithoutModule(id));
-      installGuard(instance, key, id, () => this.kettle.electionOf(name), this.kettle.logger);
+      installGuard(instance, key, id, () => this.kettle.electionOf(name));
     }
   }
 }

@@ -43,7 +43,7 @@ export const handlerFailed = (name: string, decorator: string, method: string, r
 export const electedHandlersSlow = (name: string, ms: number) =>
   `Election "${name}": the @OnElected handlers did not finish within ${ms} ms; the master jobs start anyway`;
 export const handlersTimedOut = (name: string, ms: number) =>
-  `Election "${name}": an @OnElected or @OnRevoked handler did not finish within ${ms} ms of shutdown`;
+  `Election "${name}": an @OnElected or @OnRevoked handler did not finish within the shutdownTimeout (${ms} ms)`;
 export const runSkipped = (name: string) =>
   `Election "${name}": skipped a tick because the previous run is still going`;
 export const notAMethod = (name: string, key: string) =>
@@ -54,8 +54,13 @@ export const scheduleWithoutModule = (method: string) =>
   `@OnMaster() on ${method} guards a @Cron, @Interval or @Timeout, but ScheduleModule is not imported: nothing fires it. Import ScheduleModule.forRoot().`;
 export const scheduleIntervalOption = (name: string, method: string) =>
   `Kettle: @OnMaster('${name}') on ${method} has @Cron, @Interval or @Timeout: the schedule decides when it runs, so "interval" does not apply; remove it (leaseTtl may stay).`;
-export const shutdownTimedOut = (name: string, ms: number) =>
-  `Election "${name}": a run did not finish within ${ms} ms of shutdown; releasing the lease anyway`;
+/** `after`: 'shutdown' or 'resign()'. */
+export const drainTimedOut = (name: string, ms: number, after: string) =>
+  `Election "${name}": a run did not finish within ${ms} ms of ${after}; releasing the lease anyway`;
+export const listenerFailed = (name: string, reason: string) =>
+  `Election "${name}": a leadership listener failed: ${reason}`;
+export const loggerFailed = (level: string, message: string, reason: string) =>
+  `[Kettle] the logger's ${level}() threw (${reason}); the line was: ${message}`;
 export const redisConnectionError = (where: string, reason: string) =>
   `Redis (${where}): ${redactUrl(reason)}`;
 

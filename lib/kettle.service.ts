@@ -4,6 +4,7 @@ import {
   Injectable,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
 import { type JoinOptions, Kettle } from './core/kettle.js';
@@ -22,11 +23,18 @@ export type { JoinOptions } from './core/kettle.js';
  */
 @Injectable()
 export class KettleService
-  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+  implements
+    OnApplicationBootstrap,
+    OnModuleDestroy,
+    BeforeApplicationShutdown,
+    OnApplicationShutdown
 {
   private readonly changes = new Subject<LeadershipChange>();
 
-  /** Every change of this node's role, per election. */
+  /**
+   * Every change of this node's role, per election. A subscriber that throws is rxjs's to report
+   * (`config.onUnhandledError`); nothing of it reaches the election.
+   */
   readonly leadership$: Observable<LeadershipChange> = this.changes.asObservable();
 
   constructor(@Inject(KETTLE) private readonly kettle: Kettle) {
@@ -73,7 +81,11 @@ export class KettleService
     return this.kettle.leaseLeft(name);
   }
 
-  /** Gives up leadership of `name` now: another node takes it at once; this one contends again later. */
+  /**
+   * Gives up leadership of `name`: no run starts from now on, the running one (its signal aborted)
+   * gets `shutdownTimeout` to end, then the lease is released and another node takes it at once;
+   * this one contends again later.
+   */
   resign(name: string): Promise<void> {
     return this.kettle.resign(name);
   }
@@ -105,6 +117,15 @@ export class KettleService
 
   onApplicationBootstrap(): void {
     this.kettle.start();
+  }
+
+  /**
+   * Where `shutdownTimeout` starts: from here on no election contends or starts a run, so that none
+   * starts while providers close their clients; held leases stay, renewed. (KettleModule is
+   * global: Nest calls this after the onModuleDestroy of the application's own modules.)
+   */
+  async onModuleDestroy(): Promise<void> {
+    await this.kettle.stopRuns();
   }
 
   /** Runs before Nest closes connections: jobs drain and leases are released while Redis is still there. */

@@ -1,6 +1,5 @@
 import type { Election } from './election/election.js';
 import { describeError, stackOf } from './election/errors.js';
-import type { KettleLogger } from './interfaces/kettle-module-options.interface.js';
 import { guardedRunFailed } from './kettle.messages.js';
 
 type Method = (this: object, ...args: unknown[]) => unknown;
@@ -38,23 +37,21 @@ export function installGuard(
   key: object,
   id: string,
   election: () => Election | undefined,
-  logger: KettleLogger,
 ): void {
   let methods = guards.get(instance);
   if (!methods) guards.set(instance, (methods = new Map()));
-  methods.set(key, (body) => runIfMaster(election(), id, body, logger));
+  methods.set(key, (body) => runIfMaster(election(), id, body));
 }
 
 /**
- * The body runs when this node is master, right now, on its own clock, and the election is not
- * stopping (a shutdown waits for it, as for a job); otherwise the firing is counted and skipped.
- * A failure is logged and counted, as for an interval job, and not thrown.
+ * The body runs when this node is master, right now, on its own clock, and the election is neither
+ * stopping nor resigning (which wait for it, as for a job); otherwise the firing is counted and
+ * skipped. A failure is logged and counted, as for an interval job, and not thrown.
  */
 async function runIfMaster(
   election: Election | undefined,
   id: string,
   body: () => unknown,
-  logger: KettleLogger,
 ): Promise<unknown> {
   const running = election?.startScheduledRun(async () => {
     election.stats.runs++;
@@ -62,7 +59,10 @@ async function runIfMaster(
       return await body();
     } catch (error) {
       election.stats.failedRuns++;
-      logger.error(guardedRunFailed(election.name, id, describeError(error)), stackOf(error));
+      election.logger.error(
+        guardedRunFailed(election.name, id, describeError(error)),
+        stackOf(error),
+      );
       return undefined;
     }
   });

@@ -25,3 +25,42 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
     clearTimeout(timer);
   }
 }
+
+/** Of a shutdown's time, the share kept for the release, and as much again for closing the connections. */
+const RESERVE_SHARE = 0.1;
+const MAX_RESERVE_MS = 250;
+
+/**
+ * One deadline for a whole shutdown, `timeoutMs` from its first step. Each wait takes only what is
+ * left: the acquire and the claim in flight, and the runs' drain, stop early enough to leave a
+ * reserve for the release (and the @OnRevoked handlers, meanwhile), and another for closing the
+ * connections, so that both are still tried however long the waits before them took.
+ */
+export class ShutdownDeadline {
+  private readonly at: number;
+  private readonly reserve: number;
+
+  constructor(readonly timeoutMs: number) {
+    this.at = performance.now() + timeoutMs;
+    this.reserve = Math.min(timeoutMs * RESERVE_SHARE, MAX_RESERVE_MS);
+  }
+
+  /** Milliseconds left for the waits: the acquire and the claim in flight, the runs. */
+  get forWaits(): number {
+    return this.left(2 * this.reserve);
+  }
+
+  /** Milliseconds left for the release and the @OnRevoked handlers. */
+  get forRelease(): number {
+    return this.left(this.reserve);
+  }
+
+  /** Milliseconds left for closing the connections. */
+  get forClose(): number {
+    return this.left(0);
+  }
+
+  private left(reserve: number): number {
+    return Math.max(0, this.at - reserve - performance.now());
+  }
+}

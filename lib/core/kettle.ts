@@ -1,6 +1,7 @@
 import { Election } from '../election/election.js';
 import type { ElectionDeclaration } from '../election/election-config.js';
 import { electionStats } from '../election/election-stats.js';
+import { guardedLogger } from '../election/guarded-logger.js';
 import { electionTiming } from '../election/timing.js';
 import type { ElectionStats } from '../interfaces/election-stats.interface.js';
 import type {
@@ -25,6 +26,7 @@ import {
 } from '../kettle.messages.js';
 import { createStore } from '../store/create-store.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
+import { ShutdownDeadline } from '../timeouts.js';
 import { consoleLogger } from './console-logger.js';
 
 /** The options of `new Kettle()`: those of `KettleModule.forRoot()`. */
@@ -42,19 +44,21 @@ export interface JoinOptions extends ElectionOptions {
  */
 export class Kettle {
   private readonly options: ResolvedKettleOptions;
-  /** @internal Where this node's elections log; the schedule guard logs there too. */
+  /** @internal Where this node logs: the `logger` option, made safe to call (one that throws changes nothing). */
   readonly logger: KettleLogger;
   private readonly elections = new Map<string, Election>();
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
   private phase: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private stopped?: Promise<void>;
+  /** Set by the first step of a shutdown: every later step takes only what is left of it. */
+  private deadline?: ShutdownDeadline;
   /** @internal Where the leases live: the module hands it to the health indicator and tests. */
   readonly store: KettleStore;
 
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
   constructor(options: KettleOptions = {}) {
     this.options = resolveKettleOptions(options);
-    this.logger = this.options.logger ?? consoleLogger;
+    this.logger = guardedLogger(this.options.logger ?? consoleLogger);
     this.store = createStore(this.options, (where, error) =>
       this.logger.warn(redisConnectionError(where, error.message)),
     );
@@ -101,15 +105,22 @@ export class Kettle {
     return this.elections.get(name)?.leaseLeft ?? 0;
   }
 
-  /** Calls `listener` on every change of this node's role, per election; returns the unsubscriber. */
+  /**
+   * Calls `listener` on every change of this node's role, per election; returns the unsubscriber.
+   * A listener that throws is logged and counted (`stats(name).callbackErrors`); the election goes on.
+   */
   onChange(listener: (change: LeadershipChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Gives up leadership of `name` now: another node takes it at once; this one contends again later. */
+  /**
+   * Gives up leadership of `name`: no run starts from now on, the running one (its signal aborted)
+   * gets `shutdownTimeout` to end, then the lease is released and another node takes it at once;
+   * this one contends again later.
+   */
   async resign(name: string): Promise<void> {
-    await this.joined(name).resign();
+    await this.joined(name).resign(this.options.shutdownTimeout);
   }
 
   /** Joins election `name`; it contends from `start()`, or at once when already started. */
@@ -125,7 +136,7 @@ export class Kettle {
     const election = this.joined(name);
     // It stays listed until it has stopped, so that a stop meanwhile waits for it too.
     try {
-      await election.stop(this.options.shutdownTimeout);
+      await election.stop(new ShutdownDeadline(this.options.shutdownTimeout));
     } finally {
       if (this.elections.get(name) === election) this.elections.delete(name);
     }
@@ -139,11 +150,16 @@ export class Kettle {
   }
 
   /**
-   * Stops every election: running jobs see their signal abort and get `shutdownTimeout` to finish,
-   * held leases are released (a follower takes over at once), then the store is closed.
+   * Stops every election: no run starts from now on, running jobs see their signal abort, held
+   * leases are released (a follower takes over at once), then the store is closed; all of it
+   * within `shutdownTimeout`.
    */
   stop(): Promise<void> {
-    this.stopped ??= this.leaveAll().then(() => this.close());
+    this.stopped ??= (async () => {
+      await this.stopRuns();
+      await this.leaveAll();
+      await this.close();
+    })();
     return this.stopped;
   }
 
@@ -162,9 +178,7 @@ export class Kettle {
       store: this.store,
       logger: this.logger,
       verbose: this.options.verbose,
-      onChange: (change) => {
-        for (const listener of this.listeners) listener(change);
-      },
+      listeners: this.listeners,
     });
     this.elections.set(name, election);
     if (this.phase === 'running') election.start();
@@ -175,20 +189,38 @@ export class Kettle {
     return this.elections.get(name);
   }
 
-  /** @internal First half of `stop()`: Nest runs it before the app's connections close. */
+  /**
+   * @internal First step of `stop()` (Nest's onModuleDestroy), and the start of its
+   * `shutdownTimeout`: no election contends or starts a run from now on; held leases stay, renewed,
+   * until `leaveAll()`.
+   */
+  async stopRuns(): Promise<void> {
+    if (this.phase === 'stopped') return;
+    this.phase = 'stopping';
+    const deadline = this.shutdownDeadline();
+    await Promise.all([...this.elections.values()].map((election) => election.stopRuns(deadline)));
+  }
+
+  /** @internal Second step of `stop()`: Nest runs it before the app's connections close. */
   async leaveAll(): Promise<void> {
     if (this.phase === 'stopped') return;
     this.phase = 'stopping';
-    const elections = [...this.elections.values()];
-    await Promise.all(elections.map((election) => election.stop(this.options.shutdownTimeout)));
+    const deadline = this.shutdownDeadline();
+    await Promise.all([...this.elections.values()].map((election) => election.stop(deadline)));
     this.elections.clear();
     this.phase = 'stopped';
   }
 
-  /** @internal Second half of `stop()`: closes the store kettle opened (never the user's own). */
+  /** @internal Last step of `stop()`: closes the store kettle opened (never the user's own). */
   async close(): Promise<void> {
     this.listeners.clear();
-    if (this.options.store.kind !== 'custom') await this.store.close();
+    if (this.options.store.kind !== 'custom')
+      await this.store.close(this.shutdownDeadline().forClose);
+  }
+
+  private shutdownDeadline(): ShutdownDeadline {
+    this.deadline ??= new ShutdownDeadline(this.options.shutdownTimeout);
+    return this.deadline;
   }
 
   private joined(name: string): Election {

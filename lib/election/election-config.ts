@@ -41,5 +41,6 @@ export interface ElectionConfig {
   readonly logger: KettleLogger;
   /** Leadership changes at log level when true, at debug level otherwise. */
   readonly verbose: boolean;
-  readonly onChange: (change: LeadershipChange) => void;
+  /** Told of every change of this node's role, each in turn; one that throws is logged and counted. */
+  readonly listeners: Iterable<(change: LeadershipChange) => void>;
 }

@@ -34,6 +34,12 @@ export class ElectionLog {
     this.lastError = undefined;
   }
 
+  /** A leadership listener threw: logged and counted; the election goes on. */
+  listenerFailed(error: unknown): void {
+    this.counters.callbackErrors++;
+    this.logger.error(messages.listenerFailed(this.name, describeError(error)), stackOf(error));
+  }
+
   /** A step of the loop threw: it should not, but the loop goes on. */
   stepFailed(error: unknown): void {
     this.logger.error(messages.stepFailed(this.name, describeError(error)), stackOf(error));

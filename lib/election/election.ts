@@ -1,4 +1,5 @@
 import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
+import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
 import type {
   LeadershipChange,
   StepDownReason,
@@ -11,12 +12,13 @@ import { newLease } from '../store/lease.js';
 import type { ElectionConfig } from './election-config.js';
 import { ElectionLog } from './election-log.js';
 import { LeadershipEndedError } from './errors.js';
+import { guardedLogger } from './guarded-logger.js';
 import { JobRunner } from './job-runner.js';
 import { Timers } from './timers.js';
 import { LatencyWindow } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
-import { withTimeout } from '../timeouts.js';
+import { settlesWithin, type ShutdownDeadline, withTimeout } from '../timeouts.js';
 
 /** The lease this node holds, measured on its own monotonic clock. */
 interface Leadership {
@@ -27,6 +29,8 @@ interface Leadership {
   readonly controller: AbortController;
   /** What the jobs and handlers of this leadership are given: one object, built on first use. */
   context?: MasterContext;
+  /** Set by resign(): this leadership starts no more runs, and ends once they have. */
+  resigning?: Promise<void>;
 }
 
 const now = () => performance.now();
@@ -48,14 +52,19 @@ export class Election {
     skippedTicks: 0,
     followerSkips: 0,
     storeErrors: 0,
+    callbackErrors: 0,
   };
   /** Round trips of the commands that extended the lease. */
   readonly renewLatency = new LatencyWindow(RENEW_LATENCY_WINDOW);
+  /** @internal The user's logger, safe to call (its failures count here); the schedule guard's too. */
+  readonly logger: KettleLogger;
   private leadership?: Leadership;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private readonly timers: Timers<TimerName>;
   private readonly log: ElectionLog;
   private acquiring?: Promise<void>;
+  /** The claim on its way and the start of its run: a stop waits for it, so that a won slot runs. */
+  private ticking?: Promise<void>;
   /** A lease value the store refused, kept for the next attempt (random tokens cost CPU at scale). */
   private unusedLease?: string;
   /** A release was announced while an acquire was on its way. */
@@ -68,9 +77,12 @@ export class Election {
   private readonly unsubscribers: Array<() => void> = [];
   /** A tick found too little lease left to claim, and waits for the next renewal. */
   private tickAfterRenewal = false;
+  /** Releases on their way: a stop waits for them before the store closes. */
+  private readonly releases = new Set<Promise<void>>();
 
   constructor(private readonly options: ElectionConfig) {
-    this.log = new ElectionLog(options.name, options.logger, options.verbose, this.stats);
+    this.logger = guardedLogger(options.logger, this.stats);
+    this.log = new ElectionLog(options.name, this.logger, options.verbose, this.stats);
     this.timers = new Timers<TimerName>(
       (timer) =>
         timer === 'acquire'
@@ -82,9 +94,9 @@ export class Election {
               : this.lose('expired'),
       (error) => this.log.stepFailed(error),
     );
-    this.runner = new JobRunner(options.jobs, this.stats, options.logger);
-    const { name, onElected = [], onRevoked = [], logger } = options;
-    this.hooks = new LeadershipHooks(name, onElected, onRevoked, logger);
+    this.runner = new JobRunner(options.jobs, this.stats, this.logger);
+    const { name, onElected = [], onRevoked = [] } = options;
+    this.hooks = new LeadershipHooks(name, onElected, onRevoked, this.logger, this.stats);
   }
 
   get name(): string {
@@ -130,12 +142,29 @@ export class Election {
     else this.timers.set('acquire', 0);
   }
 
-  /** Gives the lease up now and lets another node take it; this node contends again later. */
-  async resign(): Promise<void> {
-    const leadership = this.stepDown('resigned');
-    if (!leadership) return;
-    this.holdOffUntil = now() + this.timing.retryEvery;
-    this.timers.set('acquire', jittered(this.timing.retryEvery));
+  /**
+   * Gives the lease up and lets another node take it; this node contends again later. As a stop
+   * does, it starts no more runs and lets the running one end first (its signal aborts; at most
+   * `drainMs`), renewing the lease meanwhile: no other node starts a run before it has ended.
+   */
+  resign(drainMs: number): Promise<void> {
+    const leadership = this.leadership;
+    if (!leadership || this.state !== 'running') return Promise.resolve();
+    leadership.resigning ??= this.handOver(leadership, drainMs);
+    return leadership.resigning;
+  }
+
+  private async handOver(leadership: Leadership, drainMs: number): Promise<void> {
+    this.timers.clear('tick');
+    const until = now() + drainMs;
+    await this.drain(leadership, 'resigned', () => until - now(), drainMs);
+    // Lost meanwhile, or stopped: that step-down released what there was to release.
+    if (this.leadership !== leadership) return;
+    this.stepDown('resigned');
+    if (this.state === 'running') {
+      this.holdOffUntil = now() + this.timing.retryEvery;
+      this.timers.set('acquire', jittered(this.timing.retryEvery));
+    }
     await this.release(leadership.lease);
   }
 
@@ -154,17 +183,19 @@ export class Election {
   /** @internal KettleTestingController.runOnce: the jobs once, now, outside the cadence. */
   runNow(): Promise<boolean> {
     const leadership = this.leadership;
-    if (!leadership || !this.isMaster || !this.runner.hasJobs) return Promise.resolve(false);
+    if (!leadership || !this.startsRuns(leadership) || !this.isMaster || !this.runner.hasJobs)
+      return Promise.resolve(false);
     return this.runner.runAfterCurrent(this.contextOf(leadership));
   }
 
   /**
-   * @internal The schedule guard's way in: starts `run` if this node is master and not stopping,
-   * and returns its promise (it must not reject), which `stop()` waits for as for a job; else
-   * undefined.
+   * @internal The schedule guard's way in: starts `run` if this node is master and starts runs
+   * (not stopping nor resigning), and returns its promise (it must not reject), which `stop()`
+   * waits for as for a job; else undefined.
    */
   startScheduledRun(run: () => Promise<unknown>): Promise<unknown> | undefined {
-    if (this.state !== 'running' || !this.isMaster) return undefined;
+    const leadership = this.leadership;
+    if (!leadership || !this.startsRuns(leadership) || !this.isMaster) return undefined;
     const running = run();
     this.runner.track(running);
     return running;
@@ -176,40 +207,75 @@ export class Election {
   }
 
   /**
-   * Stops contending. A running job sees its signal abort and gets up to `drainMs` to finish,
-   * while the lease is still renewed so that no other node starts a run meanwhile; then the lease
-   * is released and the followers hear of it at once.
+   * @internal The first step of a stop (Nest's onModuleDestroy): no more contending, no more runs.
+   * A held lease stays, renewed, until `stop()`. Resolves once the acquire and the claim in flight
+   * have answered (a claim that wins its slot still starts the run), or when the deadline says.
    */
-  stop(drainMs: number): Promise<void> {
-    this.stopped ??= this.shutdown(drainMs);
+  async stopRuns(deadline: ShutdownDeadline): Promise<void> {
+    if (this.state === 'idle' || this.state === 'running') {
+      this.state = 'stopping';
+      for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+      this.timers.clear('acquire');
+      this.timers.clear('tick');
+      this.tickAfterRenewal = false;
+    }
+    const inFlight = [this.acquiring, this.ticking].filter((step) => step !== undefined);
+    if (inFlight.length > 0) await settlesWithin(Promise.all(inFlight), deadline.forWaits);
+  }
+
+  /**
+   * Stops contending and starting runs (see `stopRuns`). A running job sees its signal abort and
+   * gets what the deadline leaves to finish, while the lease is still renewed so that no other
+   * node starts a run meanwhile; then the lease is released and the followers hear of it at once.
+   */
+  stop(deadline: ShutdownDeadline): Promise<void> {
+    this.stopped ??= this.shutdown(deadline);
     return this.stopped;
   }
 
-  private async shutdown(drainMs: number): Promise<void> {
-    this.state = 'stopping';
-    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
-    this.timers.clear('acquire');
-    this.timers.clear('tick');
-    await this.acquiring;
-    if (!this.runner.idle) {
-      this.leadership?.controller.abort(new LeadershipEndedError('shutdown'));
-      // The lease is still renewed meanwhile: no other node starts a run until these are done.
-      if (!(await this.runner.drain(drainMs))) {
-        this.options.logger.warn(messages.shutdownTimedOut(this.name, drainMs));
-      }
-    }
+  private async shutdown(deadline: ShutdownDeadline): Promise<void> {
+    await this.stopRuns(deadline);
+    await this.drain(this.leadership, 'shutdown', () => deadline.forWaits, deadline.timeoutMs);
     const leadership = this.stepDown('shutdown');
     this.state = 'stopped';
     this.timers.clearAll();
     // The lease goes at once, so that a follower takes over while the @OnRevoked handlers finish.
-    await Promise.all([leadership && this.release(leadership.lease), this.hooks.drain(drainMs)]);
+    const releaseMs = deadline.forRelease;
+    if (leadership)
+      void this.release(leadership.lease, true, Math.min(this.timing.renewEvery, releaseMs));
+    await Promise.all([
+      settlesWithin(Promise.all(this.releases), releaseMs),
+      this.hooks.drain(releaseMs, deadline.timeoutMs),
+    ]);
+  }
+
+  /**
+   * Lets the runs end before the leadership does. The claim in flight is awaited first: a slot it
+   * wins still runs (no other node would run it). Then the signal aborts and the runs get what
+   * `leftMs()` allows, while the lease is still renewed: no other node starts a run meanwhile.
+   */
+  private async drain(
+    leadership: Leadership | undefined,
+    reason: 'resigned' | 'shutdown',
+    leftMs: () => number,
+    timeoutMs: number,
+  ): Promise<void> {
+    if (this.ticking) await settlesWithin(this.ticking, leftMs());
+    if (this.runner.idle) return;
+    leadership?.controller.abort(new LeadershipEndedError(reason));
+    if (!(await this.runner.drain(Math.max(0, leftMs())))) {
+      const after = reason === 'resigned' ? 'resign()' : 'shutdown';
+      this.logger.warn(messages.drainTimedOut(this.name, timeoutMs, after));
+    }
   }
 
   private acquire(): Promise<void> {
     if (this.state !== 'running' || this.leadership) return Promise.resolve();
-    this.acquiring ??= this.tryAcquire().finally(() => {
-      this.acquiring = undefined;
-    });
+    this.acquiring ??= this.tryAcquire()
+      .catch((error: unknown) => this.log.stepFailed(error))
+      .finally(() => {
+        this.acquiring = undefined;
+      });
     return this.acquiring;
   }
 
@@ -257,14 +323,14 @@ export class Election {
     this.stats.elected++;
     this.timers.set('expire', leadership.deadline - now());
     this.timers.set('renew', sentAt + renewEvery - now());
-    this.log.announce(messages.tookLeadership(this.name, term));
-    this.options.onChange({ name: this.name, nodeId: this.options.nodeId, isMaster: true, term });
     // The first run waits for the @OnElected handlers (at most a lease), so that what they prepare
     // is ready for it. Only the tick waits: the renew and expire timers above run meanwhile.
     void this.hooks.elected(this.contextOf(leadership), leaseTtl).then(() => {
-      if (this.leadership === leadership && this.state === 'running' && this.runner.hasJobs)
-        this.timers.set('tick', 0);
+      if (this.startsRuns(leadership) && this.runner.hasJobs) this.timers.set('tick', 0);
     });
+    // Told last: everything above is in place whatever a listener does.
+    this.log.announce(messages.tookLeadership(this.name, term));
+    this.notify({ name: this.name, nodeId: this.options.nodeId, isMaster: true, term });
   }
 
   private async renew(): Promise<void> {
@@ -289,7 +355,7 @@ export class Election {
       this.extended(leadership, sentAt);
       if (this.tickAfterRenewal) {
         this.tickAfterRenewal = false;
-        this.timers.set('tick', 0);
+        if (this.startsRuns(leadership)) this.timers.set('tick', 0);
       }
     } catch (error) {
       if (this.leadership !== leadership) return;
@@ -299,14 +365,24 @@ export class Election {
     }
   }
 
-  /** One tick of the master's cadence: claim the slot in the store, then run. */
-  private async tick(): Promise<void> {
+  /** One tick of the master's cadence; a stop or a resign waits for the one in flight. */
+  private tick(): Promise<void> {
+    this.ticking ??= this.claimAndRun()
+      .catch((error: unknown) => this.log.stepFailed(error))
+      .finally(() => {
+        this.ticking = undefined;
+      });
+    return this.ticking;
+  }
+
+  /** Claims the slot in the store, then runs. */
+  private async claimAndRun(): Promise<void> {
     const leadership = this.leadership;
-    if (!leadership || this.state !== 'running') return;
+    if (!leadership || !this.startsRuns(leadership)) return;
     const { interval, safetyMargin, renewEvery } = this.timing;
     if (this.runner.busy) {
       this.stats.skippedTicks++;
-      this.options.logger.debug(messages.runSkipped(this.name));
+      this.logger.debug(messages.runSkipped(this.name));
       return this.timers.set('tick', interval);
     }
     // Too little lease left to claim: a claim answered after the deadline would have marked a slot
@@ -324,21 +400,25 @@ export class Election {
         store.claimRun(this.name, leadership.lease, interval, this.timing.leaseTtl),
       );
       this.renewLatency.record(now() - sentAt);
-      if (this.leadership !== leadership || this.state !== 'running') return;
+      if (this.leadership !== leadership) return;
       this.log.storeAnswered();
       if (claim.outcome === 'not-holder') return this.lose('lost');
       // The claim renewed the lease as well: the next renewal can wait.
       this.extended(leadership, sentAt);
       const nextTick = claim.outcome === 'wait' ? claim.waitMs : claim.nextInMs;
-      this.timers.set('tick', nextTick);
-      this.renewAfterTick(sentAt, nextTick);
+      // Stopping or resigning since the claim left: no more claims...
+      if (this.startsRuns(leadership)) {
+        this.timers.set('tick', nextTick);
+        this.renewAfterTick(sentAt, nextTick);
+      }
       if (claim.outcome === 'wait') return;
+      // ...but the slot this one won is run (and drained): it is marked, no other node will run it.
       if (leadership.deadline - now() >= safetyMargin)
         void this.runner.start(this.contextOf(leadership));
     } catch (error) {
       if (this.leadership !== leadership) return;
       this.log.storeFailed('claim run', error);
-      this.timers.set('tick', renewEvery / 2);
+      if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
     }
   }
 
@@ -363,6 +443,11 @@ export class Election {
     this.timers.set('renew', sentAt + renewEvery - now());
   }
 
+  /** This leadership may start runs: it is current, and neither stopping nor resigning. */
+  private startsRuns(leadership: Leadership): boolean {
+    return this.leadership === leadership && this.state === 'running' && !leadership.resigning;
+  }
+
   /** Ends this node's leadership locally: the signal aborts and isMaster turns false at once. */
   private stepDown(reason: StepDownReason): Leadership | undefined {
     const leadership = this.leadership;
@@ -374,7 +459,6 @@ export class Election {
     this.timers.clear('tick');
     this.stats.revoked++;
     leadership.controller.abort(new LeadershipEndedError(reason));
-    this.log.announce(messages.lostLeadership(this.name, leadership.term, reason));
     const change: LeadershipChange = {
       name: this.name,
       nodeId: this.options.nodeId,
@@ -382,9 +466,22 @@ export class Election {
       term: leadership.term,
       reason,
     };
-    this.options.onChange(change);
     this.hooks.revoked(change);
+    // Told last: a listener cannot undo the above, nor keep the caller from releasing the lease.
+    this.log.announce(messages.lostLeadership(this.name, leadership.term, reason));
+    this.notify(change);
     return leadership;
+  }
+
+  /** Tells the listeners, each in turn: one that throws is logged and counted, and changes nothing. */
+  private notify(change: LeadershipChange): void {
+    for (const listener of this.options.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.log.listenerFailed(error);
+      }
+    }
   }
 
   private contextOf(leadership: Leadership): MasterContext {
@@ -413,15 +510,22 @@ export class Election {
     if (this.state === 'running') this.timers.set('acquire', jittered(this.timing.retryEvery));
   }
 
-  /** Deletes `lease` if it still holds the election. Never throws: the lease ends by its TTL anyway. */
-  private async release(lease: string, report = true): Promise<void> {
-    try {
-      await this.callStore('release', this.timing.renewEvery, (store) =>
-        store.release(this.name, lease),
-      );
-    } catch (error) {
-      if (report) this.log.storeFailed('release', error);
-    }
+  /**
+   * Deletes `lease` if it still holds the election. Never rejects: the lease ends by its TTL anyway.
+   * A stop waits for the releases on their way.
+   */
+  private release(lease: string, report = true, timeoutMs = this.timing.renewEvery): Promise<void> {
+    const released = this.callStore('release', timeoutMs, (store) =>
+      store.release(this.name, lease),
+    ).then(
+      () => undefined,
+      (error: unknown) => {
+        if (report) this.log.storeFailed('release', error);
+      },
+    );
+    this.releases.add(released);
+    void released.then(() => this.releases.delete(released));
+    return released;
   }
 
   /** A store command with a deadline; a store that throws instead of rejecting is caught too. */

@@ -8,16 +8,27 @@ export class LeadershipEndedError extends Error {
   }
 }
 
-/** Never throws: String() does on a thrown object without a prototype or a usable toString. */
+/**
+ * Never throws: String() does on a thrown object without a prototype or a usable toString, and
+ * `instanceof` on a revoked Proxy.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
   try {
-    return String(error);
+    return error instanceof Error ? String(error.message) : String(error);
   } catch {
+    // Described below.
+  }
+  try {
     return Object.prototype.toString.call(error);
+  } catch {
+    return 'a value that cannot be described';
   }
 }
 
 export function stackOf(error: unknown): string | undefined {
-  return error instanceof Error ? error.stack : undefined;
+  try {
+    return error instanceof Error ? error.stack : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,3 +1,4 @@
+import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
 import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import * as messages from '../kettle.messages.js';
@@ -7,9 +8,9 @@ import type { LeadershipHandler } from './election-config.js';
 import { describeError, stackOf } from './errors.js';
 
 /**
- * Runs an election's `@OnElected` and `@OnRevoked` handlers. A failing handler is logged, never
- * thrown. The election's timers never wait on a handler; only the first run of a leadership waits
- * for its elected handlers, and for a bounded time.
+ * Runs an election's `@OnElected` and `@OnRevoked` handlers. A failing handler is logged and
+ * counted, never thrown. The election's timers never wait on a handler; only the first run of a
+ * leadership waits for its elected handlers, and for a bounded time.
  */
 export class LeadershipHooks {
   /** The elected handlers of the latest leadership: its revoked handlers start after them. */
@@ -21,6 +22,7 @@ export class LeadershipHooks {
     private readonly onElected: readonly LeadershipHandler<MasterContext>[],
     private readonly onRevoked: readonly LeadershipHandler<LeadershipChange>[],
     private readonly logger: KettleLogger,
+    private readonly counters: Pick<ElectionCounters, 'callbackErrors'>,
   ) {}
 
   /**
@@ -50,11 +52,14 @@ export class LeadershipHooks {
     return Promise.all(this.pending).then(() => undefined);
   }
 
-  /** At shutdown: waits for the handlers at most `ms`, and says so when they did not finish. */
-  async drain(ms: number): Promise<void> {
+  /**
+   * At shutdown: waits for the handlers at most `ms` (what is left of `shutdownTimeout`), and says
+   * so when they did not finish.
+   */
+  async drain(ms: number, shutdownTimeout: number): Promise<void> {
     if (this.pending.size === 0) return;
     if (!(await settlesWithin(this.settled(), ms))) {
-      this.logger.warn(messages.handlersTimedOut(this.name, ms));
+      this.logger.warn(messages.handlersTimedOut(this.name, shutdownTimeout));
     }
   }
 
@@ -74,6 +79,7 @@ export class LeadershipHooks {
         try {
           await handler.run(arg);
         } catch (error) {
+          this.counters.callbackErrors++;
           this.logger.error(
             messages.handlerFailed(this.name, decorator, handler.id, describeError(error)),
             stackOf(error),

@@ -14,6 +14,12 @@ export interface ElectionCounters {
   followerSkips: number;
   /** Store commands that failed or timed out. */
   storeErrors: number;
+  /**
+   * User callbacks that threw: leadership listeners (`onChange`, a `leadership$` subscriber that
+   * throws synchronously), @OnElected and @OnRevoked handlers, and the logger. Runs that fail
+   * count in `failedRuns`.
+   */
+  callbackErrors: number;
 }
 
 /**

@@ -44,6 +44,9 @@ export interface KettleStore {
   readonly connected?: boolean;
   /** Optional: calls `listener` each time the store can take commands again (after a (re)connect). */
   onConnected?(listener: () => void): () => void;
-  /** Closes what the store opened; never a client the user passed in. */
-  close(): Promise<void>;
+  /**
+   * Closes what the store opened; never a client the user passed in. With `timeoutMs`, it waits
+   * that long at most (for connections to close politely, say) before it drops them.
+   */
+  close(timeoutMs?: number): Promise<void>;
 }

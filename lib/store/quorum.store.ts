@@ -212,8 +212,8 @@ export class QuorumStore implements KettleStore {
     return () => unsubscribers.forEach((unsubscribe) => unsubscribe());
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.members.map((member) => member.close()));
+  async close(timeoutMs?: number): Promise<void> {
+    await Promise.all(this.members.map((member) => member.close(timeoutMs)));
   }
 
   private connectedCount(): number {

@@ -206,12 +206,14 @@ export class RedisStore implements KettleStore {
     this.client.off('ready', onReady);
   }
 
-  async close(): Promise<void> {
+  /** QUITs each connection, waiting at most `timeoutMs` for the answers, then drops them. */
+  async close(timeoutMs = QUIT_WAIT_MS): Promise<void> {
     this.closed = true;
     clearTimeout(this.resubscribe);
     this.releasedListeners.clear();
     this.connectedListeners.clear();
-    await Promise.all([this.client, this.subscriber].map((c) => (c ? quit(c) : undefined)));
+    const waitMs = Math.min(timeoutMs, QUIT_WAIT_MS);
+    await Promise.all([this.client, this.subscriber].map((c) => (c ? quit(c, waitMs) : undefined)));
   }
 
   /** CLIENT SETNAME takes no spaces or newlines. */
@@ -282,13 +284,13 @@ export class RedisStore implements KettleStore {
   }
 }
 
-/** QUIT politely when connected, but never wait on a server that does not answer. */
-async function quit(client: Redis | Cluster): Promise<void> {
+/** QUIT politely when connected, but never wait longer than `waitMs` on a server that does not answer. */
+async function quit(client: Redis | Cluster, waitMs: number): Promise<void> {
   if (client.status === 'end') return;
-  if (client.status === 'ready')
+  if (client.status === 'ready' && waitMs > 0)
     await settlesWithin(
       client.quit().catch(() => undefined),
-      QUIT_WAIT_MS,
+      waitMs,
     );
   client.disconnect();
 }

@@ -1,0 +1,260 @@
+import 'reflect-metadata';
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Module,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
+import { KettleModule, KettleService, OnMaster, OnRevoked } from '../lib/index.js';
+import { uniquePrefix } from './support/nodes.js';
+import { RedisServer } from './support/redis-server.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+import { sleep, waitFor } from './support/wait.js';
+
+const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
+
+const escaped: unknown[] = [];
+const onEscaped = (error: unknown) => void escaped.push(error);
+/** A server of this file's own: the shared one is tidied by other test runs while these measure. */
+let server: RedisServer;
+beforeAll(async () => {
+  server = await RedisServer.start();
+  process.on('unhandledRejection', onEscaped);
+  process.on('uncaughtException', onEscaped);
+});
+afterAll(async () => {
+  process.off('unhandledRejection', onEscaped);
+  process.off('uncaughtException', onEscaped);
+  await server.kill();
+});
+
+/** A promise the test settles by hand; opened at cleanup at the latest. */
+function gate(cleanups: Array<() => unknown>) {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  cleanups.push(open);
+  return { opened, open };
+}
+
+describe('shutdown and resign keep their promises', () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    expect(escaped.splice(0)).toEqual([]);
+  });
+
+  function kettle(options: ConstructorParameters<typeof Kettle>[0]): Kettle {
+    const node = new Kettle({ logger: silent, ...options });
+    cleanups.push(() => node.stop());
+    return node;
+  }
+
+  it('resign() lets the running job end before it releases: no other node starts a run meanwhile', async () => {
+    const INTERVAL = 100;
+    const RUN_MS = 6 * INTERVAL;
+    const prefix = uniquePrefix();
+    const runs: Array<{ node: string; start: number; end?: number; aborted?: boolean }> = [];
+    const node = (nodeId: string) => {
+      const k = kettle({
+        redis: server.url,
+        keyPrefix: prefix,
+        nodeId,
+        interval: INTERVAL,
+        leaseTtl: 3000,
+        shutdownTimeout: 5000,
+      });
+      // A job that outlasts the interval and does not watch its signal.
+      k.join('job', {
+        run: async ({ signal }: MasterContext) => {
+          const run: (typeof runs)[number] = { node: nodeId, start: performance.now() };
+          runs.push(run);
+          await sleep(RUN_MS);
+          Object.assign(run, { end: performance.now(), aborted: signal.aborted });
+        },
+      });
+      k.start();
+      return k;
+    };
+    const a = node('a');
+    await waitFor(() => a.isMaster('job'), 'a to lead');
+    const b = node('b');
+    const first = await waitFor(() => runs.find((r) => r.node === 'a'), 'a run on a');
+    await sleep(INTERVAL); // mid-run
+    const resignedAt = performance.now();
+    await a.resign('job');
+    const resolvedAt = performance.now();
+    expect(a.isMaster('job')).toBe(false);
+    expect(first.end).toBeDefined(); // resign() waited for it...
+    expect(first.aborted).toBe(true); // ...and told it, through its signal
+    expect(runs.filter((r) => r.node === 'a' && r.start > resignedAt)).toEqual([]);
+    await waitFor(() => b.isMaster('job'), 'b to take over');
+    const next = await waitFor(() => runs.find((r) => r.node === 'b'), 'a run on b', 5000);
+    expect(next.start).toBeGreaterThanOrEqual(first.end!);
+    expect(next.start).toBeGreaterThanOrEqual(resolvedAt - 1);
+  });
+
+  it('a graceful hand-over neither repeats nor skips a run, whichever phase of the tick stop() lands in', async () => {
+    const INTERVAL = 400;
+    const DELAY = 40; // each way: a claim is in flight for 80 ms
+    const RUN_MS = 100;
+    const prefix = uniquePrefix();
+    const redis = new Redis(server.url);
+    cleanups.push(() => redis.disconnect());
+    const proxy = await TcpProxy.start(server.port);
+    cleanups.push(() => proxy.close());
+    proxy.delayMs = DELAY;
+    const runs: Array<{ node: string; slot: number; start: number }> = [];
+    let count = 0;
+    const node = () => {
+      const nodeId = `n${count++}`;
+      const k = kettle({
+        redis: proxy.url,
+        keyPrefix: prefix,
+        nodeId,
+        interval: INTERVAL,
+        leaseTtl: 3000,
+      });
+      k.join('job', {
+        run: async () => {
+          const start = performance.now();
+          // The slot this run was claimed for, on the Redis clock (read directly, not delayed).
+          const slot = Number(await redis.get(`${prefix}{job}:lastrun`));
+          runs.push({ node: nodeId, slot, start });
+          await sleep(RUN_MS);
+        },
+      });
+      k.start();
+      return k;
+    };
+    const listening = async (followers: number) => {
+      const [, subscribers] = (await redis.pubsub('NUMSUB', `${prefix}released`)) as [
+        string,
+        number,
+      ];
+      return subscribers === followers + 1;
+    };
+
+    // Stops spread over the interval (in a run, between runs, as the next claim goes out), and
+    // more where the claim is in flight: it leaves about INTERVAL after the last run started.
+    const offsets = [
+      ...Array.from({ length: 8 }, (_, i) => (i * INTERVAL) / 8),
+      ...[-3, -2, -1, 0, 1].map((i) => INTERVAL - DELAY + i * (DELAY / 2)),
+    ];
+    let master = node();
+    await waitFor(() => master.isMaster('job'), 'a first master');
+    for (const offset of offsets) {
+      const follower = node();
+      await waitFor(() => listening(1), 'the follower to hear releases');
+      const before = runs.length;
+      const last = await waitFor(
+        () => runs.slice(before).find((r) => r.node === master.nodeId),
+        'a run on the master',
+      );
+      await sleep(Math.max(0, last.start + offset - performance.now()));
+      await master.stop();
+      master = follower;
+      await waitFor(() => master.isMaster('job'), 'the follower to take over', 3000);
+    }
+    const before = runs.length;
+    await waitFor(
+      () => runs.slice(before).filter((r) => r.node === master.nodeId).length >= 2,
+      'runs on the last master',
+    );
+
+    const slots = runs.map((r) => r.slot);
+    expect(new Set(slots).size).toBe(slots.length); // none repeated
+    const gaps = slots.slice(1).map((slot, i) => slot - slots[i]);
+    expect(gaps.filter((gap) => gap !== INTERVAL)).toEqual([]); // none skipped
+    expect(new Set(runs.map((r) => r.node)).size).toBe(offsets.length + 1);
+  }, 60_000);
+
+  it('stops starting runs at onModuleDestroy: none runs after a provider closed its client', async () => {
+    const events: string[] = [];
+    @Injectable()
+    class Client implements OnModuleDestroy, BeforeApplicationShutdown {
+      closed = false;
+      // A run has just started: the next claim is an interval away.
+      nextRun?: () => void;
+      async onModuleDestroy() {
+        await new Promise<void>((resolve) => (this.nextRun = resolve));
+        this.closed = true;
+        events.push('closed');
+      }
+      // E.g. waiting for the load balancer to take the pod out: runs would go on meanwhile.
+      async beforeApplicationShutdown() {
+        await sleep(500);
+      }
+    }
+    @Injectable()
+    class Job {
+      constructor(private readonly client: Client) {}
+      @OnMaster('job', { interval: 50 })
+      run() {
+        events.push(this.client.closed ? 'run on a closed client' : 'run');
+        this.client.nextRun?.();
+      }
+    }
+    const options = { redis: server.url, keyPrefix: uniquePrefix(), leaseTtl: 1500 };
+    @Module({ imports: [KettleModule.forRoot(options)], providers: [Client, Job] })
+    class AppModule {}
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+    const kettle = app.get(KettleService);
+    kettle.leadership$.subscribe(({ isMaster }) => events.push(isMaster ? 'elected' : 'revoked'));
+    await waitFor(() => events.filter((e) => e === 'run').length >= 2, 'runs');
+    await app.close();
+    expect(events).toContain('closed');
+    expect(events.slice(events.indexOf('closed'))).toEqual(['closed', 'revoked']);
+  });
+
+  it('app.close() ends within shutdownTimeout, whatever it waits for, on a frozen Redis', async () => {
+    const SHUTDOWN = 1000;
+    const frozen = await RedisServer.start();
+    cleanups.push(() => frozen.kill());
+    const prefix = uniquePrefix();
+    const running: string[] = [];
+    const node = async (nodeId: string) => {
+      const hung = gate(cleanups);
+      @Injectable()
+      class Stuck {
+        // Runs far longer than the shutdown allows, and does not watch its signal.
+        @OnMaster('job')
+        async run() {
+          running.push(nodeId);
+          await hung.opened;
+        }
+        @OnRevoked('job')
+        async revoked() {
+          await hung.opened;
+        }
+      }
+      const options = {
+        redis: frozen.url,
+        keyPrefix: prefix,
+        nodeId,
+        interval: 100,
+        leaseTtl: 3000,
+        shutdownTimeout: SHUTDOWN,
+      };
+      @Module({ imports: [KettleModule.forRoot(options)], providers: [Stuck] })
+      class AppModule {}
+      const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+      return app;
+    };
+    const apps = [await node('a'), await node('b')];
+    await waitFor(() => running.length > 0, 'a run on the master');
+    frozen.pause();
+    cleanups.push(() => frozen.resume());
+    const closing = apps.map(async (app) => {
+      const start = performance.now();
+      await app.close();
+      return performance.now() - start;
+    });
+    const took = await Promise.all(closing);
+    if (process.env.SHUTDOWN_DEBUG) console.log('app.close() on a frozen Redis, ms:', took);
+    for (const ms of took) expect(ms).toBeLessThan(SHUTDOWN + 300);
+  });
+});
