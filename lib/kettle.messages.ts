@@ -58,6 +58,8 @@ export const shutdownTimedOut = (name: string, ms: number) =>
   `Election "${name}": a run did not finish within ${ms} ms of shutdown; releasing the lease anyway`;
 export const redisConnectionError = (where: string, reason: string) =>
   `Redis (${where}): ${redactUrl(reason)}`;
+export const connectionUnanswered = () =>
+  `a command got no answer in time; opening a new connection (the server behind the address may have moved), nothing is sent again`;
 
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(redactUrl(value));

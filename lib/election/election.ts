@@ -410,16 +410,22 @@ export class Election {
     }
   }
 
-  /** A store command with a deadline; a store that throws instead of rejecting is caught too. */
+  /**
+   * A store command with a deadline; a store that throws instead of rejecting is caught too. A
+   * command with no answer in time is told to the store: its connection may be silently dead.
+   */
   private callStore<T>(
     action: string,
     ms: number,
     command: (store: KettleStore) => Promise<T>,
   ): Promise<T> {
+    const { store } = this.options;
+    const sentAt = now();
     return withTimeout(
-      Promise.resolve().then(() => command(this.options.store)),
+      Promise.resolve().then(() => command(store)),
       ms,
       action,
+      () => store.commandTimedOut?.(sentAt),
     );
   }
 }

@@ -220,17 +220,22 @@ export class QuorumStore implements KettleStore {
     return this.members.filter((member) => member.connected).length;
   }
 
-  /** One command on every server, each with its own timeout, so that a hung one stalls nothing. */
+  /**
+   * One command on every server, each with its own timeout, so that a hung one stalls nothing; a
+   * server that does not answer in time gets a new connection.
+   */
   private calls<T>(
     action: string,
     timeoutMs: number,
     command: (member: QuorumMember) => Promise<T>,
   ): Array<Promise<T>> {
+    const sentAt = now();
     return this.members.map((member) =>
       withTimeout(
         Promise.resolve().then(() => command(member)),
         timeoutMs,
         action,
+        () => member.commandTimedOut(sentAt),
       ),
     );
   }

@@ -1,4 +1,5 @@
 import { type Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import * as messages from '../kettle.messages.js';
 import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
 import { holderOf } from './lease.js';
 import { ReleasedListeners } from './released-listeners.js';
@@ -21,6 +22,12 @@ export interface RedisStoreOptions {
 }
 
 /**
+ * A dropped connection's socket is destroyed this soon if the server does not answer its FIN (one
+ * that vanished behind a moved address never does; ioredis would wait 2 s).
+ */
+const DROP_WAIT_MS = 100;
+
+/**
  * Lock commands must never wait in ioredis's offline queue, nor be sent again after a reconnect:
  * either could renew or take a lease long after the node stopped believing in it.
  */
@@ -29,6 +36,7 @@ const LOCK_CONNECTION: Partial<RedisOptions> = {
   autoResendUnfulfilledCommands: false,
   maxRetriesPerRequest: 0,
   lazyConnect: false,
+  disconnectTimeout: DROP_WAIT_MS,
 };
 /**
  * On Cluster, ioredis sends a command that met a closed connection or CLUSTERDOWN again 100 ms
@@ -48,6 +56,7 @@ const SUBSCRIBER_CONNECTION: Partial<RedisOptions> = {
   autoResubscribe: true,
   maxRetriesPerRequest: null,
   lazyConnect: false,
+  disconnectTimeout: DROP_WAIT_MS,
 };
 
 /**
@@ -92,6 +101,8 @@ export class RedisStore implements KettleStore {
   private readonly channel: string;
   /** The last error of each connection, reported once until it changes or the connection is ready. */
   private readonly lastErrors = new Map<string, string>();
+  /** When each connection last became ready (performance.now()); unset once it is dropped. */
+  private readonly readyAt = new Map<string, number>();
   private resubscribe?: NodeJS.Timeout;
   private closed = false;
 
@@ -167,6 +178,18 @@ export class RedisStore implements KettleStore {
   onConnected(listener: () => void): () => void {
     this.connectedListeners.add(listener);
     return () => this.connectedListeners.delete(listener);
+  }
+
+  /**
+   * A lock command sent at `sentAt` got no answer in time: if it went on the connection that is up
+   * now, that connection (and the subscriber, which goes to the same address) is dropped for a new
+   * one. However many elections time out on one dead connection, it is dropped once, and a new
+   * connection is never dropped for a command sent before it.
+   */
+  commandTimedOut(sentAt: number): void {
+    if (this.closed || !this.drop(this.client, 'commands', sentAt)) return;
+    this.report('commands', new Error(messages.connectionUnanswered()));
+    this.drop(this.subscriber, 'subscriber', sentAt);
   }
 
   onReleased(listener: (name: string) => void, only?: string): () => void {
@@ -262,8 +285,21 @@ export class RedisStore implements KettleStore {
       });
     }
     client.on('error', (error: Error) => this.report(where, error));
-    client.on('ready', () => this.lastErrors.delete(where));
+    client.on('ready', () => {
+      this.lastErrors.delete(where);
+      this.readyAt.set(where, performance.now());
+    });
     return client;
+  }
+
+  /** Drops `client`'s connection for a new one if it was ready by `since`; true when it did. */
+  private drop(client: Redis | Cluster | undefined, where: string, since: number): boolean {
+    const readyAt = this.readyAt.get(where);
+    // Cluster moves slots and fails over by itself; its node connections are its own.
+    if (!client || client.isCluster || readyAt === undefined || readyAt > since) return false;
+    this.readyAt.delete(where);
+    client.disconnect(true);
+    return true;
   }
 
   /** ioredis repeats the same error on every reconnect attempt: report each outage once. */
