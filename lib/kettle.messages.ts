@@ -58,6 +58,9 @@ export const shutdownTimedOut = (name: string, ms: number) =>
   `Election "${name}": a run did not finish within ${ms} ms of shutdown; releasing the lease anyway`;
 export const redisConnectionError = (where: string, reason: string) =>
   `Redis (${where}): ${redactUrl(reason)}`;
+/** What a user's retryStrategy did instead of giving a delay: "returned null", "threw (…)". */
+export const retryStrategyGaveUp = (outcome: string) =>
+  `the retryStrategy option ${outcome}; kettle reconnects this connection on its own backoff (50 to 500 ms), since the elections need it`;
 export const connectionUnanswered = () =>
   `a command got no answer in time; opening a new connection (the server behind the address may have moved), nothing is sent again`;
 

@@ -1,4 +1,5 @@
 import { type Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { describeError } from '../election/errors.js';
 import * as messages from '../kettle.messages.js';
 import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
 import { holderOf } from './lease.js';
@@ -60,8 +61,15 @@ const SUBSCRIBER_CONNECTION: Partial<RedisOptions> = {
 };
 
 /**
+ * Replies of a server that is not a writable primary (any more, or yet): a replica, one loading its
+ * data, one cut off from its primary. Behind an address that moved on a failover, a new connection
+ * reaches the new primary, so kettle's connections reconnect on them (never resending the command).
+ */
+const NOT_WRITABLE_PRIMARY = /^(READONLY|LOADING|MASTERDOWN)\b/;
+
+/**
  * Reconnect quickly: a follower cannot take over a lease while it is reconnecting. Applies unless
- * the connection options bring a retryStrategy of their own.
+ * the connection options bring a retryStrategy of their own, and whenever that one gives up.
  */
 const reconnectSoon = (attempt: number) => Math.min(attempt * 50, 500);
 
@@ -103,6 +111,8 @@ export class RedisStore implements KettleStore {
   private readonly lastErrors = new Map<string, string>();
   /** When each connection last became ready (performance.now()); unset once it is dropped. */
   private readonly readyAt = new Map<string, number>();
+  /** Connections whose retryStrategy gave up once already: that is reported once. */
+  private readonly retryGaveUp = new Set<string>();
   private resubscribe?: NodeJS.Timeout;
   private closed = false;
 
@@ -267,21 +277,23 @@ export class RedisStore implements KettleStore {
           redisOptions: { ...cluster.options.redisOptions, ...flags },
         });
       } else {
-        client = (template as Redis).duplicate(flags);
+        const redis = template as Redis;
+        client = redis.duplicate({ ...flags, ...this.recovery(where, redis.options) });
       }
     } else if ('url' in connection) {
+      const options = connection.options ?? {};
       client = new Redis(connection.url, {
-        retryStrategy: reconnectSoon,
-        ...connection.options,
+        ...options,
         ...flags,
+        ...this.recovery(where, options),
       });
     } else {
       const { options } = connection;
       client = new Redis({
-        retryStrategy: reconnectSoon,
         ...sentinelDefaults(options),
         ...options,
         ...flags,
+        ...this.recovery(where, options),
       });
     }
     client.on('error', (error: Error) => this.report(where, error));
@@ -290,6 +302,47 @@ export class RedisStore implements KettleStore {
       this.readyAt.set(where, performance.now());
     });
     return client;
+  }
+
+  /**
+   * How one of kettle's connections comes back. It keeps reconnecting: by the user's retryStrategy
+   * while that gives a delay, else by kettle's own backoff (the elections cannot do without it). A
+   * reply saying the server is not a writable primary makes it reconnect too, as a user's own
+   * reconnectOnError may; the command is never sent again (1, not 2).
+   */
+  private recovery(
+    where: string,
+    { retryStrategy, reconnectOnError }: RedisOptions,
+  ): Pick<RedisOptions, 'retryStrategy' | 'reconnectOnError'> {
+    return {
+      retryStrategy: (attempt) => {
+        let outcome: string;
+        try {
+          const delay: unknown = (retryStrategy ?? reconnectSoon)(attempt);
+          if (typeof delay === 'number') return delay;
+          outcome = `returned ${describeError(delay)}`;
+        } catch (error) {
+          outcome = `threw (${describeError(error)})`;
+        }
+        if (!this.retryGaveUp.has(where) && !this.closed) {
+          this.retryGaveUp.add(where);
+          this.options.onError?.(where, new Error(messages.retryStrategyGaveUp(outcome)));
+        }
+        return reconnectSoon(attempt);
+      },
+      reconnectOnError: (error) => {
+        if (NOT_WRITABLE_PRIMARY.test(error.message)) {
+          this.readyAt.delete(where);
+          if (where === 'commands') this.drop(this.subscriber, 'subscriber', performance.now());
+          return 1;
+        }
+        try {
+          return reconnectOnError?.(error) ? 1 : false;
+        } catch {
+          return false;
+        }
+      },
+    };
   }
 
   /** Drops `client`'s connection for a new one if it was ready by `since`; true when it did. */
