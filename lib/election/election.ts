@@ -25,6 +25,11 @@ interface Leadership {
   /** When this node stops being master on its own clock: when the last acquire or renew was sent, plus the renew deadline. */
   deadline: number;
   readonly controller: AbortController;
+  /**
+   * When the store last reconnected, until a renewal sent after it answers: the lease may be gone
+   * (Redis restarted empty, another server behind the address), so no run starts meanwhile.
+   */
+  reconnectedAt?: number;
 }
 
 const now = () => performance.now();
@@ -114,11 +119,19 @@ export class Election {
     this.unsubscribers.push(
       store.onReleased((name) => name === this.name && this.contendNow(), this.name),
     );
-    // A store that is (re)connecting will say when it can answer: contend at once then, not on the next retry.
+    // A store that is (re)connecting will say when it can answer: contend at once then, not on the
+    // next retry; a master renews at once, as its lease may not have survived what broke the link.
     if (store.onConnected) {
-      this.unsubscribers.push(store.onConnected(() => this.contendNow()));
+      this.unsubscribers.push(store.onConnected(() => this.reconnected()));
     }
     this.timers.set('acquire', store.connected === false ? jittered(this.timing.retryEvery) : 0);
+  }
+
+  private reconnected(): void {
+    const leadership = this.leadership;
+    if (!leadership) return this.contendNow();
+    leadership.reconnectedAt = now();
+    this.timers.set('renew', 0);
   }
 
   private contendNow(): void {
@@ -163,6 +176,7 @@ export class Election {
    */
   startScheduledRun(run: () => Promise<unknown>): Promise<unknown> | undefined {
     if (this.state !== 'running' || !this.isMaster) return undefined;
+    if (this.leadership?.reconnectedAt !== undefined) return undefined;
     const running = run();
     this.runner.track(running);
     return running;
@@ -284,6 +298,7 @@ export class Election {
       }
       this.log.storeAnswered();
       if (!renewed) return this.lose('lost');
+      if (sentAt >= (leadership.reconnectedAt ?? Infinity)) leadership.reconnectedAt = undefined;
       this.extended(leadership, sentAt);
       if (this.tickAfterRenewal) {
         this.tickAfterRenewal = false;
@@ -302,6 +317,11 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership || this.state !== 'running') return;
     const { interval, safetyMargin, renewEvery } = this.timing;
+    // Reconnected: the renewal already on its way says whether the lease survived; tick after it.
+    if (leadership.reconnectedAt !== undefined) {
+      this.tickAfterRenewal = true;
+      return;
+    }
     if (this.runner.busy) {
       this.stats.skippedTicks++;
       this.options.logger.debug(messages.runSkipped(this.name));
@@ -358,7 +378,9 @@ export class Election {
     const { renewDeadline, renewEvery } = this.timing;
     leadership.deadline = sentAt + renewDeadline;
     this.timers.set('expire', leadership.deadline - now());
-    this.timers.set('renew', sentAt + renewEvery - now());
+    // An answer to a command sent before a reconnect confirms nothing: the renewal that does goes now.
+    const unconfirmed = leadership.reconnectedAt !== undefined;
+    this.timers.set('renew', unconfirmed ? 0 : sentAt + renewEvery - now());
   }
 
   /** Ends this node's leadership locally: the signal aborts and isMaster turns false at once. */
