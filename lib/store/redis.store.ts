@@ -20,6 +20,8 @@ export interface RedisStoreOptions {
   readonly clientName?: string;
   /** Told about connection errors; ioredis would otherwise crash the process on an unheard 'error'. */
   readonly onError?: (where: string, error: Error) => void;
+  /** Told about a server set up in a way that endangers leases (a maxmemory-policy that evicts). */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -126,6 +128,7 @@ export class RedisStore implements KettleStore {
     this.client.on('ready', () => {
       for (const listener of this.connectedListeners) listener();
     });
+    this.client.once('ready', () => void this.checkEviction());
     this.client.defineCommand('kettleAcquire', { numberOfKeys: 2, lua: ACQUIRE });
     this.client.defineCommand('kettleRenew', { numberOfKeys: 1, lua: RENEW });
     this.client.defineCommand('kettleRelease', { numberOfKeys: 1, lua: RELEASE });
@@ -353,6 +356,18 @@ export class RedisStore implements KettleStore {
     this.readyAt.delete(where);
     client.disconnect(true);
     return true;
+  }
+
+  /**
+   * A lease key evicted under memory pressure ends a leadership its master still believes in, until
+   * its next renewal: any policy but noeviction may do that. INFO, not CONFIG, which managed Redis
+   * often renames or forbids; if INFO fails too, there is nothing to say.
+   */
+  private async checkEviction(): Promise<void> {
+    const info = await this.client.info('memory').catch(() => '');
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    if (policy && policy !== 'noeviction')
+      this.options.onWarning?.(messages.evictingPolicy(policy));
   }
 
   /** ioredis repeats the same error on every reconnect attempt: report each outage once. */
