@@ -22,6 +22,8 @@ export class TcpProxy {
   delayMs = 0;
   private readonly queued: Array<() => void> = [];
   private readonly links = new Set<Link>();
+  /** Every socket still open, a client's or an upstream one that has bytes to deliver. */
+  private readonly sockets = new Set<Socket>();
   private constructor(
     private readonly server: Server,
     readonly port: number,
@@ -71,10 +73,7 @@ export class TcpProxy {
   }
 
   async close(): Promise<void> {
-    for (const { client, upstream } of this.links) {
-      client.destroy();
-      upstream.destroy();
-    }
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -83,23 +82,23 @@ export class TcpProxy {
     upstream.connect(this.target, '127.0.0.1');
     const link: Link = { client, upstream, blackHoled: false };
     this.links.add(link);
-    for (const socket of [client, upstream]) socket.on('error', () => undefined);
-    // The client giving up ends both; the server going away ends the client's, unless black-holed.
-    client.on('close', () => {
-      this.links.delete(link);
-      upstream.destroy();
-    });
-    upstream.on('close', () => {
-      if (!link.blackHoled) client.destroy();
-    });
-    client.on('end', () => link.blackHoled || upstream.end());
-    upstream.on('end', () => link.blackHoled || client.end());
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => this.sockets.delete(socket));
+    }
     const forward = (to: Socket) => {
-      // One chain per direction: chunks leave in the order they came, whatever the delay.
+      // One chain per direction: chunks leave in the order they came, whatever the delay. `null`
+      // is the sender's close: like a FIN, it reaches the other side after what was sent before it.
       let chain = Promise.resolve();
-      return (data: Buffer) => {
-        const deliver = () => void (link.blackHoled || to.write(data));
-        if (link.blackHoled) return;
+      return (data: Buffer | null) => {
+        // Black-holed, a close reaches nobody: the client's only ends the proxy's upstream socket.
+        if (link.blackHoled) return void (data === null && to === upstream && to.destroy());
+        const deliver = () => {
+          if (link.blackHoled) return;
+          if (data === null) to.end();
+          else to.write(data);
+        };
         if (this.held) return void this.queued.push(deliver);
         const due = Date.now() + this.delayMs;
         chain = chain.then(async () => {
@@ -109,7 +108,18 @@ export class TcpProxy {
         });
       };
     };
-    client.on('data', forward(upstream));
-    upstream.on('data', forward(client));
+    const toUpstream = forward(upstream);
+    const toClient = forward(client);
+    client.on('data', toUpstream);
+    upstream.on('data', toClient);
+    // A client that gives up still has its bytes in flight delivered; the server going away (when
+    // not black-holed) closes the client's connection.
+    client.on('close', () => {
+      this.links.delete(link);
+      toUpstream(null);
+    });
+    client.on('end', () => toUpstream(null));
+    upstream.on('end', () => toClient(null));
+    upstream.on('close', () => link.blackHoled || client.destroy());
   }
 }
