@@ -63,6 +63,13 @@ export const loggerFailed = (level: string, message: string, reason: string) =>
   `[Kettle] the logger's ${level}() threw (${reason}); the line was: ${message}`;
 export const redisConnectionError = (where: string, reason: string) =>
   `Redis (${where}): ${redactUrl(reason)}`;
+/** What a user's retryStrategy did instead of giving a delay: "returned null", "threw (…)". */
+export const retryStrategyGaveUp = (outcome: string) =>
+  `the retryStrategy option ${outcome}; kettle reconnects this connection on its own backoff (50 to 500 ms), since the elections need it`;
+export const connectionUnanswered = () =>
+  `a command got no answer in time; opening a new connection (the server behind the address may have moved), nothing is sent again`;
+export const evictingPolicy = (policy: string) =>
+  `Redis maxmemory-policy is ${policy}: when memory runs short, Redis may evict a lease key, and another node may then take the election while its master still believes it leads, until that master's next renewal. Set maxmemory-policy to noeviction on the Redis that kettle uses.`;
 
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(redactUrl(value));

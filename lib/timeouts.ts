@@ -6,11 +6,30 @@ export class KettleTimeoutError extends Error {
   }
 }
 
-/** Rejects after `ms`. The command itself is not cancelled (Redis cannot), only no longer awaited. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, action: string): Promise<T> {
+/**
+ * Rejects after `ms`. The command itself is not cancelled (Redis cannot), only no longer awaited.
+ * `onTimeout` hears that it went unanswered (its connection may be silently dead); what it throws
+ * is ignored, the command has failed anyway.
+ */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  action: string,
+  onTimeout?: () => void,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new KettleTimeoutError(action, ms)), Math.max(1, ms));
+    timer = setTimeout(
+      () => {
+        reject(new KettleTimeoutError(action, ms));
+        try {
+          onTimeout?.();
+        } catch {
+          // Nothing to add to the timeout.
+        }
+      },
+      Math.max(1, ms),
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

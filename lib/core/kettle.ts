@@ -59,8 +59,10 @@ export class Kettle {
   constructor(options: KettleOptions = {}) {
     this.options = resolveKettleOptions(options);
     this.logger = guardedLogger(this.options.logger ?? consoleLogger);
-    this.store = createStore(this.options, (where, error) =>
-      this.logger.warn(redisConnectionError(where, error.message)),
+    this.store = createStore(
+      this.options,
+      (where, error) => this.logger.warn(redisConnectionError(where, error.message)),
+      (message) => this.logger.warn(message),
     );
   }
 

@@ -31,6 +31,11 @@ interface Leadership {
   context?: MasterContext;
   /** Set by resign(): this leadership starts no more runs, and ends once they have. */
   resigning?: Promise<void>;
+  /**
+   * When the store last reconnected, until a renewal sent after it answers: the lease may be gone
+   * (Redis restarted empty, another server behind the address), so no run starts meanwhile.
+   */
+  reconnectedAt?: number;
 }
 
 const now = () => performance.now();
@@ -128,11 +133,19 @@ export class Election {
     this.unsubscribers.push(
       store.onReleased((name) => name === this.name && this.contendNow(), this.name),
     );
-    // A store that is (re)connecting will say when it can answer: contend at once then, not on the next retry.
+    // A store that is (re)connecting will say when it can answer: contend at once then, not on the
+    // next retry; a master renews at once, as its lease may not have survived what broke the link.
     if (store.onConnected) {
-      this.unsubscribers.push(store.onConnected(() => this.contendNow()));
+      this.unsubscribers.push(store.onConnected(() => this.reconnected()));
     }
     this.timers.set('acquire', store.connected === false ? jittered(this.timing.retryEvery) : 0);
+  }
+
+  private reconnected(): void {
+    const leadership = this.leadership;
+    if (!leadership) return this.contendNow();
+    leadership.reconnectedAt = now();
+    this.timers.set('renew', 0);
   }
 
   private contendNow(): void {
@@ -196,6 +209,7 @@ export class Election {
   startScheduledRun(run: () => Promise<unknown>): Promise<unknown> | undefined {
     const leadership = this.leadership;
     if (!leadership || !this.startsRuns(leadership) || !this.isMaster) return undefined;
+    if (leadership.reconnectedAt !== undefined) return undefined;
     const running = run();
     this.runner.track(running);
     return running;
@@ -352,6 +366,7 @@ export class Election {
       }
       this.log.storeAnswered();
       if (!renewed) return this.lose('lost');
+      if (sentAt >= (leadership.reconnectedAt ?? Infinity)) leadership.reconnectedAt = undefined;
       this.extended(leadership, sentAt);
       if (this.tickAfterRenewal) {
         this.tickAfterRenewal = false;
@@ -380,6 +395,11 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership || !this.startsRuns(leadership)) return;
     const { interval, safetyMargin, renewEvery } = this.timing;
+    // Reconnected: the renewal already on its way says whether the lease survived; tick after it.
+    if (leadership.reconnectedAt !== undefined) {
+      this.tickAfterRenewal = true;
+      return;
+    }
     if (this.runner.busy) {
       this.stats.skippedTicks++;
       this.logger.debug(messages.runSkipped(this.name));
@@ -440,7 +460,9 @@ export class Election {
     const { renewDeadline, renewEvery } = this.timing;
     leadership.deadline = sentAt + renewDeadline;
     this.timers.set('expire', leadership.deadline - now());
-    this.timers.set('renew', sentAt + renewEvery - now());
+    // An answer to a command sent before a reconnect confirms nothing: the renewal that does goes now.
+    const unconfirmed = leadership.reconnectedAt !== undefined;
+    this.timers.set('renew', unconfirmed ? 0 : sentAt + renewEvery - now());
   }
 
   /** This leadership may start runs: it is current, and neither stopping nor resigning. */
@@ -528,16 +550,22 @@ export class Election {
     return released;
   }
 
-  /** A store command with a deadline; a store that throws instead of rejecting is caught too. */
+  /**
+   * A store command with a deadline; a store that throws instead of rejecting is caught too. A
+   * command with no answer in time is told to the store: its connection may be silently dead.
+   */
   private callStore<T>(
     action: string,
     ms: number,
     command: (store: KettleStore) => Promise<T>,
   ): Promise<T> {
+    const { store } = this.options;
+    const sentAt = now();
     return withTimeout(
-      Promise.resolve().then(() => command(this.options.store)),
+      Promise.resolve().then(() => command(store)),
       ms,
       action,
+      () => store.commandTimedOut?.(sentAt),
     );
   }
 }

@@ -4,22 +4,28 @@ import { MemoryStore } from './memory.store.js';
 import { QuorumStore } from './quorum.store.js';
 import { RedisStore } from './redis.store.js';
 
-/** The store the resolved options name; connection problems go to `onError` (logged, never thrown). */
+/**
+ * The store the resolved options name; connection problems go to `onError` and a server set up in
+ * a way that endangers leases to `onWarning` (logged, never thrown).
+ */
 export function createStore(
   options: ResolvedKettleOptions,
   onError: (where: string, error: Error) => void,
+  onWarning: (message: string) => void,
 ): KettleStore {
   const { store, keyPrefix } = options;
   if (store.kind === 'custom') return store.store;
   if (store.kind === 'memory') return new MemoryStore(keyPrefix);
+  const clientName = options.nodeId;
   if (store.kind === 'quorum') {
     const { connections } = store;
-    return new QuorumStore({ connections, keyPrefix, clientName: options.nodeId, onError });
+    return new QuorumStore({ connections, keyPrefix, clientName, onError, onWarning });
   }
   return new RedisStore({
     connection: store.connection,
     keyPrefix,
-    clientName: options.nodeId,
+    clientName,
     onError,
+    onWarning,
   });
 }

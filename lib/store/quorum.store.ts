@@ -14,6 +14,8 @@ export interface QuorumStoreOptions {
   readonly clientName?: string;
   /** Told about connection errors; `where` starts with the server, e.g. `redis[1] commands`. */
   readonly onError?: (where: string, error: Error) => void;
+  /** Told about a server set up in a way that endangers leases; the message starts `redis[1]: `. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** How long a server may take over a command that has no lease to bound it (holder, release). */
@@ -51,7 +53,7 @@ export class QuorumStore implements KettleStore {
 
   constructor(options: QuorumStoreOptions) {
     checkQuorum(options.connections, 'connections');
-    const { keyPrefix, clientName, onError } = options;
+    const { keyPrefix, clientName, onError, onWarning } = options;
     this.members = options.connections.map(
       (connection, server) =>
         new QuorumMember({
@@ -59,6 +61,7 @@ export class QuorumStore implements KettleStore {
           keyPrefix,
           clientName,
           onError: onError && ((where, error) => onError(`redis[${server}] ${where}`, error)),
+          onWarning: onWarning && ((message) => onWarning(`redis[${server}]: ${message}`)),
         }),
     );
     this.majority = Math.floor(this.members.length / 2) + 1;
@@ -220,17 +223,22 @@ export class QuorumStore implements KettleStore {
     return this.members.filter((member) => member.connected).length;
   }
 
-  /** One command on every server, each with its own timeout, so that a hung one stalls nothing. */
+  /**
+   * One command on every server, each with its own timeout, so that a hung one stalls nothing; a
+   * server that does not answer in time gets a new connection.
+   */
   private calls<T>(
     action: string,
     timeoutMs: number,
     command: (member: QuorumMember) => Promise<T>,
   ): Array<Promise<T>> {
+    const sentAt = now();
     return this.members.map((member) =>
       withTimeout(
         Promise.resolve().then(() => command(member)),
         timeoutMs,
         action,
+        () => member.commandTimedOut(sentAt),
       ),
     );
   }

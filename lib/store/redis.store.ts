@@ -1,4 +1,6 @@
 import { type Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { describeError } from '../election/errors.js';
+import * as messages from '../kettle.messages.js';
 import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
 import { checkKeyPrefix, electionKey, type ElectionKeyKind } from './keys.js';
 import { holderOf } from './lease.js';
@@ -19,7 +21,15 @@ export interface RedisStoreOptions {
   readonly clientName?: string;
   /** Told about connection errors; ioredis would otherwise crash the process on an unheard 'error'. */
   readonly onError?: (where: string, error: Error) => void;
+  /** Told about a server set up in a way that endangers leases (a maxmemory-policy that evicts). */
+  readonly onWarning?: (message: string) => void;
 }
+
+/**
+ * A dropped connection's socket is destroyed this soon if the server does not answer its FIN (one
+ * that vanished behind a moved address never does; ioredis would wait 2 s).
+ */
+const DROP_WAIT_MS = 100;
 
 /**
  * Lock commands must never wait in ioredis's offline queue, nor be sent again after a reconnect:
@@ -30,6 +40,7 @@ const LOCK_CONNECTION: Partial<RedisOptions> = {
   autoResendUnfulfilledCommands: false,
   maxRetriesPerRequest: 0,
   lazyConnect: false,
+  disconnectTimeout: DROP_WAIT_MS,
 };
 /**
  * On Cluster, ioredis sends a command that met a closed connection or CLUSTERDOWN again 100 ms
@@ -49,11 +60,19 @@ const SUBSCRIBER_CONNECTION: Partial<RedisOptions> = {
   autoResubscribe: true,
   maxRetriesPerRequest: null,
   lazyConnect: false,
+  disconnectTimeout: DROP_WAIT_MS,
 };
 
 /**
+ * Replies of a server that is not a writable primary (any more, or yet): a replica, one loading its
+ * data, one cut off from its primary. Behind an address that moved on a failover, a new connection
+ * reaches the new primary, so kettle's connections reconnect on them (never resending the command).
+ */
+const NOT_WRITABLE_PRIMARY = /^(READONLY|LOADING|MASTERDOWN)\b/;
+
+/**
  * Reconnect quickly: a follower cannot take over a lease while it is reconnecting. Applies unless
- * the connection options bring a retryStrategy of their own.
+ * the connection options bring a retryStrategy of their own, and whenever that one gives up.
  */
 const reconnectSoon = (attempt: number) => Math.min(attempt * 50, 500);
 
@@ -93,6 +112,10 @@ export class RedisStore implements KettleStore {
   private readonly channel: string;
   /** The last error of each connection, reported once until it changes or the connection is ready. */
   private readonly lastErrors = new Map<string, string>();
+  /** When each connection last became ready (performance.now()); unset once it is dropped. */
+  private readonly readyAt = new Map<string, number>();
+  /** Connections whose retryStrategy gave up once already: that is reported once. */
+  private readonly retryGaveUp = new Set<string>();
   private resubscribe?: NodeJS.Timeout;
   private closed = false;
 
@@ -107,6 +130,7 @@ export class RedisStore implements KettleStore {
     this.client.on('ready', () => {
       for (const listener of this.connectedListeners) listener();
     });
+    this.client.once('ready', () => void this.checkEviction());
     this.client.defineCommand('kettleAcquire', { numberOfKeys: 2, lua: ACQUIRE });
     this.client.defineCommand('kettleRenew', { numberOfKeys: 1, lua: RENEW });
     this.client.defineCommand('kettleRelease', { numberOfKeys: 1, lua: RELEASE });
@@ -169,6 +193,18 @@ export class RedisStore implements KettleStore {
   onConnected(listener: () => void): () => void {
     this.connectedListeners.add(listener);
     return () => this.connectedListeners.delete(listener);
+  }
+
+  /**
+   * A lock command sent at `sentAt` got no answer in time: if it went on the connection that is up
+   * now, that connection (and the subscriber, which goes to the same address) is dropped for a new
+   * one. However many elections time out on one dead connection, it is dropped once, and a new
+   * connection is never dropped for a command sent before it.
+   */
+  commandTimedOut(sentAt: number): void {
+    if (this.closed || !this.drop(this.client, 'commands', sentAt)) return;
+    this.report('commands', new Error(messages.connectionUnanswered()));
+    this.drop(this.subscriber, 'subscriber', sentAt);
   }
 
   onReleased(listener: (name: string) => void, only?: string): () => void {
@@ -247,26 +283,94 @@ export class RedisStore implements KettleStore {
           redisOptions: { ...cluster.options.redisOptions, ...flags },
         });
       } else {
-        client = (template as Redis).duplicate(flags);
+        const redis = template as Redis;
+        client = redis.duplicate({ ...flags, ...this.recovery(where, redis.options) });
       }
     } else if ('url' in connection) {
+      const options = connection.options ?? {};
       client = new Redis(connection.url, {
-        retryStrategy: reconnectSoon,
-        ...connection.options,
+        ...options,
         ...flags,
+        ...this.recovery(where, options),
       });
     } else {
       const { options } = connection;
       client = new Redis({
-        retryStrategy: reconnectSoon,
         ...sentinelDefaults(options),
         ...options,
         ...flags,
+        ...this.recovery(where, options),
       });
     }
     client.on('error', (error: Error) => this.report(where, error));
-    client.on('ready', () => this.lastErrors.delete(where));
+    client.on('ready', () => {
+      this.lastErrors.delete(where);
+      this.readyAt.set(where, performance.now());
+    });
     return client;
+  }
+
+  /**
+   * How one of kettle's connections comes back. It keeps reconnecting: by the user's retryStrategy
+   * while that gives a delay, else by kettle's own backoff (the elections cannot do without it). A
+   * reply saying the server is not a writable primary makes it reconnect too, as a user's own
+   * reconnectOnError may; the command is never sent again (1, not 2).
+   */
+  private recovery(
+    where: string,
+    { retryStrategy, reconnectOnError }: RedisOptions,
+  ): Pick<RedisOptions, 'retryStrategy' | 'reconnectOnError'> {
+    return {
+      retryStrategy: (attempt) => {
+        let outcome: string;
+        try {
+          const delay: unknown = (retryStrategy ?? reconnectSoon)(attempt);
+          if (typeof delay === 'number') return delay;
+          outcome = `returned ${describeError(delay)}`;
+        } catch (error) {
+          outcome = `threw (${describeError(error)})`;
+        }
+        if (!this.retryGaveUp.has(where) && !this.closed) {
+          this.retryGaveUp.add(where);
+          this.options.onError?.(where, new Error(messages.retryStrategyGaveUp(outcome)));
+        }
+        return reconnectSoon(attempt);
+      },
+      reconnectOnError: (error) => {
+        if (NOT_WRITABLE_PRIMARY.test(error.message)) {
+          this.readyAt.delete(where);
+          if (where === 'commands') this.drop(this.subscriber, 'subscriber', performance.now());
+          return 1;
+        }
+        try {
+          return reconnectOnError?.(error) ? 1 : false;
+        } catch {
+          return false;
+        }
+      },
+    };
+  }
+
+  /** Drops `client`'s connection for a new one if it was ready by `since`; true when it did. */
+  private drop(client: Redis | Cluster | undefined, where: string, since: number): boolean {
+    const readyAt = this.readyAt.get(where);
+    // Cluster moves slots and fails over by itself; its node connections are its own.
+    if (!client || client.isCluster || readyAt === undefined || readyAt > since) return false;
+    this.readyAt.delete(where);
+    client.disconnect(true);
+    return true;
+  }
+
+  /**
+   * A lease key evicted under memory pressure ends a leadership its master still believes in, until
+   * its next renewal: any policy but noeviction may do that. INFO, not CONFIG, which managed Redis
+   * often renames or forbids; if INFO fails too, there is nothing to say.
+   */
+  private async checkEviction(): Promise<void> {
+    const info = await this.client.info('memory').catch(() => '');
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    if (policy && policy !== 'noeviction')
+      this.options.onWarning?.(messages.evictingPolicy(policy));
   }
 
   /** ioredis repeats the same error on every reconnect attempt: report each outage once. */

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { sleep } from './wait.js';
@@ -28,6 +30,8 @@ export interface TlsFiles {
 /** A private redis-server on a free port, for tests that kill, pause or restart Redis. */
 export class RedisServer {
   private process?: ChildProcess;
+  /** Its working directory, of its own: a replica's full sync writes dump.rdb there. */
+  private dir?: string;
 
   private constructor(
     readonly port: number,
@@ -61,10 +65,13 @@ export class RedisServer {
 
   /** Starts it (again), empty: no persistence, as a crashed Redis without AOF comes back. */
   async start(): Promise<void> {
+    this.dir = mkdtempSync(join(tmpdir(), `kettle-redis-${this.port}-`));
     const child = spawn(
       'redis-server',
       [
         ...this.listen(),
+        '--dir',
+        this.dir,
         '--bind',
         '127.0.0.1',
         '--save',
@@ -124,6 +131,38 @@ export class RedisServer {
     child.kill('SIGKILL');
     await exited;
     this.process = undefined;
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** REPLICAOF `primary`, or REPLICAOF NO ONE without one (a promotion); returns once it is answered. */
+  async replicaOf(primary?: RedisServer): Promise<void> {
+    await this.admin((admin) =>
+      primary ? admin.replicaof('127.0.0.1', primary.port) : admin.replicaof('NO', 'ONE'),
+    );
+  }
+
+  /**
+   * Resolves once this replica's link to its primary is up and its first sync done. For a quick
+   * sync, start the primary with ['--repl-diskless-sync-delay', '0'].
+   */
+  async synced(): Promise<void> {
+    await this.admin(async (admin) => {
+      for (let attempt = 0; attempt < 1000; attempt++) {
+        const info = await admin.info('replication');
+        if (/master_link_status:up/.test(info) && !/master_sync_in_progress:1/.test(info)) return;
+        await sleep(10);
+      }
+      throw new Error(`redis-server on port ${this.port} did not sync from its primary`);
+    });
+  }
+
+  private async admin<T>(use: (admin: Redis) => Promise<T>): Promise<T> {
+    const admin = new Redis({ ...this.redisOptions, maxRetriesPerRequest: 0 });
+    try {
+      return await use(admin);
+    } finally {
+      admin.disconnect();
+    }
   }
 
   /** SIGSTOP: connections stay open and nothing answers, as a hung Redis. */

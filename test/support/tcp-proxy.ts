@@ -1,31 +1,51 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, Socket } from 'node:net';
+
+/** One client connection and its connection to the target, as the proxy carries them. */
+interface Link {
+  readonly client: Socket;
+  readonly upstream: Socket;
+  /** Bytes are swallowed both ways and the sockets stay open, even after a FIN. */
+  blackHoled: boolean;
+}
 
 /**
- * A TCP proxy between one node and Redis, to cut that node off alone. While `partitioned`, bytes
- * are held back in both directions and connections stay open, as in a network partition; when it
- * heals they arrive late, in order: Kleppmann's delayed packets.
+ * A TCP proxy in front of Redis. In front of one node, it cuts that node off alone: while
+ * `partitioned`, bytes are held back in both directions and connections stay open, as in a network
+ * partition; when it heals they arrive late, in order: Kleppmann's delayed packets. In front of
+ * every node, it is the one address that managed Redis moves on a failover: `retarget` sends new
+ * connections to another server, and `blackHole` makes the connections opened before it swallow
+ * everything, as those to a host that vanished without a reset.
  */
 export class TcpProxy {
   private held = false;
   /** Added latency, each way. */
   delayMs = 0;
   private readonly queued: Array<() => void> = [];
+  private readonly links = new Set<Link>();
+  /** Every socket still open, a client's or an upstream one that has bytes to deliver. */
   private readonly sockets = new Set<Socket>();
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private target: number,
   ) {}
 
   static async start(targetPort: number): Promise<TcpProxy> {
     let proxy!: TcpProxy;
-    const server = createServer((client) => proxy.pipe(client, targetPort));
+    // Half-open allowed: a black-holed connection must not answer a client's FIN with its own.
+    const server = createServer({ allowHalfOpen: true }, (client) => proxy.pipe(client));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new TcpProxy(server, (server.address() as { port: number }).port);
+    proxy = new TcpProxy(server, (server.address() as { port: number }).port, targetPort);
     return proxy;
   }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** The port new connections go to. */
+  get targetPort(): number {
+    return this.target;
   }
 
   partition(): void {
@@ -37,28 +57,48 @@ export class TcpProxy {
     for (const deliver of this.queued.splice(0)) deliver();
   }
 
+  /** New connections go to `port`; those already open stay where they are. */
+  retarget(port: number): void {
+    this.target = port;
+  }
+
+  /** Every connection open now swallows what is sent on it, both ways, until its client gives up. */
+  blackHole(): void {
+    for (const link of this.links) link.blackHoled = true;
+  }
+
+  /** How many connections are open now, black-holed or not. */
+  get connections(): number {
+    return this.links.size;
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private pipe(client: Socket, targetPort: number): void {
-    const upstream = new (client.constructor as typeof Socket)();
-    upstream.connect(targetPort, '127.0.0.1');
+  private pipe(client: Socket): void {
+    const upstream = new Socket({ allowHalfOpen: true });
+    upstream.connect(this.target, '127.0.0.1');
+    const link: Link = { client, upstream, blackHoled: false };
+    this.links.add(link);
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);
       socket.on('error', () => undefined);
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
+      socket.on('close', () => this.sockets.delete(socket));
     }
     const forward = (to: Socket) => {
-      // One chain per direction: chunks leave in the order they came, whatever the delay.
+      // One chain per direction: chunks leave in the order they came, whatever the delay. `null`
+      // is the sender's close: like a FIN, it reaches the other side after what was sent before it.
       let chain = Promise.resolve();
-      return (data: Buffer) => {
-        const deliver = () => void to.write(data);
+      return (data: Buffer | null) => {
+        // Black-holed, a close reaches nobody: the client's only ends the proxy's upstream socket.
+        if (link.blackHoled) return void (data === null && to === upstream && to.destroy());
+        const deliver = () => {
+          if (link.blackHoled) return;
+          if (data === null) to.end();
+          else to.write(data);
+        };
         if (this.held) return void this.queued.push(deliver);
         const due = Date.now() + this.delayMs;
         chain = chain.then(async () => {
@@ -68,7 +108,18 @@ export class TcpProxy {
         });
       };
     };
-    client.on('data', forward(upstream));
-    upstream.on('data', forward(client));
+    const toUpstream = forward(upstream);
+    const toClient = forward(client);
+    client.on('data', toUpstream);
+    upstream.on('data', toClient);
+    // A client that gives up still has its bytes in flight delivered; the server going away (when
+    // not black-holed) closes the client's connection.
+    client.on('close', () => {
+      this.links.delete(link);
+      toUpstream(null);
+    });
+    client.on('end', () => toUpstream(null));
+    upstream.on('end', () => toClient(null));
+    upstream.on('close', () => link.blackHoled || client.destroy());
   }
 }

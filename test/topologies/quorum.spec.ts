@@ -134,6 +134,36 @@ describe('QuorumStore on three redis-servers', () => {
     expect(performance.now() - sentAt).toBeLessThan(ttl / 2);
   });
 
+  it('gives a server whose address moved a new connection once its old one goes silent', async () => {
+    const servers = [await harness.server(), await harness.server(), await harness.server()];
+    const address = await TcpProxy.start(servers[0].port);
+    harness.defer(() => address.close());
+    const prefix = `test:${randomBytes(4).toString('hex')}:`;
+    const store = new QuorumStore({
+      connections: [{ url: address.url }, { url: servers[1].url }, { url: servers[2].url }],
+      keyPrefix: prefix,
+    });
+    harness.defer(() => store.close());
+    const lock = `${prefix}{job}:lock`;
+    const first = quiet(harness.client(servers[0].url));
+    const a = newLease('a');
+    const ttl = 3000;
+    await waitFor(() => store.connected, 'the store connected');
+    expect((await store.acquire('job', a, ttl)).acquired).toBe(true);
+    await waitFor(async () => (await first.get(lock)) === a, 'the lease on server 0');
+
+    // The address now leads to another server; the connection to the old one swallows everything.
+    const moved = await harness.server();
+    const behind = quiet(harness.client(moved.url));
+    address.retarget(moved.port);
+    address.blackHole();
+    // Renewals hold with servers 1 and 2 meanwhile, and take back the server behind the address.
+    await waitFor(async () => {
+      expect(await store.renew('job', a, ttl)).toBe(true);
+      return (await behind.get(lock)) === a;
+    }, 'the lease on the server now behind the address');
+  });
+
   it('answers an undecided command within a tenth of the lease, not when a hung server would', async () => {
     const { store, direct, key, servers } = await quorum();
     const ttl = 6000;
