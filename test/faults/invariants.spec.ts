@@ -64,4 +64,15 @@ describe('checkInvariants', () => {
       unhandledRejections: 1,
     });
   });
+
+  it('orders accepted writes as the server took them: an answer seen before the other was sent', () => {
+    const report = checkInvariants([
+      ev(0, 'b', 'write', { term: 7, accepted: true, sentAt: 0 }),
+      // Sent before term 7's answer, logged after it (frozen in between): taken first, not stale.
+      ev(2, 'a', 'write', { term: 6, accepted: true, sentAt: -1 }),
+      // Sent after term 7's answer and still accepted: the fence failed.
+      ev(4, 'c', 'write', { term: 5, accepted: true, sentAt: 3 }),
+    ]);
+    expect(report.staleWritesAccepted).toBe(1);
+  });
 });

@@ -7,6 +7,8 @@ export interface FaultEvent {
   term?: number;
   reason?: string;
   accepted?: boolean | null;
+  /** A write's send time (its `t` is when the answer came): the server took it in between. */
+  sentAt?: number;
   aborted?: boolean;
   /** A spinning run's lease check (`spun`), and the longest stretch between two of its passes. */
   valid?: boolean;
@@ -33,7 +35,11 @@ export interface InvariantReport {
   coveredOverlaps: number;
   /** Elections whose terms did not strictly increase from one leadership to the next. */
   termRegressions: number;
-  /** Fenced writes accepted with a lower term than one accepted before. */
+  /**
+   * Fenced writes accepted with a lower term than one whose acceptance was seen before this one was
+   * sent: only then did the server surely take them in that order (a node frozen between the
+   * server's answer and its log line logs an earlier write late).
+   */
   staleWritesAccepted: number;
   /** Fenced writes refused because a newer master had written: stale masters caught. */
   staleWritesRefused: number;
@@ -61,15 +67,17 @@ export function checkInvariants(events: readonly FaultEvent[]): InvariantReport 
     if (last !== undefined && e.term! <= last) termRegressions++;
     lastTerm.set(e.election!, e.term!);
   }
-  let staleWritesAccepted = 0;
-  let staleWritesRefused = 0;
-  const highest = new Map<string, number>();
-  for (const e of sorted.filter((e) => e.ev === 'write')) {
-    if (e.accepted === false) staleWritesRefused++;
-    if (e.accepted !== true) continue;
-    if (e.term! < (highest.get(e.election!) ?? 0)) staleWritesAccepted++;
-    highest.set(e.election!, Math.max(e.term!, highest.get(e.election!) ?? 0));
-  }
+  const writes = sorted.filter((e) => e.ev === 'write');
+  const staleWritesRefused = writes.filter((e) => e.accepted === false).length;
+  const accepted = writes.filter((e) => e.accepted === true);
+  const staleWritesAccepted = accepted.filter((write) =>
+    accepted.some(
+      (newer) =>
+        newer.election === write.election &&
+        newer.term! > write.term! &&
+        newer.t < (write.sentAt ?? write.t),
+    ),
+  ).length;
   return {
     runs: runs.length,
     doubleMasters,

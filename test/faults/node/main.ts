@@ -73,14 +73,20 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
     emit({ ev: 'start', election: name, term });
     if (hanging.has(name)) await new Promise(() => undefined);
     if (runMs > 0) await sleep(runMs);
+    await this.write(name, term, term);
+    emit({ ev: 'end', election: name, term, aborted: signal.aborted });
+  }
+
+  /** The fenced write at the end of a run; `sentAt` lets the checker order it as the server did. */
+  private async write(name: string, term: number, fence: number | MasterContext): Promise<void> {
+    const sentAt = clock();
     const accepted = await fencedSet(
       this.resource,
       `${keyPrefix}resource:${name}`,
       `${nodeId}:${term}`,
-      term,
+      fence,
     ).catch(() => null);
-    emit({ ev: 'write', election: name, term, accepted });
-    emit({ ev: 'end', election: name, term, aborted: signal.aborted });
+    emit({ ev: 'write', election: name, term, accepted, sentAt });
   }
 
   /**
@@ -107,13 +113,7 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
       if (t > bound) break;
     }
     emit({ ev: 'spun', election: name, term, valid, aborted, gapMs });
-    const accepted = await fencedSet(
-      this.resource,
-      `${keyPrefix}resource:${name}`,
-      `${nodeId}:${term}`,
-      context,
-    ).catch(() => null);
-    emit({ ev: 'write', election: name, term, accepted });
+    await this.write(name, term, context);
     // The step-down comes with the next timer: the run ends once it has.
     if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
     emit({ ev: 'end', election: name, term, aborted: signal.aborted });
