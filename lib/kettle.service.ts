@@ -120,19 +120,23 @@ export class KettleService
   }
 
   /**
-   * Where `shutdownTimeout` starts: from here on no election contends or starts a run, so that none
-   * starts while providers close their clients; held leases stay, renewed. (KettleModule is
-   * global: Nest calls this after the onModuleDestroy of the application's own modules.)
+   * kettle leaves here, and `shutdownTimeout` starts: no election contends or starts a run from now
+   * on, running jobs drain while their leases are renewed, then the leases are released. Nest calls
+   * this before every beforeApplicationShutdown hook: an application's own wait there (a graceful
+   * HTTP drain, a sleep for the load balancer) neither eats the jobs' time nor keeps a lease that
+   * runs nothing, and another node takes over at once. (KettleModule is global: Nest calls this
+   * after the onModuleDestroy of the application's own modules.)
    */
   async onModuleDestroy(): Promise<void> {
-    await this.kettle.stopRuns();
+    await this.kettle.leaveAll();
   }
 
-  /** Runs before Nest closes connections: jobs drain and leases are released while Redis is still there. */
+  /** Done in onModuleDestroy already; waits for it when that was not awaited. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.kettle.leaveAll();
   }
 
+  /** Closes kettle's connections with what `shutdownTimeout` left (a short QUIT at least). */
   async onApplicationShutdown(): Promise<void> {
     this.changes.complete();
     await this.kettle.close();

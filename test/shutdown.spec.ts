@@ -210,6 +210,57 @@ describe('shutdown and resign keep their promises', () => {
     expect(events.slice(events.indexOf('closed'))).toEqual(['closed', 'revoked']);
   });
 
+  it("the app's own beforeApplicationShutdown waits neither eat the drain nor keep the lease: the next node runs right after the job ended", async () => {
+    const SHUTDOWN = 1000;
+    const APP_WAIT = 1200; // the app's own wait (a graceful HTTP drain, the load balancer): past SHUTDOWN
+    const WIND_DOWN = 150; // what the job takes to end once its signal aborted
+    const prefix = uniquePrefix();
+    const runs: Array<{ node: string; start: number; end?: number }> = [];
+    const warnings: string[] = [];
+    let appWaitEnded: number | undefined;
+    const node = async (nodeId: string) => {
+      @Injectable()
+      class Job {
+        @OnMaster('job', { interval: 100 })
+        async run({ signal }: MasterContext) {
+          const run: (typeof runs)[number] = { node: nodeId, start: performance.now() };
+          runs.push(run);
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+          await sleep(WIND_DOWN);
+          run.end = performance.now();
+        }
+      }
+      @Injectable()
+      class GracefulWait implements BeforeApplicationShutdown {
+        async beforeApplicationShutdown() {
+          await sleep(APP_WAIT);
+          if (nodeId === 'a') appWaitEnded = performance.now();
+        }
+      }
+      const logger = { ...silent, warn: (message: string) => void warnings.push(message) };
+      const options = { redis: server.url, keyPrefix: prefix, nodeId, leaseTtl: 3000, logger };
+      @Module({
+        imports: [KettleModule.forRoot({ ...options, shutdownTimeout: SHUTDOWN })],
+        providers: [Job, GracefulWait],
+      })
+      class AppModule {}
+      const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+      cleanups.push(() => app.close());
+      return app;
+    };
+    const a = await node('a');
+    const first = await waitFor(() => runs.find((r) => r.node === 'a'), 'a run on a');
+    await node('b');
+    await a.close();
+    const next = await waitFor(() => runs.find((r) => r.node === 'b'), 'a run on b', 5000);
+    if (process.env.SHUTDOWN_DEBUG)
+      console.log('from the end of the run on a to the first on b, ms:', next.start - first.end!);
+    expect(first.end).toBeDefined();
+    expect(next.start).toBeGreaterThanOrEqual(first.end!); // no overlap
+    expect(next.start).toBeLessThan(appWaitEnded!); // b took over while a's app still waited
+    expect(warnings).toEqual([]); // the job ended in time, the release was answered
+  });
+
   it('app.close() ends within shutdownTimeout, whatever it waits for, on a frozen Redis', async () => {
     const SHUTDOWN = 1000;
     const frozen = await RedisServer.start();

@@ -50,6 +50,7 @@ export class Kettle {
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
   private phase: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private stopped?: Promise<void>;
+  private leaving?: Promise<void>;
   /** Set by the first step of a shutdown: every later step takes only what is left of it. */
   private deadline?: ShutdownDeadline;
   /** @internal Where the leases live: the module hands it to the health indicator and tests. */
@@ -158,7 +159,6 @@ export class Kettle {
    */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      await this.stopRuns();
       await this.leaveAll();
       await this.close();
     })();
@@ -192,20 +192,16 @@ export class Kettle {
   }
 
   /**
-   * @internal First step of `stop()` (Nest's onModuleDestroy), and the start of its
-   * `shutdownTimeout`: no election contends or starts a run from now on; held leases stay, renewed,
-   * until `leaveAll()`.
+   * @internal The first step of `stop()`, Nest's onModuleDestroy, and the start of its
+   * `shutdownTimeout`: no election contends or starts a run from now on, running jobs drain and
+   * held leases are released. Every call returns the same promise.
    */
-  async stopRuns(): Promise<void> {
-    if (this.phase === 'stopped') return;
-    this.phase = 'stopping';
-    const deadline = this.shutdownDeadline();
-    await Promise.all([...this.elections.values()].map((election) => election.stopRuns(deadline)));
+  leaveAll(): Promise<void> {
+    this.leaving ??= this.leaveElections();
+    return this.leaving;
   }
 
-  /** @internal Second step of `stop()`: Nest runs it before the app's connections close. */
-  async leaveAll(): Promise<void> {
-    if (this.phase === 'stopped') return;
+  private async leaveElections(): Promise<void> {
     this.phase = 'stopping';
     const deadline = this.shutdownDeadline();
     await Promise.all([...this.elections.values()].map((election) => election.stop(deadline)));

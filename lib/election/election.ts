@@ -221,11 +221,11 @@ export class Election {
   }
 
   /**
-   * @internal The first step of a stop (Nest's onModuleDestroy): no more contending, no more runs.
-   * A held lease stays, renewed, until `stop()`. Resolves once the acquire and the claim in flight
-   * have answered (a claim that wins its slot still starts the run), or when the deadline says.
+   * The first step of a stop: no more contending, no more runs; a held lease stays, renewed.
+   * Resolves once the acquire and the claim in flight have answered (a claim that wins its slot
+   * still starts the run), or when the deadline says.
    */
-  async stopRuns(deadline: ShutdownDeadline): Promise<void> {
+  private async stopRuns(deadline: ShutdownDeadline): Promise<void> {
     if (this.state === 'idle' || this.state === 'running') {
       this.state = 'stopping';
       for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
