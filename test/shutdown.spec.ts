@@ -97,6 +97,61 @@ describe('shutdown and resign keep their promises', () => {
     expect(next.start).toBeGreaterThanOrEqual(resolvedAt - 1);
   });
 
+  it('resign() resolves only once the lease was released: called again from the abort, or during a stop', async () => {
+    const prefix = uniquePrefix();
+    const redis = new Redis(server.url);
+    cleanups.push(() => redis.disconnect());
+    const proxy = await TcpProxy.start(server.port);
+    cleanups.push(() => proxy.close());
+    const lockKey = `${prefix}{job}:lock`;
+    const node = (nodeId: string, onAbort: (k: Kettle) => void) => {
+      const k = kettle({
+        redis: proxy.url,
+        keyPrefix: prefix,
+        nodeId,
+        interval: 100,
+        leaseTtl: 3000,
+      });
+      k.join('job', {
+        run: async ({ signal }: MasterContext) => {
+          signal.addEventListener('abort', () => onAbort(k));
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        },
+      });
+      k.start();
+      return k;
+    };
+    const running = (k: Kettle) => waitFor(() => k.stats('job')!.runs > 0, 'a run');
+
+    // The job's abort listener sees a node that starts no run (a guarded method's, here), and a
+    // resign() from it is the hand-over under way.
+    let again: Promise<void> | undefined;
+    let startedInAbort: unknown;
+    const a = node('a', (k) => {
+      startedInAbort = k.electionOf('job')!.startScheduledRun(async () => {});
+      again = k.resign('job');
+    });
+    await running(a);
+    proxy.delayMs = 200; // a release takes 400 ms to be answered
+    const first = a.resign('job');
+    await again;
+    expect(await redis.get(lockKey)).toBeNull();
+    await first;
+    expect(startedInAbort).toBeUndefined();
+    expect(a.stats('job')!.revoked).toBe(1);
+    proxy.delayMs = 0;
+    await a.stop();
+
+    // A resign() while stop() drains resolves with the stop's release.
+    const b = node('b', () => {});
+    await running(b);
+    proxy.delayMs = 200;
+    const stopping = b.stop();
+    await b.resign('job');
+    expect(await redis.get(lockKey)).toBeNull();
+    await stopping;
+  });
+
   it('a graceful hand-over neither repeats nor skips a run, whichever phase of the tick stop() lands in', async () => {
     const INTERVAL = 400;
     const DELAY = 40; // each way: a claim is in flight for 80 ms

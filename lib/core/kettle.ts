@@ -120,7 +120,9 @@ export class Kettle {
   /**
    * Gives up leadership of `name`: no run starts from now on, the running one (its signal aborted)
    * gets `shutdownTimeout` to end, then the lease is released and another node takes it at once;
-   * this one contends again later.
+   * this one contends again later. `isMaster(name)` stays true until the running job has ended.
+   * Resolves once the lease was released (by this, or by a stop or a loss that came first); at
+   * once when this node is not master.
    */
   async resign(name: string): Promise<void> {
     await this.joined(name).resign(this.options.shutdownTimeout);

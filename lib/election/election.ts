@@ -29,8 +29,11 @@ interface Leadership {
   readonly controller: AbortController;
   /** What the jobs and handlers of this leadership are given: one object, built on first use. */
   context?: MasterContext;
-  /** Set by resign(): this leadership starts no more runs, and ends once they have. */
-  resigning?: Promise<void>;
+  /** Set by resign(), before anything aborts: this leadership starts no more runs, and ends once they have. */
+  resigning?: boolean;
+  /** Settles once this leadership ended here and its lease was released (or no release was due). */
+  readonly released: Promise<void>;
+  readonly markReleased: () => void;
   /**
    * When the store last reconnected, until a renewal sent after it answers: the lease may be gone
    * (Redis restarted empty, another server behind the address), so no run starts meanwhile.
@@ -158,27 +161,33 @@ export class Election {
   /**
    * Gives the lease up and lets another node take it; this node contends again later. As a stop
    * does, it starts no more runs and lets the running one end first (its signal aborts; at most
-   * `drainMs`), renewing the lease meanwhile: no other node starts a run before it has ended.
+   * `drainMs`), renewing the lease meanwhile: no other node starts a run before it has ended, and
+   * this node is master until then. Resolves once the lease was released, by this hand-over or by
+   * whatever ended the leadership first (a stop, a loss); at once when not master.
    */
   resign(drainMs: number): Promise<void> {
     const leadership = this.leadership;
-    if (!leadership || this.state !== 'running') return Promise.resolve();
-    leadership.resigning ??= this.handOver(leadership, drainMs);
-    return leadership.resigning;
+    if (!leadership) return Promise.resolve();
+    // Stopping: the stop drains and releases this leadership; resign() resolves with that.
+    if (this.state === 'running' && !leadership.resigning) {
+      leadership.resigning = true;
+      void this.handOver(leadership, drainMs).catch((error: unknown) => this.log.stepFailed(error));
+    }
+    return leadership.released;
   }
 
   private async handOver(leadership: Leadership, drainMs: number): Promise<void> {
     this.timers.clear('tick');
     const until = now() + drainMs;
     await this.drain(leadership, 'resigned', () => until - now(), drainMs);
-    // Lost meanwhile, or stopped: that step-down released what there was to release.
+    // Lost meanwhile, or stopped: that step-down releases what there is to release.
     if (this.leadership !== leadership) return;
     this.stepDown('resigned');
     if (this.state === 'running') {
       this.holdOffUntil = now() + this.timing.retryEvery;
       this.timers.set('acquire', jittered(this.timing.retryEvery));
     }
-    await this.release(leadership.lease);
+    await this.release(leadership.lease).finally(leadership.markReleased);
   }
 
   /**
@@ -256,7 +265,11 @@ export class Election {
     // The lease goes at once, so that a follower takes over while the @OnRevoked handlers finish.
     const releaseMs = deadline.forRelease;
     if (leadership)
-      void this.release(leadership.lease, true, Math.min(this.timing.renewEvery, releaseMs));
+      void this.release(
+        leadership.lease,
+        true,
+        Math.min(this.timing.renewEvery, releaseMs),
+      ).finally(leadership.markReleased);
     await Promise.all([
       settlesWithin(Promise.all(this.releases), releaseMs),
       this.hooks.drain(releaseMs, deadline.timeoutMs),
@@ -327,11 +340,15 @@ export class Election {
 
   private becomeMaster(lease: string, term: number, sentAt: number): void {
     const { leaseTtl, renewDeadline, renewEvery } = this.timing;
+    let markReleased!: () => void;
+    const released = new Promise<void>((resolve) => (markReleased = resolve));
     const leadership: Leadership = {
       lease,
       term,
       deadline: sentAt + renewDeadline,
       controller: new AbortController(),
+      released,
+      markReleased,
     };
     this.leadership = leadership;
     this.stats.elected++;
@@ -528,7 +545,9 @@ export class Election {
     const leadership = this.stepDown(reason);
     if (!leadership) return;
     // Expired on this node's clock, the lease may still stand in Redis (a late renewal): free it.
-    if (reason === 'expired') void this.release(leadership.lease, false);
+    if (reason === 'expired')
+      void this.release(leadership.lease, false).finally(leadership.markReleased);
+    else leadership.markReleased();
     if (this.state === 'running') this.timers.set('acquire', jittered(this.timing.retryEvery));
   }
 
