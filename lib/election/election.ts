@@ -45,6 +45,9 @@ const now = () => performance.now();
 
 type TimerName = 'acquire' | 'renew' | 'expire' | 'tick';
 
+/** Of a drain's time, what a run that started during it keeps to finish once its signal aborts. */
+const LATE_RUN_ABORT_SHARE = 0.25;
+
 /**
  * One election on this node: follower -> master -> follower, in the shape of client-go's
  * leaderelection loop. A follower tries to acquire when the holder's lease should have ended and
@@ -178,8 +181,9 @@ export class Election {
 
   private async handOver(leadership: Leadership, drainMs: number): Promise<void> {
     this.timers.clear('tick');
-    const until = now() + drainMs;
-    await this.drain(leadership, 'resigned', () => until - now(), drainMs);
+    const began = now();
+    const until = began + drainMs;
+    await this.drain(leadership, 'resigned', began, () => until - now(), drainMs);
     // Lost meanwhile, or stopped: that step-down releases what there is to release.
     if (this.leadership !== leadership) return;
     this.stepDown('resigned');
@@ -207,7 +211,9 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership || !this.startsRuns(leadership) || !this.isMaster || !this.runner.hasJobs)
       return Promise.resolve(false);
-    return this.runner.runAfterCurrent(this.contextOf(leadership));
+    return this.runner.runAfterCurrent(this.contextOf(leadership), () =>
+      this.startsRuns(leadership),
+    );
   }
 
   /**
@@ -257,8 +263,10 @@ export class Election {
   }
 
   private async shutdown(deadline: ShutdownDeadline): Promise<void> {
+    const began = now();
     await this.stopRuns(deadline);
-    await this.drain(this.leadership, 'shutdown', () => deadline.forWaits, deadline.timeoutMs);
+    const leftMs = () => deadline.forWaits;
+    await this.drain(this.leadership, 'shutdown', began, leftMs, deadline.timeoutMs);
     const leadership = this.stepDown('shutdown');
     this.state = 'stopped';
     this.timers.clearAll();
@@ -280,15 +288,23 @@ export class Election {
    * Lets the runs end before the leadership does. The claim in flight is awaited first: a slot it
    * wins still runs (no other node would run it). Then the signal aborts and the runs get what
    * `leftMs()` allows, while the lease is still renewed: no other node starts a run meanwhile.
+   * A run that started after the stop or resign `began` (that claim's) is a slot like any other:
+   * aborted at once, a job that checks its signal would skip it. It runs unaborted until only
+   * `LATE_RUN_ABORT_SHARE` of the time is left, which it keeps to finish once asked to.
    */
   private async drain(
     leadership: Leadership | undefined,
     reason: 'resigned' | 'shutdown',
+    began: number,
     leftMs: () => number,
     timeoutMs: number,
   ): Promise<void> {
     if (this.ticking) await settlesWithin(this.ticking, leftMs());
     if (this.runner.idle) return;
+    if (this.runner.runStartedSince(began)) {
+      const unaborted = Math.max(0, leftMs() * (1 - LATE_RUN_ABORT_SHARE));
+      if (await this.runner.drain(unaborted)) return;
+    }
     leadership?.controller.abort(new LeadershipEndedError(reason));
     if (!(await this.runner.drain(Math.max(0, leftMs())))) {
       const after = reason === 'resigned' ? 'resign()' : 'shutdown';
