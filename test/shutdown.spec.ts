@@ -6,6 +6,8 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
@@ -366,5 +368,50 @@ describe('shutdown and resign keep their promises', () => {
     const took = await Promise.all(closing);
     if (process.env.SHUTDOWN_DEBUG) console.log('app.close() on a frozen Redis, ms:', took);
     for (const ms of took) expect(ms).toBeLessThan(SHUTDOWN + 300);
+  });
+
+  it('a process whose SIGTERM calls kettle.stop() exits by itself on a frozen Redis, with an acquire on its way', async () => {
+    const frozen = await RedisServer.start();
+    cleanups.push(() => frozen.kill());
+    const redis = new Redis(frozen.url);
+    cleanups.push(() => redis.disconnect());
+    const prefix = uniquePrefix();
+    const lockKey = `${prefix}{job}:lock`;
+    // Another node's lease: the child follows, and tries again just after it ends.
+    await redis.set(lockKey, 'other#0', 'PX', 1500);
+    // A long lease: the acquire's timeout and the retry after it are 10 s.
+    // nestjs-kettle resolves to this checkout's dist: `npm run build` first.
+    const program = `
+      import { Kettle } from 'nestjs-kettle/core';
+      const silent = { log() {}, warn() {}, error() {}, debug() {} };
+      const kettle = new Kettle({ redis: ${JSON.stringify(frozen.url)},
+        keyPrefix: ${JSON.stringify(prefix)}, nodeId: 'child', interval: 100, leaseTtl: 30000,
+        shutdownTimeout: 1000, logger: silent });
+      kettle.join('job', { run() {} });
+      kettle.start();
+      process.once('SIGTERM', () => kettle.stop());
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', program], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const exited = once(child, 'exit');
+    cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+    await waitFor(
+      async () => (await redis.client('LIST')).toString().includes('name=kettle:child'),
+      'the child to connect',
+    );
+    // Freeze just before the other lease ends: the child's next acquire gets no answer.
+    const left = await redis.pttl(lockKey);
+    await sleep(Math.max(0, left - 50));
+    frozen.pause();
+    cleanups.push(() => frozen.resume());
+    await sleep(200);
+    const start = performance.now();
+    child.kill('SIGTERM');
+    // Generous: the stop takes its shutdownTimeout of 1000 ms, then nothing should hold the process.
+    const ended = await Promise.race([exited.then(() => true), sleep(6000).then(() => false)]);
+    if (process.env.SHUTDOWN_DEBUG)
+      console.log('exit after SIGTERM, ms:', performance.now() - start);
+    expect(ended).toBe(true);
   });
 });

@@ -338,7 +338,8 @@ export class Election {
       this.log.storeFailed('acquire', error);
       // The outcome is unknown: the lease may be ours. Delete it rather than make others wait it out.
       void this.release(lease, false);
-      this.timers.set('acquire', jittered(retryEvery));
+      // An answer after a stop began arms nothing: no timer outlives stop().
+      if (this.state === 'running') this.timers.set('acquire', jittered(retryEvery));
       return;
     }
     this.log.storeAnswered();
@@ -351,7 +352,7 @@ export class Election {
     // Look again just after the holder's lease would end unrenewed: no sooner can it be free
     // (a release is announced, and heard at once). Polling on a shorter period only costs Redis.
     const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : jittered(retryEvery);
-    this.timers.set('acquire', this.contendAgain ? 0 : ends);
+    if (this.state === 'running') this.timers.set('acquire', this.contendAgain ? 0 : ends);
   }
 
   private becomeMaster(lease: string, term: number, sentAt: number): void {
