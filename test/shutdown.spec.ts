@@ -397,7 +397,7 @@ describe('shutdown and resign keep their promises', () => {
     const exited = once(child, 'exit');
     cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
     await waitFor(
-      async () => (await redis.client('LIST')).toString().includes('name=kettle:child'),
+      async () => String(await redis.client('LIST')).includes('name=kettle:child'),
       'the child to connect',
     );
     // Freeze just before the other lease ends: the child's next acquire gets no answer.
