@@ -32,8 +32,9 @@ export class KettleService
   private readonly changes = new Subject<LeadershipChange>();
 
   /**
-   * Every change of this node's role, per election. A subscriber that throws is rxjs's to report
-   * (`config.onUnhandledError`); nothing of it reaches the election.
+   * Every change of this node's role, per election. A subscriber that throws does not reach the
+   * election, but rxjs rethrows it in a setTimeout unless `config.onUnhandledError` is set: an
+   * uncaught exception, which ends the process by default. Catch in the subscriber.
    */
   readonly leadership$: Observable<LeadershipChange> = this.changes.asObservable();
 

@@ -110,7 +110,8 @@ export class Kettle {
 
   /**
    * Calls `listener` on every change of this node's role, per election; returns the unsubscriber.
-   * A listener that throws is logged and counted (`stats(name).callbackErrors`); the election goes on.
+   * A listener that throws, or returns a promise that rejects, is logged and counted
+   * (`stats(name).callbackErrors`); the election goes on.
    */
   onChange(listener: (change: LeadershipChange) => void): () => void {
     this.listeners.add(listener);

@@ -11,7 +11,7 @@ import type { AcquireResult, KettleStore } from '../store/kettle-store.interface
 import { newLease } from '../store/lease.js';
 import type { ElectionConfig } from './election-config.js';
 import { ElectionLog } from './election-log.js';
-import { LeadershipEndedError } from './errors.js';
+import { catchRejection, LeadershipEndedError } from './errors.js';
 import { guardedLogger } from './guarded-logger.js';
 import { JobRunner } from './job-runner.js';
 import { Timers } from './timers.js';
@@ -529,11 +529,14 @@ export class Election {
     return leadership;
   }
 
-  /** Tells the listeners, each in turn: one that throws is logged and counted, and changes nothing. */
+  /**
+   * Tells the listeners, each in turn: one that throws, or returns a promise that rejects, is
+   * logged and counted, and changes nothing.
+   */
   private notify(change: LeadershipChange): void {
     for (const listener of this.options.listeners) {
       try {
-        listener(change);
+        catchRejection(listener(change), (error) => this.log.listenerFailed(error));
       } catch (error) {
         this.log.listenerFailed(error);
       }
