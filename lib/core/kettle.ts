@@ -142,7 +142,8 @@ export class Kettle {
     const election = this.joined(name);
     // It stays listed until it has stopped, so that a stop meanwhile waits for it too.
     try {
-      await election.stop(new ShutdownDeadline(this.options.shutdownTimeout));
+      // During a shutdown, within what is left of it.
+      await election.stop(this.deadline ?? new ShutdownDeadline(this.options.shutdownTimeout));
     } finally {
       if (this.elections.get(name) === election) this.elections.delete(name);
     }
