@@ -32,8 +32,9 @@ export class KettleService
   private readonly changes = new Subject<LeadershipChange>();
 
   /**
-   * Every change of this node's role, per election. A subscriber that throws is rxjs's to report
-   * (`config.onUnhandledError`); nothing of it reaches the election.
+   * Every change of this node's role, per election. A subscriber that throws does not reach the
+   * election, but rxjs rethrows it in a setTimeout unless `config.onUnhandledError` is set: an
+   * uncaught exception, which ends the process by default. Catch in the subscriber.
    */
   readonly leadership$: Observable<LeadershipChange> = this.changes.asObservable();
 
@@ -84,7 +85,9 @@ export class KettleService
   /**
    * Gives up leadership of `name`: no run starts from now on, the running one (its signal aborted)
    * gets `shutdownTimeout` to end, then the lease is released and another node takes it at once;
-   * this one contends again later.
+   * this one contends again later. `isMaster(name)` stays true until the running job has ended.
+   * Resolves once the lease was released (by this, or by a stop or a loss that came first); at
+   * once when this node is not master.
    */
   resign(name: string): Promise<void> {
     return this.kettle.resign(name);
@@ -120,19 +123,23 @@ export class KettleService
   }
 
   /**
-   * Where `shutdownTimeout` starts: from here on no election contends or starts a run, so that none
-   * starts while providers close their clients; held leases stay, renewed. (KettleModule is
-   * global: Nest calls this after the onModuleDestroy of the application's own modules.)
+   * kettle leaves here, and `shutdownTimeout` starts: no election contends or starts a run from now
+   * on, running jobs drain while their leases are renewed, then the leases are released. Nest calls
+   * this before every beforeApplicationShutdown hook: an application's own wait there (a graceful
+   * HTTP drain, a sleep for the load balancer) neither eats the jobs' time nor keeps a lease that
+   * runs nothing, and another node takes over at once. (KettleModule is global: Nest calls this
+   * after the onModuleDestroy of the application's own modules.)
    */
   async onModuleDestroy(): Promise<void> {
-    await this.kettle.stopRuns();
+    await this.kettle.leaveAll();
   }
 
-  /** Runs before Nest closes connections: jobs drain and leases are released while Redis is still there. */
+  /** Done in onModuleDestroy already; waits for it when that was not awaited. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.kettle.leaveAll();
   }
 
+  /** Closes kettle's connections with what `shutdownTimeout` left (a short QUIT at least). */
   async onApplicationShutdown(): Promise<void> {
     this.changes.complete();
     await this.kettle.close();

@@ -45,8 +45,9 @@ export function installGuard(
 
 /**
  * The body runs when this node is master, right now, on its own clock, and the election is neither
- * stopping nor resigning (which wait for it, as for a job); otherwise the firing is counted and
- * skipped. A failure is logged and counted, as for an interval job, and not thrown.
+ * stopping nor resigning (which wait for it, as for a job); otherwise the firing is skipped, and
+ * counted in followerSkips when this node is not master. A failure is logged and counted, as for
+ * an interval job, and not thrown.
  */
 async function runIfMaster(
   election: Election | undefined,
@@ -67,6 +68,6 @@ async function runIfMaster(
     }
   });
   // Counted, not logged: a follower skips every firing, and Nest prints debug lines by default.
-  if (!running && election) election.stats.followerSkips++;
+  if (!running && election && !election.isMaster) election.stats.followerSkips++;
   return running;
 }

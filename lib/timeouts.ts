@@ -48,6 +48,11 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
 /** Of a shutdown's time, the share kept for the release, and as much again for closing the connections. */
 const RESERVE_SHARE = 0.1;
 const MAX_RESERVE_MS = 250;
+/**
+ * Closing the connections gets at least this, however little the shutdown left: enough for a QUIT
+ * on a healthy Redis, and a server that does not answer is dropped after it anyway.
+ */
+const MIN_CLOSE_MS = 100;
 
 /**
  * One deadline for a whole shutdown, `timeoutMs` from its first step. Each wait takes only what is
@@ -74,9 +79,9 @@ export class ShutdownDeadline {
     return this.left(this.reserve);
   }
 
-  /** Milliseconds left for closing the connections. */
+  /** Milliseconds left for closing the connections, and never less than `MIN_CLOSE_MS`. */
   get forClose(): number {
-    return this.left(0);
+    return Math.max(this.left(0), MIN_CLOSE_MS);
   }
 
   private left(reserve: number): number {

@@ -273,10 +273,11 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     }).toThrow(/@OnMaster\('accessor'\) is on value, which is not a method/);
   });
 
-  it('app.close() waits for a running scheduled body before it releases the lease', async () => {
+  it('app.close() waits for a running scheduled body before it releases the lease; firings meanwhile are no follower skips', async () => {
     const events: string[] = [];
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
+    let firings = 0;
     @Injectable()
     class Slow {
       @Interval(50)
@@ -285,6 +286,12 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
         events.push('start');
         await gate;
         events.push('end');
+      }
+
+      // Fires as often, unguarded: counts the guarded method's firings.
+      @Interval(50)
+      fired(): void {
+        firings++;
       }
     }
     @Module({
@@ -301,8 +308,12 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     await waitFor(() => events.includes('start'), 'a scheduled run');
     const skipped = kettle.stats('slow')!.followerSkips;
     const closed = app.close();
-    // Stopping: firings from now on are skipped, and the lease stays until the runs end.
-    await waitFor(() => kettle.stats('slow')!.followerSkips > skipped, 'a firing while stopping');
+    // Stopping: firings from now on are skipped, and the lease stays until the runs end. The node
+    // is still master: they are not counted as a follower's.
+    const firedBefore = firings;
+    await waitFor(() => firings >= firedBefore + 3, 'firings while stopping');
+    expect(events.filter((e) => e === 'start')).toHaveLength(1);
+    expect(kettle.stats('slow')!.followerSkips).toBe(skipped);
     expect(events).not.toContain('revoked');
     open();
     await closed;

@@ -181,6 +181,45 @@ describe('user code that throws never stalls an election', () => {
     );
   });
 
+  it('an async listener and an async logger that reject are counted like throwing ones: no unhandled rejection', async () => {
+    const stderr: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk, ...rest) => {
+      if (String(chunk).startsWith('[Kettle]')) return stderr.push(String(chunk)) > 0;
+      return write(chunk as string, ...(rest as []));
+    });
+    cleanups.push(() => spy.mockRestore());
+    const rejects = async () => {
+      await Promise.resolve();
+      throw new Error('async logger down');
+    };
+    const logger = { log: rejects, warn: rejects, error: rejects, debug: rejects };
+    const runs: string[] = [];
+    const kettle = new Kettle({
+      redis: server.url,
+      keyPrefix: uniquePrefix(),
+      interval: 100,
+      leaseTtl: LEASE,
+      logger,
+    });
+    cleanups.push(() => kettle.stop());
+    kettle.join('job', { run: () => void runs.push('run') });
+    kettle.onChange(async () => {
+      await Promise.resolve();
+      throw new Error('async listener failed');
+    });
+    kettle.start();
+    await waitFor(() => runs.length >= 2, 'runs');
+    // The listener's rejection, and the logger's for the error line that reports it.
+    await waitFor(() => kettle.stats('job')!.callbackErrors >= 2, 'both failures counted');
+    expect(stderr.join('')).toMatch(
+      /the line was: Election "job": a leadership listener failed: async listener failed/,
+    );
+    await kettle.resign('job');
+    await waitFor(() => kettle.stats('job')!.callbackErrors >= 4, 'the next two counted');
+    expect(escaped).toEqual([]);
+  });
+
   describe('a leadership$ subscriber that throws', () => {
     const apps: INestApplicationContext[] = [];
     afterEach(async () => {

@@ -50,6 +50,7 @@ export class Kettle {
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
   private phase: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private stopped?: Promise<void>;
+  private leaving?: Promise<void>;
   /** Set by the first step of a shutdown: every later step takes only what is left of it. */
   private deadline?: ShutdownDeadline;
   /** @internal Where the leases live: the module hands it to the health indicator and tests. */
@@ -109,7 +110,8 @@ export class Kettle {
 
   /**
    * Calls `listener` on every change of this node's role, per election; returns the unsubscriber.
-   * A listener that throws is logged and counted (`stats(name).callbackErrors`); the election goes on.
+   * A listener that throws, or returns a promise that rejects, is logged and counted
+   * (`stats(name).callbackErrors`); the election goes on.
    */
   onChange(listener: (change: LeadershipChange) => void): () => void {
     this.listeners.add(listener);
@@ -119,7 +121,9 @@ export class Kettle {
   /**
    * Gives up leadership of `name`: no run starts from now on, the running one (its signal aborted)
    * gets `shutdownTimeout` to end, then the lease is released and another node takes it at once;
-   * this one contends again later.
+   * this one contends again later. `isMaster(name)` stays true until the running job has ended.
+   * Resolves once the lease was released (by this, or by a stop or a loss that came first); at
+   * once when this node is not master.
    */
   async resign(name: string): Promise<void> {
     await this.joined(name).resign(this.options.shutdownTimeout);
@@ -138,7 +142,8 @@ export class Kettle {
     const election = this.joined(name);
     // It stays listed until it has stopped, so that a stop meanwhile waits for it too.
     try {
-      await election.stop(new ShutdownDeadline(this.options.shutdownTimeout));
+      // During a shutdown, within what is left of it.
+      await election.stop(this.deadline ?? new ShutdownDeadline(this.options.shutdownTimeout));
     } finally {
       if (this.elections.get(name) === election) this.elections.delete(name);
     }
@@ -158,7 +163,6 @@ export class Kettle {
    */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      await this.stopRuns();
       await this.leaveAll();
       await this.close();
     })();
@@ -192,20 +196,16 @@ export class Kettle {
   }
 
   /**
-   * @internal First step of `stop()` (Nest's onModuleDestroy), and the start of its
-   * `shutdownTimeout`: no election contends or starts a run from now on; held leases stay, renewed,
-   * until `leaveAll()`.
+   * @internal The first step of `stop()`, Nest's onModuleDestroy, and the start of its
+   * `shutdownTimeout`: no election contends or starts a run from now on, running jobs drain and
+   * held leases are released. Every call returns the same promise.
    */
-  async stopRuns(): Promise<void> {
-    if (this.phase === 'stopped') return;
-    this.phase = 'stopping';
-    const deadline = this.shutdownDeadline();
-    await Promise.all([...this.elections.values()].map((election) => election.stopRuns(deadline)));
+  leaveAll(): Promise<void> {
+    this.leaving ??= this.leaveElections();
+    return this.leaving;
   }
 
-  /** @internal Second step of `stop()`: Nest runs it before the app's connections close. */
-  async leaveAll(): Promise<void> {
-    if (this.phase === 'stopped') return;
+  private async leaveElections(): Promise<void> {
     this.phase = 'stopping';
     const deadline = this.shutdownDeadline();
     await Promise.all([...this.elections.values()].map((election) => election.stop(deadline)));

@@ -11,7 +11,7 @@ import type { AcquireResult, KettleStore } from '../store/kettle-store.interface
 import { newLease } from '../store/lease.js';
 import type { ElectionConfig } from './election-config.js';
 import { ElectionLog } from './election-log.js';
-import { LeadershipEndedError } from './errors.js';
+import { catchRejection, LeadershipEndedError } from './errors.js';
 import { guardedLogger } from './guarded-logger.js';
 import { JobRunner } from './job-runner.js';
 import { Timers } from './timers.js';
@@ -29,8 +29,11 @@ interface Leadership {
   readonly controller: AbortController;
   /** What the jobs and handlers of this leadership are given: one object, built on first use. */
   context?: MasterContext;
-  /** Set by resign(): this leadership starts no more runs, and ends once they have. */
-  resigning?: Promise<void>;
+  /** Set by resign(), before anything aborts: this leadership starts no more runs, and ends once they have. */
+  resigning?: boolean;
+  /** Settles once this leadership ended here and its lease was released (or no release was due). */
+  readonly released: Promise<void>;
+  readonly markReleased: () => void;
   /**
    * When the store last reconnected, until a renewal sent after it answers: the lease may be gone
    * (Redis restarted empty, another server behind the address), so no run starts meanwhile.
@@ -41,6 +44,9 @@ interface Leadership {
 const now = () => performance.now();
 
 type TimerName = 'acquire' | 'renew' | 'expire' | 'tick';
+
+/** Of a drain's time, what a run that started during it keeps to finish once its signal aborts. */
+const LATE_RUN_ABORT_SHARE = 0.25;
 
 /**
  * One election on this node: follower -> master -> follower, in the shape of client-go's
@@ -158,27 +164,34 @@ export class Election {
   /**
    * Gives the lease up and lets another node take it; this node contends again later. As a stop
    * does, it starts no more runs and lets the running one end first (its signal aborts; at most
-   * `drainMs`), renewing the lease meanwhile: no other node starts a run before it has ended.
+   * `drainMs`), renewing the lease meanwhile: no other node starts a run before it has ended, and
+   * this node is master until then. Resolves once the lease was released, by this hand-over or by
+   * whatever ended the leadership first (a stop, a loss); at once when not master.
    */
   resign(drainMs: number): Promise<void> {
     const leadership = this.leadership;
-    if (!leadership || this.state !== 'running') return Promise.resolve();
-    leadership.resigning ??= this.handOver(leadership, drainMs);
-    return leadership.resigning;
+    if (!leadership) return Promise.resolve();
+    // Stopping: the stop drains and releases this leadership; resign() resolves with that.
+    if (this.state === 'running' && !leadership.resigning) {
+      leadership.resigning = true;
+      void this.handOver(leadership, drainMs).catch((error: unknown) => this.log.stepFailed(error));
+    }
+    return leadership.released;
   }
 
   private async handOver(leadership: Leadership, drainMs: number): Promise<void> {
     this.timers.clear('tick');
-    const until = now() + drainMs;
-    await this.drain(leadership, 'resigned', () => until - now(), drainMs);
-    // Lost meanwhile, or stopped: that step-down released what there was to release.
+    const began = now();
+    const until = began + drainMs;
+    await this.drain(leadership, 'resigned', began, () => until - now(), drainMs);
+    // Lost meanwhile, or stopped: that step-down releases what there is to release.
     if (this.leadership !== leadership) return;
     this.stepDown('resigned');
     if (this.state === 'running') {
       this.holdOffUntil = now() + this.timing.retryEvery;
       this.timers.set('acquire', jittered(this.timing.retryEvery));
     }
-    await this.release(leadership.lease);
+    await this.release(leadership.lease).finally(leadership.markReleased);
   }
 
   /**
@@ -198,7 +211,9 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership || !this.startsRuns(leadership) || !this.isMaster || !this.runner.hasJobs)
       return Promise.resolve(false);
-    return this.runner.runAfterCurrent(this.contextOf(leadership));
+    return this.runner.runAfterCurrent(this.contextOf(leadership), () =>
+      this.startsRuns(leadership),
+    );
   }
 
   /**
@@ -221,11 +236,11 @@ export class Election {
   }
 
   /**
-   * @internal The first step of a stop (Nest's onModuleDestroy): no more contending, no more runs.
-   * A held lease stays, renewed, until `stop()`. Resolves once the acquire and the claim in flight
-   * have answered (a claim that wins its slot still starts the run), or when the deadline says.
+   * The first step of a stop: no more contending, no more runs; a held lease stays, renewed.
+   * Resolves once the acquire and the claim in flight have answered (a claim that wins its slot
+   * still starts the run), or when the deadline says.
    */
-  async stopRuns(deadline: ShutdownDeadline): Promise<void> {
+  private async stopRuns(deadline: ShutdownDeadline): Promise<void> {
     if (this.state === 'idle' || this.state === 'running') {
       this.state = 'stopping';
       for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
@@ -248,15 +263,21 @@ export class Election {
   }
 
   private async shutdown(deadline: ShutdownDeadline): Promise<void> {
+    const began = now();
     await this.stopRuns(deadline);
-    await this.drain(this.leadership, 'shutdown', () => deadline.forWaits, deadline.timeoutMs);
+    const leftMs = () => deadline.forWaits;
+    await this.drain(this.leadership, 'shutdown', began, leftMs, deadline.timeoutMs);
     const leadership = this.stepDown('shutdown');
     this.state = 'stopped';
     this.timers.clearAll();
     // The lease goes at once, so that a follower takes over while the @OnRevoked handlers finish.
     const releaseMs = deadline.forRelease;
     if (leadership)
-      void this.release(leadership.lease, true, Math.min(this.timing.renewEvery, releaseMs));
+      void this.release(
+        leadership.lease,
+        true,
+        Math.min(this.timing.renewEvery, releaseMs),
+      ).finally(leadership.markReleased);
     await Promise.all([
       settlesWithin(Promise.all(this.releases), releaseMs),
       this.hooks.drain(releaseMs, deadline.timeoutMs),
@@ -267,15 +288,23 @@ export class Election {
    * Lets the runs end before the leadership does. The claim in flight is awaited first: a slot it
    * wins still runs (no other node would run it). Then the signal aborts and the runs get what
    * `leftMs()` allows, while the lease is still renewed: no other node starts a run meanwhile.
+   * A run that started after the stop or resign `began` (that claim's) is a slot like any other:
+   * aborted at once, a job that checks its signal would skip it. It runs unaborted until only
+   * `LATE_RUN_ABORT_SHARE` of the time is left, which it keeps to finish once asked to.
    */
   private async drain(
     leadership: Leadership | undefined,
     reason: 'resigned' | 'shutdown',
+    began: number,
     leftMs: () => number,
     timeoutMs: number,
   ): Promise<void> {
     if (this.ticking) await settlesWithin(this.ticking, leftMs());
     if (this.runner.idle) return;
+    if (this.runner.runStartedSince(began)) {
+      const unaborted = Math.max(0, leftMs() * (1 - LATE_RUN_ABORT_SHARE));
+      if (await this.runner.drain(unaborted)) return;
+    }
     leadership?.controller.abort(new LeadershipEndedError(reason));
     if (!(await this.runner.drain(Math.max(0, leftMs())))) {
       const after = reason === 'resigned' ? 'resign()' : 'shutdown';
@@ -309,7 +338,8 @@ export class Election {
       this.log.storeFailed('acquire', error);
       // The outcome is unknown: the lease may be ours. Delete it rather than make others wait it out.
       void this.release(lease, false);
-      this.timers.set('acquire', jittered(retryEvery));
+      // An answer after a stop began arms nothing: no timer outlives stop().
+      if (this.state === 'running') this.timers.set('acquire', jittered(retryEvery));
       return;
     }
     this.log.storeAnswered();
@@ -322,16 +352,20 @@ export class Election {
     // Look again just after the holder's lease would end unrenewed: no sooner can it be free
     // (a release is announced, and heard at once). Polling on a shorter period only costs Redis.
     const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : jittered(retryEvery);
-    this.timers.set('acquire', this.contendAgain ? 0 : ends);
+    if (this.state === 'running') this.timers.set('acquire', this.contendAgain ? 0 : ends);
   }
 
   private becomeMaster(lease: string, term: number, sentAt: number): void {
     const { leaseTtl, renewDeadline, renewEvery } = this.timing;
+    let markReleased!: () => void;
+    const released = new Promise<void>((resolve) => (markReleased = resolve));
     const leadership: Leadership = {
       lease,
       term,
       deadline: sentAt + renewDeadline,
       controller: new AbortController(),
+      released,
+      markReleased,
     };
     this.leadership = leadership;
     this.stats.elected++;
@@ -495,11 +529,14 @@ export class Election {
     return leadership;
   }
 
-  /** Tells the listeners, each in turn: one that throws is logged and counted, and changes nothing. */
+  /**
+   * Tells the listeners, each in turn: one that throws, or returns a promise that rejects, is
+   * logged and counted, and changes nothing.
+   */
   private notify(change: LeadershipChange): void {
     for (const listener of this.options.listeners) {
       try {
-        listener(change);
+        catchRejection(listener(change), (error) => this.log.listenerFailed(error));
       } catch (error) {
         this.log.listenerFailed(error);
       }
@@ -528,7 +565,9 @@ export class Election {
     const leadership = this.stepDown(reason);
     if (!leadership) return;
     // Expired on this node's clock, the lease may still stand in Redis (a late renewal): free it.
-    if (reason === 'expired') void this.release(leadership.lease, false);
+    if (reason === 'expired')
+      void this.release(leadership.lease, false).finally(leadership.markReleased);
+    else leadership.markReleased();
     if (this.state === 'running') this.timers.set('acquire', jittered(this.timing.retryEvery));
   }
 

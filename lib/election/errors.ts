@@ -32,3 +32,16 @@ export function stackOf(error: unknown): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * When `value` is a promise (or any thenable), `onRejected` hears its rejection, which would
+ * otherwise be unhandled: user code typed to return void may still be async.
+ */
+export function catchRejection(value: unknown, onRejected: (error: unknown) => void): void {
+  try {
+    const then = (value as { then?: unknown } | null | undefined)?.then;
+    if (typeof then === 'function') then.call(value, undefined, onRejected);
+  } catch (error) {
+    onRejected(error);
+  }
+}

@@ -1,11 +1,12 @@
 import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
 import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
 import { loggerFailed } from '../kettle.messages.js';
-import { describeError } from './errors.js';
+import { catchRejection, describeError } from './errors.js';
 
 /**
- * The user's logger, safe to call: a method that throws is counted, and the line it was given goes
- * to stderr instead; the caller (a timer of the election, a job's failure) goes on.
+ * The user's logger, safe to call: a method that throws, or returns a promise that rejects, is
+ * counted, and the line it was given goes to stderr instead; the caller (a timer of the election,
+ * a job's failure) goes on.
  */
 class GuardedLogger implements KettleLogger {
   constructor(
@@ -30,16 +31,22 @@ class GuardedLogger implements KettleLogger {
   }
 
   private call(level: keyof KettleLogger, message: string, stack?: string): void {
+    const failed = (error: unknown) => this.failed(level, message, error);
     try {
-      if (level === 'error') this.target.error(message, stack);
-      else this.target[level](message);
+      const result: unknown =
+        level === 'error' ? this.target.error(message, stack) : this.target[level](message);
+      catchRejection(result, failed);
     } catch (error) {
-      if (this.counters) this.counters.callbackErrors++;
-      try {
-        process.stderr.write(`${loggerFailed(level, message, describeError(error))}\n`);
-      } catch {
-        // Nowhere left to say it.
-      }
+      failed(error);
+    }
+  }
+
+  private failed(level: keyof KettleLogger, message: string, error: unknown): void {
+    if (this.counters) this.counters.callbackErrors++;
+    try {
+      process.stderr.write(`${loggerFailed(level, message, describeError(error))}\n`);
+    } catch {
+      // Nowhere left to say it.
     }
   }
 }

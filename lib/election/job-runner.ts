@@ -9,6 +9,8 @@ import { settlesWithin } from '../timeouts.js';
 /** Runs an election's jobs, all at once, one run at a time; a failing job is logged, never thrown. */
 export class JobRunner {
   private running?: Promise<void>;
+  /** When the run in progress started (performance.now()). */
+  private runStartedAt = 0;
   /** Runs of @OnMaster methods that @nestjs/schedule fired: not ours to start, but to wait for. */
   private readonly scheduled = new Set<Promise<unknown>>();
 
@@ -27,9 +29,15 @@ export class JobRunner {
     return this.running !== undefined;
   }
 
+  /** A run is going that started at `time` or later. */
+  runStartedSince(time: number): boolean {
+    return this.running !== undefined && this.runStartedAt >= time;
+  }
+
   /** Starts a run of every job; the promise settles when they all have (it never rejects). */
   start(context: MasterContext): Promise<void> {
     this.stats.runs++;
+    this.runStartedAt = performance.now();
     const runs = this.jobs.map(async (job) => {
       try {
         await job.run(context);
@@ -49,12 +57,12 @@ export class JobRunner {
   }
 
   /**
-   * Runs the jobs once after the run in progress, if any, unless `context.signal` has aborted by
-   * then: runs never overlap, and never start after the leadership ended. True when it ran.
+   * Runs the jobs once after the run in progress, if any, unless `startsRuns()` says no by then:
+   * runs never overlap, and never start after the leadership ended or began to. True when it ran.
    */
-  async runAfterCurrent(context: MasterContext): Promise<boolean> {
+  async runAfterCurrent(context: MasterContext, startsRuns: () => boolean): Promise<boolean> {
     while (this.running) await this.running;
-    if (context.signal.aborted) return false;
+    if (context.signal.aborted || !startsRuns()) return false;
     await this.start(context);
     return true;
   }

@@ -10,7 +10,11 @@ export interface ElectionCounters {
   failedRuns: number;
   /** Ticks skipped because the previous run was still going. */
   skippedTicks: number;
-  /** Firings of a @Cron, @Interval or @Timeout guarded by @OnMaster, skipped because this node was a follower. */
+  /**
+   * Firings of a @Cron, @Interval or @Timeout guarded by @OnMaster, skipped because this node was a
+   * follower. Firings skipped while it is master but stopping, resigning or not yet sure of its
+   * lease after a reconnect are not counted.
+   */
   followerSkips: number;
   /** Store commands that failed or timed out. */
   storeErrors: number;

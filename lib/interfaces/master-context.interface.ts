@@ -12,7 +12,8 @@ export interface MasterContext {
   /**
    * Aborts when this node stops being master (lease lost or expired, resigned, shutdown), as soon
    * as one of kettle's timers gets to run: after a freeze or a blocked event loop, code can run
-   * first. On shutdown it aborts while the lease is still held, to ask the job to finish.
+   * first. On shutdown and on `resign()` it aborts while the lease is still held (and renewed), to
+   * ask the job to finish; no other node runs before it has, or before the drain's time is up.
    */
   readonly signal: AbortSignal;
   /**
@@ -24,7 +25,8 @@ export interface MasterContext {
   /**
    * Throws when `leaseValid()` is false (the signal's reason if it aborted, else a
    * `LeadershipEndedError` with reason `expired`); unlike `signal.throwIfAborted()`, it does not
-   * throw during the shutdown drain, where the signal has aborted while the lease is still held.
+   * throw during the drain of a shutdown or a `resign()`, where the signal has aborted while the
+   * lease is still held.
    */
   readonly throwIfLost: () => void;
 }
