@@ -19,7 +19,13 @@ export type {
   ElectionOptions,
   KettleLogger,
 } from './interfaces/kettle-module-options.interface.js';
-export type { KettleStore, AcquireResult, ClaimResult } from './store/kettle-store.interface.js';
+export type {
+  KettleStore,
+  AcquireResult,
+  ClaimResult,
+  SlotClaim,
+  SlotClaimOptions,
+} from './store/kettle-store.interface.js';
 export { RedisStore, type RedisStoreOptions, type RedisConnection } from './store/redis.store.js';
 export { MemoryStore } from './store/memory.store.js';
 export { QuorumStore, type QuorumStoreOptions } from './store/quorum.store.js';

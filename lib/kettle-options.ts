@@ -58,6 +58,7 @@ const STORE_METHODS = [
   'release',
   'holder',
   'claimRun',
+  'claimSlot',
   'onReleased',
   'close',
 ] as const;
