@@ -54,6 +54,11 @@ export class Kettle {
   private deadline?: ShutdownDeadline;
   /** @internal Where the leases live: the module hands it to the health indicator and tests. */
   readonly store: KettleStore;
+  /**
+   * @internal This node's wall clock (epoch ms), on which its elections compute cron and guard
+   * slots: tests give nodes clock offsets here.
+   */
+  clock: () => number = Date.now;
 
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
   constructor(options: KettleOptions = {}) {
@@ -169,11 +174,13 @@ export class Kettle {
     if (this.elections.has(name)) throw new Error(alreadyJoined(name));
     if (this.phase === 'stopping' || this.phase === 'stopped') throw new Error(shuttingDown(name));
     const { settings, ...handlers } = declaration;
-    const { interval, leaseTtl } = resolveElection(this.options, settings, where);
+    const { interval, leaseTtl, cron } = resolveElection(this.options, settings, where);
     const election = new Election({
       name,
       nodeId: this.options.nodeId,
       timing: electionTiming(interval, leaseTtl),
+      cron,
+      clock: () => this.clock(),
       ...handlers,
       store: this.store,
       logger: this.logger,

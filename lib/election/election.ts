@@ -18,6 +18,7 @@ import { Timers } from './timers.js';
 import { LatencyWindow } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
+import { recentSlotsMs, slotGraceMs } from './schedule.js';
 import { settlesWithin, type ShutdownDeadline, withTimeout } from '../timeouts.js';
 
 /** The lease this node holds, measured on its own monotonic clock. */
@@ -35,6 +36,9 @@ interface Leadership {
 
 const now = () => performance.now();
 
+/** The longest a cron tick waits: the next slot is looked at again at least this often. */
+const MAX_SLOT_WAIT_MS = 60_000;
+
 type TimerName = 'acquire' | 'renew' | 'expire' | 'tick';
 
 /**
@@ -51,6 +55,8 @@ export class Election {
     failedRuns: 0,
     skippedTicks: 0,
     followerSkips: 0,
+    repeatedSlots: 0,
+    lateSlots: 0,
     storeErrors: 0,
     callbackErrors: 0,
   };
@@ -79,6 +85,11 @@ export class Election {
   private tickAfterRenewal = false;
   /** Releases on their way: a stop waits for them before the store closes. */
   private readonly releases = new Set<Promise<void>>();
+  /**
+   * The latest slot of the cron schedule this node knows to be claimed (by any node) or given up:
+   * no slot up to it is claimed again. The store has the last word; this spares it the asking.
+   */
+  private lastSlot?: number;
 
   constructor(private readonly options: ElectionConfig) {
     this.logger = guardedLogger(options.logger, this.stats);
@@ -185,7 +196,7 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership || !this.startsRuns(leadership) || !this.isMaster || !this.runner.hasJobs)
       return Promise.resolve(false);
-    return this.runner.runAfterCurrent(this.contextOf(leadership));
+    return this.runner.runAfterCurrent(this.runContext(leadership, this.options.clock()));
   }
 
   /**
@@ -367,7 +378,7 @@ export class Election {
 
   /** One tick of the master's cadence; a stop or a resign waits for the one in flight. */
   private tick(): Promise<void> {
-    this.ticking ??= this.claimAndRun()
+    this.ticking ??= (this.options.cron ? this.claimSlotAndRun() : this.claimAndRun())
       .catch((error: unknown) => this.log.stepFailed(error))
       .finally(() => {
         this.ticking = undefined;
@@ -414,12 +425,98 @@ export class Election {
       if (claim.outcome === 'wait') return;
       // ...but the slot this one won is run (and drained): it is marked, no other node will run it.
       if (leadership.deadline - now() >= safetyMargin)
-        void this.runner.start(this.contextOf(leadership));
+        void this.runner.start(this.runContext(leadership, claim.slotMs));
     } catch (error) {
       if (this.leadership !== leadership) return;
       this.log.storeFailed('claim run', error);
       if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
     }
+  }
+
+  /**
+   * A tick of a cron schedule: claims the slot due on this node's clock (CronSchedule.dueSlot);
+   * the store refuses it while it is still in the future on its own clock (this node's runs
+   * ahead), or when it ran already, and decides whether a late one is caught up. Then looks again
+   * at the next slot.
+   */
+  private async claimSlotAndRun(): Promise<void> {
+    const leadership = this.leadership;
+    const cron = this.options.cron;
+    if (!leadership || !cron || !this.startsRuns(leadership)) return;
+    const { safetyMargin, renewEvery, leaseTtl } = this.timing;
+    const { schedule, catchUp } = cron;
+    const slot = schedule.dueSlot(this.options.clock(), this.lastSlot, recentSlotsMs(renewEvery));
+    if (slot === undefined) return this.tickAtNextSlot(leadership);
+    if (this.runner.busy) {
+      // Runs never overlap: this slot is given up, as an interval tick is skipped.
+      this.stats.skippedTicks++;
+      this.logger.debug(messages.runSkipped(this.name));
+      this.lastSlot = slot;
+      return this.tickAtNextSlot(leadership);
+    }
+    // As for an interval claim: never mark a slot that could not start before the deadline.
+    if (leadership.deadline - now() < safetyMargin) {
+      this.tickAfterRenewal = true;
+      this.timers.set('renew', 0);
+      return this.timers.set('tick', renewEvery / 2);
+    }
+    const sentAt = now();
+    try {
+      const claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
+        store.claimSlot(this.name, leadership.lease, slot, leaseTtl, {
+          term: leadership.term,
+          graceMs: slotGraceMs(renewEvery),
+          catchUp: catchUp === 'latest',
+          keepMs: schedule.keepMs(slot),
+        }),
+      );
+      this.renewLatency.record(now() - sentAt);
+      if (this.leadership !== leadership) return;
+      this.log.storeAnswered();
+      if (claim.outcome === 'not-holder') return this.lose('lost');
+      this.extended(leadership, sentAt);
+      if (claim.outcome === 'early') {
+        if (this.startsRuns(leadership)) this.timers.set('tick', claim.waitMs);
+        return;
+      }
+      if (claim.outcome === 'already-ran') {
+        this.lastSlot = Math.max(this.lastSlot ?? claim.lastSlotMs, claim.lastSlotMs);
+      } else {
+        this.lastSlot = slot;
+        if (claim.outcome === 'late') {
+          this.stats.lateSlots++;
+          this.logger.log(
+            messages.slotSkippedLate(this.name, new Date(slot).toISOString(), claim.lateMs),
+          );
+        }
+      }
+      // Stopping or resigning since the claim left: no more claims, but a won slot runs.
+      if (this.startsRuns(leadership)) this.tickAtNextSlot(leadership, sentAt);
+      if (claim.outcome === 'run' && leadership.deadline - now() >= safetyMargin)
+        void this.runner.start(this.runContext(leadership, slot));
+    } catch (error) {
+      if (this.leadership !== leadership) return;
+      this.log.storeFailed('claim slot', error);
+      if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
+    }
+  }
+
+  /**
+   * Ticks now if another slot is due, else at the next slot after the latest known one, on this
+   * node's clock; at least once a minute, so that a wall clock that jumps (a VM resumed, an NTP
+   * step) is followed.
+   */
+  private tickAtNextSlot(leadership: Leadership, claimSentAt?: number): void {
+    const { schedule } = this.options.cron!;
+    const clock = this.options.clock();
+    const recentMs = recentSlotsMs(this.timing.renewEvery);
+    const next =
+      schedule.dueSlot(clock, this.lastSlot, recentMs) ??
+      schedule.nextAfter(Math.max(clock, this.lastSlot ?? clock));
+    const inMs = Math.min(Math.max(0, next - clock), MAX_SLOT_WAIT_MS);
+    if (!this.startsRuns(leadership)) return;
+    this.timers.set('tick', inMs);
+    if (claimSentAt !== undefined) this.renewAfterTick(claimSentAt, inMs);
   }
 
   /**
@@ -489,6 +586,11 @@ export class Election {
     return leadership.context;
   }
 
+  /** The leadership's context, for the run of the slot at `slotMs`. */
+  private runContext(leadership: Leadership, slotMs: number): MasterContext {
+    return { ...this.contextOf(leadership), scheduledAt: new Date(slotMs) };
+  }
+
   private newContext(leadership: Leadership): MasterContext {
     const { name, nodeId } = this.options;
     const { signal } = leadership.controller;
@@ -498,7 +600,8 @@ export class Election {
       if (leaseValid()) return;
       throw signal.aborted ? signal.reason : new LeadershipEndedError('expired');
     };
-    return { name, nodeId, term: leadership.term, signal, leaseValid, throwIfLost };
+    const scheduledAt = new Date(this.options.clock());
+    return { name, nodeId, term: leadership.term, scheduledAt, signal, leaseValid, throwIfLost };
   }
 
   /** Lost without giving up: contend again as a follower. */
