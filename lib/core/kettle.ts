@@ -58,7 +58,7 @@ export class Kettle {
    * @internal This node's wall clock (epoch ms), on which its elections compute cron and guard
    * slots: tests give nodes clock offsets here.
    */
-  clock: () => number = Date.now;
+  clock: () => number = () => Date.now();
 
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
   constructor(options: KettleOptions = {}) {

@@ -448,11 +448,14 @@ export class Election {
     const slot = schedule.dueSlot(this.options.clock(), this.lastSlot, recentSlotsMs(renewEvery));
     if (slot === undefined) return this.tickAtNextSlot(leadership);
     if (this.runner.busy) {
-      // Runs never overlap: this slot is given up, as an interval tick is skipped.
+      // Runs never overlap: the slot waits for the run to end, and runs then if still in its
+      // grace (the store decides), so that a run a little longer than the period loses nothing.
       this.stats.skippedTicks++;
       this.logger.debug(messages.runSkipped(this.name));
-      this.lastSlot = slot;
-      return this.tickAtNextSlot(leadership);
+      void this.runner.ended.then(() => {
+        if (this.startsRuns(leadership)) this.timers.set('tick', 0);
+      });
+      return;
     }
     // As for an interval claim: never mark a slot that could not start before the deadline.
     if (leadership.deadline - now() < safetyMargin) {

@@ -30,6 +30,17 @@ const hanging = new Set((env.HANG ?? '').split(',').filter(Boolean));
 const spinMs = Number(env.SPIN_MS ?? 0);
 /** REDIS_URLS (comma-separated): a quorum of independent servers; else the one Redis of REDIS_URL. */
 const quorum = (env.REDIS_URLS ?? '').split(',').filter(Boolean);
+/** CRON: the elections run on this cron schedule (with CATCH_UP when given) instead of an interval. */
+const cron = env.CRON;
+/**
+ * CLOCK_OFFSET_MS: this node's wall clock is off by this much, for kettle (its default clock reads
+ * Date.now) and for @nestjs/schedule's cron alike; the monotonic clock is not, as on a real host.
+ */
+const clockOffsetMs = Number(env.CLOCK_OFFSET_MS ?? 0);
+if (clockOffsetMs !== 0) {
+  const realNow = Date.now.bind(Date);
+  Date.now = () => realNow() + clockOffsetMs;
+}
 
 const clock = () => Number(process.hrtime.bigint()) / 1e6;
 const emit = (event: Record<string, unknown>) =>
@@ -53,7 +64,11 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
     this.kettle.leadership$.subscribe(({ name, isMaster, term, reason }) =>
       emit({ ev: isMaster ? 'elected' : 'revoked', election: name, term, reason }),
     );
-    for (const name of elections) this.kettle.join(name, { run: (context) => this.run(context) });
+    // A bad CATCH_UP is kettle's to refuse, at join.
+    const catchUp = env.CATCH_UP as 'none' | 'latest' | undefined;
+    const schedule = cron ? { cron, ...(catchUp && { catchUp }) } : {};
+    for (const name of elections)
+      this.kettle.join(name, { ...schedule, run: (context) => this.run(context) });
     emit({ ev: 'up', pid: process.pid });
   }
 
@@ -70,7 +85,9 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
       this.spinNext = false;
       return this.spin(context);
     }
-    emit({ ev: 'start', election: name, term });
+    // The slot, and the real wall time (without CLOCK_OFFSET_MS) the run started at.
+    const slot = context.scheduledAt.getTime();
+    emit({ ev: 'start', election: name, term, slot, at: Date.now() - clockOffsetMs });
     if (hanging.has(name)) await new Promise(() => undefined);
     if (runMs > 0) await sleep(runMs);
     const accepted = await fencedSet(
