@@ -7,7 +7,7 @@ import type {
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import { RENEW_LATENCY_WINDOW } from '../kettle.constants.js';
 import * as messages from '../kettle.messages.js';
-import type { AcquireResult, KettleStore } from '../store/kettle-store.interface.js';
+import type { AcquireResult, KettleStore, SlotClaim } from '../store/kettle-store.interface.js';
 import { newLease } from '../store/lease.js';
 import type { ElectionConfig } from './election-config.js';
 import { ElectionLog } from './election-log.js';
@@ -18,7 +18,8 @@ import { Timers } from './timers.js';
 import { LatencyWindow } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
-import { recentSlotsMs, slotGraceMs } from './schedule.js';
+import { CLOCK_OFFSET_ALLOWANCE_MS, recentSlotsMs, slotGraceMs } from './schedule.js';
+import type { FiringSlots } from '../firing-slots.js';
 import { settlesWithin, type ShutdownDeadline, withTimeout } from '../timeouts.js';
 
 /** The lease this node holds, measured on its own monotonic clock. */
@@ -210,6 +211,58 @@ export class Election {
     const running = run();
     this.runner.track(running);
     return running;
+  }
+
+  /**
+   * @internal The schedule guard's claim of a firing's slot, under `key` (the method): the same
+   * owner check and start margin as a cron slot. 'run' when the body may run now; 'follower' when
+   * this node does not hold the lease (any more); 'repeated' when the slot ran already (on any
+   * node); 'late' when it is past its grace, the lease is too short to start, or the store's clock
+   * is behind this node's by more than the allowance; 'failed' when the store did not answer.
+   */
+  async claimFiringSlot(
+    key: string,
+    slots: FiringSlots,
+  ): Promise<'run' | 'follower' | 'repeated' | 'late' | 'failed'> {
+    const { safetyMargin, renewEvery, leaseTtl } = this.timing;
+    const slot = slots.slotAt(this.options.clock());
+    if (slot === undefined) return 'late';
+    for (;;) {
+      const leadership = this.leadership;
+      if (!leadership || !this.isMaster) return 'follower';
+      if (leadership.deadline - now() < safetyMargin) return 'late';
+      const sentAt = now();
+      let claim: SlotClaim;
+      try {
+        claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
+          store.claimSlot(this.name, leadership.lease, slot, leaseTtl, {
+            term: leadership.term,
+            graceMs: slots.graceMs(renewEvery),
+            catchUp: false,
+            keepMs: slots.keepMs(slot),
+            key,
+          }),
+        );
+      } catch (error) {
+        if (this.leadership === leadership) this.log.storeFailed('claim slot', error);
+        return 'failed';
+      }
+      this.renewLatency.record(now() - sentAt);
+      if (this.leadership !== leadership) return 'follower';
+      this.log.storeAnswered();
+      if (claim.outcome === 'not-holder') {
+        this.lose('lost');
+        return 'follower';
+      }
+      this.extended(leadership, sentAt);
+      if (claim.outcome === 'already-ran') return 'repeated';
+      if (claim.outcome === 'late') return 'late';
+      if (claim.outcome === 'run')
+        return leadership.deadline - now() >= safetyMargin && this.isMaster ? 'run' : 'late';
+      // Early on the store's clock: this node's clock is ahead; wait for the slot, within reason.
+      if (claim.waitMs > 2 * CLOCK_OFFSET_ALLOWANCE_MS) return 'late';
+      await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
+    }
   }
 
   /** @internal Resolves when the @OnElected and @OnRevoked handlers started so far have returned. */

@@ -12,13 +12,20 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Cron, ScheduleModule } from '@nestjs/schedule';
 import { Redis } from 'ioredis';
-import { fencedSet, KettleModule, KettleService, type MasterContext } from 'nestjs-kettle';
+import {
+  fencedSet,
+  KettleModule,
+  KettleService,
+  type MasterContext,
+  OnMaster,
+} from 'nestjs-kettle';
 
 const env = process.env;
 const nodeId = env.NODE_ID ?? `node-${process.pid}`;
 const keyPrefix = env.KEY_PREFIX ?? 'faults:';
-const elections = (env.ELECTIONS ?? 'job').split(',');
+const elections = (env.ELECTIONS ?? 'job').split(',').filter(Boolean);
 const runMs = Number(env.RUN_MS ?? 0);
 /** Elections whose job never finishes: a fault confined to one election. */
 const hanging = new Set((env.HANG ?? '').split(',').filter(Boolean));
@@ -137,6 +144,37 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 }
 
+/**
+ * GUARD=1: a `@Cron('* * * * * *')` method guarded by `@OnMaster('guarded')`. Each run reports the
+ * slot the guard claimed for it, as recorded in Redis (no other claim lands within the second).
+ */
+@Injectable()
+class GuardedJobs implements OnApplicationShutdown {
+  private readonly redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    maxRetriesPerRequest: 1,
+  });
+
+  constructor(private readonly kettle: KettleService) {
+    this.redis.on('error', () => undefined);
+  }
+
+  @Cron('* * * * * *')
+  @OnMaster('guarded', { leaseTtl: Number(env.LEASE_MS ?? 1500) })
+  async fire(): Promise<void> {
+    const term = this.kettle.term('guarded');
+    const recorded = await this.redis
+      .hget(`${keyPrefix}{guarded}:slot:GuardedJobs.fire`, 'slot')
+      .catch(() => null);
+    const slot = recorded === null ? null : Number(recorded);
+    emit({ ev: 'start', election: 'guarded', term, slot, at: Date.now() - clockOffsetMs });
+    emit({ ev: 'end', election: 'guarded', term, aborted: false });
+  }
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+  }
+}
+
 async function main(): Promise<void> {
   @Module({
     imports: [
@@ -148,8 +186,9 @@ async function main(): Promise<void> {
         leaseTtl: Number(env.LEASE_MS ?? 1500),
         shutdownTimeout: Number(env.SHUTDOWN_MS ?? 2000),
       }),
+      ...(env.GUARD ? [ScheduleModule.forRoot()] : []),
     ],
-    providers: [FaultJobs],
+    providers: [FaultJobs, ...(env.GUARD ? [GuardedJobs] : [])],
   })
   class FaultNodeModule {}
 
