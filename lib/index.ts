@@ -3,7 +3,7 @@ export {
   type KettleModuleAsyncOptions,
   type KettleOptionsFactory,
 } from './kettle.module.js';
-export { KettleService, type JoinOptions } from './kettle.service.js';
+export { KettleService, type JoinOptions, type ScheduleSpec } from './kettle.service.js';
 export { OnMaster } from './decorators/on-master.decorator.js';
 export { OnElected, OnRevoked } from './decorators/on-leadership.decorators.js';
 export type { MasterContext } from './interfaces/master-context.interface.js';

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
 import { uniquePrefix } from './support/nodes.js';
 import { RedisServer } from './support/redis-server.js';
-import { waitFor } from './support/wait.js';
+import { sleep, waitFor } from './support/wait.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
 
@@ -89,6 +89,38 @@ describe('@OnMaster / join with cron: each slot once', () => {
     expect(slots.slice(1).map((slot, i) => slot - slots[i])).toEqual([200, 200, 200]);
     expect(Math.abs(slots[0] - Date.now())).toBeLessThan(2000);
   });
+
+  it('schedule() adds a cron job at run time: each slot once across a hand-over; leave() stops it', async () => {
+    const prefix = uniquePrefix();
+    const runs: SlotRun[] = [];
+    const nodes = ['a', 'b'].map((nodeId) => {
+      const kettle = new Kettle({ redis: server.url, keyPrefix: prefix, nodeId, logger: silent });
+      kettles.push(kettle);
+      kettle.start();
+      kettle.schedule(
+        'nightly',
+        { cron: '* * * * * *', leaseTtl: 1500 },
+        ({ scheduledAt }) =>
+          void runs.push({ nodeId, slot: scheduledAt.getTime(), startedAt: Date.now() }),
+      );
+      return kettle;
+    });
+    await waitFor(() => runs.length >= 3, 'three runs', 10_000);
+    const master = nodes.find((kettle) => kettle.isMaster('nightly'))!;
+    await master.leave('nightly');
+    const other = nodes.find((kettle) => kettle !== master)!;
+    await waitFor(() => runs.filter((run) => run.nodeId === other.nodeId).length >= 3, 'runs');
+    await other.leave('nightly');
+    const slots = runs.map((run) => run.slot);
+    expect(slots).toEqual(slots.map((_, i) => slots[0] + i * 1000));
+    // Left on both nodes: no slot runs any more (two would have come by now).
+    const count = runs.length;
+    await sleep(2500);
+    expect(runs).toHaveLength(count);
+    expect(() => other.schedule('x', {} as never, () => undefined)).toThrow(
+      /invalid option "schedule\("x"\): spec": an object; expected \{ cron \} or \{ interval \}/,
+    );
+  }, 30_000);
 
   describe('refuses bad options, naming them', () => {
     const join = (options: Record<string, unknown>) => {

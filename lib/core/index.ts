@@ -2,7 +2,7 @@
  * `nestjs-kettle/core`: the elections and the stores without Nest, for a plain Node worker.
  * KettleModule is built on the same `Kettle`.
  */
-export { Kettle, type KettleOptions, type JoinOptions } from './kettle.js';
+export { Kettle, type KettleOptions, type JoinOptions, type ScheduleSpec } from './kettle.js';
 export type { MasterContext } from '../interfaces/master-context.interface.js';
 export type {
   LeadershipChange,

@@ -19,6 +19,7 @@ import {
 } from '../kettle-options.js';
 import {
   alreadyJoined,
+  invalidOption,
   invalidRun,
   notJoined,
   redisConnectionError,
@@ -37,6 +38,19 @@ export interface JoinOptions extends ElectionOptions {
   /** Runs on the master every interval, like an `@OnMaster` method. */
   run?: (context: MasterContext) => unknown;
 }
+
+/**
+ * `schedule(name, spec, run)`: when a job added at run time runs, on a cron schedule or every
+ * interval, with the election's lease.
+ */
+export type ScheduleSpec =
+  | {
+      readonly cron: string;
+      readonly timeZone?: string;
+      readonly catchUp?: 'none' | 'latest';
+      readonly leaseTtl?: number;
+    }
+  | { readonly interval: number; readonly leaseTtl?: number };
 
 /**
  * The elections of one node, without Nest: `new Kettle(options)`, `join`, `start`, `isMaster`,
@@ -134,6 +148,20 @@ export class Kettle {
     if (run !== undefined && typeof run !== 'function') throw new TypeError(invalidRun(name));
     const where = `join(${JSON.stringify(name)}): `;
     this.addElection(name, { settings, jobs: run ? [{ id: `join('${name}')`, run }] : [] }, where);
+  }
+
+  /**
+   * Runs `run` on the master of election `name`, on a cron schedule or every interval, with the
+   * guarantees of `@OnMaster` (each slot once, whichever node leads): SchedulerRegistry.addCronJob's
+   * counterpart. `leave(name)` stops it.
+   */
+  schedule(name: string, spec: ScheduleSpec, run: (context: MasterContext) => unknown): void {
+    const where = `schedule(${JSON.stringify(name)}): `;
+    if (spec === null || typeof spec !== 'object' || !('cron' in spec || 'interval' in spec))
+      throw new TypeError(invalidOption(`${where}spec`, spec, '{ cron } or { interval }'));
+    if (typeof run !== 'function')
+      throw new TypeError(invalidOption(`${where}run`, run, 'a function'));
+    this.addElection(name, { settings: spec, jobs: [{ id: `schedule('${name}')`, run }] }, where);
   }
 
   /** Leaves election `name`: stops contending, waits for a running job, releases the lease if held. */
