@@ -9,6 +9,9 @@ import { checkInvariants, type FaultEvent } from './invariants.js';
  * Cron elections (`join(name, { cron })`) whose nodes are separate processes: each slot runs once
  * across a hand-over (SIGTERM) and a crash (SIGKILL), on nodes whose clocks are 2 s apart.
  */
+/** The lease of the crash test: long enough that the new master comes past the slot's grace. */
+const LEASE = 12_000;
+
 describe('cron schedules under process faults', () => {
   let server: RedisServer;
   const clusters: FaultCluster[] = [];
@@ -121,38 +124,39 @@ describe('cron schedules under process faults', () => {
   }, 120_000);
 
   it('SIGKILL 1 s before a slot: the new master runs it late with catchUp latest (the default), skips it with none', async () => {
-    // A slot every 15 s stands in for a daily one: the new master comes a lease (6 s) after the
-    // crash, past the grace (2 s + a third of the lease), so only catching up runs that slot.
+    // A slot every 30 s stands in for a daily one. The lease is 12 s: the crash leaves 8 to 12 s
+    // of it (renewed every 4 s), so the new master claims the slot 7 s or more after it fell due,
+    // past its grace (2 s + a third of the lease, 6 s): only catching up runs it.
     server = await RedisServer.start();
-    const byCatchUp = { latest: cluster(6000), none: cluster(6000) };
-    const every = '*/15 * * * * *';
+    const byCatchUp = { latest: cluster(LEASE), none: cluster(LEASE) };
+    const every = '*/30 * * * * *';
     byCatchUp.latest.add('a', { CRON: every });
     byCatchUp.latest.add('b', { CRON: every });
     byCatchUp.none.add('a', { CRON: every, CATCH_UP: 'none' });
     byCatchUp.none.add('b', { CRON: every, CATCH_UP: 'none' });
     const both = Object.values(byCatchUp);
     // Both clusters have run a slot: the next one is the one to crash before.
-    await waitFor(() => both.every((c) => starts(c).length >= 1), 'a first run', 40_000);
+    await waitFor(() => both.every((c) => starts(c).length >= 1), 'a first run', 60_000);
     const first = Math.max(...both.map((c) => starts(c)[0].slot!));
-    const target = first + 15_000;
+    const target = first + 30_000;
     await sleep(target - 1000 - Date.now());
     const killed = both.map((c) => {
       const master = c.master()!;
       c.signal(master, 'SIGKILL');
       return master;
     });
-    const next = target + 15_000;
+    const next = target + 30_000;
     await waitFor(
       () => both.every((c) => starts(c).some((e) => e.slot === next)),
       'the slot after, on the new masters',
-      40_000,
+      50_000,
     );
     const latest = starts(byCatchUp.latest).filter((e) => e.slot === target);
     expect(latest).toHaveLength(1);
     expect(latest[0].node).not.toBe(killed[0]);
     // It ran late: after the lease the crash left, so past the grace.
     const lateMs = latest[0].at! - target;
-    expect(lateMs).toBeGreaterThan(2000 + 6000 / 3);
+    expect(lateMs).toBeGreaterThan(2000 + LEASE / 3);
     if (process.env.FAULTS_DEBUG) console.log(`caught up ${lateMs} ms after its slot`);
     expect(starts(byCatchUp.none).filter((e) => e.slot === target)).toEqual([]);
     for (const c of both) {
@@ -160,5 +164,5 @@ describe('cron schedules under process faults', () => {
       const slots = slotsOf(starts(c));
       expect(new Set(slots).size).toBe(slots.length);
     }
-  }, 150_000);
+  }, 200_000);
 });
