@@ -541,9 +541,15 @@ export class Election {
         this.lastSlot = slot;
         if (claim.outcome === 'late') {
           this.stats.lateSlots++;
-          this.logger.log(
-            messages.slotSkippedLate(this.name, new Date(slot).toISOString(), claim.lateMs),
+          // A slot of the last few seconds is looked at in passing (a first deploy, a hand-over):
+          // only one missed for longer is worth a line.
+          const line = messages.slotSkippedLate(
+            this.name,
+            new Date(slot).toISOString(),
+            claim.lateMs,
           );
+          if (claim.lateMs > recentSlotsMs(renewEvery)) this.logger.log(line);
+          else this.logger.debug(line);
         }
       }
       // Stopping or resigning since the claim left: no more claims, but a won slot runs.
