@@ -1,4 +1,8 @@
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KettleModule, OnMaster } from '../lib/index.js';
 import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
 import { uniquePrefix } from './support/nodes.js';
 import { RedisServer } from './support/redis-server.js';
@@ -128,6 +132,24 @@ describe('@OnMaster / join with cron: each slot once', () => {
       kettles.push(kettle);
       return () => kettle.join('report', options);
     };
+
+    it('interval and cron together on @OnMaster, at bootstrap', async () => {
+      @Injectable()
+      class Both {
+        @OnMaster('report', { interval: 1000, cron: '0 0 2 * * *' })
+        report(): void {}
+      }
+      @Module({
+        imports: [KettleModule.forRoot({ store: 'memory', keyPrefix: uniquePrefix() })],
+        providers: [Both],
+      })
+      class BothModule {}
+      await expect(
+        NestFactory.createApplicationContext(BothModule, { logger: false, abortOnError: false }),
+      ).rejects.toThrow(
+        /invalid options "@OnMaster\("report"\) on Both.report: interval" \(1000\) and "@OnMaster\("report"\) on Both.report: cron"/,
+      );
+    });
 
     it('interval and cron together', () => {
       expect(join({ interval: 1000, cron: '0 0 2 * * *' })).toThrow(
