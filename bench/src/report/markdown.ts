@@ -3,6 +3,7 @@ import type { BenchResults } from '../results.js';
 import { label, num, table } from './format.js';
 import { headline, ratios, whereBetter } from './headline.js';
 import { electionScaleTable, nodeScaleTable, scaleFindings } from './scale.js';
+import { cronSection } from './cron.js';
 import { commandMix, costTable, exactlyOnceTable, failoverTable } from './sections.js';
 import { targets } from './targets.js';
 import { limits, method } from './text.js';
@@ -85,6 +86,7 @@ export function report(results: BenchResults): string {
     '',
     nodeScaleTable(results),
     '',
+    ...(results.cron ? [cronSection(results.cron, results.config, results.skipped), ''] : []),
     '## How it was measured',
     '',
     method(results),
