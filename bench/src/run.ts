@@ -149,7 +149,7 @@ const reportFile = new URL('REPORT.md', output);
 // Formatted as `prettier --write` would, so that the generated file stays as the tools leave it.
 const style = await resolveConfig(fileURLToPath(reportFile));
 if (only) {
-  const section = cronSection(results.cron ?? [], results.config, results.skipped);
+  const section = cronSection(results);
   writeFileSync(reportFile, await format(withSection(section), { ...style, parser: 'markdown' }));
 } else {
   writeFileSync(new URL('failover.svg', output), failoverChart(results));

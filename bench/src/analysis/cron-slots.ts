@@ -31,6 +31,8 @@ export interface CronFigures {
   whole: SlotCounts;
   steady: SlotCounts;
   faults: FaultCounts[];
+  /** The slots in none of the windows above: the seconds after each replacement started. */
+  rest: SlotCounts;
   /** Runs whose slot is not on the schedule's grid: left out of the counts above. */
   offGrid: number;
 }
@@ -45,17 +47,22 @@ export function cronFigures(session: CronSession, periodMs: number): CronFigures
   const slots = runs.map((run) => run.slot);
   const first = Math.min(...slots);
   const last = Math.max(...slots);
+  const steady = {
+    from: Math.ceil(session.steadyFrom / periodMs) * periodMs,
+    to: Math.floor(session.steadyUntil / periodMs) * periodMs,
+  };
+  const windows = session.faults.map((fault) => ({
+    fault,
+    from: Math.floor(fault.at / periodMs) * periodMs,
+    to: Math.floor(fault.replacedAt / periodMs) * periodMs,
+  }));
+  const inAWindow = (slot: number) =>
+    [steady, ...windows].some(({ from, to }) => slot >= from && slot <= to);
   return {
     whole: countSlots(runs, first, last, periodMs),
-    steady: countSlots(
-      runs,
-      Math.ceil(session.steadyFrom / periodMs) * periodMs,
-      Math.floor(session.steadyUntil / periodMs) * periodMs,
-      periodMs,
-    ),
-    faults: session.faults.map((fault) => {
-      const from = Math.floor(fault.at / periodMs) * periodMs;
-      const to = Math.floor(fault.replacedAt / periodMs) * periodMs;
+    steady: countSlots(runs, steady.from, steady.to, periodMs),
+    rest: countSlots(runs, first, last, periodMs, (slot) => !inAWindow(slot)),
+    faults: windows.map(({ fault, from, to }) => {
       const counts = countSlots(runs, from, to, periodMs);
       const lateRuns = runs
         .filter((run) => run.slot >= from && run.slot <= to && run.node !== fault.victim)
@@ -67,15 +74,16 @@ export function cronFigures(session: CronSession, periodMs: number): CronFigures
   };
 }
 
-/** The slots `from`..`to` (both included, on the period's grid) and their runs. */
+/** The slots `from`..`to` (both included, on the period's grid) that `keep` keeps, and their runs. */
 function countSlots(
   runs: readonly CronRun[],
   from: number,
   to: number,
   periodMs: number,
+  keep: (slot: number) => boolean = () => true,
 ): SlotCounts {
   const perSlot = new Map<number, number>();
-  for (let slot = from; slot <= to; slot += periodMs) perSlot.set(slot, 0);
+  for (let slot = from; slot <= to; slot += periodMs) if (keep(slot)) perSlot.set(slot, 0);
   const inWindow = runs.filter((run) => perSlot.has(run.slot));
   for (const run of inWindow) perSlot.set(run.slot, perSlot.get(run.slot)! + 1);
   const counts = [...perSlot.values()];

@@ -86,7 +86,7 @@ export function report(results: BenchResults): string {
     '',
     nodeScaleTable(results),
     '',
-    ...(results.cron ? [cronSection(results.cron, results.config, results.skipped), ''] : []),
+    ...(results.cron ? [cronSection(results), ''] : []),
     '## How it was measured',
     '',
     method(results),
