@@ -1,6 +1,9 @@
 import { CRON_PEERS, type CronPeerId, PEERS, type PeerId } from './peers.js';
 
-/** Everything a bench run does, chosen so that the full run fits in ~15 minutes on 2 cores. */
+/**
+ * Everything a bench run does, chosen so that the full run fits in ~15 minutes on 2 cores, and
+ * 4-5 more for the cron section.
+ */
 export interface BenchConfig {
   mode: 'full' | 'smoke';
   /** The same for every peer: how often the job runs, and how long a lease or lock lives. */
