@@ -9,30 +9,19 @@ import { NestFactory } from '@nestjs/core';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
 import { KettleModule, KettleService, OnMaster, OnRevoked } from '../lib/index.js';
 import { uniquePrefix } from './support/nodes.js';
+import { ownRedisCatchingEscapes } from './support/escapes.js';
 import { RedisServer } from './support/redis-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { sleep, waitFor } from './support/wait.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
 
-const escaped: unknown[] = [];
-const onEscaped = (error: unknown) => void escaped.push(error);
-/** A server of this file's own: the shared one is tidied by other test runs while these measure. */
-let server: RedisServer;
-beforeAll(async () => {
-  server = await RedisServer.start();
-  process.on('unhandledRejection', onEscaped);
-  process.on('uncaughtException', onEscaped);
-});
-afterAll(async () => {
-  process.off('unhandledRejection', onEscaped);
-  process.off('uncaughtException', onEscaped);
-  await server.kill();
-});
+const own = ownRedisCatchingEscapes();
+const { escaped } = own;
 
 /** A promise the test settles by hand; opened at cleanup at the latest. */
 function gate(cleanups: Array<() => unknown>) {
@@ -62,7 +51,7 @@ describe('shutdown and resign keep their promises', () => {
     const runs: Array<{ node: string; start: number; end?: number; aborted?: boolean }> = [];
     const node = (nodeId: string) => {
       const k = kettle({
-        redis: server.url,
+        redis: own.server.url,
         keyPrefix: prefix,
         nodeId,
         interval: INTERVAL,
@@ -101,9 +90,9 @@ describe('shutdown and resign keep their promises', () => {
 
   it('resign() resolves only once the lease was released: called again from the abort, or during a stop', async () => {
     const prefix = uniquePrefix();
-    const redis = new Redis(server.url);
+    const redis = new Redis(own.server.url);
     cleanups.push(() => redis.disconnect());
-    const proxy = await TcpProxy.start(server.port);
+    const proxy = await TcpProxy.start(own.server.port);
     cleanups.push(() => proxy.close());
     const lockKey = `${prefix}{job}:lock`;
     const node = (nodeId: string, onAbort: (k: Kettle) => void) => {
@@ -161,9 +150,9 @@ describe('shutdown and resign keep their promises', () => {
     const DELAY = 40; // each way: a claim is in flight for 80 ms
     const RUN_MS = 100;
     const prefix = uniquePrefix();
-    const redis = new Redis(server.url);
+    const redis = new Redis(own.server.url);
     cleanups.push(() => redis.disconnect());
-    const proxy = await TcpProxy.start(server.port);
+    const proxy = await TcpProxy.start(own.server.port);
     cleanups.push(() => proxy.close());
     proxy.delayMs = DELAY;
     const runs: Array<{ node: string; slot: number; start: number }> = [];
@@ -259,7 +248,7 @@ describe('shutdown and resign keep their promises', () => {
         this.client.nextRun?.();
       }
     }
-    const options = { redis: server.url, keyPrefix: uniquePrefix(), leaseTtl: 1500 };
+    const options = { redis: own.server.url, keyPrefix: uniquePrefix(), leaseTtl: 1500 };
     @Module({ imports: [KettleModule.forRoot(options)], providers: [Client, Job] })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
@@ -299,7 +288,7 @@ describe('shutdown and resign keep their promises', () => {
         }
       }
       const logger = { ...silent, warn: (message: string) => void warnings.push(message) };
-      const options = { redis: server.url, keyPrefix: prefix, nodeId, leaseTtl: 3000, logger };
+      const options = { redis: own.server.url, keyPrefix: prefix, nodeId, leaseTtl: 3000, logger };
       @Module({
         imports: [KettleModule.forRoot({ ...options, shutdownTimeout: SHUTDOWN })],
         providers: [Job, GracefulWait],

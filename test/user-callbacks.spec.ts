@@ -3,7 +3,7 @@ import { Injectable, type INestApplicationContext, Module } from '@nestjs/common
 import { NestFactory } from '@nestjs/core';
 import { Interval, ScheduleModule } from '@nestjs/schedule';
 import { config as rxjsConfig } from 'rxjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Kettle, type KettleLogger } from '../lib/core/index.js';
 import {
   KettleModule,
@@ -14,27 +14,15 @@ import {
   type KettleModuleOptions,
 } from '../lib/index.js';
 import { uniquePrefix } from './support/nodes.js';
-import { RedisServer } from './support/redis-server.js';
+import { ownRedisCatchingEscapes } from './support/escapes.js';
+import { captureKettleStderr } from './support/log-capture.js';
 import { waitFor } from './support/wait.js';
 
 const LEASE = 3000;
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
 
-/** User code that throws must never reach the process: these collect what would. */
-const escaped: unknown[] = [];
-const onEscaped = (error: unknown) => void escaped.push(error);
-/** A server of this file's own: the shared one is tidied by other test runs while these measure. */
-let server: RedisServer;
-beforeAll(async () => {
-  server = await RedisServer.start();
-  process.on('unhandledRejection', onEscaped);
-  process.on('uncaughtException', onEscaped);
-});
-afterAll(async () => {
-  process.off('unhandledRejection', onEscaped);
-  process.off('uncaughtException', onEscaped);
-  await server.kill();
-});
+const own = ownRedisCatchingEscapes();
+const { escaped } = own;
 
 describe('user code that throws never stalls an election', () => {
   const cleanups: Array<() => unknown> = [];
@@ -50,7 +38,7 @@ describe('user code that throws never stalls an election', () => {
     const heard: string[] = [];
     const node = (nodeId: string) => {
       const kettle = new Kettle({
-        redis: server.url,
+        redis: own.server.url,
         keyPrefix: prefix,
         nodeId,
         interval: 100,
@@ -91,13 +79,7 @@ describe('user code that throws never stalls an election', () => {
   });
 
   it('a logger whose every method throws: the election, its jobs, hooks and guarded methods go on; each line goes to stderr instead', async () => {
-    const stderr: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk, ...rest) => {
-      if (String(chunk).startsWith('[Kettle]')) return stderr.push(String(chunk)) > 0;
-      return write(chunk as string, ...(rest as []));
-    });
-    cleanups.push(() => spy.mockRestore());
+    const stderr = captureKettleStderr(cleanups);
     const broken = new Error('logger down');
     const logger: KettleLogger = {
       log: () => {
@@ -139,7 +121,7 @@ describe('user code that throws never stalls an election', () => {
       }
     }
     const options: KettleModuleOptions = {
-      redis: server.url,
+      redis: own.server.url,
       keyPrefix: uniquePrefix(),
       interval: 100,
       leaseTtl: LEASE,
@@ -182,13 +164,7 @@ describe('user code that throws never stalls an election', () => {
   });
 
   it('an async listener and an async logger that reject are counted like throwing ones: no unhandled rejection', async () => {
-    const stderr: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk, ...rest) => {
-      if (String(chunk).startsWith('[Kettle]')) return stderr.push(String(chunk)) > 0;
-      return write(chunk as string, ...(rest as []));
-    });
-    cleanups.push(() => spy.mockRestore());
+    const stderr = captureKettleStderr(cleanups);
     const rejects = async () => {
       await Promise.resolve();
       throw new Error('async logger down');
@@ -196,7 +172,7 @@ describe('user code that throws never stalls an election', () => {
     const logger = { log: rejects, warn: rejects, error: rejects, debug: rejects };
     const runs: string[] = [];
     const kettle = new Kettle({
-      redis: server.url,
+      redis: own.server.url,
       keyPrefix: uniquePrefix(),
       interval: 100,
       leaseTtl: LEASE,
@@ -236,7 +212,7 @@ describe('user code that throws never stalls an election', () => {
           runs.count++;
         }
       }
-      const options = { redis: server.url, keyPrefix: uniquePrefix(), interval: 100 };
+      const options = { redis: own.server.url, keyPrefix: uniquePrefix(), interval: 100 };
       @Module({ imports: [KettleModule.forRoot(options)], providers: [Job] })
       class AppModule {}
       const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
