@@ -32,6 +32,10 @@ describe('process faults', () => {
   /** Every invariant, and every node closes and exits by itself (no leaked timer or connection). */
   async function expectSafe() {
     const exits = await cluster.stop();
+    // What escaped, by name, so that a failure shows where it came from.
+    expect(
+      cluster.events.filter((e) => e.ev === 'unhandled').map((e) => `${e.node}: ${e.error}`),
+    ).toEqual([]);
     const report = checkInvariants(cluster.events);
     if (process.env.FAULTS_DEBUG) console.log(cluster.timeline());
     expect(report).toMatchObject({

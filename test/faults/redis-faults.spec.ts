@@ -38,6 +38,10 @@ describe('Redis and network faults', () => {
 
   async function expectSafe() {
     const exits = await cluster.stop();
+    // What escaped, by name, so that a failure shows where it came from.
+    expect(
+      cluster.events.filter((e) => e.ev === 'unhandled').map((e) => `${e.node}: ${e.error}`),
+    ).toEqual([]);
     if (process.env.FAULTS_DEBUG) console.log(cluster.timeline());
     expect(checkInvariants(cluster.events)).toMatchObject({
       doubleMasters: 0,

@@ -136,7 +136,9 @@ async function main(): Promise<void> {
   })
   class FaultNodeModule {}
 
-  process.on('unhandledRejection', (error) => emit({ ev: 'unhandled', error: String(error) }));
+  process.on('unhandledRejection', (error) =>
+    emit({ ev: 'unhandled', error: error instanceof Error ? error.stack : String(error) }),
+  );
   const app = await NestFactory.createApplicationContext(FaultNodeModule, {
     logger: ['error', 'warn'],
   });
