@@ -7,11 +7,10 @@ import type { ElectionOptions } from './interfaces/kettle-module-options.interfa
 import type { LeadershipChange } from './interfaces/leadership-change.interface.js';
 import type { MasterContext } from './interfaces/master-context.interface.js';
 import { checkElectionKeys, ELECTION_OPTION_KEYS } from './kettle-options.js';
-import {
-  clashingOptions,
-  invalidDecoratorOptions,
-  scheduleIntervalOption,
-} from './kettle.messages.js';
+import { clashingOptions, invalidDecoratorOptions, scheduleOption } from './kettle.messages.js';
+
+/** What the schedule of @nestjs/schedule decides instead. */
+const SCHEDULE_OPTIONS = ['interval', 'cron', 'timeZone', 'catchUp'] as const;
 
 interface Found {
   settings: ElectionOptions;
@@ -35,11 +34,14 @@ export class FoundElections {
 
   /**
    * An `@OnMaster` method that @nestjs/schedule fires: it joins the election (leadership only, no
-   * interval job); the schedule decides when, so `interval` is refused.
+   * interval job); the schedule decides when, so `interval`, `cron`, `timeZone` and `catchUp` are
+   * refused.
    */
   addScheduled(name: string, options: unknown, id: string): void {
-    if ((options as ElectionOptions | null)?.interval !== undefined) {
-      throw new TypeError(scheduleIntervalOption(name, id));
+    for (const option of SCHEDULE_OPTIONS) {
+      if ((options as ElectionOptions | null)?.[option] !== undefined) {
+        throw new TypeError(scheduleOption(name, id, option));
+      }
     }
     this.addSettings(name, options, id);
   }
@@ -58,7 +60,7 @@ export class FoundElections {
       if (mine === undefined) continue;
       if (theirs !== undefined && theirs !== mine)
         throw new Error(clashingOptions(name, key, theirs, mine));
-      election.settings[key] = mine;
+      (election.settings as Record<string, unknown>)[key] = mine;
     }
     return election;
   }

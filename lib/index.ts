@@ -3,7 +3,7 @@ export {
   type KettleModuleAsyncOptions,
   type KettleOptionsFactory,
 } from './kettle.module.js';
-export { KettleService, type JoinOptions } from './kettle.service.js';
+export { KettleService, type JoinOptions, type ScheduleSpec } from './kettle.service.js';
 export { OnMaster } from './decorators/on-master.decorator.js';
 export { OnElected, OnRevoked } from './decorators/on-leadership.decorators.js';
 export type { MasterContext } from './interfaces/master-context.interface.js';
@@ -19,7 +19,13 @@ export type {
   ElectionOptions,
   KettleLogger,
 } from './interfaces/kettle-module-options.interface.js';
-export type { KettleStore, AcquireResult, ClaimResult } from './store/kettle-store.interface.js';
+export type {
+  KettleStore,
+  AcquireResult,
+  ClaimResult,
+  SlotClaim,
+  SlotClaimOptions,
+} from './store/kettle-store.interface.js';
 export { RedisStore, type RedisStoreOptions, type RedisConnection } from './store/redis.store.js';
 export { MemoryStore } from './store/memory.store.js';
 export { QuorumStore, type QuorumStoreOptions } from './store/quorum.store.js';

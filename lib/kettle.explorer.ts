@@ -15,6 +15,7 @@ import {
 } from './kettle.messages.js';
 import { installGuard } from './schedule-guard.js';
 import { FoundElections } from './found-elections.js';
+import { firingSlotsOf, type FiringSlots } from './firing-slots.js';
 
 /** The method decorators the explorer looks for, by metadata key. */
 const DECORATORS = [
@@ -38,8 +39,13 @@ export class KettleExplorer implements OnModuleInit {
 
   onModuleInit(): void {
     const found = new FoundElections();
-    const guarded: Array<{ instance: object; key: OnMasterMetadata; id: string; name: string }> =
-      [];
+    const guarded: Array<{
+      instance: object;
+      key: OnMasterMetadata;
+      id: string;
+      name: string;
+      slots: FiringSlots;
+    }> = [];
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const instance: unknown = wrapper.instance;
       if (!instance || typeof instance !== 'object') continue;
@@ -69,7 +75,13 @@ export class KettleExplorer implements OnModuleInit {
           if (decorator === 'OnMaster' && isScheduled(handler)) {
             found.addScheduled(name, (metadata as OnMasterMetadata).options, id);
             // The metadata object is the guard's key: wrappers that copy metadata keep it.
-            guarded.push({ instance, key: metadata as OnMasterMetadata, id, name });
+            guarded.push({
+              instance,
+              key: metadata as OnMasterMetadata,
+              id,
+              name,
+              slots: firingSlotsOf(handler),
+            });
           } else if (decorator === 'OnMaster') {
             found.addJob(name, (metadata as OnMasterMetadata).options, { id, run });
           } else if (decorator === 'OnElected') {
@@ -86,9 +98,9 @@ export class KettleExplorer implements OnModuleInit {
     const hasScheduleModule = this.discovery
       .getProviders()
       .some((wrapper) => wrapper.name === 'SchedulerRegistry');
-    for (const { instance, key, id, name } of guarded) {
+    for (const { instance, key, id, name, slots } of guarded) {
       if (!hasScheduleModule) this.kettle.logger.warn(scheduleWithoutModule(id));
-      installGuard(instance, key, id, () => this.kettle.electionOf(name));
+      installGuard(instance, key, id, () => this.kettle.electionOf(name), slots);
     }
   }
 }

@@ -52,8 +52,15 @@ export const guardedRunFailed = (name: string, method: string, reason: string) =
   `Election "${name}": the scheduled master method failed (${method}): ${reason}`;
 export const scheduleWithoutModule = (method: string) =>
   `@OnMaster() on ${method} guards a @Cron, @Interval or @Timeout, but ScheduleModule is not imported: nothing fires it. Import ScheduleModule.forRoot().`;
-export const scheduleIntervalOption = (name: string, method: string) =>
-  `Kettle: @OnMaster('${name}') on ${method} has @Cron, @Interval or @Timeout: the schedule decides when it runs, so "interval" does not apply; remove it (leaseTtl may stay).`;
+export const scheduleOption = (name: string, method: string, option: string) =>
+  `Kettle: @OnMaster('${name}') on ${method} has @Cron, @Interval or @Timeout: the schedule decides when it runs, so "${option}" does not apply; remove it (leaseTtl may stay).`;
+/** `where`: e.g. `@OnMaster("report") on Reports.daily: `, or empty for the module. */
+export const intervalAndCron = (where: string, interval: unknown, cron: unknown) =>
+  `Kettle: invalid options "${where}interval" (${describeValue(interval)}) and "${where}cron" (${describeValue(cron)}): set one of them, not both; cron decides when the jobs run.`;
+export const onlyWithCron = (option: string, value: unknown) =>
+  invalidOption(option, value, 'no value without "cron" (it applies to a cron schedule only)');
+export const slotSkippedLate = (name: string, slot: string, lateMs: number) =>
+  `Election "${name}": the slot of ${slot} fell due ${lateMs} ms ago, while nobody could run it; skipped (catchUp 'none', or no earlier slot ran)`;
 /** `after`: 'shutdown' or 'resign()'. */
 export const drainTimedOut = (name: string, ms: number, after: string) =>
   `Election "${name}": a run did not finish within ${ms} ms of ${after}; releasing the lease anyway`;

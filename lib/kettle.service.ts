@@ -7,15 +7,16 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
-import { type JoinOptions, Kettle } from './core/kettle.js';
+import { type JoinOptions, Kettle, type ScheduleSpec } from './core/kettle.js';
 import type { Election } from './election/election.js';
 import type { ElectionDeclaration } from './election/election-config.js';
 import type { ElectionStats } from './interfaces/election-stats.interface.js';
 import type { KettleLogger } from './interfaces/kettle-module-options.interface.js';
 import type { LeadershipChange } from './interfaces/leadership-change.interface.js';
+import type { MasterContext } from './interfaces/master-context.interface.js';
 import { KETTLE } from './kettle.constants.js';
 
-export type { JoinOptions } from './core/kettle.js';
+export type { JoinOptions, ScheduleSpec } from './core/kettle.js';
 
 /**
  * Who leads: the injectable public face of kettle. It is the framework-free `Kettle` of
@@ -96,6 +97,15 @@ export class KettleService
   /** Joins election `name` at run time, for names not known at compile time. */
   join(name: string, options: JoinOptions = {}): void {
     this.kettle.join(name, options);
+  }
+
+  /**
+   * Runs `run` on the master of election `name`, on a cron schedule or every interval, with the
+   * guarantees of `@OnMaster` (each slot once, whichever node leads): SchedulerRegistry.addCronJob's
+   * counterpart. `leave(name)` stops it.
+   */
+  schedule(name: string, spec: ScheduleSpec, run: (context: MasterContext) => unknown): void {
+    this.kettle.schedule(name, spec, run);
   }
 
   /** Leaves election `name`: stops contending, waits for a running job, releases the lease if held. */

@@ -1,5 +1,6 @@
 import type { Election } from './election/election.js';
 import { describeError, stackOf } from './election/errors.js';
+import type { FiringSlots } from './firing-slots.js';
 import { guardedRunFailed } from './kettle.messages.js';
 
 type Method = (this: object, ...args: unknown[]) => unknown;
@@ -30,31 +31,41 @@ export function guardable(original: Method, key: object): Method {
 
 /**
  * Makes the `guardable` whose `@OnMaster` metadata is `key` run its body on `instance` only while
- * `election()` says master.
+ * `election()` says master, and once per slot of its schedule (`slots`), whichever node fires.
  */
 export function installGuard(
   instance: object,
   key: object,
   id: string,
   election: () => Election | undefined,
+  slots: FiringSlots,
 ): void {
   let methods = guards.get(instance);
   if (!methods) guards.set(instance, (methods = new Map()));
-  methods.set(key, (body) => runIfMaster(election(), id, body));
+  methods.set(key, (body) => runIfMaster(election(), id, slots, body));
 }
 
 /**
- * The body runs when this node is master, right now, on its own clock, and the election is neither
- * stopping nor resigning (which wait for it, as for a job); otherwise the firing is skipped, and
- * counted in followerSkips when this node is not master. A failure is logged and counted, as for
- * an interval job, and not thrown.
+ * The body runs when this node is master, on its own clock, and the election is neither stopping
+ * nor resigning (which wait for it, as for a job), and once the firing's slot is claimed in the
+ * store: no other firing of that slot runs, on this node or another. Otherwise the firing is
+ * skipped, and counted (followerSkips when this node is not master, repeatedSlots, lateSlots).
+ * A failure is logged and counted, as for an interval job, and not thrown.
  */
 async function runIfMaster(
   election: Election | undefined,
   id: string,
+  slots: FiringSlots,
   body: () => unknown,
 ): Promise<unknown> {
   const running = election?.startScheduledRun(async () => {
+    const claimed = await election.claimFiringSlot(id, slots);
+    if (claimed !== 'run') {
+      if (claimed === 'follower') election.stats.followerSkips++;
+      else if (claimed === 'repeated') election.stats.repeatedSlots++;
+      else if (claimed === 'late') election.stats.lateSlots++;
+      return undefined;
+    }
     election.stats.runs++;
     try {
       return await body();

@@ -151,6 +151,31 @@ describe('npm run demo -- --script', () => {
   );
 
   it(
+    "with --cron '*/2 * * * * *': the job runs once per slot of the schedule, across hand-overs",
+    async () => {
+      const run = await runDemo(
+        'npm',
+        ['run', 'demo', '--', '--script', '--cron', '*/2 * * * * *'],
+        {
+          ...process.env,
+          REDIS_URL: SHARED_REDIS_URL,
+        },
+      );
+      expectAGoodRun(run);
+      expect(run.output).toContain("kettle.schedule('report-on-cron', { cron: '*/2 * * * * *' })");
+      const slots = run.summary.runs.map((r) => r.slot);
+      // Every run is for a slot of the expression (even seconds), none ran twice, and none
+      // started before its slot (the nodes and Redis share this machine's clock).
+      for (const slot of slots) expect(slot % 2000).toBe(0);
+      expect(new Set(slots).size).toBe(slots.length);
+      for (const r of run.summary.runs) expect(r.at).toBeGreaterThanOrEqual(r.slot);
+      // Slots run by more than one master: the schedule went on across the hand-overs.
+      expect(new Set(run.summary.runs.map((r) => r.nodeId)).size).toBeGreaterThanOrEqual(3);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'with no Redis at REDIS_URL: starts a private redis-server, and stops it at the end',
     async () => {
       const closedPort = await freePort();

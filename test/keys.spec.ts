@@ -3,13 +3,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Kettle, type KettleLogger } from '../lib/core/index.js';
 import { QuorumStore, RedisStore } from '../lib/index.js';
 import { newLease } from '../lib/store/lease.js';
-import { electionKey, hashTagOf } from '../lib/store/keys.js';
+import { electionKey, hashTagOf, slotKey } from '../lib/store/keys.js';
 import { uniquePrefix } from './support/nodes.js';
 import { RedisServer, SHARED_REDIS_URL } from './support/redis-server.js';
 import { waitFor } from './support/wait.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
-const KINDS = ['lock', 'term', 'lastrun'] as const;
+const KINDS = ['lock', 'term', 'lastrun', 'slot'] as const;
 /** A term key's life past its term: a clock off by whole hours (local time) must not repeat a term. */
 const DAY_MS = 24 * 3_600_000;
 
@@ -64,7 +64,11 @@ describe('election keys', () => {
       'kettle:{billing}:lock',
       'kettle:{billing}:term',
       'kettle:{billing}:lastrun',
+      'kettle:{billing}:slot',
     ]);
+    expect(slotKey('kettle:', 'billing', 'Reports.daily')).toBe(
+      'kettle:{billing}:slot:Reports.daily',
+    );
     // URL-encoded names, a lone %, lowercase codes: nodes of any version use the same keys.
     for (const name of ['tenant-42/ü b:c', 'acme%20corp', '50%', '%', '%%', '%7b', '%7d', '%2']) {
       expect(hashTagOf(name), name).toBe(name);
@@ -74,7 +78,10 @@ describe('election keys', () => {
   it('puts the keys of any name in one Cluster slot, with any accepted prefix', () => {
     for (const prefix of prefixes) {
       for (const name of names) {
-        const hashed = KINDS.map((kind) => hashedPart(electionKey(prefix, name, kind)));
+        const hashed = [
+          ...KINDS.map((kind) => electionKey(prefix, name, kind)),
+          slotKey(prefix, name, 'Reports.daily'),
+        ].map(hashedPart);
         expect(new Set(hashed).size, `${prefix} ${name}: ${hashed.join(' | ')}`).toBe(1);
       }
     }

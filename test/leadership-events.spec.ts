@@ -84,6 +84,7 @@ describe('@OnElected and @OnRevoked', () => {
       name: 'feed',
       nodeId: kettle.nodeId,
       term: kettle.term('feed'),
+      scheduledAt: expect.any(Date),
       signal: expect.any(AbortSignal),
       leaseValid: expect.any(Function),
       throwIfLost: expect.any(Function),

@@ -231,6 +231,7 @@ describe('KettleModule', () => {
       release: (...args) => inner.release(...args),
       holder: (...args) => inner.holder(...args),
       claimRun: (...args) => inner.claimRun(...args),
+      claimSlot: (...args) => inner.claimSlot(...args),
       onReleased: (listener) => inner.onReleased(listener),
       close: () => inner.close(),
     };

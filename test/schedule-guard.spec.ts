@@ -355,6 +355,23 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     );
   });
 
+  it('refuses cron on a method that @nestjs/schedule fires, at bootstrap', async () => {
+    @Injectable()
+    class Twice {
+      @Cron('0 0 * * * *')
+      @OnMaster('twice', { cron: '0 0 2 * * *' })
+      report(): void {}
+    }
+    @Module({
+      imports: [ScheduleModule.forRoot(), KettleModule.forRoot({ keyPrefix: uniquePrefix() })],
+      providers: [Twice],
+    })
+    class TwiceModule {}
+    await expect(
+      NestFactory.createApplicationContext(TwiceModule, { logger: false, abortOnError: false }),
+    ).rejects.toThrow(/@OnMaster\('twice'\) on Twice.report has @Cron.*"cron" does not apply/);
+  });
+
   it("gives its bootstrap warnings to the module's logger option", async () => {
     const warnings: string[] = [];
     const logger = { log() {}, error() {}, debug() {}, warn: (m: string) => void warnings.push(m) };

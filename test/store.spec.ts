@@ -149,6 +149,98 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
     expect(next.outcome === 'run' && next.nextInMs).toBeLessThan(950);
     expect(next.outcome === 'run' && next.nextInMs).toBeGreaterThan(0);
   });
+
+  it("says which slot an interval run is, on the store's clock", async () => {
+    const a = newLease('a');
+    await store.acquire('job', a, 5000);
+    const before = Date.now();
+    const run = await store.claimRun('job', a, 1000, 5000);
+    expect(run.outcome).toBe('run');
+    const slotMs = run.outcome === 'run' ? run.slotMs : NaN;
+    // The servers are on this machine: their clock is this one.
+    expect(slotMs).toBeGreaterThanOrEqual(before - 50);
+    expect(slotMs).toBeLessThanOrEqual(Date.now() + 50);
+  });
+
+  describe('claimSlot', () => {
+    const options = { term: 7, graceMs: 5000, catchUp: true, keepMs: 60_000 };
+
+    it('runs each slot once, across holders, and never one older than the last claimed', async () => {
+      const a = newLease('a');
+      await store.acquire('job', a, 5000);
+      const slot = Date.now() - 100;
+      expect(await store.claimSlot('job', newLease('b'), slot, 5000, options)).toEqual({
+        outcome: 'not-holder',
+      });
+      expect(await store.claimSlot('job', a, slot, 5000, options)).toEqual({ outcome: 'run' });
+      expect(await store.claimSlot('job', a, slot, 5000, options)).toEqual({
+        outcome: 'already-ran',
+        lastSlotMs: slot,
+      });
+      expect(await store.claimSlot('job', a, slot - 1000, 5000, options)).toEqual({
+        outcome: 'already-ran',
+        lastSlotMs: slot,
+      });
+      // A new holder (a hand-over) finds the slot taken, and runs the next one.
+      await store.release('job', a);
+      const b = newLease('b');
+      await store.acquire('job', b, 5000);
+      expect(await store.claimSlot('job', b, slot, 5000, options)).toMatchObject({
+        outcome: 'already-ran',
+      });
+      expect(await store.claimSlot('job', b, slot + 50, 5000, options)).toEqual({
+        outcome: 'run',
+      });
+    });
+
+    it('keeps the slots of each key apart', async () => {
+      const a = newLease('a');
+      await store.acquire('job', a, 5000);
+      const slot = Date.now() - 100;
+      expect(await store.claimSlot('job', a, slot, 5000, options)).toEqual({ outcome: 'run' });
+      for (const key of ['Reports.daily', 'Reports.hourly'])
+        expect(await store.claimSlot('job', a, slot, 5000, { ...options, key })).toEqual({
+          outcome: 'run',
+        });
+    });
+
+    it("refuses a slot still in the future on the store's clock, and says how long to wait", async () => {
+      const a = newLease('a');
+      await store.acquire('job', a, 300);
+      const early = await store.claimSlot('job', a, Date.now() + 2000, 5000, options);
+      expect(early.outcome).toBe('early');
+      expect(early.outcome === 'early' && early.waitMs).toBeGreaterThan(1500);
+      expect(early.outcome === 'early' && early.waitMs).toBeLessThanOrEqual(2000);
+      // It renewed the lease all the same.
+      await sleep(400);
+      expect(await store.holder('job')).toBe('a');
+    });
+
+    it('skips a slot past its grace, unless an earlier slot ran and it is caught up', async () => {
+      const a = newLease('a');
+      await store.acquire('job', a, 5000);
+      const now = Date.now();
+      // Nothing ran before: even catching up, an old slot is late (a first deploy).
+      const first = await store.claimSlot('job', a, now - 20_000, 5000, {
+        ...options,
+        graceMs: 1000,
+      });
+      expect(first.outcome).toBe('late');
+      expect(first.outcome === 'late' && first.lateMs).toBeGreaterThanOrEqual(20_000);
+      expect(
+        await store.claimSlot('job', a, now - 20_000, 5000, { ...options, graceMs: 30_000 }),
+      ).toEqual({ outcome: 'run' });
+      // A later slot missed while nobody led: late without catch-up, run with it.
+      const missed = now - 10_000;
+      const strict = { ...options, graceMs: 1000, catchUp: false };
+      expect(await store.claimSlot('job', a, missed, 5000, strict)).toMatchObject({
+        outcome: 'late',
+      });
+      expect(await store.claimSlot('job', a, missed, 5000, { ...options, graceMs: 1000 })).toEqual({
+        outcome: 'run',
+      });
+    });
+  });
 });
 
 describe('RedisStore keys', () => {

@@ -104,6 +104,7 @@ describe('a unit test with KettleTestingModule (no Redis)', () => {
         name: 'feed',
         nodeId: 'test-node',
         term,
+        scheduledAt: expect.any(Date),
         signal: expect.any(AbortSignal),
         leaseValid: expect.any(Function),
         throwIfLost: expect.any(Function),
@@ -115,7 +116,8 @@ describe('a unit test with KettleTestingModule (no Redis)', () => {
     expect(await service.getMaster('feed')).toBe('test-node');
 
     expect(await kettle.runOnce('feed')).toBe(true);
-    expect(feed.published).toEqual([feed.opened[0]]);
+    // The same leadership's context, with the run's own slot.
+    expect(feed.published).toEqual([{ ...feed.opened[0], scheduledAt: expect.any(Date) }]);
     expect(service.stats('feed')).toMatchObject({ isMaster: true, term, elected: 1, runs: 1 });
 
     await kettle.revoke('feed');

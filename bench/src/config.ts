@@ -1,6 +1,9 @@
-import { PEERS, type PeerId } from './peers.js';
+import { CRON_PEERS, type CronPeerId, PEERS, type PeerId } from './peers.js';
 
-/** Everything a bench run does, chosen so that the full run fits in ~15 minutes on 2 cores. */
+/**
+ * Everything a bench run does, chosen so that the full run fits in ~15 minutes on 2 cores, and
+ * 4-5 more for the cron section.
+ */
 export interface BenchConfig {
   mode: 'full' | 'smoke';
   /** The same for every peer: how often the job runs, and how long a lease or lock lives. */
@@ -32,7 +35,29 @@ export interface BenchConfig {
     /** Faults of each kind at each level above one node. */
     faults: number;
   };
+  cron: CronConfig;
 }
+
+/** The cron scenario: one job every second on `nodes` nodes, steady, then stops, then crashes. */
+export interface CronConfig {
+  /** Seconds first; every second, so that a hand-over spans several slots. */
+  expression: string;
+  /** ms between two slots of `expression`. */
+  periodMs: number;
+  peers: CronPeerId[];
+  steadyMs: number;
+  gracefuls: number;
+  crashes: number;
+  /** How long after a fault's victim has exited the cluster runs short of a node. */
+  afterFaultMs: number;
+}
+
+const CRON = {
+  expression: '* * * * * *',
+  periodMs: 1000,
+  peers: CRON_PEERS.map((peer) => peer.id as CronPeerId),
+  afterFaultMs: 5000,
+};
 
 const ALL = PEERS.map((peer) => peer.id);
 
@@ -54,6 +79,7 @@ export const FULL: BenchConfig = {
     failoverPeers: ['kettle'],
   },
   scaleNodes: { levels: [1, 10, 50], peers: ['kettle'], windowMs: 5000, faults: 2 },
+  cron: { ...CRON, steadyMs: 20_000, gracefuls: 3, crashes: 3 },
 };
 
 export const SMOKE: BenchConfig = {
@@ -74,4 +100,5 @@ export const SMOKE: BenchConfig = {
     failoverPeers: ['kettle'],
   },
   scaleNodes: { levels: [4], peers: ['kettle'], windowMs: 2000, faults: 1 },
+  cron: { ...CRON, steadyMs: 5000, gracefuls: 1, crashes: 1 },
 };

@@ -1,5 +1,14 @@
 export type PeerId =
-  'kettle' | 'redlock' | 'redlock-hold' | 'bullmq' | 'redis-leader' | 'ts-safe-redis-leader';
+  | 'kettle'
+  | 'redlock'
+  | 'redlock-hold'
+  | 'bullmq'
+  | 'redis-leader'
+  | 'ts-safe-redis-leader'
+  | CronPeerId;
+
+/** The peers of the cron scenario, each running one job on a cron schedule. */
+export type CronPeerId = 'kettle-cron' | 'kettle-guard' | 'redlock-cron' | 'bullmq-cron';
 
 export interface Peer {
   id: PeerId;
@@ -61,8 +70,39 @@ export const PEERS: readonly Peer[] = [
   },
 ];
 
+export const CRON_PEERS: readonly Peer[] = [
+  {
+    id: 'kettle-cron',
+    label: 'nestjs-kettle `cron`',
+    script: 'kettle-cron.node.js',
+    leader: true,
+    how: "`@OnMaster(name, { cron, catchUp: 'latest' })`; the slot is `scheduledAt`",
+  },
+  {
+    id: 'kettle-guard',
+    label: 'nestjs-kettle guarding `@Cron`',
+    script: 'kettle-guard.node.js',
+    leader: true,
+    how: '`@Cron(cron)` + `@OnMaster(name)`: fires on every node, the guard claims the slot; the slot is the firing time rounded to the second',
+  },
+  {
+    id: 'redlock-cron',
+    label: '@nestjs/schedule + redlock',
+    script: 'redlock-cron.node.js',
+    leader: false,
+    how: '`@Cron(cron)` on every node; `redlock.using([key], leaseTtl, job)` with `retryCount: 0`; the slot is the firing time rounded to the second',
+  },
+  {
+    id: 'bullmq-cron',
+    label: 'BullMQ job scheduler',
+    script: 'bullmq-cron.node.js',
+    leader: false,
+    how: "every node upserts `upsertJobScheduler(id, { pattern: cron })` and runs one `WorkerHost` (`lockDuration` = leaseTtl); the slot is the job's scheduled time",
+  },
+];
+
 export function peer(id: PeerId): Peer {
-  const found = PEERS.find((candidate) => candidate.id === id);
+  const found = [...PEERS, ...CRON_PEERS].find((candidate) => candidate.id === id);
   if (!found) throw new Error(`unknown peer ${id}`);
   return found;
 }

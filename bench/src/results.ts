@@ -1,6 +1,7 @@
 import type { BenchConfig } from './config.js';
 import type { ElectionScaleStep } from './scenarios/scale-elections.js';
 import type { NodeScaleStep } from './scenarios/scale-nodes.js';
+import type { CronSession } from './scenarios/cron.js';
 import type { PeerSession } from './scenarios/failover-session.js';
 
 /** Everything one bench run measured: written to bench/results/, and the report is made from it. */
@@ -22,6 +23,8 @@ export interface BenchResults {
   sessions: PeerSession[];
   electionScale: ElectionScaleStep[];
   nodeScale: NodeScaleStep[];
+  /** The cron scenario, one session per cron peer; absent in results of an older bench. */
+  cron?: CronSession[];
   /** Scenarios or peers that could not be run, and why. */
   skipped: string[];
 }

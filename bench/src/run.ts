@@ -3,13 +3,16 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { type BenchConfig, FULL, SMOKE } from './config.js';
+import type { Stage } from './cluster/cluster.js';
 import { installCleanup } from './infra/children.js';
 import { RedisServer } from './infra/redis-server.js';
 import { revision, snapshot } from './infra/snapshot.js';
 import { peer } from './peers.js';
 import { failoverChart } from './report/svg.js';
+import { CRON_END, CRON_START, cronSection } from './report/cron.js';
 import { report } from './report/markdown.js';
 import type { BenchResults } from './results.js';
+import { cronSession } from './scenarios/cron.js';
 import { failoverSession } from './scenarios/failover-session.js';
 import { electionScaleStep } from './scenarios/scale-elections.js';
 import { nodeScaleStep } from './scenarios/scale-nodes.js';
@@ -18,14 +21,20 @@ import { versions } from './versions.js';
 /**
  * `npm run bench` (full, writes bench/REPORT.md and bench/failover.svg) or `npm run bench:smoke`
  * (a short run whose report goes to bench/results/smoke/). `--report-only` rewrites the report
- * from the last run's results without measuring again.
+ * from the last run's results without measuring again. `--only cron` measures the cron scenario
+ * alone and replaces only the cron section of the report.
  */
 const args = process.argv.slice(2);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'cron') {
+  console.error(`--only takes one section: cron (got ${String(only)})`);
+  process.exit(2);
+}
 const config = args.includes('--smoke') ? SMOKE : FULL;
 const bench = new URL('../', import.meta.url);
 const scratch = new URL(`results/${config.mode}/`, bench);
 const output = config.mode === 'full' ? bench : scratch;
-const resultsFile = new URL('results.json', scratch);
+const resultsFile = new URL(only ? `results-${only}.json` : 'results.json', scratch);
 mkdirSync(scratch, { recursive: true });
 
 const started = performance.now();
@@ -57,8 +66,27 @@ async function measure(config: BenchConfig): Promise<BenchResults> {
     electionScale: [],
     nodeScale: [],
     skipped: [],
+    cron: [],
   };
   progress(`${config.mode} bench on redis-server ${results.machine.redis}, port ${redis.port}`);
+  if (!only) await comparisons(results, stage);
+  for (const id of config.cron.peers) {
+    progress(`cron: ${id}`);
+    try {
+      results.cron!.push(await cronSession(peer(id), stage, { ...config }, progress));
+    } catch (error) {
+      results.skipped.push(`Cron scenario for ${id}: ${describe(error)}`);
+    }
+  }
+  await redis.stop();
+  log.end();
+  results.machine.loadAfter = loadavg()[0]!;
+  results.seconds = (performance.now() - started) / 1000;
+  return results;
+}
+
+/** Sections 1 to 5: every peer on the interval job, and the scale steps. */
+async function comparisons(results: BenchResults, stage: Stage): Promise<void> {
   const { interval, leaseTtl } = config;
   for (const id of config.peers) {
     progress(`scenarios 1-4: ${id}`);
@@ -87,11 +115,26 @@ async function measure(config: BenchConfig): Promise<BenchResults> {
       results.nodeScale.push(step);
     }
   }
-  await redis.stop();
-  log.end();
-  results.machine.loadAfter = loadavg()[0]!;
-  results.seconds = (performance.now() - started) / 1000;
-  return results;
+}
+
+/**
+ * The report as it is, with its cron section replaced by `section` (or put in before "How it was
+ * measured"); the section alone when there is no report yet.
+ */
+function withSection(section: string): string {
+  let current: string;
+  try {
+    current = readFileSync(reportFile, 'utf8');
+  } catch {
+    return `${section}\n`;
+  }
+  const start = current.indexOf(CRON_START);
+  const end = current.indexOf(CRON_END);
+  if (start >= 0 && end > start)
+    return current.slice(0, start) + section + current.slice(end + CRON_END.length);
+  const before = current.indexOf('## How it was measured');
+  if (before < 0) return `${current}\n${section}\n`;
+  return `${current.slice(0, before)}${section}\n\n${current.slice(before)}`;
 }
 
 function describe(error: unknown): string {
@@ -102,10 +145,15 @@ const results = args.includes('--report-only')
   ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults)
   : await measure(config);
 writeFileSync(resultsFile, `${JSON.stringify(results, null, 1)}\n`);
-writeFileSync(new URL('failover.svg', output), failoverChart(results));
 const reportFile = new URL('REPORT.md', output);
 // Formatted as `prettier --write` would, so that the generated file stays as the tools leave it.
 const style = await resolveConfig(fileURLToPath(reportFile));
-writeFileSync(reportFile, await format(report(results), { ...style, parser: 'markdown' }));
+if (only) {
+  const section = cronSection(results);
+  writeFileSync(reportFile, await format(withSection(section), { ...style, parser: 'markdown' }));
+} else {
+  writeFileSync(new URL('failover.svg', output), failoverChart(results));
+  writeFileSync(reportFile, await format(report(results), { ...style, parser: 'markdown' }));
+}
 progress(`report: ${fileURLToPath(reportFile)}`);
 process.exit(0);

@@ -2,7 +2,7 @@
  * `nestjs-kettle/core`: the elections and the stores without Nest, for a plain Node worker.
  * KettleModule is built on the same `Kettle`.
  */
-export { Kettle, type KettleOptions, type JoinOptions } from './kettle.js';
+export { Kettle, type KettleOptions, type JoinOptions, type ScheduleSpec } from './kettle.js';
 export type { MasterContext } from '../interfaces/master-context.interface.js';
 export type {
   LeadershipChange,
@@ -17,7 +17,13 @@ export type {
   ElectionOptions,
   KettleLogger,
 } from '../interfaces/kettle-module-options.interface.js';
-export type { KettleStore, AcquireResult, ClaimResult } from '../store/kettle-store.interface.js';
+export type {
+  KettleStore,
+  AcquireResult,
+  ClaimResult,
+  SlotClaim,
+  SlotClaimOptions,
+} from '../store/kettle-store.interface.js';
 export { RedisStore, type RedisStoreOptions, type RedisConnection } from '../store/redis.store.js';
 export { MemoryStore } from '../store/memory.store.js';
 export { QuorumStore, type QuorumStoreOptions } from '../store/quorum.store.js';

@@ -19,6 +19,7 @@ import {
 } from '../kettle-options.js';
 import {
   alreadyJoined,
+  invalidOption,
   invalidRun,
   notJoined,
   redisConnectionError,
@@ -39,6 +40,19 @@ export interface JoinOptions extends ElectionOptions {
 }
 
 /**
+ * `schedule(name, spec, run)`: when a job added at run time runs, on a cron schedule or every
+ * interval, with the election's lease.
+ */
+export type ScheduleSpec =
+  | {
+      readonly cron: string;
+      readonly timeZone?: string;
+      readonly catchUp?: 'none' | 'latest';
+      readonly leaseTtl?: number;
+    }
+  | { readonly interval: number; readonly leaseTtl?: number };
+
+/**
  * The elections of one node, without Nest: `new Kettle(options)`, `join`, `start`, `isMaster`,
  * `stop` (the original kettle's New / Start / IsMaster / cancel). KettleService is this, in Nest.
  */
@@ -55,6 +69,11 @@ export class Kettle {
   private deadline?: ShutdownDeadline;
   /** @internal Where the leases live: the module hands it to the health indicator and tests. */
   readonly store: KettleStore;
+  /**
+   * @internal This node's wall clock (epoch ms), on which its elections compute cron and guard
+   * slots: tests give nodes clock offsets here.
+   */
+  clock: () => number = () => Date.now();
 
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
   constructor(options: KettleOptions = {}) {
@@ -137,6 +156,20 @@ export class Kettle {
     this.addElection(name, { settings, jobs: run ? [{ id: `join('${name}')`, run }] : [] }, where);
   }
 
+  /**
+   * Runs `run` on the master of election `name`, on a cron schedule or every interval, with the
+   * guarantees of `@OnMaster` (each slot once, whichever node leads): SchedulerRegistry.addCronJob's
+   * counterpart. `leave(name)` stops it.
+   */
+  schedule(name: string, spec: ScheduleSpec, run: (context: MasterContext) => unknown): void {
+    const where = `schedule(${JSON.stringify(name)}): `;
+    if (spec === null || typeof spec !== 'object' || !('cron' in spec || 'interval' in spec))
+      throw new TypeError(invalidOption(`${where}spec`, spec, '{ cron } or { interval }'));
+    if (typeof run !== 'function')
+      throw new TypeError(invalidOption(`${where}run`, run, 'a function'));
+    this.addElection(name, { settings: spec, jobs: [{ id: `schedule('${name}')`, run }] }, where);
+  }
+
   /** Leaves election `name`: stops contending, waits for a running job, releases the lease if held. */
   async leave(name: string): Promise<void> {
     const election = this.joined(name);
@@ -175,11 +208,13 @@ export class Kettle {
     if (this.elections.has(name)) throw new Error(alreadyJoined(name));
     if (this.phase === 'stopping' || this.phase === 'stopped') throw new Error(shuttingDown(name));
     const { settings, ...handlers } = declaration;
-    const { interval, leaseTtl } = resolveElection(this.options, settings, where);
+    const { interval, leaseTtl, cron } = resolveElection(this.options, settings, where);
     const election = new Election({
       name,
       nodeId: this.options.nodeId,
       timing: electionTiming(interval, leaseTtl),
+      cron,
+      clock: () => this.clock(),
       ...handlers,
       store: this.store,
       logger: this.logger,

@@ -5,9 +5,10 @@ import type {
 import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
+import type { CatchUp, CronSchedule } from './schedule.js';
 import type { ElectionTiming } from './timing.js';
 
-/** A method to run on the master each interval. */
+/** A method to run on the master each interval, or at each slot of its cron schedule. */
 export interface MasterJob {
   /** For logs, e.g. `BillingService.charge`. */
   readonly id: string;
@@ -37,6 +38,10 @@ export interface ElectionConfig {
   readonly jobs: readonly MasterJob[];
   readonly onElected?: readonly LeadershipHandler<MasterContext>[];
   readonly onRevoked?: readonly LeadershipHandler<LeadershipChange>[];
+  /** Set for a cron schedule: the jobs run at its slots instead of every interval. */
+  readonly cron?: { readonly schedule: CronSchedule; readonly catchUp: CatchUp };
+  /** This node's wall clock (epoch ms), on which it computes slots; the store checks them on its own. */
+  readonly clock: () => number;
   readonly store: KettleStore;
   readonly logger: KettleLogger;
   /** Leadership changes at log level when true, at debug level otherwise. */

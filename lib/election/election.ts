@@ -7,7 +7,7 @@ import type {
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import { RENEW_LATENCY_WINDOW } from '../kettle.constants.js';
 import * as messages from '../kettle.messages.js';
-import type { AcquireResult, KettleStore } from '../store/kettle-store.interface.js';
+import type { AcquireResult, KettleStore, SlotClaim } from '../store/kettle-store.interface.js';
 import { newLease } from '../store/lease.js';
 import type { ElectionConfig } from './election-config.js';
 import { ElectionLog } from './election-log.js';
@@ -18,6 +18,8 @@ import { Timers } from './timers.js';
 import { LatencyWindow } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
+import { CLOCK_OFFSET_ALLOWANCE_MS, recentSlotsMs, slotGraceMs } from './schedule.js';
+import type { FiringSlots } from '../firing-slots.js';
 import { settlesWithin, type ShutdownDeadline, withTimeout } from '../timeouts.js';
 
 /** The lease this node holds, measured on its own monotonic clock. */
@@ -43,6 +45,9 @@ interface Leadership {
 
 const now = () => performance.now();
 
+/** The longest a cron tick waits: the next slot is looked at again at least this often. */
+const MAX_SLOT_WAIT_MS = 60_000;
+
 type TimerName = 'acquire' | 'renew' | 'expire' | 'tick';
 
 /** Of a drain's time, what a run that started during it keeps to finish once its signal aborts. */
@@ -62,6 +67,8 @@ export class Election {
     failedRuns: 0,
     skippedTicks: 0,
     followerSkips: 0,
+    repeatedSlots: 0,
+    lateSlots: 0,
     storeErrors: 0,
     callbackErrors: 0,
   };
@@ -90,6 +97,11 @@ export class Election {
   private tickAfterRenewal = false;
   /** Releases on their way: a stop waits for them before the store closes. */
   private readonly releases = new Set<Promise<void>>();
+  /**
+   * The latest slot of the cron schedule this node knows to be claimed (by any node) or given up:
+   * no slot up to it is claimed again. The store has the last word; this spares it the asking.
+   */
+  private lastSlot?: number;
 
   constructor(private readonly options: ElectionConfig) {
     this.logger = guardedLogger(options.logger, this.stats);
@@ -211,7 +223,7 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership || !this.startsRuns(leadership) || !this.isMaster || !this.runner.hasJobs)
       return Promise.resolve(false);
-    return this.runner.runAfterCurrent(this.contextOf(leadership), () =>
+    return this.runner.runAfterCurrent(this.runContext(leadership, this.options.clock()), () =>
       this.startsRuns(leadership),
     );
   }
@@ -228,6 +240,58 @@ export class Election {
     const running = run();
     this.runner.track(running);
     return running;
+  }
+
+  /**
+   * @internal The schedule guard's claim of a firing's slot, under `key` (the method): the same
+   * owner check and start margin as a cron slot. 'run' when the body may run now; 'follower' when
+   * this node does not hold the lease (any more); 'repeated' when the slot ran already (on any
+   * node); 'late' when it is past its grace, the lease is too short to start, or the store's clock
+   * is behind this node's by more than the allowance; 'failed' when the store did not answer.
+   */
+  async claimFiringSlot(
+    key: string,
+    slots: FiringSlots,
+  ): Promise<'run' | 'follower' | 'repeated' | 'late' | 'failed'> {
+    const { safetyMargin, renewEvery, leaseTtl } = this.timing;
+    const slot = slots.slotAt(this.options.clock());
+    if (slot === undefined) return 'late';
+    for (;;) {
+      const leadership = this.leadership;
+      if (!leadership || !this.isMaster) return 'follower';
+      if (leadership.deadline - now() < safetyMargin) return 'late';
+      const sentAt = now();
+      let claim: SlotClaim;
+      try {
+        claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
+          store.claimSlot(this.name, leadership.lease, slot, leaseTtl, {
+            term: leadership.term,
+            graceMs: slots.graceMs(renewEvery),
+            catchUp: false,
+            keepMs: slots.keepMs(slot),
+            key,
+          }),
+        );
+      } catch (error) {
+        if (this.leadership === leadership) this.log.storeFailed('claim slot', error);
+        return 'failed';
+      }
+      this.renewLatency.record(now() - sentAt);
+      if (this.leadership !== leadership) return 'follower';
+      this.log.storeAnswered();
+      if (claim.outcome === 'not-holder') {
+        this.lose('lost');
+        return 'follower';
+      }
+      this.extended(leadership, sentAt);
+      if (claim.outcome === 'already-ran') return 'repeated';
+      if (claim.outcome === 'late') return 'late';
+      if (claim.outcome === 'run')
+        return leadership.deadline - now() >= safetyMargin && this.isMaster ? 'run' : 'late';
+      // Early on the store's clock: this node's clock is ahead; wait for the slot, within reason.
+      if (claim.waitMs > 2 * CLOCK_OFFSET_ALLOWANCE_MS) return 'late';
+      await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
+    }
   }
 
   /** @internal Resolves when the @OnElected and @OnRevoked handlers started so far have returned. */
@@ -416,7 +480,7 @@ export class Election {
 
   /** One tick of the master's cadence; a stop or a resign waits for the one in flight. */
   private tick(): Promise<void> {
-    this.ticking ??= this.claimAndRun()
+    this.ticking ??= (this.options.cron ? this.claimSlotAndRun() : this.claimAndRun())
       .catch((error: unknown) => this.log.stepFailed(error))
       .finally(() => {
         this.ticking = undefined;
@@ -468,12 +532,111 @@ export class Election {
       if (claim.outcome === 'wait') return;
       // ...but the slot this one won is run (and drained): it is marked, no other node will run it.
       if (leadership.deadline - now() >= safetyMargin)
-        void this.runner.start(this.contextOf(leadership));
+        void this.runner.start(this.runContext(leadership, claim.slotMs));
     } catch (error) {
       if (this.leadership !== leadership) return;
       this.log.storeFailed('claim run', error);
       if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
     }
+  }
+
+  /**
+   * A tick of a cron schedule: claims the slot due on this node's clock (CronSchedule.dueSlot);
+   * the store refuses it while it is still in the future on its own clock (this node's runs
+   * ahead), or when it ran already, and decides whether a late one is caught up. Then looks again
+   * at the next slot.
+   */
+  private async claimSlotAndRun(): Promise<void> {
+    const leadership = this.leadership;
+    const cron = this.options.cron;
+    if (!leadership || !cron || !this.startsRuns(leadership)) return;
+    const { safetyMargin, renewEvery, leaseTtl } = this.timing;
+    if (leadership.reconnectedAt !== undefined) {
+      this.tickAfterRenewal = true;
+      return;
+    }
+    const { schedule, catchUp } = cron;
+    const slot = schedule.dueSlot(this.options.clock(), this.lastSlot, recentSlotsMs(renewEvery));
+    if (slot === undefined) return this.tickAtNextSlot(leadership);
+    if (this.runner.busy) {
+      // Runs never overlap: the slot waits for the run to end, and runs then if still in its
+      // grace (the store decides), so that a run a little longer than the period loses nothing.
+      this.stats.skippedTicks++;
+      this.logger.debug(messages.runSkipped(this.name));
+      void this.runner.ended.then(() => {
+        if (this.startsRuns(leadership)) this.timers.set('tick', 0);
+      });
+      return;
+    }
+    // As for an interval claim: never mark a slot that could not start before the deadline.
+    if (leadership.deadline - now() < safetyMargin) {
+      this.tickAfterRenewal = true;
+      this.timers.set('renew', 0);
+      return this.timers.set('tick', renewEvery / 2);
+    }
+    const sentAt = now();
+    try {
+      const claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
+        store.claimSlot(this.name, leadership.lease, slot, leaseTtl, {
+          term: leadership.term,
+          graceMs: slotGraceMs(renewEvery),
+          catchUp: catchUp === 'latest',
+          keepMs: schedule.keepMs(slot),
+        }),
+      );
+      this.renewLatency.record(now() - sentAt);
+      if (this.leadership !== leadership) return;
+      this.log.storeAnswered();
+      if (claim.outcome === 'not-holder') return this.lose('lost');
+      this.extended(leadership, sentAt);
+      if (claim.outcome === 'early') {
+        if (this.startsRuns(leadership)) this.timers.set('tick', claim.waitMs);
+        return;
+      }
+      if (claim.outcome === 'already-ran') {
+        this.lastSlot = Math.max(this.lastSlot ?? claim.lastSlotMs, claim.lastSlotMs);
+      } else {
+        this.lastSlot = slot;
+        if (claim.outcome === 'late') {
+          this.stats.lateSlots++;
+          // A slot of the last few seconds is looked at in passing (a first deploy, a hand-over):
+          // only one missed for longer is worth a line.
+          const line = messages.slotSkippedLate(
+            this.name,
+            new Date(slot).toISOString(),
+            claim.lateMs,
+          );
+          if (claim.lateMs > recentSlotsMs(renewEvery)) this.logger.log(line);
+          else this.logger.debug(line);
+        }
+      }
+      // Stopping or resigning since the claim left: no more claims, but a won slot runs.
+      if (this.startsRuns(leadership)) this.tickAtNextSlot(leadership, sentAt);
+      if (claim.outcome === 'run' && leadership.deadline - now() >= safetyMargin)
+        void this.runner.start(this.runContext(leadership, slot));
+    } catch (error) {
+      if (this.leadership !== leadership) return;
+      this.log.storeFailed('claim slot', error);
+      if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
+    }
+  }
+
+  /**
+   * Ticks now if another slot is due, else at the next slot after the latest known one, on this
+   * node's clock; at least once a minute, so that a wall clock that jumps (a VM resumed, an NTP
+   * step) is followed.
+   */
+  private tickAtNextSlot(leadership: Leadership, claimSentAt?: number): void {
+    const { schedule } = this.options.cron!;
+    const clock = this.options.clock();
+    const recentMs = recentSlotsMs(this.timing.renewEvery);
+    const next =
+      schedule.dueSlot(clock, this.lastSlot, recentMs) ??
+      schedule.nextAfter(Math.max(clock, this.lastSlot ?? clock));
+    const inMs = Math.min(Math.max(0, next - clock), MAX_SLOT_WAIT_MS);
+    if (!this.startsRuns(leadership)) return;
+    this.timers.set('tick', inMs);
+    if (claimSentAt !== undefined) this.renewAfterTick(claimSentAt, inMs);
   }
 
   /**
@@ -548,6 +711,11 @@ export class Election {
     return leadership.context;
   }
 
+  /** The leadership's context, for the run of the slot at `slotMs`. */
+  private runContext(leadership: Leadership, slotMs: number): MasterContext {
+    return { ...this.contextOf(leadership), scheduledAt: new Date(slotMs) };
+  }
+
   private newContext(leadership: Leadership): MasterContext {
     const { name, nodeId } = this.options;
     const { signal } = leadership.controller;
@@ -557,7 +725,8 @@ export class Election {
       if (leaseValid()) return;
       throw signal.aborted ? signal.reason : new LeadershipEndedError('expired');
     };
-    return { name, nodeId, term: leadership.term, signal, leaseValid, throwIfLost };
+    const scheduledAt = new Date(this.options.clock());
+    return { name, nodeId, term: leadership.term, scheduledAt, signal, leaseValid, throwIfLost };
   }
 
   /** Lost without giving up: contend again as a follower. */

@@ -34,6 +34,11 @@ export class JobRunner {
     return this.running !== undefined && this.runStartedAt >= time;
   }
 
+  /** Settles when the run in progress (if any) has ended; it never rejects. */
+  get ended(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
   /** Starts a run of every job; the promise settles when they all have (it never rejects). */
   start(context: MasterContext): Promise<void> {
     this.stats.runs++;

@@ -16,6 +16,16 @@ export interface ElectionCounters {
    * lease after a reconnect are not counted.
    */
   followerSkips: number;
+  /**
+   * Slots not run because they had run already: a guarded firing whose slot ran on another node
+   * (a hand-over, or nodes whose clocks differ), or fired twice.
+   */
+  repeatedSlots: number;
+  /**
+   * Slots not run because they came too late: a cron slot that fell due while nobody led and is
+   * not caught up, or a guarded firing past its grace or with too little lease left to start.
+   */
+  lateSlots: number;
   /** Store commands that failed or timed out. */
   storeErrors: number;
   /**

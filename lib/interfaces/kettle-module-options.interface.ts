@@ -49,10 +49,25 @@ export interface KettleLogger {
 
 /** Per-election settings of `@OnMaster` and `KettleService.join`; they override the module's. */
 export interface ElectionOptions {
-  /** Milliseconds between runs of the master's jobs. */
+  /** Milliseconds between runs of the master's jobs. Not with `cron`. */
   interval?: number;
   /** Milliseconds a lease lasts without renewal. */
   leaseTtl?: number;
+  /**
+   * Runs the master's jobs on this schedule instead of every `interval`: a cron expression in
+   * @nestjs/schedule's syntax (the `cron` package's, with an optional seconds field), e.g.
+   * `'0 0 2 * * *'` for every day at 02:00. Each slot runs once, whichever node leads.
+   */
+  cron?: string;
+  /** The IANA time zone `cron` is read in, e.g. `'Europe/Paris'`. Default: this node's. */
+  timeZone?: string;
+  /**
+   * What a new master does with the slots of `cron` that fell due while nobody led (a crash, a
+   * Redis failover): `'latest'` (default) runs the most recent one, once, if an earlier slot ran
+   * within the last two periods (at least a day); `'none'` skips it. Either way a slot runs
+   * within a short grace after it fell due (2 s plus a third of the lease).
+   */
+  catchUp?: 'none' | 'latest';
 }
 
 /** `@OnMaster(name, options)`. */

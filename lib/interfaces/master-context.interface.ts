@@ -10,6 +10,13 @@ export interface MasterContext {
    */
   readonly term: number;
   /**
+   * The slot this run belongs to: an instant of the cron schedule, or of the interval's grid on
+   * the store's clock. The same for whichever node runs it; use it (not the time the run starts)
+   * for "the report of 02:00". For an @OnElected handler, or a run of the testing module's
+   * `runOnce`, the time it was called.
+   */
+  readonly scheduledAt: Date;
+  /**
    * Aborts when this node stops being master (lease lost or expired, resigned, shutdown), as soon
    * as one of kettle's timers gets to run: after a freeze or a blocked event loop, code can run
    * first. On shutdown and on `resign()` it aborts while the lease is still held (and renewed), to

@@ -10,10 +10,42 @@ export type AcquireResult =
   | { readonly acquired: false; readonly holder: string | null; readonly ttlMs: number };
 
 export type ClaimResult =
-  /** This node may run now; the next slot is `nextInMs` from now on the store's clock. */
-  | { readonly outcome: 'run'; readonly nextInMs: number }
+  /**
+   * This node may run now; the run's slot is the instant `slotMs` and the next slot is `nextInMs`
+   * from now, both on the store's clock.
+   */
+  | { readonly outcome: 'run'; readonly nextInMs: number; readonly slotMs: number }
   /** The current slot was already run; the next one is `waitMs` from now. */
   | { readonly outcome: 'wait'; readonly waitMs: number }
+  /** The lease is not this node's any more. */
+  | { readonly outcome: 'not-holder' };
+
+/** What `claimSlot` is told besides the slot: how late it may run, and what to record. */
+export interface SlotClaimOptions {
+  /** The claimer's term, recorded with the slot. */
+  readonly term: number;
+  /** A slot this long past due (on the store's clock) or more is `late`, unless caught up. */
+  readonly graceMs: number;
+  /**
+   * Run a slot past its grace anyway when a last claimed slot is remembered (an earlier slot ran,
+   * so this one fell due while nobody led): `catchUp: 'latest'`.
+   */
+  readonly catchUp: boolean;
+  /** How long the store remembers the claimed slot. */
+  readonly keepMs: number;
+  /** Slots of one schedule share a key: e.g. a guarded method's id. Default: the election's own. */
+  readonly key?: string;
+}
+
+export type SlotClaim =
+  /** This node may run the slot now: it is marked, no other claim of it will run. */
+  | { readonly outcome: 'run' }
+  /** This slot, or a later one, was claimed already: `lastSlotMs` is the latest claimed. */
+  | { readonly outcome: 'already-ran'; readonly lastSlotMs: number }
+  /** The slot is still `waitMs` in the future on the store's clock: claim it again then. */
+  | { readonly outcome: 'early'; readonly waitMs: number }
+  /** The slot fell due `lateMs` ago, past its grace, and is not caught up: skip it. */
+  | { readonly outcome: 'late'; readonly lateMs: number }
   /** The lease is not this node's any more. */
   | { readonly outcome: 'not-holder' };
 
@@ -32,6 +64,20 @@ export interface KettleStore {
    * `ttlMs` from now (unless the outcome is `not-holder`).
    */
   claimRun(name: string, lease: string, intervalMs: number, ttlMs: number): Promise<ClaimResult>;
+  /**
+   * Claims the slot at instant `slotMs` (epoch ms) for the holder of `lease`, so that each slot of
+   * a schedule runs once whichever node is master and whatever its clock says: it runs only if it
+   * is later than the last claimed slot, no longer in the future on the store's clock, and within
+   * its grace (or caught up). Like `renew`, it extends the lease to `ttlMs` from now (unless the
+   * outcome is `not-holder`).
+   */
+  claimSlot(
+    name: string,
+    lease: string,
+    slotMs: number,
+    ttlMs: number,
+    options: SlotClaimOptions,
+  ): Promise<SlotClaim>;
   /**
    * Calls `listener` with the election's name whenever a node releases a lease: of election
    * `only` when given (a store may still call it for others, so check the name), else of any.

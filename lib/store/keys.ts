@@ -1,7 +1,7 @@
 import { invalidOption } from '../kettle.messages.js';
 
 /** What one election keeps in Redis. */
-export type ElectionKeyKind = 'lock' | 'term' | 'lastrun';
+export type ElectionKeyKind = 'lock' | 'term' | 'lastrun' | 'slot';
 
 /**
  * The name as it stands in the hash tag: `{` → `%7B`, `}` → `%7D`, and `%` → `%25` only where it
@@ -21,6 +21,15 @@ export function hashTagOf(name: string): string {
 /** `kettle:{billing}:lock`: the hash tag keeps one election's keys in one Cluster slot. */
 export function electionKey(keyPrefix: string, name: string, kind: ElectionKeyKind): string {
   return `${keyPrefix}{${hashTagOf(name)}}:${kind}`;
+}
+
+/**
+ * The last claimed slot of a schedule: the election's own (`kettle:{billing}:slot`), or one of a
+ * guarded method's (`kettle:{billing}:slot:Reports.daily`), under the election's hash tag.
+ */
+export function slotKey(keyPrefix: string, name: string, key?: string): string {
+  const own = electionKey(keyPrefix, name, 'slot');
+  return key === undefined ? own : `${own}:${key}`;
 }
 
 /**

@@ -1,5 +1,12 @@
-import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
+import type {
+  AcquireResult,
+  ClaimResult,
+  KettleStore,
+  SlotClaim,
+  SlotClaimOptions,
+} from './kettle-store.interface.js';
 import { DEFAULT_KEY_PREFIX } from '../kettle.constants.js';
+import { slotKey } from './keys.js';
 import { holderOf } from './lease.js';
 import { ReleasedListeners } from './released-listeners.js';
 import { TERM_KEY_LIFE_MS } from './scripts.js';
@@ -21,11 +28,20 @@ interface LastRun {
   expiresAt: number;
 }
 
+/** The last claimed slot of a schedule, and its term, as CLAIM_SLOT records them. */
+interface ClaimedSlot {
+  slot: number;
+  term: number;
+  expiresAt: number;
+}
+
 /** One key space: what one Redis would hold for one key prefix. */
 class MemorySpace {
   readonly locks = new Map<string, Held>();
   readonly terms = new Map<string, Term>();
   readonly lastRuns = new Map<string, LastRun>();
+  /** By election name and schedule key, as slotKey() names them. */
+  readonly slots = new Map<string, ClaimedSlot>();
   readonly released = new ReleasedListeners();
   private nextSweep = 0;
 
@@ -33,7 +49,7 @@ class MemorySpace {
   sweep(now: number): void {
     if (now < this.nextSweep) return;
     this.nextSweep = now + SWEEP_EVERY_MS;
-    for (const map of [this.locks, this.terms, this.lastRuns])
+    for (const map of [this.locks, this.terms, this.lastRuns, this.slots])
       for (const [name, entry] of map) if (entry.expiresAt <= now) map.delete(name);
   }
 }
@@ -107,7 +123,33 @@ export class MemoryStore implements KettleStore {
       return { outcome: 'wait', waitMs: last + intervalMs - now };
     const slot = last !== undefined && now < last + 2 * intervalMs ? last + intervalMs : now;
     this.space.lastRuns.set(name, { slot, expiresAt: now + 2 * intervalMs });
-    return { outcome: 'run', nextInMs: slot + intervalMs - now };
+    return { outcome: 'run', nextInMs: slot + intervalMs - now, slotMs: slot };
+  }
+
+  async claimSlot(
+    name: string,
+    lease: string,
+    slotMs: number,
+    ttlMs: number,
+    options: SlotClaimOptions,
+  ): Promise<SlotClaim> {
+    const held = this.live(name);
+    if (held?.lease !== lease) return { outcome: 'not-holder' };
+    const now = Date.now();
+    held.expiresAt = now + ttlMs;
+    const key = slotKey('', name, options.key);
+    const mark = this.space.slots.get(key);
+    const last = mark && mark.expiresAt > now ? mark.slot : undefined;
+    if (last !== undefined && slotMs <= last) return { outcome: 'already-ran', lastSlotMs: last };
+    if (slotMs > now) return { outcome: 'early', waitMs: slotMs - now };
+    if (now - slotMs > options.graceMs && !(options.catchUp && last !== undefined))
+      return { outcome: 'late', lateMs: now - slotMs };
+    this.space.slots.set(key, {
+      slot: slotMs,
+      term: options.term,
+      expiresAt: now + options.keepMs,
+    });
+    return { outcome: 'run' };
   }
 
   onReleased(listener: (name: string) => void, only?: string): () => void {

@@ -4,8 +4,18 @@ import {
   DISCARD,
   RAISE_TERM,
   RENEW_OR_TAKE_BACK,
+  SLOT_CHECK,
+  SLOT_MARK,
 } from './quorum-scripts.js';
 import { RedisStore, type RedisStoreOptions } from './redis.store.js';
+
+/**
+ * What one server says about a slot: the last claimed slot (null when none), and how late the slot
+ * is on this server's clock (negative while it is in the future).
+ */
+export type SlotCheck =
+  | { readonly holder: false }
+  | { readonly holder: true; readonly lastSlotMs: number | null; readonly lateMs: number };
 
 /** What one server says about the last run: `sinceMs` is null when none is marked. */
 export type RunCheck =
@@ -29,6 +39,21 @@ interface QuorumCommands {
     backdate: number,
     interval: number,
   ): Promise<number>;
+  kettleCheckSlot(
+    lock: string,
+    slotKey: string,
+    lease: string,
+    ttl: number,
+    slot: number,
+  ): Promise<[number, number, number]>;
+  kettleMarkSlot(
+    lock: string,
+    slotKey: string,
+    lease: string,
+    slot: number,
+    term: number,
+    keep: number,
+  ): Promise<number>;
 }
 
 /**
@@ -48,6 +73,8 @@ export class QuorumMember extends RedisStore {
     });
     this.client.defineCommand('kettleCheckRun', { numberOfKeys: 2, lua: CLAIM_CHECK });
     this.client.defineCommand('kettleMarkRun', { numberOfKeys: 2, lua: CLAIM_MARK });
+    this.client.defineCommand('kettleCheckSlot', { numberOfKeys: 2, lua: SLOT_CHECK });
+    this.client.defineCommand('kettleMarkSlot', { numberOfKeys: 2, lua: SLOT_MARK });
     this.commands = this.client as unknown as QuorumCommands;
   }
 
@@ -99,21 +126,68 @@ export class QuorumMember extends RedisStore {
     return { holder: true, sinceMs: code === 0 ? null : Math.max(0, Number(since)) };
   }
 
-  /** Marks a run here, dated `backdateMs` back (to its slot), if `lease` holds the lock. */
+  /**
+   * Marks a run here, dated `backdateMs` back (to its slot), if `lease` holds the lock: the slot on
+   * this server's clock, or null when not the holder.
+   */
   async markRun(
     name: string,
     lease: string,
     backdateMs: number,
     intervalMs: number,
-  ): Promise<boolean> {
+  ): Promise<number | null> {
     this.ensureConnected();
-    const marked = await this.commands.kettleMarkRun(
+    const slot = await this.commands.kettleMarkRun(
       this.key(name, 'lock'),
       this.key(name, 'lastrun'),
       lease,
       Math.round(backdateMs),
       intervalMs,
     );
-    return marked === 1;
+    return slot === 0 ? null : Number(slot);
+  }
+
+  /** Renews the lease here, like `renewOrTakeBack`, and reads the last claimed slot of `key`. */
+  async checkSlot(
+    name: string,
+    lease: string,
+    slotMs: number,
+    ttlMs: number,
+    key?: string,
+  ): Promise<SlotCheck> {
+    this.ensureConnected();
+    const [code, last, late] = await this.commands.kettleCheckSlot(
+      this.key(name, 'lock'),
+      this.slotKey(name, key),
+      lease,
+      ttlMs,
+      Math.round(slotMs),
+    );
+    if (code < 0) return { holder: false };
+    return { holder: true, lastSlotMs: Number(last) || null, lateMs: Number(late) };
+  }
+
+  /**
+   * Records the slot here if `lease` holds the lock: 'marked', 'already' (this server has it or a
+   * later one) or 'not-holder'.
+   */
+  async markSlot(
+    name: string,
+    lease: string,
+    slotMs: number,
+    term: number,
+    keepMs: number,
+    key?: string,
+  ): Promise<'marked' | 'already' | 'not-holder'> {
+    this.ensureConnected();
+    const code = await this.commands.kettleMarkSlot(
+      this.key(name, 'lock'),
+      this.slotKey(name, key),
+      lease,
+      Math.round(slotMs),
+      term,
+      Math.max(1, Math.round(keepMs)),
+    );
+    return code === 1 ? 'marked' : code === 2 ? 'already' : 'not-holder';
   }
 }

@@ -78,7 +78,8 @@ return {1, now - last}`;
 
 /**
  * KEYS: lock, last run. ARGV: lease, ms to date the mark back, interval ms.
- * Second step: marks the run, dated back to its slot on the grid. Returns 1 when marked.
+ * Second step: marks the run, dated back to its slot on the grid. Returns the slot (ms on this
+ * server's clock) when marked, else 0.
  */
 export const CLAIM_MARK = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
@@ -86,4 +87,41 @@ end
 ${NOW_MS}
 local slot = now - tonumber(ARGV[2])
 redis.call('SET', KEYS[2], string.format('%d', slot), 'PX', string.format('%d', 2 * tonumber(ARGV[3])))
+return slot`;
+
+/**
+ * KEYS: lock, slot. ARGV: lease, ttl ms, slot ms.
+ * First step of a quorum slot claim: renews the lease (or takes the server back) like
+ * RENEW_OR_TAKE_BACK, and reads the last claimed slot and how late the slot is on this server's
+ * clock. It marks nothing: the quorum decides first.
+ * Returns {-1, 0, 0} when the lease is not the caller's, {-2, 0, 0} when this server was free and
+ * is taken back (not a holder's vote), else {1, last claimed slot or 0 when none, ms late (negative
+ * while the slot is in the future)}.
+ */
+export const SLOT_CHECK = `${TAKE_BACK}
+if taken == 0 then
+  return {-1, 0, 0}
+end
+if taken == 2 then
+  return {-2, 0, 0}
+end
+${NOW_MS}
+local last = tonumber(redis.call('HGET', KEYS[2], 'slot')) or 0
+return {1, last, now - tonumber(ARGV[3])}`;
+
+/**
+ * KEYS: lock, slot. ARGV: lease, slot ms, term, keep ms.
+ * Second step: records the slot and the term. Returns 1 when recorded, 2 when this server has
+ * this slot or a later one already, 0 when the lease is not the caller's.
+ */
+export const SLOT_MARK = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+local slot = tonumber(ARGV[2])
+local last = tonumber(redis.call('HGET', KEYS[2], 'slot'))
+if last and last >= slot then
+  return 2
+end
+redis.call('HSET', KEYS[2], 'slot', string.format('%d', slot), 'term', ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1`;

@@ -1,4 +1,10 @@
-import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
+import type {
+  AcquireResult,
+  ClaimResult,
+  KettleStore,
+  SlotClaim,
+  SlotClaimOptions,
+} from './kettle-store.interface.js';
 import { clockDrift } from './lease.js';
 import { KettleQuorumError, majorityVote, settleWhenDecided, type Vote } from './majority.js';
 import { checkQuorum } from './quorum-connections.js';
@@ -184,14 +190,66 @@ export class QuorumStore implements KettleStore {
       'claim run',
       Math.max(1, Math.min(roundMs, validMs - (now() - sentAt))),
       (member) => member.markRun(name, lease, lateMs, intervalMs),
-      (done) => done,
+      (slot) => slot !== null,
     );
-    if (marked.outcome === 'yes') return { outcome: 'run', nextInMs: intervalMs - lateMs };
+    // The servers' clocks differ: the slot is the one the first marking server dated.
+    if (marked.outcome === 'yes')
+      return { outcome: 'run', nextInMs: intervalMs - lateMs, slotMs: marked.yes[0]! };
     if (marked.outcome === 'no') {
       this.dropLost(name, lease);
       return { outcome: 'not-holder' };
     }
     throw this.noMajority('claim run', marked.failures);
+  }
+
+  /**
+   * Two steps, as claimRun: a check on every server (which renews the lease, and reads the last
+   * claimed slot and how late the slot is on that server's clock), then a mark that must reach a
+   * majority before the caller runs. Any two majorities share a server, so a slot marked once is
+   * seen by every later check: it never runs twice. Early and late are judged on the servers'
+   * clocks: early while any holder's server has not reached the slot, late only when every one
+   * says so.
+   */
+  async claimSlot(
+    name: string,
+    lease: string,
+    slotMs: number,
+    ttlMs: number,
+    options: SlotClaimOptions,
+  ): Promise<SlotClaim> {
+    const sentAt = now();
+    const validMs = ttlMs - clockDrift(ttlMs);
+    const roundMs = roundTimeout(ttlMs, validMs);
+    const checked = await this.vote(
+      'claim slot',
+      roundMs,
+      (member) => member.checkSlot(name, lease, slotMs, ttlMs, options.key),
+      (check) => check.holder,
+    );
+    if (checked.outcome === 'unreachable') throw this.noMajority('claim slot', checked.failures);
+    if (checked.outcome === 'no' || now() - sentAt >= validMs) {
+      this.dropLost(name, lease);
+      return { outcome: 'not-holder' };
+    }
+    const checks = checked.yes.flatMap((check) => (check.holder ? [check] : []));
+    const lasts = checks.flatMap((check) => (check.lastSlotMs === null ? [] : [check.lastSlotMs]));
+    const lastSlotMs = lasts.length > 0 ? Math.max(...lasts) : null;
+    if (lastSlotMs !== null && slotMs <= lastSlotMs) return { outcome: 'already-ran', lastSlotMs };
+    const lateMs = Math.min(...checks.map((check) => check.lateMs));
+    if (lateMs < 0) return { outcome: 'early', waitMs: -lateMs };
+    if (lateMs > options.graceMs && !(options.catchUp && lastSlotMs !== null))
+      return { outcome: 'late', lateMs };
+    const marked = await this.vote(
+      'claim slot',
+      Math.max(1, Math.min(roundMs, validMs - (now() - sentAt))),
+      (member) => member.markSlot(name, lease, slotMs, options.term, options.keepMs, options.key),
+      (outcome) => outcome === 'marked',
+    );
+    if (marked.outcome === 'yes') return { outcome: 'run' };
+    if (marked.outcome === 'unreachable') throw this.noMajority('claim slot', marked.failures);
+    if (marked.no.includes('already')) return { outcome: 'already-ran', lastSlotMs: slotMs };
+    this.dropLost(name, lease);
+    return { outcome: 'not-holder' };
   }
 
   /** Every server announces a release: a listener may hear one release up to once per server. */

@@ -1,12 +1,18 @@
 import { type Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { describeError } from '../election/errors.js';
 import * as messages from '../kettle.messages.js';
-import type { AcquireResult, ClaimResult, KettleStore } from './kettle-store.interface.js';
-import { checkKeyPrefix, electionKey, type ElectionKeyKind } from './keys.js';
+import type {
+  AcquireResult,
+  ClaimResult,
+  KettleStore,
+  SlotClaim,
+  SlotClaimOptions,
+} from './kettle-store.interface.js';
+import { checkKeyPrefix, electionKey, type ElectionKeyKind, slotKey } from './keys.js';
 import { holderOf } from './lease.js';
 import { ReleasedListeners } from './released-listeners.js';
 import { settlesWithin } from '../timeouts.js';
-import { ACQUIRE, CLAIM_RUN, RELEASE, RENEW } from './scripts.js';
+import { ACQUIRE, CLAIM_RUN, CLAIM_SLOT, RELEASE, RENEW } from './scripts.js';
 
 /** Where RedisStore connects: a URL, ioredis options, or a client to copy the settings of. */
 export type RedisConnection =
@@ -99,6 +105,17 @@ interface ScriptCommands {
     lease: string,
     interval: number,
     ttl: number,
+  ): Promise<[number, number, number?]>;
+  kettleClaimSlot(
+    lock: string,
+    slotKey: string,
+    lease: string,
+    ttl: number,
+    slot: number,
+    term: number,
+    grace: number,
+    catchUp: number,
+    keep: number,
   ): Promise<[number, number]>;
 }
 type ScriptClient = (Redis | Cluster) & ScriptCommands;
@@ -135,6 +152,7 @@ export class RedisStore implements KettleStore {
     this.client.defineCommand('kettleRenew', { numberOfKeys: 1, lua: RENEW });
     this.client.defineCommand('kettleRelease', { numberOfKeys: 1, lua: RELEASE });
     this.client.defineCommand('kettleClaimRun', { numberOfKeys: 2, lua: CLAIM_RUN });
+    this.client.defineCommand('kettleClaimSlot', { numberOfKeys: 2, lua: CLAIM_SLOT });
   }
 
   async acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
@@ -174,16 +192,38 @@ export class RedisStore implements KettleStore {
     ttlMs: number,
   ): Promise<ClaimResult> {
     this.ensureConnected();
-    const [code, ms] = await this.client.kettleClaimRun(
+    const [code, ms, slot] = await this.client.kettleClaimRun(
       this.key(name, 'lock'),
       this.key(name, 'lastrun'),
       lease,
       intervalMs,
       ttlMs,
     );
-    if (code === 1) return { outcome: 'run', nextInMs: Number(ms) };
+    if (code === 1) return { outcome: 'run', nextInMs: Number(ms), slotMs: Number(slot) };
     if (code === 0) return { outcome: 'wait', waitMs: Number(ms) };
     return { outcome: 'not-holder' };
+  }
+
+  async claimSlot(
+    name: string,
+    lease: string,
+    slotMs: number,
+    ttlMs: number,
+    options: SlotClaimOptions,
+  ): Promise<SlotClaim> {
+    this.ensureConnected();
+    const [code, ms] = await this.client.kettleClaimSlot(
+      this.key(name, 'lock'),
+      this.slotKey(name, options.key),
+      lease,
+      ttlMs,
+      Math.round(slotMs),
+      options.term,
+      Math.round(options.graceMs),
+      options.catchUp ? 1 : 0,
+      Math.max(1, Math.round(options.keepMs)),
+    );
+    return slotClaim(code, Number(ms));
   }
 
   get connected(): boolean {
@@ -260,6 +300,10 @@ export class RedisStore implements KettleStore {
 
   protected key(name: string, kind: ElectionKeyKind): string {
     return electionKey(this.options.keyPrefix, name, kind);
+  }
+
+  protected slotKey(name: string, key?: string): string {
+    return slotKey(this.options.keyPrefix, name, key);
   }
 
   private open(
@@ -386,6 +430,15 @@ export class RedisStore implements KettleStore {
     const cause = this.lastErrors.get('commands');
     throw new Error(`Redis is not connected (${cause ?? this.client.status})`);
   }
+}
+
+/** CLAIM_SLOT's reply as a SlotClaim. */
+function slotClaim(code: number, ms: number): SlotClaim {
+  if (code === 1) return { outcome: 'run' };
+  if (code === 0) return { outcome: 'already-ran', lastSlotMs: ms };
+  if (code === 2) return { outcome: 'early', waitMs: ms };
+  if (code === 3) return { outcome: 'late', lateMs: ms };
+  return { outcome: 'not-holder' };
 }
 
 /** QUIT politely when connected, but never wait longer than `waitMs` on a server that does not answer. */

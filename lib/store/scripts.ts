@@ -57,7 +57,7 @@ return 0`;
  * A claim renews the lease too (PEXPIRE), so a master that ticks at least as often as it renews
  * sends one command per interval instead of two.
  * Returns {-1, 0} when the lease is not the caller's, {0, wait ms} when this slot already ran,
- * {1, ms to next slot} when the caller may run now. Slots stay on their grid unless a whole
+ * {1, ms to next slot, slot} when the caller may run now (the slot: ms on the server's clock). Slots stay on their grid unless a whole
  * interval was missed; a last run in the future by more than an interval means the server clock
  * went back, and is ignored.
  */
@@ -79,4 +79,35 @@ if last and now < last + 2 * interval then
   slot = last + interval
 end
 redis.call('SET', KEYS[2], string.format('%d', slot), 'PX', string.format('%d', 2 * interval))
-return {1, slot + interval - now}`;
+return {1, slot + interval - now, slot}`;
+
+/**
+ * KEYS: lock, slot. ARGV: lease, ttl ms, slot ms, term, grace ms, catch up (1 or 0), keep ms.
+ * Claims one slot of a schedule, identified by its instant (epoch ms): the caller computed it on
+ * its own clock, so the server checks it against its own. Renews the lease like CLAIM_RUN.
+ * Returns {-1, 0} when the lease is not the caller's; {0, last slot} when this slot or a later one
+ * was claimed; {2, wait ms} when the slot is still in the future on this server's clock (a caller
+ * whose clock is ahead does not run early); {3, ms late} when it fell due more than the grace ago
+ * and is not caught up (catch up runs it only when a last claimed slot is remembered: an earlier
+ * slot ran, so this one fell due while nobody led; a first deploy does not run old slots); else
+ * {1, 0}: the slot and the term are recorded, for keep ms, and the caller may run it.
+ */
+export const CLAIM_SLOT = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return {-1, 0}
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+${NOW_MS}
+local slot = tonumber(ARGV[3])
+local last = tonumber(redis.call('HGET', KEYS[2], 'slot'))
+if last and slot <= last then
+  return {0, last}
+end
+if slot > now then
+  return {2, slot - now}
+end
+if now - slot > tonumber(ARGV[5]) and not (ARGV[6] == '1' and last) then
+  return {3, now - slot}
+end
+redis.call('HSET', KEYS[2], 'slot', string.format('%d', slot), 'term', ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[7])
+return {1, 0}`;

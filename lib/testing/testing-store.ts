@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { AcquireResult, ClaimResult, KettleStore } from '../store/kettle-store.interface.js';
+import type {
+  AcquireResult,
+  ClaimResult,
+  KettleStore,
+  SlotClaim,
+  SlotClaimOptions,
+} from '../store/kettle-store.interface.js';
 import { newLease } from '../store/lease.js';
 import { MemoryStore } from '../store/memory.store.js';
 
@@ -77,6 +83,23 @@ export class TestingStore implements KettleStore {
   ): Promise<ClaimResult> {
     if (!(await this.memory.renew(name, lease, ttlMs))) return { outcome: 'not-holder' };
     return { outcome: 'wait', waitMs: NOT_DURING_A_TEST_MS };
+  }
+
+  /**
+   * A claim renews the lease. The election's own schedule (no `key`) never comes due: runs come
+   * from runOnce. A guarded method's firing (with its `key`) runs whenever this node holds the
+   * lease: the test called it, and decides.
+   */
+  async claimSlot(
+    name: string,
+    lease: string,
+    _slotMs: number,
+    ttlMs: number,
+    options: SlotClaimOptions,
+  ): Promise<SlotClaim> {
+    if (!(await this.memory.renew(name, lease, ttlMs))) return { outcome: 'not-holder' };
+    if (options.key === undefined) return { outcome: 'early', waitMs: NOT_DURING_A_TEST_MS };
+    return { outcome: 'run' };
   }
 
   onReleased(listener: (name: string) => void, only?: string): () => void {

@@ -3,7 +3,9 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { KettleModule } from 'nestjs-kettle';
 import { HealthModule } from './health.module.js';
 import { NodeEvents } from './node-events.js';
+import { DailyReportJob } from './daily-report.job.js';
 import { ReportJob } from './report.job.js';
+import { REPORT_CRON } from './report-schedule.js';
 import { StatusController } from './status.controller.js';
 
 @Module({
@@ -24,7 +26,16 @@ import { StatusController } from './status.controller.js';
     }),
     HealthModule,
   ],
-  providers: [ReportJob, NodeEvents],
+  providers: [
+    ReportJob,
+    DailyReportJob,
+    NodeEvents,
+    {
+      provide: REPORT_CRON,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => config.get<string>('REPORT_CRON') || undefined,
+    },
+  ],
   controllers: [StatusController],
 })
 export class AppModule {}

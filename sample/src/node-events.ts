@@ -1,11 +1,13 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { KettleService, type StepDownReason } from 'nestjs-kettle';
 import { type Observable, Subject } from 'rxjs';
+import { REPORT_CRON, reportElection } from './report-schedule.js';
 
 /** One thing this node did; `at` is this machine's wall clock (ms), so nodes on one host compare. */
 export type NodeEvent =
   | { type: 'ready'; nodeId: string; pid: number; port: number; at: number }
-  | { type: 'run'; nodeId: string; term: number; at: number }
+  /** `slot`: the run's scheduledAt (ms), the same whichever node runs it. */
+  | { type: 'run'; nodeId: string; term: number; slot: number; at: number }
   | {
       type: 'leadership';
       nodeId: string;
@@ -16,27 +18,37 @@ export type NodeEvent =
     };
 
 /**
- * What this node does, as a stream: each run of the master job and each change of its role.
- * main.ts prints it as JSON lines when JSON_EVENTS=1; the demo (`npm run demo`) follows its nodes
- * through them.
+ * What this node does for its report job, as a stream: each run and each change of its role in the
+ * job's election (the other elections of the app are left out). main.ts prints it as JSON lines
+ * when JSON_EVENTS=1; the demo (`npm run demo`) follows its nodes through them.
  */
 @Injectable()
 export class NodeEvents implements OnModuleInit {
   private readonly subject = new Subject<NodeEvent>();
   readonly events$: Observable<NodeEvent> = this.subject.asObservable();
+  /** The election followed: the report job's in use. */
+  readonly election: string;
 
-  constructor(private readonly kettle: KettleService) {}
+  constructor(
+    private readonly kettle: KettleService,
+    @Inject(REPORT_CRON) cron: string | undefined,
+  ) {
+    this.election = reportElection(cron);
+  }
 
   onModuleInit(): void {
     // Elections start at bootstrap, after every onModuleInit: no change is missed. The stream ends
     // when kettle shuts down, after it has reported stepping down.
-    this.kettle.leadership$.subscribe(({ nodeId, isMaster, term, reason }) =>
-      this.subject.next({ type: 'leadership', nodeId, isMaster, term, reason, at: Date.now() }),
-    );
+    this.kettle.leadership$.subscribe(({ name, nodeId, isMaster, term, reason }) => {
+      if (name === this.election)
+        this.subject.next({ type: 'leadership', nodeId, isMaster, term, reason, at: Date.now() });
+    });
   }
 
-  ran(term: number): void {
-    this.subject.next({ type: 'run', nodeId: this.kettle.nodeId, term, at: Date.now() });
+  ran(name: string, term: number, scheduledAt: Date): void {
+    if (name !== this.election) return;
+    const { nodeId } = this.kettle;
+    this.subject.next({ type: 'run', nodeId, term, slot: scheduledAt.getTime(), at: Date.now() });
   }
 
   ready(port: number): void {

@@ -16,6 +16,9 @@ export interface FaultEvent {
   code?: number | null;
   signal?: string | null;
   error?: string;
+  /** A run's slot (`start`), and the real wall time it started at. */
+  slot?: number;
+  at?: number;
 }
 
 interface Run {

@@ -20,12 +20,15 @@ export interface ClusterSettings {
   leaseTtl: number;
   /** Elections per node (scale scenario); 1 elsewhere. */
   elections: number;
+  /** The job's cron expression (cron scenario). */
+  cron?: string;
 }
 
 export interface RunRecord {
   node: string;
   t: number;
   term?: number;
+  slot?: number;
 }
 
 /** Nodes started at once, at most: each one loads its modules for a CPU second or more. */
@@ -133,7 +136,7 @@ export class Cluster {
     const nodeId = `${this.peer.id}-${++this.sequence}`;
     const proxy = await CountingProxy.start(this.stage.redis.port);
     this.proxies.set(nodeId, proxy);
-    const { interval, leaseTtl, elections } = this.settings;
+    const { interval, leaseTtl, elections, cron } = this.settings;
     return new NodeProcess({
       script: join(this.stage.nodesDir, this.peer.script),
       nodeId,
@@ -143,6 +146,7 @@ export class Cluster {
         INTERVAL_MS: String(interval),
         LEASE_TTL_MS: String(leaseTtl),
         ELECTIONS: String(elections),
+        ...(cron && { CRON: cron }),
       },
       log: this.stage.log,
       onMessage: (message) => this.receive(message),
@@ -151,7 +155,7 @@ export class Cluster {
 
   private receive(message: NodeMessage): void {
     if (message.k === 'run')
-      this.runs.push({ node: message.node, t: message.t, term: message.term });
+      this.runs.push({ node: message.node, t: message.t, term: message.term, slot: message.slot });
     // A waiter that matches removes itself; deleting from a Set while iterating it is safe.
     for (const waiter of this.waiters) waiter(message);
   }

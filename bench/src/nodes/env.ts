@@ -9,6 +9,8 @@ export interface NodeEnv {
   /** The retry period of followers: leaseTtl / 3, kettle's, given to every peer that has one. */
   readonly retry: number;
   readonly elections: number;
+  /** The cron expression of the cron scenario's job (seconds first); '' elsewhere. */
+  readonly cron: string;
 }
 
 function required(name: string): string {
@@ -30,6 +32,7 @@ function readEnv(): NodeEnv {
     leaseTtl,
     retry: Math.floor(leaseTtl / 3),
     elections: Number(process.env.ELECTIONS ?? 1),
+    cron: process.env.CRON ?? '',
   };
 }
 

@@ -7,8 +7,11 @@ export type NodeMessage =
   /** Its modules are loaded and it waits for `start` on stdin: a warm spare. */
   | { k: 'parked'; t: number; node: string; pid: number }
   | { k: 'ready'; t: number; node: string; pid: number }
-  /** A run of the job of election 0 (the measured one); `term` where the peer has one. */
-  | { k: 'run'; t: number; node: string; term?: number }
+  /**
+   * A run of the job of election 0 (the measured one); `term` where the peer has one; `slot` (ms)
+   * on a cron schedule: the instant the run was scheduled for.
+   */
+  | { k: 'run'; t: number; node: string; term?: number; slot?: number }
   /** This node became (on: true) or stopped being the leader of election 0. */
   | { k: 'lead'; t: number; node: string; on: boolean; term?: number }
   /** The number of elections this node leads reached 1, half, or all of them (scale scenario). */

@@ -47,7 +47,7 @@ class Reporter {
   }
 
   /** One run of election `index`. Only election 0's runs are printed: at 10,000 elections the rest would flood stdout. */
-  run(index: number, term?: number): void {
+  run(index: number, term?: number, slot?: number): void {
     const t = now();
     this.runs++;
     const last = this.lastRun[index] ?? 0;
@@ -57,7 +57,7 @@ class Reporter {
       else if (gap < 0.5) this.repeats++;
     }
     this.lastRun[index] = t;
-    if (index === 0) this.emit({ k: 'run', t, node: env.nodeId, term });
+    if (index === 0) this.emit({ k: 'run', t, node: env.nodeId, term, slot });
   }
 
   lead(index: number, on: boolean, term?: number): void {

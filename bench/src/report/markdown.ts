@@ -3,6 +3,7 @@ import type { BenchResults } from '../results.js';
 import { label, num, table } from './format.js';
 import { headline, ratios, whereBetter } from './headline.js';
 import { electionScaleTable, nodeScaleTable, scaleFindings } from './scale.js';
+import { cronSection } from './cron.js';
 import { commandMix, costTable, exactlyOnceTable, failoverTable } from './sections.js';
 import { targets } from './targets.js';
 import { limits, method } from './text.js';
@@ -85,6 +86,7 @@ export function report(results: BenchResults): string {
     '',
     nodeScaleTable(results),
     '',
+    ...(results.cron ? [cronSection(results), ''] : []),
     '## How it was measured',
     '',
     method(results),
@@ -102,7 +104,8 @@ export function report(results: BenchResults): string {
     '## Reproduce',
     '',
     '```bash',
-    'npm run bench        # this report: bench/REPORT.md and bench/failover.svg (12-15 minutes on 2 cores)',
+    'npm run bench        # this report: bench/REPORT.md and bench/failover.svg (16-20 minutes on 2 cores, the cron section 4-5 of them)',
+    'npm run bench -- --only cron  # the cron section alone, replaced in bench/REPORT.md',
     'npm run bench:smoke  # a short run (1-2 minutes); its report goes to bench/results/smoke/',
     '```',
     '',

@@ -55,6 +55,21 @@ export function oneRunPerInterval(runs: readonly RunRecord[], intervalMs: number
   return problems;
 }
 
+/** No slot ran twice: whichever node ran it, a run's scheduledAt is a slot of its own. */
+export function oneRunPerSlot(runs: readonly RunRecord[]): string[] {
+  const bySlot = new Map<number, RunRecord>();
+  const problems: string[] = [];
+  for (const run of runs) {
+    const first = bySlot.get(run.slot);
+    if (first)
+      problems.push(
+        `the slot ${new Date(run.slot).toISOString()} ran twice: by ${first.nodeId} (term ${first.term}) and ${run.nodeId} (term ${run.term})`,
+      );
+    else bySlot.set(run.slot, run);
+  }
+  return problems;
+}
+
 /** Each leadership had a term of its own, and terms rose in the order leaderships began. */
 export function termsIncrease(leaderships: readonly Leadership[]): string[] {
   const problems: string[] = [];
@@ -101,6 +116,7 @@ export function allProblems(
   return [
     ...noStaleRuns(state.runs, state.leaderships),
     ...oneRunPerInterval(state.runs, intervalMs),
+    ...oneRunPerSlot(state.runs),
     ...termsIncrease(state.leaderships),
     ...pausesEndedInStepDown(state.actions),
     ...everyActionHandedOver(state.actions, state.handOvers),

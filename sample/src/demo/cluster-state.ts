@@ -27,6 +27,8 @@ export interface NodeView {
 export interface RunRecord {
   readonly nodeId: string;
   readonly term: number;
+  /** The slot it ran for (its scheduledAt, ms). */
+  readonly slot: number;
   readonly at: number;
 }
 
@@ -110,10 +112,11 @@ export class ClusterState extends EventEmitter implements ClusterListener {
       if (node.status === 'starting') node.status = 'up';
       this.say(`${node.id} is up: GET http://127.0.0.1:${event.port}/kettle`);
     } else if (event.type === 'run') {
-      this.runs.push({ nodeId: node.id, term: event.term, at: event.at });
+      this.runs.push({ nodeId: node.id, term: event.term, slot: event.slot, at: event.at });
       node.runs++;
       node.lastRunAt = event.at;
-      this.say(`${node.id} ran the job (term ${event.term})`, 'run');
+      const slot = new Date(event.slot).toISOString().slice(11, 19);
+      this.say(`${node.id} ran the job (term ${event.term}, slot ${slot} UTC)`, 'run');
     } else if (event.isMaster) {
       node.isMaster = true;
       node.term = event.term;

@@ -4,6 +4,8 @@ import type { NodeEvent } from '../node-events.js';
 export interface NodeSettings {
   readonly intervalMs: number;
   readonly leaseMs: number;
+  /** Runs the report job on this cron schedule instead of every intervalMs. */
+  readonly cron?: string;
   /** Unique per demo run, so that runs never meet in a shared Redis. */
   readonly keyPrefix: string;
   /** The Redis the nodes use; undefined on the memory store. */

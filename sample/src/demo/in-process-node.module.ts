@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { KettleModule, type KettleStore } from 'nestjs-kettle';
 import { NodeEvents } from '../node-events.js';
 import { ReportJob } from '../report.job.js';
+import { REPORT_CRON } from '../report-schedule.js';
 import { StatusController } from '../status.controller.js';
 
 export interface InProcessNodeOptions {
@@ -9,6 +10,8 @@ export interface InProcessNodeOptions {
   store: KettleStore;
   intervalMs: number;
   leaseMs: number;
+  /** Runs the report job on this cron schedule instead of every interval. */
+  cron?: string;
 }
 
 /**
@@ -18,11 +21,17 @@ export interface InProcessNodeOptions {
  */
 @Module({})
 export class InProcessNodeModule {
-  static forNode({ nodeId, store, intervalMs, leaseMs }: InProcessNodeOptions): DynamicModule {
+  static forNode({
+    nodeId,
+    store,
+    intervalMs,
+    leaseMs,
+    cron,
+  }: InProcessNodeOptions): DynamicModule {
     return {
       module: InProcessNodeModule,
       imports: [KettleModule.forRoot({ nodeId, store, interval: intervalMs, leaseTtl: leaseMs })],
-      providers: [ReportJob, NodeEvents],
+      providers: [ReportJob, NodeEvents, { provide: REPORT_CRON, useValue: cron }],
       controllers: [StatusController],
     };
   }

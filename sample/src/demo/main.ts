@@ -10,6 +10,7 @@ import { stillRunning } from './leftovers.js';
 import { LEAVE, LiveView } from './live-view.js';
 import { type DemoOptions, parseOptions, USAGE } from './options.js';
 import { ProcessCluster } from './process-cluster.js';
+import { reportElection } from '../report-schedule.js';
 import { runScenario } from './scenario.js';
 import { StatusPoller } from './status-poller.js';
 import { buildSummary, summaryText } from './summary.js';
@@ -63,20 +64,23 @@ async function main(): Promise<number> {
     interrupt('the process that started the demo has gone');
   }, 500).unref();
 
-  const { nodes, intervalMs, leaseMs, pauseMs } = options;
-  const title = `nestjs-kettle demo: ${nodes} nodes elect a master for @OnMaster('report'), which runs every ${seconds(intervalMs)}; lease ${seconds(leaseMs)}`;
+  const { nodes, intervalMs, leaseMs, pauseMs, cron } = options;
+  const job = cron
+    ? `kettle.schedule('${reportElection(cron)}', { cron: '${cron}' }), which runs once per slot`
+    : `@OnMaster('report'), which runs every ${seconds(intervalMs)}`;
+  const title = `nestjs-kettle demo: ${nodes} nodes elect a master for ${job}; lease ${seconds(leaseMs)}`;
   print(title);
   backend = await chooseBackend(options.redisUrl);
   print(`leases in: ${backend.description}`);
   const keyPrefix = `kettle-demo:${randomBytes(3).toString('hex')}:`;
-  const settings: NodeSettings = { intervalMs, leaseMs, keyPrefix, redisUrl: backend.url };
+  const settings: NodeSettings = { intervalMs, leaseMs, cron, keyPrefix, redisUrl: backend.url };
   cluster =
     backend.kind === 'memory'
       ? new InProcessCluster(settings, state)
       : new ProcessCluster(settings, state);
   print(`nodes: ${cluster.description}${cluster.caveat ? `\n(${cluster.caveat})` : ''}`);
   const actions = new Actions(cluster, state, pauseMs);
-  const poller = new StatusPoller(state);
+  const poller = new StatusPoller(state, reportElection(cron));
   state.on('message', (text: string) => view || log(text));
 
   let error: string | undefined;

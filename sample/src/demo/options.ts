@@ -1,3 +1,5 @@
+import { CronTime } from 'cron';
+
 /** What `npm run demo -- [flags]` can change; everything has a default that shows kettle well. */
 export interface DemoOptions {
   /** Run the fixed scenario and print a plain log and a summary instead of the live view. */
@@ -5,8 +7,10 @@ export interface DemoOptions {
   help: boolean;
   /** Nodes started at the beginning. */
   nodes: number;
-  /** ms between runs of the master's job. */
+  /** ms between runs of the master's job; with `cron`, the shortest gap between two of its slots. */
   intervalMs: number;
+  /** Runs the job on this cron schedule (seconds first) instead of every intervalMs. */
+  cron?: string;
   /** ms a lease lasts unrenewed: how long a killed master blocks the others. */
   leaseMs: number;
   /** How long `p` freezes the master: longer than the lease, so that another node takes over. */
@@ -15,9 +19,10 @@ export interface DemoOptions {
   redisUrl: string;
 }
 
-export const USAGE = `npm run demo -- [--script] [--nodes N] [--interval-ms MS] [--lease-ms MS]
+export const USAGE = `npm run demo -- [--script] [--nodes N] [--interval-ms MS | --cron EXPR] [--lease-ms MS]
 
-A cluster of nodes of the sample app electing a master for its @OnMaster('report') job.
+A cluster of nodes of the sample app electing a master for its report job: @OnMaster('report'),
+every interval, or with --cron, kettle.schedule('report-on-cron', { cron }), once per slot.
 Uses the Redis at REDIS_URL (default redis://127.0.0.1:6379) if it answers, else a private
 redis-server on a free port if one is on PATH, else all nodes in this process on the memory store.
 
@@ -26,6 +31,8 @@ redis-server on a free port if one is on PATH, else all nodes in this process on
                     not a terminal)
   --nodes N         nodes to start with (default 3)
   --interval-ms MS  ms between runs of the job (default 1000)
+  --cron EXPR       run the job on a cron schedule instead, seconds first, e.g. --cron '*/2 * * * * *'
+                    (every 2 s); each slot runs once, on the master, and a slot's run shows its time
   --lease-ms MS     lease of the master (default 3000); a pause lasts twice as long
 
 Keys in the live view: k kill the master (SIGKILL), s stop it (SIGTERM), p pause it (SIGSTOP)
@@ -54,8 +61,28 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOption
     else if (flag === '--nodes') options.nodes = number(1, 26);
     else if (flag === '--interval-ms') options.intervalMs = number(100, 60_000);
     else if (flag === '--lease-ms') options.leaseMs = number(300, 60_000);
+    else if (flag === '--cron') options.cron = cronExpression(flag, argv[++i]);
     else throw new Error(`unknown argument ${flag}\n\n${USAGE}`);
   }
+  if (options.cron) options.intervalMs = shortestGapMs(options.cron);
   options.pauseMs = 2 * options.leaseMs;
   return options;
+}
+
+function cronExpression(flag: string, value: string | undefined): string {
+  try {
+    if (!value) throw new Error('none given');
+    new CronTime(value);
+    return value;
+  } catch (error) {
+    throw new Error(
+      `${flag} needs a cron expression, e.g. '*/2 * * * * *': ${value} (${(error as Error).message})\n\n${USAGE}`,
+    );
+  }
+}
+
+/** The shortest gap between the expression's next few slots: the demo's checks and waits use it. */
+function shortestGapMs(cron: string): number {
+  const slots = new CronTime(cron).sendAt(10).map((date) => date.toMillis());
+  return Math.min(...slots.slice(1).map((slot, i) => slot - slots[i]));
 }

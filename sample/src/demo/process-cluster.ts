@@ -28,7 +28,7 @@ export class ProcessCluster implements Cluster {
   ) {}
 
   async add(nodeId: string): Promise<void> {
-    const { intervalMs, leaseMs, keyPrefix, redisUrl } = this.settings;
+    const { intervalMs, leaseMs, cron, keyPrefix, redisUrl } = this.settings;
     const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, SAMPLE_MAIN], {
       // The sample reads its settings from the environment (ConfigModule), as a deployed app would.
       env: {
@@ -40,6 +40,7 @@ export class ProcessCluster implements Cluster {
         KETTLE_KEY_PREFIX: keyPrefix,
         KETTLE_INTERVAL_MS: String(intervalMs),
         KETTLE_LEASE_TTL_MS: String(leaseMs),
+        REPORT_CRON: cron ?? '',
         JSON_EVENTS: '1',
         NO_COLOR: '1',
       },

@@ -1,4 +1,10 @@
-import type { AcquireResult, ClaimResult, KettleStore } from 'nestjs-kettle';
+import type {
+  AcquireResult,
+  ClaimResult,
+  KettleStore,
+  SlotClaim,
+  SlotClaimOptions,
+} from 'nestjs-kettle';
 
 /**
  * A node's way to the shared memory store, which the demo can cut. Inside one process there is no
@@ -37,6 +43,16 @@ export class SeverableStore implements KettleStore {
 
   claimRun(name: string, lease: string, intervalMs: number, ttlMs: number): Promise<ClaimResult> {
     return this.send(() => this.store.claimRun(name, lease, intervalMs, ttlMs));
+  }
+
+  claimSlot(
+    name: string,
+    lease: string,
+    slotMs: number,
+    ttlMs: number,
+    options: SlotClaimOptions,
+  ): Promise<SlotClaim> {
+    return this.send(() => this.store.claimSlot(name, lease, slotMs, ttlMs, options));
   }
 
   onReleased(listener: (name: string) => void, only?: string): () => void {

@@ -33,6 +33,8 @@ export class StatusPoller {
 
   constructor(
     private readonly state: ClusterState,
+    /** The report job's election, whose master the nodes are asked about. */
+    private readonly election: string,
     private readonly everyMs = 1000,
   ) {}
 
@@ -51,7 +53,8 @@ export class StatusPoller {
       fetchStatus(node.port, this.everyMs * 0.8)
         .then(
           (status) => {
-            node.seesMaster = status.elections[0]?.master ?? 'nobody';
+            node.seesMaster =
+              status.elections.find((e) => e.name === this.election)?.master ?? 'nobody';
             node.answeredHttp = true;
           },
           () => (node.seesMaster = 'no answer'),

@@ -117,7 +117,7 @@ export function summaryText(summary: Summary): string {
       'checks',
       problems.length === 0
         ? [
-            'no master ran after a newer one was elected; one run per interval;',
+            'no master ran after a newer one was elected; one run per interval and per slot;',
             'terms rose with every leadership; every paused master stepped down;',
             'another node took over after every kill, stop and pause',
           ]

@@ -12,13 +12,20 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Cron, ScheduleModule } from '@nestjs/schedule';
 import { Redis } from 'ioredis';
-import { fencedSet, KettleModule, KettleService, type MasterContext } from 'nestjs-kettle';
+import {
+  fencedSet,
+  KettleModule,
+  KettleService,
+  type MasterContext,
+  OnMaster,
+} from 'nestjs-kettle';
 
 const env = process.env;
 const nodeId = env.NODE_ID ?? `node-${process.pid}`;
 const keyPrefix = env.KEY_PREFIX ?? 'faults:';
-const elections = (env.ELECTIONS ?? 'job').split(',');
+const elections = (env.ELECTIONS ?? 'job').split(',').filter(Boolean);
 const runMs = Number(env.RUN_MS ?? 0);
 /** Elections whose job never finishes: a fault confined to one election. */
 const hanging = new Set((env.HANG ?? '').split(',').filter(Boolean));
@@ -30,6 +37,17 @@ const hanging = new Set((env.HANG ?? '').split(',').filter(Boolean));
 const spinMs = Number(env.SPIN_MS ?? 0);
 /** REDIS_URLS (comma-separated): a quorum of independent servers; else the one Redis of REDIS_URL. */
 const quorum = (env.REDIS_URLS ?? '').split(',').filter(Boolean);
+/** CRON: the elections run on this cron schedule (with CATCH_UP when given) instead of an interval. */
+const cron = env.CRON;
+/**
+ * CLOCK_OFFSET_MS: this node's wall clock is off by this much, for kettle (its default clock reads
+ * Date.now) and for @nestjs/schedule's cron alike; the monotonic clock is not, as on a real host.
+ */
+const clockOffsetMs = Number(env.CLOCK_OFFSET_MS ?? 0);
+if (clockOffsetMs !== 0) {
+  const realNow = Date.now.bind(Date);
+  Date.now = () => realNow() + clockOffsetMs;
+}
 
 const clock = () => Number(process.hrtime.bigint()) / 1e6;
 const emit = (event: Record<string, unknown>) =>
@@ -53,7 +71,11 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
     this.kettle.leadership$.subscribe(({ name, isMaster, term, reason }) =>
       emit({ ev: isMaster ? 'elected' : 'revoked', election: name, term, reason }),
     );
-    for (const name of elections) this.kettle.join(name, { run: (context) => this.run(context) });
+    // A bad CATCH_UP is kettle's to refuse, at join.
+    const catchUp = env.CATCH_UP as 'none' | 'latest' | undefined;
+    const schedule = cron ? { cron, ...(catchUp && { catchUp }) } : {};
+    for (const name of elections)
+      this.kettle.join(name, { ...schedule, run: (context) => this.run(context) });
     emit({ ev: 'up', pid: process.pid });
   }
 
@@ -70,7 +92,9 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
       this.spinNext = false;
       return this.spin(context);
     }
-    emit({ ev: 'start', election: name, term });
+    // The slot, and the real wall time (without CLOCK_OFFSET_MS) the run started at.
+    const slot = context.scheduledAt.getTime();
+    emit({ ev: 'start', election: name, term, slot, at: Date.now() - clockOffsetMs });
     if (hanging.has(name)) await new Promise(() => undefined);
     if (runMs > 0) await sleep(runMs);
     await this.write(name, term, term);
@@ -120,6 +144,37 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 }
 
+/**
+ * GUARD=1: a `@Cron('* * * * * *')` method guarded by `@OnMaster('guarded')`. Each run reports the
+ * slot the guard claimed for it, as recorded in Redis (no other claim lands within the second).
+ */
+@Injectable()
+class GuardedJobs implements OnApplicationShutdown {
+  private readonly redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    maxRetriesPerRequest: 1,
+  });
+
+  constructor(private readonly kettle: KettleService) {
+    this.redis.on('error', () => undefined);
+  }
+
+  @Cron('* * * * * *')
+  @OnMaster('guarded', { leaseTtl: Number(env.LEASE_MS ?? 1500) })
+  async fire(): Promise<void> {
+    const term = this.kettle.term('guarded');
+    const recorded = await this.redis
+      .hget(`${keyPrefix}{guarded}:slot:GuardedJobs.fire`, 'slot')
+      .catch(() => null);
+    const slot = recorded === null ? null : Number(recorded);
+    emit({ ev: 'start', election: 'guarded', term, slot, at: Date.now() - clockOffsetMs });
+    emit({ ev: 'end', election: 'guarded', term, aborted: false });
+  }
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+  }
+}
+
 async function main(): Promise<void> {
   @Module({
     imports: [
@@ -131,8 +186,9 @@ async function main(): Promise<void> {
         leaseTtl: Number(env.LEASE_MS ?? 1500),
         shutdownTimeout: Number(env.SHUTDOWN_MS ?? 2000),
       }),
+      ...(env.GUARD ? [ScheduleModule.forRoot()] : []),
     ],
-    providers: [FaultJobs],
+    providers: [FaultJobs, ...(env.GUARD ? [GuardedJobs] : [])],
   })
   class FaultNodeModule {}
 

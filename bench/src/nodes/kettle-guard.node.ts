@@ -1,0 +1,41 @@
+import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { Cron, ScheduleModule } from '@nestjs/schedule';
+import { KettleModule, KettleService, OnMaster } from 'nestjs-kettle';
+import { startNode } from './bootstrap.js';
+import { env } from './env.js';
+import { slotOfFiring, WithFiringTime } from './firing-time.js';
+import { electionName } from './protocol.js';
+import { reporter } from './reporter.js';
+
+/** kettle guarding a `@Cron` of @nestjs/schedule: it fires on every node, the body runs once per slot. */
+@Injectable()
+class BenchJob implements OnModuleInit {
+  constructor(private readonly kettle: KettleService) {}
+
+  @Cron(env.cron)
+  @WithFiringTime()
+  @OnMaster(electionName(0))
+  run(firedAt: number): void {
+    reporter.run(0, this.kettle.term(electionName(0)), slotOfFiring(firedAt));
+  }
+
+  onModuleInit(): void {
+    this.kettle.leadership$.subscribe(({ isMaster, term }) => reporter.lead(0, isMaster, term));
+  }
+}
+
+@Module({
+  imports: [
+    ScheduleModule.forRoot(),
+    KettleModule.forRoot({
+      redis: env.redisUrl,
+      nodeId: env.nodeId,
+      keyPrefix: 'kettle:',
+      leaseTtl: env.leaseTtl,
+    }),
+  ],
+  providers: [BenchJob],
+})
+class AppModule {}
+
+void startNode(AppModule);

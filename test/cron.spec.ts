@@ -1,0 +1,185 @@
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KettleModule, OnMaster } from '../lib/index.js';
+import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
+import { uniquePrefix } from './support/nodes.js';
+import { RedisServer } from './support/redis-server.js';
+import { sleep, waitFor } from './support/wait.js';
+
+const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
+
+/** One run of a cron job: where, which slot, and when it started on the real clock. */
+interface SlotRun {
+  nodeId: string;
+  slot: number;
+  startedAt: number;
+}
+
+describe('@OnMaster / join with cron: each slot once', () => {
+  const kettles: Kettle[] = [];
+  // A Redis of its own: a slot key flushed by someone else would let a slot run twice.
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(() => server.kill());
+  afterEach(async () => {
+    await Promise.all(kettles.splice(0).map((kettle) => kettle.stop()));
+  });
+
+  /** A node whose wall clock is `offsetMs` off the real one (and Redis's): the clock seam. */
+  function node(nodeId: string, keyPrefix: string, offsetMs: number, runs: SlotRun[]): Kettle {
+    const kettle = new Kettle({ redis: server.url, keyPrefix, nodeId, logger: silent });
+    kettle.clock = () => Date.now() + offsetMs;
+    kettle.join('report', {
+      cron: '* * * * * *',
+      leaseTtl: 1500,
+      run: ({ scheduledAt }: MasterContext) =>
+        void runs.push({ nodeId, slot: scheduledAt.getTime(), startedAt: Date.now() }),
+    });
+    kettles.push(kettle);
+    return kettle;
+  }
+
+  it('runs every slot once and none early, on nodes 2 s apart, across hand-overs', async () => {
+    const prefix = uniquePrefix();
+    const runs: SlotRun[] = [];
+    const nodes = [
+      node('behind', prefix, -2000, runs),
+      node('exact', prefix, 0, runs),
+      node('ahead', prefix, 2000, runs),
+    ];
+    for (const kettle of nodes) kettle.start();
+    // Each node leads in turn: resign the master after a few of its runs.
+    const leaders = new Set<string>();
+    for (let round = 0; round < 5; round++) {
+      const master = await waitFor(() => nodes.find((k) => k.isMaster('report')), 'a master');
+      leaders.add(master.nodeId);
+      const count = runs.length;
+      await waitFor(() => runs.length >= count + 3, 'three runs', 10_000);
+      await master.resign('report');
+    }
+    await waitFor(() => runs.length >= 18, 'more runs', 10_000);
+    expect(leaders.size).toBeGreaterThanOrEqual(2);
+    const slots = runs.map((run) => run.slot);
+    // No slot twice...
+    expect(slots.length).toBe(new Set(slots).size);
+    // ...none missed: one run per second from the first to the last, in order...
+    const first = slots[0];
+    expect(slots).toEqual(slots.map((_, i) => first + i * 1000));
+    expect(first % 1000).toBe(0);
+    // ...and none before its slot on Redis's clock (this machine's), whichever node ran it.
+    for (const run of runs) expect(run.startedAt).toBeGreaterThanOrEqual(run.slot - 5);
+    expect(new Set(runs.map((run) => run.nodeId)).size).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('gives interval runs their slot too: one interval apart on the grid', async () => {
+    const kettle = new Kettle({
+      redis: server.url,
+      keyPrefix: uniquePrefix(),
+      logger: silent,
+    });
+    kettles.push(kettle);
+    const slots: number[] = [];
+    kettle.join('tick', {
+      interval: 200,
+      leaseTtl: 1500,
+      run: ({ scheduledAt }: MasterContext) => void slots.push(scheduledAt.getTime()),
+    });
+    kettle.start();
+    await waitFor(() => slots.length >= 4, 'four runs');
+    expect(slots.slice(1).map((slot, i) => slot - slots[i])).toEqual([200, 200, 200]);
+    expect(Math.abs(slots[0] - Date.now())).toBeLessThan(2000);
+  });
+
+  it('schedule() adds a cron job at run time: each slot once across a hand-over; leave() stops it', async () => {
+    const prefix = uniquePrefix();
+    const runs: SlotRun[] = [];
+    const nodes = ['a', 'b'].map((nodeId) => {
+      const kettle = new Kettle({ redis: server.url, keyPrefix: prefix, nodeId, logger: silent });
+      kettles.push(kettle);
+      kettle.start();
+      kettle.schedule(
+        'nightly',
+        { cron: '* * * * * *', leaseTtl: 1500 },
+        ({ scheduledAt }) =>
+          void runs.push({ nodeId, slot: scheduledAt.getTime(), startedAt: Date.now() }),
+      );
+      return kettle;
+    });
+    await waitFor(() => runs.length >= 3, 'three runs', 10_000);
+    const master = nodes.find((kettle) => kettle.isMaster('nightly'))!;
+    await master.leave('nightly');
+    const other = nodes.find((kettle) => kettle !== master)!;
+    await waitFor(() => runs.filter((run) => run.nodeId === other.nodeId).length >= 3, 'runs');
+    await other.leave('nightly');
+    const slots = runs.map((run) => run.slot);
+    expect(slots).toEqual(slots.map((_, i) => slots[0] + i * 1000));
+    // Left on both nodes: no slot runs any more (two would have come by now).
+    const count = runs.length;
+    await sleep(2500);
+    expect(runs).toHaveLength(count);
+    expect(() => other.schedule('x', {} as never, () => undefined)).toThrow(
+      /invalid option "schedule\("x"\): spec": an object; expected \{ cron \} or \{ interval \}/,
+    );
+  }, 30_000);
+
+  describe('refuses bad options, naming them', () => {
+    const join = (options: Record<string, unknown>) => {
+      const kettle = new Kettle({ store: 'memory', keyPrefix: uniquePrefix(), logger: silent });
+      kettles.push(kettle);
+      return () => kettle.join('report', options);
+    };
+
+    it('interval and cron together on @OnMaster, at bootstrap', async () => {
+      @Injectable()
+      class Both {
+        @OnMaster('report', { interval: 1000, cron: '0 0 2 * * *' })
+        report(): void {}
+      }
+      @Module({
+        imports: [KettleModule.forRoot({ store: 'memory', keyPrefix: uniquePrefix() })],
+        providers: [Both],
+      })
+      class BothModule {}
+      await expect(
+        NestFactory.createApplicationContext(BothModule, { logger: false, abortOnError: false }),
+      ).rejects.toThrow(
+        /invalid options "@OnMaster\("report"\) on Both.report: interval" \(1000\) and "@OnMaster\("report"\) on Both.report: cron"/,
+      );
+    });
+
+    it('interval and cron together', () => {
+      expect(join({ interval: 1000, cron: '0 0 2 * * *' })).toThrow(
+        /invalid options "join\("report"\): interval" \(1000\) and "join\("report"\): cron" \("0 0 2 \* \* \*"\): set one of them, not both/,
+      );
+    });
+
+    it('a cron expression that cron does not take', () => {
+      expect(join({ cron: '0 0 25 * * *' })).toThrow(
+        /invalid option "join\("report"\): cron": "0 0 25 \* \* \*"; expected a cron expression.*out of range/,
+      );
+      expect(join({ cron: 'every day' })).toThrow(/invalid option "join\("report"\): cron"/);
+      expect(join({ cron: 42 })).toThrow(/invalid option "join\("report"\): cron": 42/);
+      // February 30th never comes.
+      expect(join({ cron: '0 0 0 30 2 *' })).toThrow(/"join\("report"\): cron": "0 0 0 30 2 \*"/);
+    });
+
+    it('a time zone that does not exist, or one without cron', () => {
+      expect(join({ cron: '0 0 2 * * *', timeZone: 'Europe/Pariss' })).toThrow(
+        /invalid option "join\("report"\): timeZone": "Europe\/Pariss"; expected an IANA time zone/,
+      );
+      expect(join({ interval: 1000, timeZone: 'Europe/Paris' })).toThrow(
+        /invalid option "join\("report"\): timeZone": "Europe\/Paris"; expected no value without "cron"/,
+      );
+    });
+
+    it('a catchUp other than none or latest', () => {
+      expect(join({ cron: '0 0 2 * * *', catchUp: 'all' })).toThrow(
+        /invalid option "join\("report"\): catchUp": "all"; expected 'none' or 'latest'/,
+      );
+    });
+  });
+});
