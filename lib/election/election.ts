@@ -47,6 +47,8 @@ const now = () => performance.now();
 
 /** The longest a cron tick waits: the next slot is looked at again at least this often. */
 const MAX_SLOT_WAIT_MS = 60_000;
+/** The longest a claim waits for a slot the store finds early (this node's clock ahead). */
+const MAX_EARLY_WAIT_MS = 2 * CLOCK_OFFSET_ALLOWANCE_MS;
 
 type TimerName = 'acquire' | 'renew' | 'expire' | 'tick';
 
@@ -102,6 +104,8 @@ export class Election {
    * no slot up to it is claimed again. The store has the last word; this spares it the asking.
    */
   private lastSlot?: number;
+  /** Set while this node's clock is ahead of the store's by more than the allowance (warned once). */
+  private clockAheadWarned = false;
 
   constructor(private readonly options: ElectionConfig) {
     this.logger = guardedLogger(options.logger, this.stats);
@@ -289,7 +293,8 @@ export class Election {
       if (claim.outcome === 'run')
         return leadership.deadline - now() >= safetyMargin && this.isMaster ? 'run' : 'late';
       // Early on the store's clock: this node's clock is ahead; wait for the slot, within reason.
-      if (claim.waitMs > 2 * CLOCK_OFFSET_ALLOWANCE_MS) return 'late';
+      this.noteClockAhead(claim.waitMs);
+      if (claim.waitMs > MAX_EARLY_WAIT_MS) return 'late';
       await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
     }
   }
@@ -590,9 +595,14 @@ export class Election {
       if (claim.outcome === 'not-holder') return this.lose('lost');
       this.extended(leadership, sentAt);
       if (claim.outcome === 'early') {
-        if (this.startsRuns(leadership)) this.timers.set('tick', claim.waitMs);
+        // This node's clock is ahead of the store's. Beyond the allowance it is wrong, and may be
+        // stepped back any moment: look again soon rather than when the store's clock gets there.
+        this.noteClockAhead(claim.waitMs);
+        if (this.startsRuns(leadership))
+          this.timers.set('tick', Math.min(claim.waitMs, MAX_EARLY_WAIT_MS));
         return;
       }
+      this.noteClockAhead(0);
       if (claim.outcome === 'already-ran') {
         this.lastSlot = Math.max(this.lastSlot ?? claim.lastSlotMs, claim.lastSlotMs);
       } else {
@@ -709,6 +719,17 @@ export class Election {
   private contextOf(leadership: Leadership): MasterContext {
     leadership.context ??= this.newContext(leadership);
     return leadership.context;
+  }
+
+  /**
+   * A claim found this node's clock `aheadMs` ahead of the store's (0: not ahead): warns once when
+   * that is more than the allowance, and again only after it was back within it.
+   */
+  private noteClockAhead(aheadMs: number): void {
+    const tooFar = aheadMs > CLOCK_OFFSET_ALLOWANCE_MS;
+    if (tooFar && !this.clockAheadWarned)
+      this.logger.warn(messages.clockAhead(this.name, aheadMs, CLOCK_OFFSET_ALLOWANCE_MS));
+    this.clockAheadWarned = tooFar;
   }
 
   /** The leadership's context, for the run of the slot at `slotMs`. */
