@@ -11,10 +11,12 @@ import {
   KettleTestingModule,
   OnMaster,
 } from '../lib/index.js';
+import { Kettle } from '../lib/core/index.js';
+import { firingSlotsOf } from '../lib/firing-slots.js';
 import { CapturedLogs } from './support/log-capture.js';
 import { uniquePrefix } from './support/nodes.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
-import { waitFor } from './support/wait.js';
+import { sleep, waitFor } from './support/wait.js';
 
 const LEASE = 1500;
 
@@ -121,6 +123,34 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     // A timeout fires once per node: the master ran it once, the follower skipped it once.
     const warmups = nodes.map(({ kettle }) => kettle.stats('warmup')!);
     expect(warmups.reduce((sum, s) => sum + s.runs + s.followerSkips, 0)).toBe(2);
+  });
+
+  it('runs every @Interval firing of one master, however its firings drift on its clock', async () => {
+    class Sweeper {
+      @Interval(100)
+      sweep(): void {}
+    }
+    const logs = new CapturedLogs();
+    const kettle = new Kettle({ redis: SHARED_REDIS_URL, keyPrefix: uniquePrefix(), logger: logs });
+    kettle.join('drifting', { leaseTtl: LEASE });
+    kettle.start();
+    try {
+      await waitFor(() => kettle.isMaster('drifting'), 'a master');
+      const election = kettle.electionOf('drifting')!;
+      const slots = firingSlotsOf(Sweeper.prototype.sweep);
+      // Firings a period apart, each read on the node's clock a few ms early or late: the 2nd and
+      // 3rd fall in one cell of the period's grid, as do the 4th and 5th.
+      const base = Math.floor(Date.now() / 100) * 100 - 1000;
+      const outcomes: string[] = [];
+      for (const at of [5, 105, 199, 305, 399]) {
+        kettle.clock = () => base + at;
+        outcomes.push(await election.claimFiringSlot('Sweeper.sweep', slots));
+        await sleep(100);
+      }
+      expect(outcomes).toEqual(['run', 'run', 'run', 'run', 'run']);
+    } finally {
+      await kettle.stop();
+    }
   });
 
   it('logs and counts a failing guarded body, and the schedule goes on', async () => {

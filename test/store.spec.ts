@@ -193,6 +193,18 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
       });
     });
 
+    it("with sinceLastMs, runs a firing only when none was claimed that long before on the store's clock", async () => {
+      const a = newLease('a');
+      await store.acquire('job', a, 5000);
+      const interval = { ...options, key: 'Jobs.sweep', sinceLastMs: 300 };
+      // The slot the node names is ignored: its clock may say anything.
+      expect(await store.claimSlot('job', a, 0, 5000, interval)).toEqual({ outcome: 'run' });
+      const again = await store.claimSlot('job', a, Date.now() + 60_000, 5000, interval);
+      expect(again.outcome).toBe('already-ran');
+      await sleep(350);
+      expect(await store.claimSlot('job', a, 0, 5000, interval)).toEqual({ outcome: 'run' });
+    });
+
     it('keeps the slots of each key apart', async () => {
       const a = newLease('a');
       await store.acquire('job', a, 5000);

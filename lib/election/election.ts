@@ -270,6 +270,7 @@ export class Election {
             catchUp: false,
             keepMs: slots.keepMs(slot),
             key,
+            sinceLastMs: slots.sinceLastMs,
           }),
         );
       } catch (error) {

@@ -35,6 +35,12 @@ export interface SlotClaimOptions {
   readonly keepMs: number;
   /** Slots of one schedule share a key: e.g. a guarded method's id. Default: the election's own. */
   readonly key?: string;
+  /**
+   * A period since the last claimed firing, instead of a slot (`slotMs` is then ignored): the
+   * store records its own clock's now, and runs the claim only when no firing was claimed in the
+   * last `sinceLastMs` on its clock. For a schedule that starts when each node boots (an interval).
+   */
+  readonly sinceLastMs?: number;
 }
 
 export type SlotClaim =

@@ -139,11 +139,20 @@ export class MemoryStore implements KettleStore {
     held.expiresAt = now + ttlMs;
     const key = slotKey('', name, options.key);
     const mark = this.space.slots.get(key);
-    const last = mark && mark.expiresAt > now ? mark.slot : undefined;
-    if (last !== undefined && slotMs <= last) return { outcome: 'already-ran', lastSlotMs: last };
-    if (slotMs > now) return { outcome: 'early', waitMs: slotMs - now };
-    if (now - slotMs > options.graceMs && !(options.catchUp && last !== undefined))
-      return { outcome: 'late', lateMs: now - slotMs };
+    let last = mark && mark.expiresAt > now ? mark.slot : undefined;
+    const since = options.sinceLastMs;
+    if (since !== undefined) {
+      // As CLAIM_SLOT: the slot is the store's now, at least `since` after the last one.
+      if (last !== undefined && last - now > since) last = undefined;
+      if (last !== undefined && now - last < since)
+        return { outcome: 'already-ran', lastSlotMs: last };
+      slotMs = now;
+    } else {
+      if (last !== undefined && slotMs <= last) return { outcome: 'already-ran', lastSlotMs: last };
+      if (slotMs > now) return { outcome: 'early', waitMs: slotMs - now };
+      if (now - slotMs > options.graceMs && !(options.catchUp && last !== undefined))
+        return { outcome: 'late', lateMs: now - slotMs };
+    }
     this.space.slots.set(key, {
       slot: slotMs,
       term: options.term,

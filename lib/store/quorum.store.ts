@@ -234,15 +234,27 @@ export class QuorumStore implements KettleStore {
     const checks = checked.yes.flatMap((check) => (check.holder ? [check] : []));
     const lasts = checks.flatMap((check) => (check.lastSlotMs === null ? [] : [check.lastSlotMs]));
     const lastSlotMs = lasts.length > 0 ? Math.max(...lasts) : null;
-    if (lastSlotMs !== null && slotMs <= lastSlotMs) return { outcome: 'already-ran', lastSlotMs };
-    const lateMs = Math.min(...checks.map((check) => check.lateMs));
-    if (lateMs < 0) return { outcome: 'early', waitMs: -lateMs };
-    if (lateMs > options.graceMs && !(options.catchUp && lastSlotMs !== null))
-      return { outcome: 'late', lateMs };
+    const since = options.sinceLastMs;
+    if (since !== undefined) {
+      // Each server measures the gap on its own clock: the smallest counts (one ahead of its
+      // clock by more than the period went back, and is ignored, as in CLAIM_SLOT).
+      const gaps = checks.flatMap((check) =>
+        check.lastSlotMs === null || check.sinceLastMs < -since ? [] : [check.sinceLastMs],
+      );
+      if (gaps.length > 0 && Math.min(...gaps) < since)
+        return { outcome: 'already-ran', lastSlotMs: lastSlotMs! };
+    } else {
+      if (lastSlotMs !== null && slotMs <= lastSlotMs)
+        return { outcome: 'already-ran', lastSlotMs };
+      const lateMs = Math.min(...checks.map((check) => check.lateMs));
+      if (lateMs < 0) return { outcome: 'early', waitMs: -lateMs };
+      if (lateMs > options.graceMs && !(options.catchUp && lastSlotMs !== null))
+        return { outcome: 'late', lateMs };
+    }
     const marked = await this.vote(
       'claim slot',
       Math.max(1, Math.min(roundMs, validMs - (now() - sentAt))),
-      (member) => member.markSlot(name, lease, slotMs, options.term, options.keepMs, options.key),
+      (member) => member.markSlot(name, lease, slotMs, options),
       (outcome) => outcome === 'marked',
     );
     if (marked.outcome === 'yes') return { outcome: 'run' };

@@ -116,6 +116,7 @@ interface ScriptCommands {
     grace: number,
     catchUp: number,
     keep: number,
+    sinceLast: number,
   ): Promise<[number, number]>;
 }
 type ScriptClient = (Redis | Cluster) & ScriptCommands;
@@ -222,6 +223,7 @@ export class RedisStore implements KettleStore {
       Math.round(options.graceMs),
       options.catchUp ? 1 : 0,
       Math.max(1, Math.round(options.keepMs)),
+      sinceLastMs(options),
     );
     return slotClaim(code, Number(ms));
   }
@@ -430,6 +432,11 @@ export class RedisStore implements KettleStore {
     const cause = this.lastErrors.get('commands');
     throw new Error(`Redis is not connected (${cause ?? this.client.status})`);
   }
+}
+
+/** The since-last period of a claim, in whole ms; 0 when the claim is of a slot. */
+export function sinceLastMs(options: SlotClaimOptions): number {
+  return options.sinceLastMs === undefined ? 0 : Math.max(1, Math.round(options.sinceLastMs));
 }
 
 /** CLAIM_SLOT's reply as a SlotClaim. */

@@ -82,7 +82,8 @@ redis.call('SET', KEYS[2], string.format('%d', slot), 'PX', string.format('%d', 
 return {1, slot + interval - now, slot}`;
 
 /**
- * KEYS: lock, slot. ARGV: lease, ttl ms, slot ms, term, grace ms, catch up (1 or 0), keep ms.
+ * KEYS: lock, slot. ARGV: lease, ttl ms, slot ms, term, grace ms, catch up (1 or 0), keep ms,
+ * since last ms (0 when slotted).
  * Claims one slot of a schedule, identified by its instant (epoch ms): the caller computed it on
  * its own clock, so the server checks it against its own. Renews the lease like CLAIM_RUN.
  * Returns {-1, 0} when the lease is not the caller's; {0, last slot} when this slot or a later one
@@ -91,6 +92,9 @@ return {1, slot + interval - now, slot}`;
  * and is not caught up (catch up runs it only when a last claimed slot is remembered: an earlier
  * slot ran, so this one fell due while nobody led; a first deploy does not run old slots); else
  * {1, 0}: the slot and the term are recorded, for keep ms, and the caller may run it.
+ * With a since-last period, the slot is this server's now, and {0, last slot} means a firing was
+ * claimed less than that period ago (a last slot ahead of now by more than the period means the
+ * clock went back, and is ignored).
  */
 export const CLAIM_SLOT = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return {-1, 0}
@@ -99,14 +103,25 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 ${NOW_MS}
 local slot = tonumber(ARGV[3])
 local last = tonumber(redis.call('HGET', KEYS[2], 'slot'))
-if last and slot <= last then
-  return {0, last}
-end
-if slot > now then
-  return {2, slot - now}
-end
-if now - slot > tonumber(ARGV[5]) and not (ARGV[6] == '1' and last) then
-  return {3, now - slot}
+local since = tonumber(ARGV[8])
+if since > 0 then
+  if last and last - now > since then
+    last = nil
+  end
+  if last and now - last < since then
+    return {0, last}
+  end
+  slot = now
+else
+  if last and slot <= last then
+    return {0, last}
+  end
+  if slot > now then
+    return {2, slot - now}
+  end
+  if now - slot > tonumber(ARGV[5]) and not (ARGV[6] == '1' and last) then
+    return {3, now - slot}
+  end
 end
 redis.call('HSET', KEYS[2], 'slot', string.format('%d', slot), 'term', ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[7])
