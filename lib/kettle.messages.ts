@@ -54,6 +54,9 @@ export const scheduleWithoutModule = (method: string) =>
   `@OnMaster() on ${method} guards a @Cron, @Interval or @Timeout, but ScheduleModule is not imported: nothing fires it. Import ScheduleModule.forRoot().`;
 export const scheduleOption = (name: string, method: string, option: string) =>
   `Kettle: @OnMaster('${name}') on ${method} has @Cron, @Interval or @Timeout: the schedule decides when it runs, so "${option}" does not apply; remove it (leaseTtl may stay).`;
+/** `first`, `second`: where each method is, e.g. `Jobs.sweep (in ReportsModule)`. */
+export const duplicateGuard = (name: string, first: string, second: string) =>
+  `Kettle: @OnMaster('${name}') guards two scheduled methods of one name, ${first} and ${second}: their firings would share one slot key and silence each other. Give them distinct election names, e.g. @OnMaster('${name}-reports').`;
 /** `where`: e.g. `@OnMaster("report") on Reports.daily: `, or empty for the module. */
 export const intervalAndCron = (where: string, interval: unknown, cron: unknown) =>
   `Kettle: invalid options "${where}interval" (${describeValue(interval)}) and "${where}cron" (${describeValue(cron)}): set one of them, not both; cron decides when the jobs run.`;

@@ -385,6 +385,43 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     );
   });
 
+  it('refuses two guarded methods of one class and method name in one election, at bootstrap', async () => {
+    // Two classes that share a name, as in two feature modules, or after minification.
+    const feature = (election: string) => {
+      @Injectable()
+      class Jobs {
+        @Interval(60_000)
+        @OnMaster(election)
+        sweep(): void {}
+      }
+      return Jobs;
+    };
+    const boot = async (elections: [string, string]) => {
+      @Module({ providers: [feature(elections[0])] })
+      class ReportsModule {}
+      @Module({ providers: [feature(elections[1])] })
+      class BillingModule {}
+      @Module({
+        imports: [
+          ScheduleModule.forRoot(),
+          KettleModule.forRoot({ store: 'memory', keyPrefix: uniquePrefix() }),
+          ReportsModule,
+          BillingModule,
+        ],
+      })
+      class AppModule {}
+      const app = await NestFactory.createApplicationContext(AppModule, {
+        logger: false,
+        abortOnError: false,
+      });
+      apps.push(app);
+    };
+    await expect(boot(['sweep', 'sweep'])).rejects.toThrow(
+      /@OnMaster\('sweep'\) guards two scheduled methods of one name, Jobs.sweep \(in ReportsModule\) and Jobs.sweep \(in BillingModule\).*distinct election names/,
+    );
+    await expect(boot(['reports-sweep', 'billing-sweep'])).resolves.toBeUndefined();
+  });
+
   it('refuses cron on a method that @nestjs/schedule fires, at bootstrap', async () => {
     @Injectable()
     class Twice {
