@@ -153,6 +153,32 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     }
   });
 
+  it("runs one @Cron slot once on a node that fires twice for it, though the store answers its term 'run' again", async () => {
+    class Reports {
+      @Cron('* * * * * *')
+      daily(): void {}
+    }
+    const logs = new CapturedLogs();
+    const kettle = new Kettle({ redis: SHARED_REDIS_URL, keyPrefix: uniquePrefix(), logger: logs });
+    kettle.join('twice-fired', { leaseTtl: LEASE });
+    kettle.start();
+    try {
+      await waitFor(() => kettle.isMaster('twice-fired'), 'a master');
+      const election = kettle.electionOf('twice-fired')!;
+      const slots = firingSlotsOf(Reports.prototype.daily);
+      const at = Math.floor(Date.now() / 1000) * 1000 - 1000;
+      kettle.clock = () => at + 10;
+      const first = election.claimFiringSlot('Reports.daily', slots);
+      kettle.clock = () => at + 20;
+      const second = election.claimFiringSlot('Reports.daily', slots);
+      expect([await first, await second]).toEqual(['run', 'repeated']);
+      kettle.clock = () => at + 1010;
+      expect(await election.claimFiringSlot('Reports.daily', slots)).toBe('run');
+    } finally {
+      await kettle.stop();
+    }
+  });
+
   it('logs and counts a failing guarded body, and the schedule goes on', async () => {
     let calls = 0;
     @Injectable()

@@ -102,6 +102,12 @@ export class Election {
    * no slot up to it is claimed again. The store has the last word; this spares it the asking.
    */
   private lastSlot?: number;
+  /**
+   * Per guarded method, the latest slot this node claimed to run: a claim by the same term is
+   * answered 'run' again (so that a slot marked but not run is not lost), so a second firing of
+   * one slot here is refused here.
+   */
+  private readonly firedSlots = new Map<string, number>();
 
   constructor(private readonly options: ElectionConfig) {
     this.logger = guardedLogger(options.logger, this.stats);
@@ -256,6 +262,11 @@ export class Election {
     const { safetyMargin, renewEvery, leaseTtl } = this.timing;
     const slot = slots.slotAt(this.options.clock());
     if (slot === undefined) return 'late';
+    if (slots.sinceLastMs === undefined) {
+      if (slot <= (this.firedSlots.get(key) ?? -Infinity)) return 'repeated';
+      // Taken before the claim leaves: a firing of the same slot meanwhile does not claim it too.
+      this.firedSlots.set(key, slot);
+    }
     for (;;) {
       const leadership = this.leadership;
       if (!leadership || !this.isMaster) return 'follower';
@@ -590,13 +601,16 @@ export class Election {
       this.log.storeAnswered();
       if (claim.outcome === 'not-holder') return this.lose('lost');
       this.extended(leadership, sentAt);
+      const startable = leadership.deadline - now() >= safetyMargin;
       if (claim.outcome === 'early') {
         if (this.startsRuns(leadership)) this.timers.set('tick', claim.waitMs);
         return;
       }
       if (claim.outcome === 'already-ran') {
         this.lastSlot = Math.max(this.lastSlot ?? claim.lastSlotMs, claim.lastSlotMs);
-      } else {
+      } else if (claim.outcome === 'late' || startable) {
+        // A slot won with too little lease left to start stays due: the next tick (after a
+        // renewal) claims it again, and this term's claim of it is answered 'run' again.
         this.lastSlot = slot;
         if (claim.outcome === 'late') {
           this.stats.lateSlots++;
@@ -613,7 +627,7 @@ export class Election {
       }
       // Stopping or resigning since the claim left: no more claims, but a won slot runs.
       if (this.startsRuns(leadership)) this.tickAtNextSlot(leadership, sentAt);
-      if (claim.outcome === 'run' && leadership.deadline - now() >= safetyMargin)
+      if (claim.outcome === 'run' && startable)
         void this.runner.start(this.runContext(leadership, slot));
     } catch (error) {
       if (this.leadership !== leadership) return;

@@ -148,7 +148,9 @@ export class MemoryStore implements KettleStore {
         return { outcome: 'already-ran', lastSlotMs: last };
       slotMs = now;
     } else {
-      if (last !== undefined && slotMs <= last) return { outcome: 'already-ran', lastSlotMs: last };
+      // As CLAIM_SLOT: a slot this term claimed already is claimed again.
+      if (last !== undefined && (slotMs < last || (slotMs === last && mark!.term !== options.term)))
+        return { outcome: 'already-ran', lastSlotMs: last };
       if (slotMs > now) return { outcome: 'early', waitMs: slotMs - now };
       if (now - slotMs > options.graceMs && !(options.catchUp && last !== undefined))
         return { outcome: 'late', lateMs: now - slotMs };

@@ -22,6 +22,8 @@ export type SlotCheck =
       readonly lastSlotMs: number | null;
       readonly lateMs: number;
       readonly sinceLastMs: number;
+      /** The term that claimed the last slot, or null. */
+      readonly lastTerm: number | null;
     };
 
 /** What one server says about the last run: `sinceMs` is null when none is marked. */
@@ -52,7 +54,7 @@ interface QuorumCommands {
     lease: string,
     ttl: number,
     slot: number,
-  ): Promise<[number, number, number, number]>;
+  ): Promise<[number, number, number, number, number | string]>;
   kettleMarkSlot(
     lock: string,
     slotKey: string,
@@ -164,7 +166,7 @@ export class QuorumMember extends RedisStore {
     key?: string,
   ): Promise<SlotCheck> {
     this.ensureConnected();
-    const [code, last, late, since] = await this.commands.kettleCheckSlot(
+    const [code, last, late, since, term] = await this.commands.kettleCheckSlot(
       this.key(name, 'lock'),
       this.slotKey(name, key),
       lease,
@@ -173,12 +175,19 @@ export class QuorumMember extends RedisStore {
     );
     if (code < 0) return { holder: false };
     const lastSlotMs = Number(last) || null;
-    return { holder: true, lastSlotMs, lateMs: Number(late), sinceLastMs: Number(since) };
+    return {
+      holder: true,
+      lastSlotMs,
+      lateMs: Number(late),
+      sinceLastMs: Number(since),
+      lastTerm: Number(term) || null,
+    };
   }
 
   /**
-   * Records the slot here if `lease` holds the lock: 'marked', 'already' (this server has it or a
-   * later one, or one less than `options.sinceLastMs` ago) or 'not-holder'.
+   * Records the slot here if `lease` holds the lock: 'marked' (also when this term recorded it
+   * already), 'already' (this server has a later one, this one by another term, or one less than
+   * `options.sinceLastMs` ago) or 'not-holder'.
    */
   async markSlot(
     name: string,

@@ -244,8 +244,12 @@ export class QuorumStore implements KettleStore {
       if (gaps.length > 0 && Math.min(...gaps) < since)
         return { outcome: 'already-ran', lastSlotMs: lastSlotMs! };
     } else {
-      if (lastSlotMs !== null && slotMs <= lastSlotMs)
-        return { outcome: 'already-ran', lastSlotMs };
+      // A slot this term claimed already (on a minority, or the answer was lost) is claimed again.
+      const taken = checks.some(
+        ({ lastSlotMs: last, lastTerm }) =>
+          last !== null && (slotMs < last || (slotMs === last && lastTerm !== options.term)),
+      );
+      if (taken) return { outcome: 'already-ran', lastSlotMs: lastSlotMs! };
       const lateMs = Math.min(...checks.map((check) => check.lateMs));
       if (lateMs < 0) return { outcome: 'early', waitMs: -lateMs };
       if (lateMs > options.graceMs && !(options.catchUp && lastSlotMs !== null))
