@@ -10,6 +10,7 @@ import {
 } from './kettle.constants.js';
 import {
   duplicateGuard,
+  firingsNotDeduplicated,
   invalidElectionName,
   nonStaticProvider,
   scheduleWithoutModule,
@@ -106,6 +107,9 @@ export class KettleExplorer implements OnModuleInit {
     const hasScheduleModule = this.discovery
       .getProviders()
       .some((wrapper) => wrapper.name === 'SchedulerRegistry');
+    const { store } = this.kettle;
+    if (guarded.length > 0 && !store.claimSlot)
+      this.kettle.logger.warn(firingsNotDeduplicated(store.constructor.name));
     for (const { instance, key, id, name, slots } of guarded) {
       if (!hasScheduleModule) this.kettle.logger.warn(scheduleWithoutModule(id));
       installGuard(instance, key, id, () => this.kettle.electionOf(name), slots);

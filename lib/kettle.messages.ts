@@ -57,6 +57,10 @@ export const scheduleOption = (name: string, method: string, option: string) =>
 /** `first`, `second`: where each method is, e.g. `Jobs.sweep (in ReportsModule)`. */
 export const duplicateGuard = (name: string, first: string, second: string) =>
   `Kettle: @OnMaster('${name}') guards two scheduled methods of one name, ${first} and ${second}: their firings would share one slot key and silence each other. Give them distinct election names, e.g. @OnMaster('${name}-reports').`;
+export const cronNeedsClaimSlot = (where: string, store: string) =>
+  `Kettle: invalid option "${where}cron": the store (${store}) has no claimSlot method, which a cron schedule needs to run each slot once; add claimSlot to the store, or use "interval".`;
+export const firingsNotDeduplicated = (store: string) =>
+  `Kettle: the store (${store}) has no claimSlot method: a @Cron, @Interval or @Timeout guarded by @OnMaster runs on the master at each of its firings, and firings are not deduplicated across a hand-over.`;
 /** `where`: e.g. `@OnMaster("report") on Reports.daily: `, or empty for the module. */
 export const intervalAndCron = (where: string, interval: unknown, cron: unknown) =>
   `Kettle: invalid options "${where}interval" (${describeValue(interval)}) and "${where}cron" (${describeValue(cron)}): set one of them, not both; cron decides when the jobs run.`;

@@ -26,7 +26,9 @@ afterAll(async () => {
   await Promise.all(quorumServers.map((server) => server.kill()));
 });
 
-const stores: Array<[string, (prefix: string) => KettleStore]> = [
+const stores: Array<
+  [string, (prefix: string) => KettleStore & Required<Pick<KettleStore, 'claimSlot'>>]
+> = [
   [
     'RedisStore',
     (keyPrefix) => new RedisStore({ connection: { url: SHARED_REDIS_URL }, keyPrefix }),
@@ -43,7 +45,7 @@ const stores: Array<[string, (prefix: string) => KettleStore]> = [
 ];
 
 describe.each(stores)('%s (the store contract)', (_, create) => {
-  let store: KettleStore;
+  let store: KettleStore & Required<Pick<KettleStore, 'claimSlot'>>;
   const opened: KettleStore[] = [];
   beforeEach(async () => {
     store = create(`test:${randomBytes(4).toString('hex')}:`);

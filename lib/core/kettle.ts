@@ -19,6 +19,7 @@ import {
 } from '../kettle-options.js';
 import {
   alreadyJoined,
+  cronNeedsClaimSlot,
   invalidOption,
   invalidRun,
   notJoined,
@@ -209,6 +210,8 @@ export class Kettle {
     if (this.phase === 'stopping' || this.phase === 'stopped') throw new Error(shuttingDown(name));
     const { settings, ...handlers } = declaration;
     const { interval, leaseTtl, cron } = resolveElection(this.options, settings, where);
+    if (cron && !this.store.claimSlot)
+      throw new Error(cronNeedsClaimSlot(where, this.store.constructor.name));
     const election = new Election({
       name,
       nodeId: this.options.nodeId,

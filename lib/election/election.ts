@@ -260,6 +260,8 @@ export class Election {
     slots: FiringSlots,
   ): Promise<'run' | 'follower' | 'repeated' | 'late' | 'failed'> {
     const { safetyMargin, renewEvery, leaseTtl } = this.timing;
+    // A store without slot claims: every firing on the master runs, as it would unguarded.
+    if (!this.options.store.claimSlot) return this.isMaster ? 'run' : 'follower';
     const slot = slots.slotAt(this.options.clock());
     if (slot === undefined) return 'late';
     if (slots.sinceLastMs === undefined) {
@@ -275,7 +277,7 @@ export class Election {
       let claim: SlotClaim;
       try {
         claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
-          store.claimSlot(this.name, leadership.lease, slot, leaseTtl, {
+          store.claimSlot!(this.name, leadership.lease, slot, leaseTtl, {
             term: leadership.term,
             graceMs: slots.graceMs(renewEvery),
             catchUp: false,
@@ -544,7 +546,7 @@ export class Election {
       if (claim.outcome === 'wait') return;
       // ...but the slot this one won is run (and drained): it is marked, no other node will run it.
       if (leadership.deadline - now() >= safetyMargin)
-        void this.runner.start(this.runContext(leadership, claim.slotMs));
+        void this.runner.start(this.runContext(leadership, claim.slotMs ?? this.options.clock()));
     } catch (error) {
       if (this.leadership !== leadership) return;
       this.log.storeFailed('claim run', error);
@@ -589,7 +591,7 @@ export class Election {
     const sentAt = now();
     try {
       const claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
-        store.claimSlot(this.name, leadership.lease, slot, leaseTtl, {
+        store.claimSlot!(this.name, leadership.lease, slot, leaseTtl, {
           term: leadership.term,
           graceMs: slotGraceMs(renewEvery),
           catchUp: catchUp === 'latest',

@@ -12,9 +12,10 @@ export type AcquireResult =
 export type ClaimResult =
   /**
    * This node may run now; the run's slot is the instant `slotMs` and the next slot is `nextInMs`
-   * from now, both on the store's clock.
+   * from now, both on the store's clock. A store that gives no `slotMs` leaves the run's
+   * `scheduledAt` to the node's clock.
    */
-  | { readonly outcome: 'run'; readonly nextInMs: number; readonly slotMs: number }
+  | { readonly outcome: 'run'; readonly nextInMs: number; readonly slotMs?: number }
   /** The current slot was already run; the next one is `waitMs` from now. */
   | { readonly outcome: 'wait'; readonly waitMs: number }
   /** The lease is not this node's any more. */
@@ -76,8 +77,12 @@ export interface KettleStore {
    * is later than the last claimed slot, no longer in the future on the store's clock, and within
    * its grace (or caught up). Like `renew`, it extends the lease to `ttlMs` from now (unless the
    * outcome is `not-holder`).
+   *
+   * Optional for a custom store: without it, a cron election is refused at bootstrap, and a
+   * guarded `@Cron`, `@Interval` or `@Timeout` runs on the master at each of its firings there,
+   * with no claim (two firings of one slot, one before a hand-over and one after, may both run).
    */
-  claimSlot(
+  claimSlot?(
     name: string,
     lease: string,
     slotMs: number,
