@@ -151,6 +151,26 @@ describe('@OnMaster / join with cron: each slot once', () => {
       );
     });
 
+    it('a schedule() spec whose cron or interval is there but empty, or both or neither', () => {
+      const kettle = new Kettle({ store: 'memory', keyPrefix: uniquePrefix(), logger: silent });
+      kettles.push(kettle);
+      const schedule = (spec: Record<string, unknown>) => () =>
+        kettle.schedule('report', spec as never, () => undefined);
+      expect(schedule({ cron: undefined })).toThrow(
+        /invalid option "schedule\("report"\): cron": undefined; expected a cron expression/,
+      );
+      expect(schedule({ cron: '  ' })).toThrow(/"schedule\("report"\): cron": "  "/);
+      expect(schedule({ interval: undefined })).toThrow(
+        /invalid option "schedule\("report"\): interval": undefined; expected a positive number/,
+      );
+      expect(schedule({ interval: -5 })).toThrow(/"schedule\("report"\): interval": -5/);
+      expect(schedule({ cron: '0 0 2 * * *', interval: undefined })).toThrow(
+        /"schedule\("report"\): interval" \(undefined\) and "schedule\("report"\): cron" \("0 0 2 \* \* \*"\): set one of them, not both/,
+      );
+      expect(schedule({ leaseTtl: 1000 })).toThrow(/expected \{ cron \} or \{ interval \}/);
+      expect(kettle.names()).toEqual([]);
+    });
+
     it('interval and cron together', () => {
       expect(join({ interval: 1000, cron: '0 0 2 * * *' })).toThrow(
         /invalid options "join\("report"\): interval" \(1000\) and "join\("report"\): cron" \("0 0 2 \* \* \*"\): set one of them, not both/,
