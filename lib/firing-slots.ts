@@ -17,6 +17,17 @@ export interface FiringSlots {
    * before it, on the store's clock (SlotClaimOptions.sinceLastMs).
    */
   readonly sinceLastMs?: number;
+  /** What this node reads the schedule as, recorded with each claimed slot (scheduleIdentity). */
+  readonly schedule?: string;
+}
+
+/**
+ * A cron schedule as the nodes must all read it: the expression and the zone it is read in (the
+ * option, else the node's own). Recorded with each claimed slot, so that nodes that disagree hear
+ * of it.
+ */
+export function scheduleIdentity(schedule: CronSchedule): string {
+  return `cron '${schedule.expression}' in ${schedule.zone}`;
 }
 
 /** @nestjs/schedule's metadata keys and scheduler types (read, not imported: it is optional). */
@@ -75,6 +86,7 @@ function cronSlots(schedule: CronSchedule): FiringSlots {
     slotAt: (nowMs) => schedule.latestAtOrBefore(nowMs + EARLY_FIRING_MS),
     graceMs: slotGraceMs,
     keepMs: (slotMs) => schedule.keepMs(slotMs),
+    schedule: scheduleIdentity(schedule),
   };
 }
 

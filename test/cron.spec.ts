@@ -126,6 +126,33 @@ describe('@OnMaster / join with cron: each slot once', () => {
     );
   }, 30_000);
 
+  it('warns once when a node reads the schedule in another zone than the node that claimed the last slot', async () => {
+    const keyPrefix = uniquePrefix();
+    const runs: string[] = [];
+    const warnings: string[] = [];
+    const start = (nodeId: string, timeZone: string) => {
+      const logger = {
+        ...silent,
+        warn: (line: string) => void warnings.push(`${nodeId}: ${line}`),
+      };
+      const kettle = new Kettle({ redis: server.url, keyPrefix, nodeId, logger });
+      kettles.push(kettle);
+      kettle.start();
+      kettle.schedule('zoned', { cron: '* * * * * *', timeZone, leaseTtl: 1500 }, () => {
+        runs.push(nodeId);
+      });
+      return kettle;
+    };
+    const a = start('a', 'UTC');
+    await waitFor(() => runs.includes('a'), 'a run on a');
+    await a.leave('zoned');
+    start('b', 'Europe/Paris');
+    await waitFor(() => runs.filter((nodeId) => nodeId === 'b').length >= 2, 'two runs on b');
+    expect(warnings).toEqual([
+      `b: Election "zoned": this node reads cron '* * * * * *' in Europe/Paris, but the last slot was claimed by a node reading cron '* * * * * *' in UTC; the nodes compute different slots. Give every node the same timeZone (and expression).`,
+    ]);
+  });
+
   describe('refuses bad options, naming them', () => {
     const join = (options: Record<string, unknown>) => {
       const kettle = new Kettle({ store: 'memory', keyPrefix: uniquePrefix(), logger: silent });

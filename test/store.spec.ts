@@ -221,6 +221,26 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
       expect(await store.claimSlot('job', a, 0, 5000, interval)).toEqual({ outcome: 'run' });
     });
 
+    it('records the schedule with the slot, and tells a claimer that reads it otherwise', async () => {
+      const a = newLease('a');
+      await store.acquire('job', a, 5000);
+      const slot = Date.now() - 1000;
+      const utc = { ...options, schedule: "cron '0 0 2 * * *' in UTC" };
+      const paris = { ...options, schedule: "cron '0 0 2 * * *' in Europe/Paris" };
+      expect(await store.claimSlot('job', a, slot, 5000, utc)).toEqual({ outcome: 'run' });
+      expect(await store.claimSlot('job', a, slot - 10, 5000, paris)).toEqual({
+        outcome: 'already-ran',
+        lastSlotMs: slot,
+        recordedSchedule: utc.schedule,
+      });
+      // It runs as usual, and records its own.
+      expect(await store.claimSlot('job', a, slot + 10, 5000, paris)).toEqual({
+        outcome: 'run',
+        recordedSchedule: utc.schedule,
+      });
+      expect(await store.claimSlot('job', a, slot + 20, 5000, paris)).toEqual({ outcome: 'run' });
+    });
+
     it('keeps the slots of each key apart', async () => {
       const a = newLease('a');
       await store.acquire('job', a, 5000);

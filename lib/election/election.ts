@@ -19,7 +19,7 @@ import { LatencyWindow } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
 import { CLOCK_OFFSET_ALLOWANCE_MS, recentSlotsMs, slotGraceMs } from './schedule.js';
-import type { FiringSlots } from '../firing-slots.js';
+import { type FiringSlots, scheduleIdentity } from '../firing-slots.js';
 import { settlesWithin, type ShutdownDeadline, withTimeout } from '../timeouts.js';
 
 /** The lease this node holds, measured on its own monotonic clock. */
@@ -108,6 +108,8 @@ export class Election {
    * one slot here is refused here.
    */
   private readonly firedSlots = new Map<string, number>();
+  /** The disagreements on the schedule already warned of: once each. */
+  private readonly scheduleMismatches = new Set<string>();
 
   constructor(private readonly options: ElectionConfig) {
     this.logger = guardedLogger(options.logger, this.stats);
@@ -284,6 +286,7 @@ export class Election {
             keepMs: slots.keepMs(slot),
             key,
             sinceLastMs: slots.sinceLastMs,
+            schedule: slots.schedule,
           }),
         );
       } catch (error) {
@@ -298,6 +301,7 @@ export class Election {
         return 'follower';
       }
       this.extended(leadership, sentAt);
+      this.warnIfScheduleDiffers(claim, slots.schedule, key);
       if (claim.outcome === 'already-ran') return 'repeated';
       if (claim.outcome === 'late') return 'late';
       if (claim.outcome === 'run')
@@ -596,6 +600,7 @@ export class Election {
           graceMs: slotGraceMs(renewEvery),
           catchUp: catchUp === 'latest',
           keepMs: schedule.keepMs(slot),
+          schedule: scheduleIdentity(schedule),
         }),
       );
       this.renewLatency.record(now() - sentAt);
@@ -603,6 +608,7 @@ export class Election {
       this.log.storeAnswered();
       if (claim.outcome === 'not-holder') return this.lose('lost');
       this.extended(leadership, sentAt);
+      this.warnIfScheduleDiffers(claim, scheduleIdentity(schedule));
       const startable = leadership.deadline - now() >= safetyMargin;
       if (claim.outcome === 'early') {
         if (this.startsRuns(leadership)) this.timers.set('tick', claim.waitMs);
@@ -636,6 +642,18 @@ export class Election {
       this.log.storeFailed('claim slot', error);
       if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
     }
+  }
+
+  /**
+   * The store recorded the last slot with a schedule read otherwise (another zone, say): the nodes
+   * compute different slots. Warned once per disagreement, per guarded method (`key`) or not.
+   */
+  private warnIfScheduleDiffers(claim: SlotClaim, mine: string | undefined, key?: string): void {
+    const theirs = claim.outcome === 'not-holder' ? undefined : claim.recordedSchedule;
+    const seen = `${key ?? ''}\n${mine}\n${theirs}`;
+    if (!theirs || !mine || this.scheduleMismatches.has(seen)) return;
+    this.scheduleMismatches.add(seen);
+    this.logger.warn(messages.scheduleMismatch(this.name, key, mine, theirs));
   }
 
   /**

@@ -42,17 +42,30 @@ export interface SlotClaimOptions {
    * last `sinceLastMs` on its clock. For a schedule that starts when each node boots (an interval).
    */
   readonly sinceLastMs?: number;
+  /**
+   * What the claimer reads its schedule as (e.g. `cron '0 0 2 * * *' in Europe/Paris`): recorded
+   * with the slot, so that a node that reads it otherwise is told (`recordedSchedule`).
+   */
+  readonly schedule?: string;
+}
+
+/**
+ * On a claim's answer: what the node that claimed the last slot read the schedule as, when it is
+ * not what this claim's `schedule` says (the nodes disagree on the expression or the zone).
+ */
+interface Recorded {
+  readonly recordedSchedule?: string;
 }
 
 export type SlotClaim =
   /** This node may run the slot now: it is marked, no other claim of it will run. */
-  | { readonly outcome: 'run' }
+  | ({ readonly outcome: 'run' } & Recorded)
   /** This slot, or a later one, was claimed already: `lastSlotMs` is the latest claimed. */
-  | { readonly outcome: 'already-ran'; readonly lastSlotMs: number }
+  | ({ readonly outcome: 'already-ran'; readonly lastSlotMs: number } & Recorded)
   /** The slot is still `waitMs` in the future on the store's clock: claim it again then. */
-  | { readonly outcome: 'early'; readonly waitMs: number }
+  | ({ readonly outcome: 'early'; readonly waitMs: number } & Recorded)
   /** The slot fell due `lateMs` ago, past its grace, and is not caught up: skip it. */
-  | { readonly outcome: 'late'; readonly lateMs: number }
+  | ({ readonly outcome: 'late'; readonly lateMs: number } & Recorded)
   /** The lease is not this node's any more. */
   | { readonly outcome: 'not-holder' };
 

@@ -24,6 +24,8 @@ export type SlotCheck =
       readonly sinceLastMs: number;
       /** The term that claimed the last slot, or null. */
       readonly lastTerm: number | null;
+      /** The schedule recorded with the last slot, or null. */
+      readonly lastSchedule: string | null;
     };
 
 /** What one server says about the last run: `sinceMs` is null when none is marked. */
@@ -54,7 +56,7 @@ interface QuorumCommands {
     lease: string,
     ttl: number,
     slot: number,
-  ): Promise<[number, number, number, number, number | string]>;
+  ): Promise<[number, number, number, number, number | string, string]>;
   kettleMarkSlot(
     lock: string,
     slotKey: string,
@@ -63,6 +65,7 @@ interface QuorumCommands {
     term: number,
     keep: number,
     sinceLast: number,
+    schedule: string,
   ): Promise<number>;
 }
 
@@ -166,7 +169,7 @@ export class QuorumMember extends RedisStore {
     key?: string,
   ): Promise<SlotCheck> {
     this.ensureConnected();
-    const [code, last, late, since, term] = await this.commands.kettleCheckSlot(
+    const [code, last, late, since, term, schedule] = await this.commands.kettleCheckSlot(
       this.key(name, 'lock'),
       this.slotKey(name, key),
       lease,
@@ -181,6 +184,7 @@ export class QuorumMember extends RedisStore {
       lateMs: Number(late),
       sinceLastMs: Number(since),
       lastTerm: Number(term) || null,
+      lastSchedule: schedule || null,
     };
   }
 
@@ -204,6 +208,7 @@ export class QuorumMember extends RedisStore {
       options.term,
       Math.max(1, Math.round(options.keepMs)),
       sinceLastMs(options),
+      options.schedule ?? '',
     );
     return code === 1 ? 'marked' : code === 2 ? 'already' : 'not-holder';
   }

@@ -117,7 +117,8 @@ interface ScriptCommands {
     catchUp: number,
     keep: number,
     sinceLast: number,
-  ): Promise<[number, number]>;
+    schedule: string,
+  ): Promise<[number, number, string?]>;
 }
 type ScriptClient = (Redis | Cluster) & ScriptCommands;
 
@@ -213,7 +214,7 @@ export class RedisStore implements KettleStore {
     options: SlotClaimOptions,
   ): Promise<SlotClaim> {
     this.ensureConnected();
-    const [code, ms] = await this.client.kettleClaimSlot(
+    const [code, ms, recorded] = await this.client.kettleClaimSlot(
       this.key(name, 'lock'),
       this.slotKey(name, options.key),
       lease,
@@ -224,8 +225,9 @@ export class RedisStore implements KettleStore {
       options.catchUp ? 1 : 0,
       Math.max(1, Math.round(options.keepMs)),
       sinceLastMs(options),
+      options.schedule ?? '',
     );
-    return slotClaim(code, Number(ms));
+    return withRecorded(slotClaim(code, Number(ms)), options, recorded);
   }
 
   get connected(): boolean {
@@ -437,6 +439,16 @@ export class RedisStore implements KettleStore {
 /** The since-last period of a claim, in whole ms; 0 when the claim is of a slot. */
 export function sinceLastMs(options: SlotClaimOptions): number {
   return options.sinceLastMs === undefined ? 0 : Math.max(1, Math.round(options.sinceLastMs));
+}
+
+/** `claim`, told the schedule recorded with the last slot when it is not the claimer's. */
+export function withRecorded(
+  claim: SlotClaim,
+  options: SlotClaimOptions,
+  recorded: string | null | undefined,
+): SlotClaim {
+  if (claim.outcome === 'not-holder' || !recorded || options.schedule === undefined) return claim;
+  return recorded === options.schedule ? claim : { ...claim, recordedSchedule: recorded };
 }
 
 /** CLAIM_SLOT's reply as a SlotClaim. */
