@@ -12,6 +12,22 @@ export interface FiringSlots {
   graceMs(renewEvery: number): number;
   /** How long the store remembers a claimed slot: past any firing of the same slot. */
   keepMs(slotMs: number): number;
+  /**
+   * Set when firings have no common slots: a firing runs when no other was claimed this long
+   * before it, on the store's clock (SlotClaimOptions.sinceLastMs).
+   */
+  readonly sinceLastMs?: number;
+  /** What this node reads the schedule as, recorded with each claimed slot (scheduleIdentity). */
+  readonly schedule?: string;
+}
+
+/**
+ * A cron schedule as the nodes must all read it: the expression and the zone it is read in (the
+ * option, else the node's own). Recorded with each claimed slot, so that nodes that disagree hear
+ * of it.
+ */
+export function scheduleIdentity(schedule: CronSchedule): string {
+  return `cron '${schedule.expression}' in ${schedule.zone}`;
 }
 
 /** @nestjs/schedule's metadata keys and scheduler types (read, not imported: it is optional). */
@@ -70,18 +86,22 @@ function cronSlots(schedule: CronSchedule): FiringSlots {
     slotAt: (nowMs) => schedule.latestAtOrBefore(nowMs + EARLY_FIRING_MS),
     graceMs: slotGraceMs,
     keepMs: (slotMs) => schedule.keepMs(slotMs),
+    schedule: scheduleIdentity(schedule),
   };
 }
 
 /**
- * An interval starts when each node boots, so the nodes fire out of phase: a firing's slot is its
- * cell of the period's grid on epoch time, the same on every node, and one firing per cell runs.
+ * An interval starts when each node boots, so the nodes fire out of phase, and each drifts: a
+ * firing runs when none was claimed in the last half period on the store's clock. While one
+ * master fires, every firing runs (its firings are a period apart); at a hand-over, no two runs
+ * are closer than half a period. The slot is this node's now, for the claim's bookkeeping only.
  */
 function intervalSlots(period: number): FiringSlots {
   return {
-    slotAt: (nowMs) => Math.floor(nowMs / period) * period,
+    slotAt: (nowMs) => nowMs,
     graceMs: (renewEvery) => period + slotGraceMs(renewEvery),
     keepMs: () => Math.max(2 * period + 2 * CLOCK_OFFSET_ALLOWANCE_MS, MINUTE_MS),
+    sinceLastMs: period / 2,
   };
 }
 

@@ -64,7 +64,6 @@ const STORE_METHODS = [
   'release',
   'holder',
   'claimRun',
-  'claimSlot',
   'onReleased',
   'close',
 ] as const;

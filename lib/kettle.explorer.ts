@@ -9,6 +9,8 @@ import {
   ON_REVOKED_METADATA,
 } from './kettle.constants.js';
 import {
+  duplicateGuard,
+  firingsNotDeduplicated,
   invalidElectionName,
   nonStaticProvider,
   scheduleWithoutModule,
@@ -46,6 +48,8 @@ export class KettleExplorer implements OnModuleInit {
       name: string;
       slots: FiringSlots;
     }> = [];
+    /** Where each guarded method is, by election name and method id: its slot key. */
+    const guardedKeys = new Map<string, string>();
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const instance: unknown = wrapper.instance;
       if (!instance || typeof instance !== 'object') continue;
@@ -74,6 +78,11 @@ export class KettleExplorer implements OnModuleInit {
           }
           if (decorator === 'OnMaster' && isScheduled(handler)) {
             found.addScheduled(name, (metadata as OnMasterMetadata).options, id);
+            // The slot key is the election's name and the method's id: two alike share it.
+            const where = `${id} (in ${wrapper.host?.name ?? 'an unnamed module'})`;
+            const first = guardedKeys.get(`${name}\0${id}`);
+            if (first !== undefined) throw new Error(duplicateGuard(name, first, where));
+            guardedKeys.set(`${name}\0${id}`, where);
             // The metadata object is the guard's key: wrappers that copy metadata keep it.
             guarded.push({
               instance,
@@ -98,6 +107,9 @@ export class KettleExplorer implements OnModuleInit {
     const hasScheduleModule = this.discovery
       .getProviders()
       .some((wrapper) => wrapper.name === 'SchedulerRegistry');
+    const { store } = this.kettle;
+    if (guarded.length > 0 && !store.claimSlot)
+      this.kettle.logger.warn(firingsNotDeduplicated(store.constructor.name));
     for (const { instance, key, id, name, slots } of guarded) {
       if (!hasScheduleModule) this.kettle.logger.warn(scheduleWithoutModule(id));
       installGuard(instance, key, id, () => this.kettle.electionOf(name), slots);

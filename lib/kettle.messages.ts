@@ -54,6 +54,21 @@ export const scheduleWithoutModule = (method: string) =>
   `@OnMaster() on ${method} guards a @Cron, @Interval or @Timeout, but ScheduleModule is not imported: nothing fires it. Import ScheduleModule.forRoot().`;
 export const scheduleOption = (name: string, method: string, option: string) =>
   `Kettle: @OnMaster('${name}') on ${method} has @Cron, @Interval or @Timeout: the schedule decides when it runs, so "${option}" does not apply; remove it (leaseTtl may stay).`;
+/** `method`: the guarded method, or undefined for the election's own cron schedule. */
+export const scheduleMismatch = (
+  name: string,
+  method: string | undefined,
+  mine: string,
+  theirs: string,
+) =>
+  `Election "${name}"${method ? ` (${method})` : ''}: this node reads ${mine}, but the last slot was claimed by a node reading ${theirs}; the nodes compute different slots. Give every node the same timeZone (and expression).`;
+/** `first`, `second`: where each method is, e.g. `Jobs.sweep (in ReportsModule)`. */
+export const duplicateGuard = (name: string, first: string, second: string) =>
+  `Kettle: @OnMaster('${name}') guards two scheduled methods of one name, ${first} and ${second}: their firings would share one slot key and silence each other. Give them distinct election names, e.g. @OnMaster('${name}-reports').`;
+export const cronNeedsClaimSlot = (where: string, store: string) =>
+  `Kettle: invalid option "${where}cron": the store (${store}) has no claimSlot method, which a cron schedule needs to run each slot once; add claimSlot to the store, or use "interval".`;
+export const firingsNotDeduplicated = (store: string) =>
+  `Kettle: the store (${store}) has no claimSlot method: a @Cron, @Interval or @Timeout guarded by @OnMaster runs on the master at each of its firings, and firings are not deduplicated across a hand-over.`;
 /** `where`: e.g. `@OnMaster("report") on Reports.daily: `, or empty for the module. */
 export const intervalAndCron = (where: string, interval: unknown, cron: unknown) =>
   `Kettle: invalid options "${where}interval" (${describeValue(interval)}) and "${where}cron" (${describeValue(cron)}): set one of them, not both; cron decides when the jobs run.`;

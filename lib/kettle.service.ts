@@ -14,6 +14,7 @@ import type { ElectionStats } from './interfaces/election-stats.interface.js';
 import type { KettleLogger } from './interfaces/kettle-module-options.interface.js';
 import type { LeadershipChange } from './interfaces/leadership-change.interface.js';
 import type { MasterContext } from './interfaces/master-context.interface.js';
+import type { KettleStore } from './store/kettle-store.interface.js';
 import { KETTLE } from './kettle.constants.js';
 
 export type { JoinOptions, ScheduleSpec } from './core/kettle.js';
@@ -121,6 +122,11 @@ export class KettleService
   /** @internal The logger of the `logger` option (else Nest's), for the schedule guard. */
   get logger(): KettleLogger {
     return this.kettle.logger;
+  }
+
+  /** @internal Where the leases live: the explorer checks what the store can do. */
+  get store(): KettleStore {
+    return this.kettle.store;
   }
 
   /** @internal KettleTestingController's and the schedule guard's way to one election. */

@@ -36,12 +36,15 @@ describe('cron slots across daylight-saving changes (Europe/Paris)', () => {
     await prefixed.acquire('dst', lease, 60_000);
     // The slots are in the past on Redis's clock: a grace that covers them, so that only the
     // order of the slots decides.
-    const options = { term: 1, graceMs: Date.now(), catchUp: true, keepMs: 60_000 };
+    const grace = { graceMs: Date.now(), catchUp: true, keepMs: 60_000 };
     const runs: number[] = [];
     const end = at(toIso);
+    let term = 0;
     try {
       for (let start = at(fromIso); start < end; start += handOverMs) {
-        // A new master: it knows no slot, and leads until the next hand-over.
+        // A new master, with a term of its own: it knows no slot, and leads until the next
+        // hand-over.
+        const options = { ...grace, term: ++term };
         let lastSlot: number | undefined;
         let now = start;
         while (now < Math.min(start + handOverMs, end)) {

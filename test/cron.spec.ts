@@ -158,6 +158,33 @@ describe('@OnMaster / join with cron: each slot once', () => {
     );
   }, 30_000);
 
+  it('warns once when a node reads the schedule in another zone than the node that claimed the last slot', async () => {
+    const keyPrefix = uniquePrefix();
+    const runs: string[] = [];
+    const warnings: string[] = [];
+    const start = (nodeId: string, timeZone: string) => {
+      const logger = {
+        ...silent,
+        warn: (line: string) => void warnings.push(`${nodeId}: ${line}`),
+      };
+      const kettle = new Kettle({ redis: server.url, keyPrefix, nodeId, logger });
+      kettles.push(kettle);
+      kettle.start();
+      kettle.schedule('zoned', { cron: '* * * * * *', timeZone, leaseTtl: 1500 }, () => {
+        runs.push(nodeId);
+      });
+      return kettle;
+    };
+    const a = start('a', 'UTC');
+    await waitFor(() => runs.includes('a'), 'a run on a');
+    await a.leave('zoned');
+    start('b', 'Europe/Paris');
+    await waitFor(() => runs.filter((nodeId) => nodeId === 'b').length >= 2, 'two runs on b');
+    expect(warnings).toEqual([
+      `b: Election "zoned": this node reads cron '* * * * * *' in Europe/Paris, but the last slot was claimed by a node reading cron '* * * * * *' in UTC; the nodes compute different slots. Give every node the same timeZone (and expression).`,
+    ]);
+  });
+
   describe('refuses bad options, naming them', () => {
     const join = (options: Record<string, unknown>) => {
       const kettle = new Kettle({ store: 'memory', keyPrefix: uniquePrefix(), logger: silent });
@@ -181,6 +208,26 @@ describe('@OnMaster / join with cron: each slot once', () => {
       ).rejects.toThrow(
         /invalid options "@OnMaster\("report"\) on Both.report: interval" \(1000\) and "@OnMaster\("report"\) on Both.report: cron"/,
       );
+    });
+
+    it('a schedule() spec whose cron or interval is there but empty, or both or neither', () => {
+      const kettle = new Kettle({ store: 'memory', keyPrefix: uniquePrefix(), logger: silent });
+      kettles.push(kettle);
+      const schedule = (spec: Record<string, unknown>) => () =>
+        kettle.schedule('report', spec as never, () => undefined);
+      expect(schedule({ cron: undefined })).toThrow(
+        /invalid option "schedule\("report"\): cron": undefined; expected a cron expression/,
+      );
+      expect(schedule({ cron: '  ' })).toThrow(/"schedule\("report"\): cron": "  "/);
+      expect(schedule({ interval: undefined })).toThrow(
+        /invalid option "schedule\("report"\): interval": undefined; expected a positive number/,
+      );
+      expect(schedule({ interval: -5 })).toThrow(/"schedule\("report"\): interval": -5/);
+      expect(schedule({ cron: '0 0 2 * * *', interval: undefined })).toThrow(
+        /"schedule\("report"\): interval" \(undefined\) and "schedule\("report"\): cron" \("0 0 2 \* \* \*"\): set one of them, not both/,
+      );
+      expect(schedule({ leaseTtl: 1000 })).toThrow(/expected \{ cron \} or \{ interval \}/);
+      expect(kettle.names()).toEqual([]);
     });
 
     it('interval and cron together', () => {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Injectable, Module, Scope, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Interval, ScheduleModule } from '@nestjs/schedule';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -243,6 +244,55 @@ describe('KettleModule', () => {
     await waitFor(() => kettle.isMaster('flaky'), 'master after the store recovers', 5000);
     expect(logs.text()).toMatch(/Election "flaky": acquire failed \(store down\); retrying/);
     expect(kettle.stats('flaky')!.storeErrors).toBe(3);
+  });
+
+  it('takes a custom store without claimSlot: guarded firings run on the master, said once; cron is refused', async () => {
+    /** A store of a user's own, from before slot claims: its claimRun gives no slotMs either. */
+    class LegacyStore implements KettleStore {
+      private readonly inner = new MemoryStore(uniquePrefix());
+      acquire: KettleStore['acquire'] = (...args) => this.inner.acquire(...args);
+      renew: KettleStore['renew'] = (...args) => this.inner.renew(...args);
+      release: KettleStore['release'] = (...args) => this.inner.release(...args);
+      holder: KettleStore['holder'] = (...args) => this.inner.holder(...args);
+      claimRun: KettleStore['claimRun'] = async (...args) => {
+        const claim = await this.inner.claimRun(...args);
+        return claim.outcome === 'run' ? { outcome: 'run', nextInMs: claim.nextInMs } : claim;
+      };
+      onReleased: KettleStore['onReleased'] = (listener) => this.inner.onReleased(listener);
+      close = () => this.inner.close();
+    }
+    let sweeps = 0;
+    @Injectable()
+    class Sweeper {
+      @Interval(20)
+      @OnMaster('legacy-sweep')
+      sweep(): void {
+        sweeps++;
+      }
+    }
+    const logs = new CapturedLogs();
+    @Module({
+      imports: [ScheduleModule.forRoot(), KettleModule.forRoot({ store: new LegacyStore() })],
+      providers: [Sweeper],
+    })
+    class AppModule {}
+    const kettle = (await boot(AppModule, logs)).get(KettleService);
+    await waitFor(() => sweeps >= 3, 'guarded firings on the master');
+    expect(kettle.stats('legacy-sweep')!.runs).toBeGreaterThanOrEqual(3);
+    const said = logs.lines.filter((line) => /has no claimSlot method/.test(line.message));
+    expect(said).toHaveLength(1);
+    expect(said[0].message).toMatch(/the store \(LegacyStore\).*not deduplicated/);
+    // Interval runs have their slot from the node's clock.
+    const scheduled: Date[] = [];
+    kettle.join('legacy-interval', {
+      interval: 50,
+      run: (context) => scheduled.push(context.scheduledAt),
+    });
+    await waitFor(() => scheduled.length > 0, 'an interval run');
+    expect(Math.abs(scheduled[0].getTime() - Date.now())).toBeLessThan(5000);
+    expect(() => kettle.schedule('legacy-cron', { cron: '* * * * * *' }, () => {})).toThrow(
+      /invalid option "schedule\("legacy-cron"\): cron": the store \(LegacyStore\) has no claimSlot method/,
+    );
   });
 
   it('works on the memory store across nodes of one process', async () => {

@@ -11,10 +11,12 @@ import {
   KettleTestingModule,
   OnMaster,
 } from '../lib/index.js';
+import { Kettle } from '../lib/core/index.js';
+import { firingSlotsOf } from '../lib/firing-slots.js';
 import { CapturedLogs } from './support/log-capture.js';
 import { uniquePrefix } from './support/nodes.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
-import { waitFor } from './support/wait.js';
+import { sleep, waitFor } from './support/wait.js';
 
 const LEASE = 1500;
 
@@ -121,6 +123,60 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     // A timeout fires once per node: the master ran it once, the follower skipped it once.
     const warmups = nodes.map(({ kettle }) => kettle.stats('warmup')!);
     expect(warmups.reduce((sum, s) => sum + s.runs + s.followerSkips, 0)).toBe(2);
+  });
+
+  it('runs every @Interval firing of one master, however its firings drift on its clock', async () => {
+    class Sweeper {
+      @Interval(100)
+      sweep(): void {}
+    }
+    const logs = new CapturedLogs();
+    const kettle = new Kettle({ redis: SHARED_REDIS_URL, keyPrefix: uniquePrefix(), logger: logs });
+    kettle.join('drifting', { leaseTtl: LEASE });
+    kettle.start();
+    try {
+      await waitFor(() => kettle.isMaster('drifting'), 'a master');
+      const election = kettle.electionOf('drifting')!;
+      const slots = firingSlotsOf(Sweeper.prototype.sweep);
+      // Firings a period apart, each read on the node's clock a few ms early or late: the 2nd and
+      // 3rd fall in one cell of the period's grid, as do the 4th and 5th.
+      const base = Math.floor(Date.now() / 100) * 100 - 1000;
+      const outcomes: string[] = [];
+      for (const at of [5, 105, 199, 305, 399]) {
+        kettle.clock = () => base + at;
+        outcomes.push(await election.claimFiringSlot('Sweeper.sweep', slots));
+        await sleep(100);
+      }
+      expect(outcomes).toEqual(['run', 'run', 'run', 'run', 'run']);
+    } finally {
+      await kettle.stop();
+    }
+  });
+
+  it("runs one @Cron slot once on a node that fires twice for it, though the store answers its term 'run' again", async () => {
+    class Reports {
+      @Cron('* * * * * *')
+      daily(): void {}
+    }
+    const logs = new CapturedLogs();
+    const kettle = new Kettle({ redis: SHARED_REDIS_URL, keyPrefix: uniquePrefix(), logger: logs });
+    kettle.join('twice-fired', { leaseTtl: LEASE });
+    kettle.start();
+    try {
+      await waitFor(() => kettle.isMaster('twice-fired'), 'a master');
+      const election = kettle.electionOf('twice-fired')!;
+      const slots = firingSlotsOf(Reports.prototype.daily);
+      const at = Math.floor(Date.now() / 1000) * 1000 - 1000;
+      kettle.clock = () => at + 10;
+      const first = election.claimFiringSlot('Reports.daily', slots);
+      kettle.clock = () => at + 20;
+      const second = election.claimFiringSlot('Reports.daily', slots);
+      expect([await first, await second]).toEqual(['run', 'repeated']);
+      kettle.clock = () => at + 1010;
+      expect(await election.claimFiringSlot('Reports.daily', slots)).toBe('run');
+    } finally {
+      await kettle.stop();
+    }
   });
 
   it('logs and counts a failing guarded body, and the schedule goes on', async () => {
@@ -353,6 +409,43 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     ).rejects.toThrow(
       /@OnMaster\('wrong'\) on Wrong.tick has @Cron, @Interval or @Timeout.*"interval"/,
     );
+  });
+
+  it('refuses two guarded methods of one class and method name in one election, at bootstrap', async () => {
+    // Two classes that share a name, as in two feature modules, or after minification.
+    const feature = (election: string) => {
+      @Injectable()
+      class Jobs {
+        @Interval(60_000)
+        @OnMaster(election)
+        sweep(): void {}
+      }
+      return Jobs;
+    };
+    const boot = async (elections: [string, string]) => {
+      @Module({ providers: [feature(elections[0])] })
+      class ReportsModule {}
+      @Module({ providers: [feature(elections[1])] })
+      class BillingModule {}
+      @Module({
+        imports: [
+          ScheduleModule.forRoot(),
+          KettleModule.forRoot({ store: 'memory', keyPrefix: uniquePrefix() }),
+          ReportsModule,
+          BillingModule,
+        ],
+      })
+      class AppModule {}
+      const app = await NestFactory.createApplicationContext(AppModule, {
+        logger: false,
+        abortOnError: false,
+      });
+      apps.push(app);
+    };
+    await expect(boot(['sweep', 'sweep'])).rejects.toThrow(
+      /@OnMaster\('sweep'\) guards two scheduled methods of one name, Jobs.sweep \(in ReportsModule\) and Jobs.sweep \(in BillingModule\).*distinct election names/,
+    );
+    await expect(boot(['reports-sweep', 'billing-sweep'])).resolves.toBeUndefined();
   });
 
   it('refuses cron on a method that @nestjs/schedule fires, at bootstrap', async () => {

@@ -26,7 +26,9 @@ afterAll(async () => {
   await Promise.all(quorumServers.map((server) => server.kill()));
 });
 
-const stores: Array<[string, (prefix: string) => KettleStore]> = [
+const stores: Array<
+  [string, (prefix: string) => KettleStore & Required<Pick<KettleStore, 'claimSlot'>>]
+> = [
   [
     'RedisStore',
     (keyPrefix) => new RedisStore({ connection: { url: SHARED_REDIS_URL }, keyPrefix }),
@@ -43,7 +45,7 @@ const stores: Array<[string, (prefix: string) => KettleStore]> = [
 ];
 
 describe.each(stores)('%s (the store contract)', (_, create) => {
-  let store: KettleStore;
+  let store: KettleStore & Required<Pick<KettleStore, 'claimSlot'>>;
   const opened: KettleStore[] = [];
   beforeEach(async () => {
     store = create(`test:${randomBytes(4).toString('hex')}:`);
@@ -173,10 +175,6 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
         outcome: 'not-holder',
       });
       expect(await store.claimSlot('job', a, slot, 5000, options)).toEqual({ outcome: 'run' });
-      expect(await store.claimSlot('job', a, slot, 5000, options)).toEqual({
-        outcome: 'already-ran',
-        lastSlotMs: slot,
-      });
       expect(await store.claimSlot('job', a, slot - 1000, 5000, options)).toEqual({
         outcome: 'already-ran',
         lastSlotMs: slot,
@@ -185,12 +183,62 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
       await store.release('job', a);
       const b = newLease('b');
       await store.acquire('job', b, 5000);
-      expect(await store.claimSlot('job', b, slot, 5000, options)).toMatchObject({
+      const next = { ...options, term: 8 };
+      expect(await store.claimSlot('job', b, slot, 5000, next)).toMatchObject({
         outcome: 'already-ran',
       });
-      expect(await store.claimSlot('job', b, slot + 50, 5000, options)).toEqual({
-        outcome: 'run',
+      expect(await store.claimSlot('job', b, slot + 50, 5000, next)).toEqual({ outcome: 'run' });
+    });
+
+    it('answers run again to the term that claimed the slot (its answer may have been lost), to no other', async () => {
+      const a = newLease('a');
+      await store.acquire('job', a, 5000);
+      const slot = Date.now() - 100;
+      expect(await store.claimSlot('job', a, slot, 5000, options)).toEqual({ outcome: 'run' });
+      expect(await store.claimSlot('job', a, slot, 5000, options)).toEqual({ outcome: 'run' });
+      // The early and late checks still apply.
+      const strict = { ...options, graceMs: 10, catchUp: false };
+      expect(await store.claimSlot('job', a, slot, 5000, strict)).toMatchObject({
+        outcome: 'late',
       });
+      // Another term cannot know whether the slot ran: it does not run it.
+      const other = { ...options, term: 8 };
+      expect(await store.claimSlot('job', a, slot, 5000, other)).toEqual({
+        outcome: 'already-ran',
+        lastSlotMs: slot,
+      });
+    });
+
+    it("with sinceLastMs, runs a firing only when none was claimed that long before on the store's clock", async () => {
+      const a = newLease('a');
+      await store.acquire('job', a, 5000);
+      const interval = { ...options, key: 'Jobs.sweep', sinceLastMs: 300 };
+      // The slot the node names is ignored: its clock may say anything.
+      expect(await store.claimSlot('job', a, 0, 5000, interval)).toEqual({ outcome: 'run' });
+      const again = await store.claimSlot('job', a, Date.now() + 60_000, 5000, interval);
+      expect(again.outcome).toBe('already-ran');
+      await sleep(350);
+      expect(await store.claimSlot('job', a, 0, 5000, interval)).toEqual({ outcome: 'run' });
+    });
+
+    it('records the schedule with the slot, and tells a claimer that reads it otherwise', async () => {
+      const a = newLease('a');
+      await store.acquire('job', a, 5000);
+      const slot = Date.now() - 1000;
+      const utc = { ...options, schedule: "cron '0 0 2 * * *' in UTC" };
+      const paris = { ...options, schedule: "cron '0 0 2 * * *' in Europe/Paris" };
+      expect(await store.claimSlot('job', a, slot, 5000, utc)).toEqual({ outcome: 'run' });
+      expect(await store.claimSlot('job', a, slot - 10, 5000, paris)).toEqual({
+        outcome: 'already-ran',
+        lastSlotMs: slot,
+        recordedSchedule: utc.schedule,
+      });
+      // It runs as usual, and records its own.
+      expect(await store.claimSlot('job', a, slot + 10, 5000, paris)).toEqual({
+        outcome: 'run',
+        recordedSchedule: utc.schedule,
+      });
+      expect(await store.claimSlot('job', a, slot + 20, 5000, paris)).toEqual({ outcome: 'run' });
     });
 
     it('keeps the slots of each key apart', async () => {

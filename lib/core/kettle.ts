@@ -19,6 +19,8 @@ import {
 } from '../kettle-options.js';
 import {
   alreadyJoined,
+  cronNeedsClaimSlot,
+  intervalAndCron,
   invalidOption,
   invalidRun,
   notJoined,
@@ -165,6 +167,22 @@ export class Kettle {
     const where = `schedule(${JSON.stringify(name)}): `;
     if (spec === null || typeof spec !== 'object' || !('cron' in spec || 'interval' in spec))
       throw new TypeError(invalidOption(`${where}spec`, spec, '{ cron } or { interval }'));
+    // Present is what counts: `{ cron: undefined }` would otherwise become an interval job.
+    const { cron, interval } = spec as { cron?: unknown; interval?: unknown };
+    if ('cron' in spec && 'interval' in spec)
+      throw new TypeError(intervalAndCron(where, interval, cron));
+    if ('cron' in spec && (typeof cron !== 'string' || cron.trim() === ''))
+      throw new TypeError(
+        invalidOption(
+          `${where}cron`,
+          cron,
+          "a cron expression (a non-empty string), e.g. '0 0 2 * * *'",
+        ),
+      );
+    if ('interval' in spec && !(typeof interval === 'number' && interval > 0))
+      throw new TypeError(
+        invalidOption(`${where}interval`, interval, 'a positive number of milliseconds'),
+      );
     if (typeof run !== 'function')
       throw new TypeError(invalidOption(`${where}run`, run, 'a function'));
     this.addElection(name, { settings: spec, jobs: [{ id: `schedule('${name}')`, run }] }, where);
@@ -209,6 +227,8 @@ export class Kettle {
     if (this.phase === 'stopping' || this.phase === 'stopped') throw new Error(shuttingDown(name));
     const { settings, ...handlers } = declaration;
     const { interval, leaseTtl, cron } = resolveElection(this.options, settings, where);
+    if (cron && !this.store.claimSlot)
+      throw new Error(cronNeedsClaimSlot(where, this.store.constructor.name));
     const election = new Election({
       name,
       nodeId: this.options.nodeId,

@@ -19,7 +19,7 @@ import { LatencyWindow } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
 import { CLOCK_OFFSET_ALLOWANCE_MS, recentSlotsMs, slotGraceMs } from './schedule.js';
-import type { FiringSlots } from '../firing-slots.js';
+import { type FiringSlots, scheduleIdentity } from '../firing-slots.js';
 import { settlesWithin, type ShutdownDeadline, withTimeout } from '../timeouts.js';
 
 /** The lease this node holds, measured on its own monotonic clock. */
@@ -106,6 +106,14 @@ export class Election {
   private lastSlot?: number;
   /** Set while this node's clock is ahead of the store's by more than the allowance (warned once). */
   private clockAheadWarned = false;
+  /**
+   * Per guarded method, the latest slot this node claimed to run: a claim by the same term is
+   * answered 'run' again (so that a slot marked but not run is not lost), so a second firing of
+   * one slot here is refused here.
+   */
+  private readonly firedSlots = new Map<string, number>();
+  /** The disagreements on the schedule already warned of: once each. */
+  private readonly scheduleMismatches = new Set<string>();
 
   constructor(private readonly options: ElectionConfig) {
     this.logger = guardedLogger(options.logger, this.stats);
@@ -258,8 +266,15 @@ export class Election {
     slots: FiringSlots,
   ): Promise<'run' | 'follower' | 'repeated' | 'late' | 'failed'> {
     const { safetyMargin, renewEvery, leaseTtl } = this.timing;
+    // A store without slot claims: every firing on the master runs, as it would unguarded.
+    if (!this.options.store.claimSlot) return this.isMaster ? 'run' : 'follower';
     const slot = slots.slotAt(this.options.clock());
     if (slot === undefined) return 'late';
+    if (slots.sinceLastMs === undefined) {
+      if (slot <= (this.firedSlots.get(key) ?? -Infinity)) return 'repeated';
+      // Taken before the claim leaves: a firing of the same slot meanwhile does not claim it too.
+      this.firedSlots.set(key, slot);
+    }
     for (;;) {
       const leadership = this.leadership;
       if (!leadership || !this.isMaster) return 'follower';
@@ -268,12 +283,14 @@ export class Election {
       let claim: SlotClaim;
       try {
         claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
-          store.claimSlot(this.name, leadership.lease, slot, leaseTtl, {
+          store.claimSlot!(this.name, leadership.lease, slot, leaseTtl, {
             term: leadership.term,
             graceMs: slots.graceMs(renewEvery),
             catchUp: false,
             keepMs: slots.keepMs(slot),
             key,
+            sinceLastMs: slots.sinceLastMs,
+            schedule: slots.schedule,
           }),
         );
       } catch (error) {
@@ -288,6 +305,7 @@ export class Election {
         return 'follower';
       }
       this.extended(leadership, sentAt);
+      this.warnIfScheduleDiffers(claim, slots.schedule, key);
       if (claim.outcome === 'already-ran') return 'repeated';
       if (claim.outcome === 'late') return 'late';
       if (claim.outcome === 'run')
@@ -537,7 +555,7 @@ export class Election {
       if (claim.outcome === 'wait') return;
       // ...but the slot this one won is run (and drained): it is marked, no other node will run it.
       if (leadership.deadline - now() >= safetyMargin)
-        void this.runner.start(this.runContext(leadership, claim.slotMs));
+        void this.runner.start(this.runContext(leadership, claim.slotMs ?? this.options.clock()));
     } catch (error) {
       if (this.leadership !== leadership) return;
       this.log.storeFailed('claim run', error);
@@ -582,11 +600,12 @@ export class Election {
     const sentAt = now();
     try {
       const claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
-        store.claimSlot(this.name, leadership.lease, slot, leaseTtl, {
+        store.claimSlot!(this.name, leadership.lease, slot, leaseTtl, {
           term: leadership.term,
           graceMs: slotGraceMs(renewEvery),
           catchUp: catchUp === 'latest',
           keepMs: schedule.keepMs(slot),
+          schedule: scheduleIdentity(schedule),
         }),
       );
       this.renewLatency.record(now() - sentAt);
@@ -594,6 +613,8 @@ export class Election {
       this.log.storeAnswered();
       if (claim.outcome === 'not-holder') return this.lose('lost');
       this.extended(leadership, sentAt);
+      this.warnIfScheduleDiffers(claim, scheduleIdentity(schedule));
+      const startable = leadership.deadline - now() >= safetyMargin;
       if (claim.outcome === 'early') {
         // This node's clock is ahead of the store's. Beyond the allowance it is wrong, and may be
         // stepped back any moment: look again soon rather than when the store's clock gets there.
@@ -605,7 +626,9 @@ export class Election {
       this.noteClockAhead(0);
       if (claim.outcome === 'already-ran') {
         this.lastSlot = Math.max(this.lastSlot ?? claim.lastSlotMs, claim.lastSlotMs);
-      } else {
+      } else if (claim.outcome === 'late' || startable) {
+        // A slot won with too little lease left to start stays due: the next tick (after a
+        // renewal) claims it again, and this term's claim of it is answered 'run' again.
         this.lastSlot = slot;
         if (claim.outcome === 'late') {
           this.stats.lateSlots++;
@@ -622,13 +645,25 @@ export class Election {
       }
       // Stopping or resigning since the claim left: no more claims, but a won slot runs.
       if (this.startsRuns(leadership)) this.tickAtNextSlot(leadership, sentAt);
-      if (claim.outcome === 'run' && leadership.deadline - now() >= safetyMargin)
+      if (claim.outcome === 'run' && startable)
         void this.runner.start(this.runContext(leadership, slot));
     } catch (error) {
       if (this.leadership !== leadership) return;
       this.log.storeFailed('claim slot', error);
       if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
     }
+  }
+
+  /**
+   * The store recorded the last slot with a schedule read otherwise (another zone, say): the nodes
+   * compute different slots. Warned once per disagreement, per guarded method (`key`) or not.
+   */
+  private warnIfScheduleDiffers(claim: SlotClaim, mine: string | undefined, key?: string): void {
+    const theirs = claim.outcome === 'not-holder' ? undefined : claim.recordedSchedule;
+    const seen = `${key ?? ''}\n${mine}\n${theirs}`;
+    if (!theirs || !mine || this.scheduleMismatches.has(seen)) return;
+    this.scheduleMismatches.add(seen);
+    this.logger.warn(messages.scheduleMismatch(this.name, key, mine, theirs));
   }
 
   /**

@@ -12,9 +12,10 @@ export type AcquireResult =
 export type ClaimResult =
   /**
    * This node may run now; the run's slot is the instant `slotMs` and the next slot is `nextInMs`
-   * from now, both on the store's clock.
+   * from now, both on the store's clock. A store that gives no `slotMs` leaves the run's
+   * `scheduledAt` to the node's clock.
    */
-  | { readonly outcome: 'run'; readonly nextInMs: number; readonly slotMs: number }
+  | { readonly outcome: 'run'; readonly nextInMs: number; readonly slotMs?: number }
   /** The current slot was already run; the next one is `waitMs` from now. */
   | { readonly outcome: 'wait'; readonly waitMs: number }
   /** The lease is not this node's any more. */
@@ -35,17 +36,36 @@ export interface SlotClaimOptions {
   readonly keepMs: number;
   /** Slots of one schedule share a key: e.g. a guarded method's id. Default: the election's own. */
   readonly key?: string;
+  /**
+   * A period since the last claimed firing, instead of a slot (`slotMs` is then ignored): the
+   * store records its own clock's now, and runs the claim only when no firing was claimed in the
+   * last `sinceLastMs` on its clock. For a schedule that starts when each node boots (an interval).
+   */
+  readonly sinceLastMs?: number;
+  /**
+   * What the claimer reads its schedule as (e.g. `cron '0 0 2 * * *' in Europe/Paris`): recorded
+   * with the slot, so that a node that reads it otherwise is told (`recordedSchedule`).
+   */
+  readonly schedule?: string;
+}
+
+/**
+ * On a claim's answer: what the node that claimed the last slot read the schedule as, when it is
+ * not what this claim's `schedule` says (the nodes disagree on the expression or the zone).
+ */
+interface Recorded {
+  readonly recordedSchedule?: string;
 }
 
 export type SlotClaim =
   /** This node may run the slot now: it is marked, no other claim of it will run. */
-  | { readonly outcome: 'run' }
+  | ({ readonly outcome: 'run' } & Recorded)
   /** This slot, or a later one, was claimed already: `lastSlotMs` is the latest claimed. */
-  | { readonly outcome: 'already-ran'; readonly lastSlotMs: number }
+  | ({ readonly outcome: 'already-ran'; readonly lastSlotMs: number } & Recorded)
   /** The slot is still `waitMs` in the future on the store's clock: claim it again then. */
-  | { readonly outcome: 'early'; readonly waitMs: number }
+  | ({ readonly outcome: 'early'; readonly waitMs: number } & Recorded)
   /** The slot fell due `lateMs` ago, past its grace, and is not caught up: skip it. */
-  | { readonly outcome: 'late'; readonly lateMs: number }
+  | ({ readonly outcome: 'late'; readonly lateMs: number } & Recorded)
   /** The lease is not this node's any more. */
   | { readonly outcome: 'not-holder' };
 
@@ -70,8 +90,12 @@ export interface KettleStore {
    * is later than the last claimed slot, no longer in the future on the store's clock, and within
    * its grace (or caught up). Like `renew`, it extends the lease to `ttlMs` from now (unless the
    * outcome is `not-holder`).
+   *
+   * Optional for a custom store: without it, a cron election is refused at bootstrap, and a
+   * guarded `@Cron`, `@Interval` or `@Timeout` runs on the master at each of its firings there,
+   * with no claim (two firings of one slot, one before a hand-over and one after, may both run).
    */
-  claimSlot(
+  claimSlot?(
     name: string,
     lease: string,
     slotMs: number,

@@ -7,6 +7,7 @@ import type {
 } from './kettle-store.interface.js';
 import { DEFAULT_KEY_PREFIX } from '../kettle.constants.js';
 import { slotKey } from './keys.js';
+import { withRecorded } from './redis.store.js';
 import { holderOf } from './lease.js';
 import { ReleasedListeners } from './released-listeners.js';
 import { TERM_KEY_LIFE_MS } from './scripts.js';
@@ -32,6 +33,7 @@ interface LastRun {
 interface ClaimedSlot {
   slot: number;
   term: number;
+  schedule?: string;
   expiresAt: number;
 }
 
@@ -138,15 +140,39 @@ export class MemoryStore implements KettleStore {
     const now = Date.now();
     held.expiresAt = now + ttlMs;
     const key = slotKey('', name, options.key);
-    const mark = this.space.slots.get(key);
-    const last = mark && mark.expiresAt > now ? mark.slot : undefined;
-    if (last !== undefined && slotMs <= last) return { outcome: 'already-ran', lastSlotMs: last };
-    if (slotMs > now) return { outcome: 'early', waitMs: slotMs - now };
-    if (now - slotMs > options.graceMs && !(options.catchUp && last !== undefined))
-      return { outcome: 'late', lateMs: now - slotMs };
+    const found = this.space.slots.get(key);
+    const mark = found && found.expiresAt > now ? found : undefined;
+    return withRecorded(this.claimed(key, mark, slotMs, now, options), options, mark?.schedule);
+  }
+
+  /** CLAIM_SLOT's decision, on the last claimed slot `mark` of `key`. */
+  private claimed(
+    key: string,
+    mark: ClaimedSlot | undefined,
+    slotMs: number,
+    now: number,
+    options: SlotClaimOptions,
+  ): SlotClaim {
+    let last = mark?.slot;
+    const since = options.sinceLastMs;
+    if (since !== undefined) {
+      // As CLAIM_SLOT: the slot is the store's now, at least `since` after the last one.
+      if (last !== undefined && last - now > since) last = undefined;
+      if (last !== undefined && now - last < since)
+        return { outcome: 'already-ran', lastSlotMs: last };
+      slotMs = now;
+    } else {
+      // As CLAIM_SLOT: a slot this term claimed already is claimed again.
+      if (last !== undefined && (slotMs < last || (slotMs === last && mark!.term !== options.term)))
+        return { outcome: 'already-ran', lastSlotMs: last };
+      if (slotMs > now) return { outcome: 'early', waitMs: slotMs - now };
+      if (now - slotMs > options.graceMs && !(options.catchUp && last !== undefined))
+        return { outcome: 'late', lateMs: now - slotMs };
+    }
     this.space.slots.set(key, {
       slot: slotMs,
       term: options.term,
+      schedule: options.schedule,
       expiresAt: now + options.keepMs,
     });
     return { outcome: 'run' };

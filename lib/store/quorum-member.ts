@@ -7,15 +7,26 @@ import {
   SLOT_CHECK,
   SLOT_MARK,
 } from './quorum-scripts.js';
-import { RedisStore, type RedisStoreOptions } from './redis.store.js';
+import type { SlotClaimOptions } from './kettle-store.interface.js';
+import { RedisStore, type RedisStoreOptions, sinceLastMs } from './redis.store.js';
 
 /**
- * What one server says about a slot: the last claimed slot (null when none), and how late the slot
- * is on this server's clock (negative while it is in the future).
+ * What one server says about a slot: the last claimed slot (null when none), how late the slot is
+ * on this server's clock (negative while it is in the future), and how long ago the last slot is
+ * on that clock.
  */
 export type SlotCheck =
   | { readonly holder: false }
-  | { readonly holder: true; readonly lastSlotMs: number | null; readonly lateMs: number };
+  | {
+      readonly holder: true;
+      readonly lastSlotMs: number | null;
+      readonly lateMs: number;
+      readonly sinceLastMs: number;
+      /** The term that claimed the last slot, or null. */
+      readonly lastTerm: number | null;
+      /** The schedule recorded with the last slot, or null. */
+      readonly lastSchedule: string | null;
+    };
 
 /** What one server says about the last run: `sinceMs` is null when none is marked. */
 export type RunCheck =
@@ -45,7 +56,7 @@ interface QuorumCommands {
     lease: string,
     ttl: number,
     slot: number,
-  ): Promise<[number, number, number]>;
+  ): Promise<[number, number, number, number, number | string, string]>;
   kettleMarkSlot(
     lock: string,
     slotKey: string,
@@ -53,6 +64,8 @@ interface QuorumCommands {
     slot: number,
     term: number,
     keep: number,
+    sinceLast: number,
+    schedule: string,
   ): Promise<number>;
 }
 
@@ -156,7 +169,7 @@ export class QuorumMember extends RedisStore {
     key?: string,
   ): Promise<SlotCheck> {
     this.ensureConnected();
-    const [code, last, late] = await this.commands.kettleCheckSlot(
+    const [code, last, late, since, term, schedule] = await this.commands.kettleCheckSlot(
       this.key(name, 'lock'),
       this.slotKey(name, key),
       lease,
@@ -164,29 +177,38 @@ export class QuorumMember extends RedisStore {
       Math.round(slotMs),
     );
     if (code < 0) return { holder: false };
-    return { holder: true, lastSlotMs: Number(last) || null, lateMs: Number(late) };
+    const lastSlotMs = Number(last) || null;
+    return {
+      holder: true,
+      lastSlotMs,
+      lateMs: Number(late),
+      sinceLastMs: Number(since),
+      lastTerm: Number(term) || null,
+      lastSchedule: schedule || null,
+    };
   }
 
   /**
-   * Records the slot here if `lease` holds the lock: 'marked', 'already' (this server has it or a
-   * later one) or 'not-holder'.
+   * Records the slot here if `lease` holds the lock: 'marked' (also when this term recorded it
+   * already), 'already' (this server has a later one, this one by another term, or one less than
+   * `options.sinceLastMs` ago) or 'not-holder'.
    */
   async markSlot(
     name: string,
     lease: string,
     slotMs: number,
-    term: number,
-    keepMs: number,
-    key?: string,
+    options: SlotClaimOptions,
   ): Promise<'marked' | 'already' | 'not-holder'> {
     this.ensureConnected();
     const code = await this.commands.kettleMarkSlot(
       this.key(name, 'lock'),
-      this.slotKey(name, key),
+      this.slotKey(name, options.key),
       lease,
       Math.round(slotMs),
-      term,
-      Math.max(1, Math.round(keepMs)),
+      options.term,
+      Math.max(1, Math.round(options.keepMs)),
+      sinceLastMs(options),
+      options.schedule ?? '',
     );
     return code === 1 ? 'marked' : code === 2 ? 'already' : 'not-holder';
   }

@@ -94,34 +94,53 @@ return slot`;
  * First step of a quorum slot claim: renews the lease (or takes the server back) like
  * RENEW_OR_TAKE_BACK, and reads the last claimed slot and how late the slot is on this server's
  * clock. It marks nothing: the quorum decides first.
- * Returns {-1, 0, 0} when the lease is not the caller's, {-2, 0, 0} when this server was free and
- * is taken back (not a holder's vote), else {1, last claimed slot or 0 when none, ms late (negative
- * while the slot is in the future)}.
+ * Returns {-1, 0, 0, 0, 0, ''} when the lease is not the caller's, {-2, 0, 0, 0, 0, ''} when this
+ * server was free and is taken back (not a holder's vote), else {1, last claimed slot or 0 when
+ * none, ms late (negative while the slot is in the future), ms since the last claimed slot, the
+ * term that claimed it or 0, the schedule recorded with it or ''}.
  */
 export const SLOT_CHECK = `${TAKE_BACK}
 if taken == 0 then
-  return {-1, 0, 0}
+  return {-1, 0, 0, 0, 0, ''}
 end
 if taken == 2 then
-  return {-2, 0, 0}
+  return {-2, 0, 0, 0, 0, ''}
 end
 ${NOW_MS}
-local last = tonumber(redis.call('HGET', KEYS[2], 'slot')) or 0
-return {1, last, now - tonumber(ARGV[3])}`;
+local recorded = redis.call('HMGET', KEYS[2], 'slot', 'term', 'schedule')
+local last = tonumber(recorded[1]) or 0
+return {1, last, now - tonumber(ARGV[3]), now - last, recorded[2] or 0, recorded[3] or ''}`;
 
 /**
- * KEYS: lock, slot. ARGV: lease, slot ms, term, keep ms.
- * Second step: records the slot and the term. Returns 1 when recorded, 2 when this server has
- * this slot or a later one already, 0 when the lease is not the caller's.
+ * KEYS: lock, slot. ARGV: lease, slot ms, term, keep ms, since last ms (0 when slotted), schedule
+ * ('' when none).
+ * Second step: records the slot, the term and the schedule. Returns 1 when recorded (or recorded already by
+ * this term), 2 when this server has a later slot, or this one by another term, 0 when the lease
+ * is not the caller's. With a since-last
+ * period, the slot recorded is this server's now, and 2 means one was recorded less than that
+ * period ago on its clock.
  */
 export const SLOT_MARK = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
 end
 local slot = tonumber(ARGV[2])
-local last = tonumber(redis.call('HGET', KEYS[2], 'slot'))
-if last and last >= slot then
+local recorded = redis.call('HMGET', KEYS[2], 'slot', 'term')
+local last = tonumber(recorded[1])
+local since = tonumber(ARGV[5])
+if since > 0 then
+  ${NOW_MS}
+  if last and now - last < since and last - now <= since then
+    return 2
+  end
+  slot = now
+elseif last and (last > slot or (last == slot and recorded[2] ~= ARGV[3])) then
   return 2
 end
 redis.call('HSET', KEYS[2], 'slot', string.format('%d', slot), 'term', ARGV[3])
+if ARGV[6] == '' then
+  redis.call('HDEL', KEYS[2], 'schedule')
+else
+  redis.call('HSET', KEYS[2], 'schedule', ARGV[6])
+end
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1`;

@@ -9,7 +9,7 @@ import { clockDrift } from './lease.js';
 import { KettleQuorumError, majorityVote, settleWhenDecided, type Vote } from './majority.js';
 import { checkQuorum } from './quorum-connections.js';
 import { QuorumMember } from './quorum-member.js';
-import type { RedisConnection } from './redis.store.js';
+import { type RedisConnection, withRecorded } from './redis.store.js';
 import { withTimeout } from '../timeouts.js';
 
 export interface QuorumStoreOptions {
@@ -234,20 +234,39 @@ export class QuorumStore implements KettleStore {
     const checks = checked.yes.flatMap((check) => (check.holder ? [check] : []));
     const lasts = checks.flatMap((check) => (check.lastSlotMs === null ? [] : [check.lastSlotMs]));
     const lastSlotMs = lasts.length > 0 ? Math.max(...lasts) : null;
-    if (lastSlotMs !== null && slotMs <= lastSlotMs) return { outcome: 'already-ran', lastSlotMs };
-    const lateMs = Math.min(...checks.map((check) => check.lateMs));
-    if (lateMs < 0) return { outcome: 'early', waitMs: -lateMs };
-    if (lateMs > options.graceMs && !(options.catchUp && lastSlotMs !== null))
-      return { outcome: 'late', lateMs };
+    // The schedule of the latest slot any server has: what its claimer read the schedule as.
+    const recorded = checks.find((check) => check.lastSlotMs === lastSlotMs)?.lastSchedule;
+    const told = (claim: SlotClaim) => withRecorded(claim, options, recorded);
+    const since = options.sinceLastMs;
+    if (since !== undefined) {
+      // Each server measures the gap on its own clock: the smallest counts (one ahead of its
+      // clock by more than the period went back, and is ignored, as in CLAIM_SLOT).
+      const gaps = checks.flatMap((check) =>
+        check.lastSlotMs === null || check.sinceLastMs < -since ? [] : [check.sinceLastMs],
+      );
+      if (gaps.length > 0 && Math.min(...gaps) < since)
+        return told({ outcome: 'already-ran', lastSlotMs: lastSlotMs! });
+    } else {
+      // A slot this term claimed already (on a minority, or the answer was lost) is claimed again.
+      const taken = checks.some(
+        ({ lastSlotMs: last, lastTerm }) =>
+          last !== null && (slotMs < last || (slotMs === last && lastTerm !== options.term)),
+      );
+      if (taken) return told({ outcome: 'already-ran', lastSlotMs: lastSlotMs! });
+      const lateMs = Math.min(...checks.map((check) => check.lateMs));
+      if (lateMs < 0) return told({ outcome: 'early', waitMs: -lateMs });
+      if (lateMs > options.graceMs && !(options.catchUp && lastSlotMs !== null))
+        return told({ outcome: 'late', lateMs });
+    }
     const marked = await this.vote(
       'claim slot',
       Math.max(1, Math.min(roundMs, validMs - (now() - sentAt))),
-      (member) => member.markSlot(name, lease, slotMs, options.term, options.keepMs, options.key),
+      (member) => member.markSlot(name, lease, slotMs, options),
       (outcome) => outcome === 'marked',
     );
-    if (marked.outcome === 'yes') return { outcome: 'run' };
+    if (marked.outcome === 'yes') return told({ outcome: 'run' });
     if (marked.outcome === 'unreachable') throw this.noMajority('claim slot', marked.failures);
-    if (marked.no.includes('already')) return { outcome: 'already-ran', lastSlotMs: slotMs };
+    if (marked.no.includes('already')) return told({ outcome: 'already-ran', lastSlotMs: slotMs });
     this.dropLost(name, lease);
     return { outcome: 'not-holder' };
   }

@@ -116,7 +116,9 @@ interface ScriptCommands {
     grace: number,
     catchUp: number,
     keep: number,
-  ): Promise<[number, number]>;
+    sinceLast: number,
+    schedule: string,
+  ): Promise<[number, number, string?]>;
 }
 type ScriptClient = (Redis | Cluster) & ScriptCommands;
 
@@ -212,7 +214,7 @@ export class RedisStore implements KettleStore {
     options: SlotClaimOptions,
   ): Promise<SlotClaim> {
     this.ensureConnected();
-    const [code, ms] = await this.client.kettleClaimSlot(
+    const [code, ms, recorded] = await this.client.kettleClaimSlot(
       this.key(name, 'lock'),
       this.slotKey(name, options.key),
       lease,
@@ -222,8 +224,10 @@ export class RedisStore implements KettleStore {
       Math.round(options.graceMs),
       options.catchUp ? 1 : 0,
       Math.max(1, Math.round(options.keepMs)),
+      sinceLastMs(options),
+      options.schedule ?? '',
     );
-    return slotClaim(code, Number(ms));
+    return withRecorded(slotClaim(code, Number(ms)), options, recorded);
   }
 
   get connected(): boolean {
@@ -430,6 +434,21 @@ export class RedisStore implements KettleStore {
     const cause = this.lastErrors.get('commands');
     throw new Error(`Redis is not connected (${cause ?? this.client.status})`);
   }
+}
+
+/** The since-last period of a claim, in whole ms; 0 when the claim is of a slot. */
+export function sinceLastMs(options: SlotClaimOptions): number {
+  return options.sinceLastMs === undefined ? 0 : Math.max(1, Math.round(options.sinceLastMs));
+}
+
+/** `claim`, told the schedule recorded with the last slot when it is not the claimer's. */
+export function withRecorded(
+  claim: SlotClaim,
+  options: SlotClaimOptions,
+  recorded: string | null | undefined,
+): SlotClaim {
+  if (claim.outcome === 'not-holder' || !recorded || options.schedule === undefined) return claim;
+  return recorded === options.schedule ? claim : { ...claim, recordedSchedule: recorded };
 }
 
 /** CLAIM_SLOT's reply as a SlotClaim. */

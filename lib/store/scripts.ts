@@ -82,15 +82,23 @@ redis.call('SET', KEYS[2], string.format('%d', slot), 'PX', string.format('%d', 
 return {1, slot + interval - now, slot}`;
 
 /**
- * KEYS: lock, slot. ARGV: lease, ttl ms, slot ms, term, grace ms, catch up (1 or 0), keep ms.
+ * KEYS: lock, slot. ARGV: lease, ttl ms, slot ms, term, grace ms, catch up (1 or 0), keep ms,
+ * since last ms (0 when slotted), schedule ('' when none).
+ * Every reply but {-1, 0} ends with the schedule recorded with the last slot ('' when none); a
+ * claim that runs records its own.
  * Claims one slot of a schedule, identified by its instant (epoch ms): the caller computed it on
  * its own clock, so the server checks it against its own. Renews the lease like CLAIM_RUN.
- * Returns {-1, 0} when the lease is not the caller's; {0, last slot} when this slot or a later one
- * was claimed; {2, wait ms} when the slot is still in the future on this server's clock (a caller
+ * Returns {-1, 0} when the lease is not the caller's; {0, last slot} when a later slot was
+ * claimed, or this one by another term (the caller cannot know whether it ran); {2, wait ms} when the slot is still in the future on this server's clock (a caller
  * whose clock is ahead does not run early); {3, ms late} when it fell due more than the grace ago
  * and is not caught up (catch up runs it only when a last claimed slot is remembered: an earlier
  * slot ran, so this one fell due while nobody led; a first deploy does not run old slots); else
- * {1, 0}: the slot and the term are recorded, for keep ms, and the caller may run it.
+ * {1, 0}: the slot and the term are recorded, for keep ms, and the caller may run it. A slot this
+ * term claimed already is claimed again as if it were not (an answer lost, or one the caller could
+ * not use): the term runs each slot at most once, and the caller remembers which it ran.
+ * With a since-last period, the slot is this server's now, and {0, last slot} means a firing was
+ * claimed less than that period ago (a last slot ahead of now by more than the period means the
+ * clock went back, and is ignored).
  */
 export const CLAIM_SLOT = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return {-1, 0}
@@ -98,16 +106,34 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 ${NOW_MS}
 local slot = tonumber(ARGV[3])
-local last = tonumber(redis.call('HGET', KEYS[2], 'slot'))
-if last and slot <= last then
-  return {0, last}
-end
-if slot > now then
-  return {2, slot - now}
-end
-if now - slot > tonumber(ARGV[5]) and not (ARGV[6] == '1' and last) then
-  return {3, now - slot}
+local recorded = redis.call('HMGET', KEYS[2], 'slot', 'term', 'schedule')
+local last = tonumber(recorded[1])
+local seen = recorded[3] or ''
+local since = tonumber(ARGV[8])
+if since > 0 then
+  if last and last - now > since then
+    last = nil
+  end
+  if last and now - last < since then
+    return {0, last, seen}
+  end
+  slot = now
+else
+  if last and (slot < last or (slot == last and recorded[2] ~= ARGV[4])) then
+    return {0, last, seen}
+  end
+  if slot > now then
+    return {2, slot - now, seen}
+  end
+  if now - slot > tonumber(ARGV[5]) and not (ARGV[6] == '1' and last) then
+    return {3, now - slot, seen}
+  end
 end
 redis.call('HSET', KEYS[2], 'slot', string.format('%d', slot), 'term', ARGV[4])
+if ARGV[9] == '' then
+  redis.call('HDEL', KEYS[2], 'schedule')
+else
+  redis.call('HSET', KEYS[2], 'schedule', ARGV[9])
+end
 redis.call('PEXPIRE', KEYS[2], ARGV[7])
-return {1, 0}`;
+return {1, 0, seen}`;

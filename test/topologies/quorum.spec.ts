@@ -286,6 +286,24 @@ describe('QuorumStore on three redis-servers', () => {
     await waitFor(async () => (await direct[2].exists(lock)) === 0, 'server 2 freed', 3000);
   });
 
+  it('claims again a slot its term marked on a minority only; another term does not', async () => {
+    const { store, direct, prefix } = await quorum();
+    const a = newLease('a');
+    const acquired = await store.acquire('job', a, 5000);
+    const term = termOf(acquired);
+    const slot = Date.now() - 100;
+    // A mark that reached server 0 only: the claimer got no majority, and did not run the slot.
+    const slotKey = `${prefix}{job}:slot`;
+    await direct[0].hset(slotKey, 'slot', String(slot), 'term', String(term));
+    const options = { term, graceMs: 5000, catchUp: true, keepMs: 60_000 };
+    expect(await store.claimSlot('job', a, slot, 5000, { ...options, term: term + 1 })).toEqual({
+      outcome: 'already-ran',
+      lastSlotMs: slot,
+    });
+    expect(await store.claimSlot('job', a, slot, 5000, options)).toEqual({ outcome: 'run' });
+    for (const server of direct) expect(await server.hget(slotKey, 'slot')).toBe(String(slot));
+  });
+
   it('hears a release from every server, and counts a majority as connected', async () => {
     const { store, servers } = await quorum();
     const heard: string[] = [];

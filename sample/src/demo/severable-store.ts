@@ -15,7 +15,7 @@ import type {
 export class SeverableStore implements KettleStore {
   private severed = false;
 
-  constructor(private readonly store: KettleStore) {}
+  constructor(private readonly store: KettleStore & Required<Pick<KettleStore, 'claimSlot'>>) {}
 
   sever(): void {
     this.severed = true;
