@@ -50,9 +50,13 @@ export class KettleExplorer implements OnModuleInit {
     }> = [];
     /** Where each guarded method is, by election name and method id: its slot key. */
     const guardedKeys = new Map<string, string>();
+    /** Each instance is explored once: a `useExisting` alias lists the one it names again. */
+    const explored = new Set<object>();
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const instance: unknown = wrapper.instance;
-      if (!instance || typeof instance !== 'object') continue;
+      if (!instance || typeof instance !== 'object' || wrapper.isAlias) continue;
+      if (explored.has(instance)) continue;
+      explored.add(instance);
       const prototype: object | null = Object.getPrototypeOf(instance);
       if (!prototype) continue;
       for (const method of this.scanner.getAllMethodNames(prototype)) {

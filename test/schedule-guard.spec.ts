@@ -448,6 +448,34 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     await expect(boot(['reports-sweep', 'billing-sweep'])).resolves.toBeUndefined();
   });
 
+  it('boots with a useExisting alias of a guarded provider, and runs each firing once', async () => {
+    let sweeps = 0;
+    @Injectable()
+    class Jobs {
+      @Interval(200)
+      @OnMaster('alias-sweep', { leaseTtl: LEASE })
+      sweep(): void {
+        sweeps++;
+      }
+    }
+    @Module({
+      imports: [
+        ScheduleModule.forRoot(),
+        KettleModule.forRoot({ redis: SHARED_REDIS_URL, keyPrefix: uniquePrefix() }),
+      ],
+      providers: [Jobs, { provide: 'JOBS_ALIAS', useExisting: Jobs }],
+    })
+    class AliasModule {}
+    const app = await NestFactory.createApplicationContext(AliasModule, {
+      logger: false,
+      abortOnError: false,
+    });
+    apps.push(app);
+    const kettle = app.get(KettleService);
+    await waitFor(() => kettle.stats('alias-sweep')!.runs >= 2, 'two sweeps');
+    expect(sweeps).toBe(kettle.stats('alias-sweep')!.runs);
+  });
+
   it('refuses cron on a method that @nestjs/schedule fires, at bootstrap', async () => {
     @Injectable()
     class Twice {
