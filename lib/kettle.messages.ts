@@ -65,6 +65,9 @@ export const scheduleMismatch = (
 /** `first`, `second`: where each method is, e.g. `Jobs.sweep (in ReportsModule)`. */
 export const duplicateGuard = (name: string, first: string, second: string) =>
   `Kettle: @OnMaster('${name}') guards two scheduled methods of one name, ${first} and ${second}: their firings would share one slot key and silence each other. Give them distinct election names, e.g. @OnMaster('${name}-reports').`;
+/** One class provided in two modules: two instances, one decorator, so one election name. */
+export const guardedProviderTwice = (name: string, method: string, first: string, second: string) =>
+  `Kettle: @OnMaster('${name}') on ${method} guards two instances: its class is provided in two modules, ${first} and ${second}, and their firings would share one slot key and silence each other. Provide it in one module and export it from there.`;
 export const cronNeedsClaimSlot = (where: string, store: string) =>
   `Kettle: invalid option "${where}cron": the store (${store}) has no claimSlot method, which a cron schedule needs to run each slot once; add claimSlot to the store, or use "interval".`;
 export const firingsNotDeduplicated = (store: string) =>

@@ -448,6 +448,35 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     await expect(boot(['reports-sweep', 'billing-sweep'])).resolves.toBeUndefined();
   });
 
+  it('refuses one guarded class provided in two modules, and says to provide it once', async () => {
+    @Injectable()
+    class SharedJobs {
+      @Interval(60_000)
+      @OnMaster('shared-sweep')
+      sweep(): void {}
+    }
+    @Module({ providers: [SharedJobs] })
+    class AModule {}
+    @Module({ providers: [SharedJobs] })
+    class BModule {}
+    @Module({
+      imports: [
+        ScheduleModule.forRoot(),
+        KettleModule.forRoot({ store: 'memory', keyPrefix: uniquePrefix() }),
+        AModule,
+        BModule,
+      ],
+    })
+    class AppModule {}
+    const booting = NestFactory.createApplicationContext(AppModule, {
+      logger: false,
+      abortOnError: false,
+    });
+    await expect(booting).rejects.toThrow(
+      /@OnMaster\('shared-sweep'\) on SharedJobs.sweep guards two instances: its class is provided in two modules, AModule and BModule.*Provide it in one module and export it/,
+    );
+  });
+
   it('boots with a useExisting alias of a guarded provider, and runs each firing once', async () => {
     let sweeps = 0;
     @Injectable()
