@@ -107,9 +107,9 @@ export class Election {
   /** Set while this node's clock is ahead of the store's by more than the allowance (warned once). */
   private clockAheadWarned = false;
   /**
-   * Per guarded method, the latest slot this node claimed to run: a claim by the same term is
-   * answered 'run' again (so that a slot marked but not run is not lost), so a second firing of
-   * one slot here is refused here.
+   * Per guarded method, the latest slot this node claimed to run: where the store answers a claim
+   * by the same term 'run' again (sameTermReclaims: so that a slot marked but not run is not
+   * lost), a second firing of one slot here is refused here.
    */
   private readonly firedSlots = new Map<string, number>();
   /** The disagreements on the schedule already warned of: once each. */
@@ -270,7 +270,8 @@ export class Election {
     if (!this.options.store.claimSlot) return this.isMaster ? 'run' : 'follower';
     const slot = slots.slotAt(this.options.clock());
     if (slot === undefined) return 'late';
-    if (slots.sinceLastMs === undefined) {
+    // Only where the store would answer this term's second claim of the slot 'run' again.
+    if (slots.sinceLastMs === undefined && this.options.store.sameTermReclaims) {
       if (slot <= (this.firedSlots.get(key) ?? -Infinity)) return 'repeated';
       // Taken before the claim leaves: a firing of the same slot meanwhile does not claim it too.
       this.firedSlots.set(key, slot);

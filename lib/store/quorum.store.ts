@@ -54,6 +54,8 @@ const now = () => performance.now();
  * so that they rise across hand-overs whichever majority answers. docs/QUORUM.md has the argument.
  */
 export class QuorumStore implements KettleStore {
+  /** A slot claimed by a term is answered 'run' again when that term claims it again. */
+  readonly sameTermReclaims = true;
   private readonly members: QuorumMember[];
   private readonly majority: number;
 
