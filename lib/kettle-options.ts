@@ -271,6 +271,17 @@ function otherStore(store: unknown): StoreChoice {
     typeof candidate === 'object' &&
     STORE_METHODS.every((m) => typeof candidate[m] === 'function')
   ) {
+    // Optional, but one that is there is called: a non-function would fail at every firing.
+    const { claimSlot } = candidate as { claimSlot?: unknown };
+    if (claimSlot !== undefined && typeof claimSlot !== 'function') {
+      throw new TypeError(
+        invalidOption(
+          'store.claimSlot',
+          claimSlot,
+          'a function, or no claimSlot (see KettleStore)',
+        ),
+      );
+    }
     return { kind: 'custom', store: candidate as KettleStore };
   }
   throw new TypeError(
