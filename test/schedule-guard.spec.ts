@@ -179,6 +179,44 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     }
   });
 
+  it('lets a later firing claim a @Cron slot that a claim won with too little lease left to start', async () => {
+    class Reports {
+      @Cron('* * * * * *')
+      daily(): void {}
+    }
+    const kettle = new Kettle({
+      redis: SHARED_REDIS_URL,
+      keyPrefix: uniquePrefix(),
+      logger: new CapturedLogs(),
+    });
+    kettle.join('won-late', { leaseTtl: LEASE });
+    kettle.start();
+    try {
+      await waitFor(() => kettle.isMaster('won-late'), 'a master');
+      const election = kettle.electionOf('won-late')!;
+      const { renewDeadline, safetyMargin } = election.timing;
+      const slots = firingSlotsOf(Reports.prototype.daily);
+      const at = Math.floor(Date.now() / 1000) * 1000;
+      kettle.clock = () => at + 10;
+      // Answered this long after it left, the claim leaves less than the margin of its lease...
+      const answeredAfter = renewDeadline - safetyMargin + 20;
+      // ...and it is answered before its own deadline (a fresh renewal).
+      await waitFor(() => election.leaseLeft > answeredAfter + 200, 'a fresh renewal');
+      const sentAt = performance.now();
+      const first = election.claimFiringSlot('Reports.daily', slots);
+      await Promise.resolve(); // the claim is on its way
+      // The event loop stalls (a long GC pause, say): the answer is read that late.
+      while (performance.now() - sentAt < answeredAfter);
+      expect(await first).toBe('late');
+      // A later firing of the slot, once a renewal gave the lease back its length.
+      await waitFor(() => election.leaseLeft > answeredAfter, 'the next renewal');
+      kettle.clock = () => at + 20;
+      expect(await election.claimFiringSlot('Reports.daily', slots)).toBe('run');
+    } finally {
+      await kettle.stop();
+    }
+  });
+
   it('logs and counts a failing guarded body, and the schedule goes on', async () => {
     let calls = 0;
     @Injectable()

@@ -270,6 +270,7 @@ export class Election {
     if (!this.options.store.claimSlot) return this.isMaster ? 'run' : 'follower';
     const slot = slots.slotAt(this.options.clock());
     if (slot === undefined) return 'late';
+    const firedBefore = this.firedSlots.get(key);
     // Only where the store would answer this term's second claim of the slot 'run' again.
     if (slots.sinceLastMs === undefined && this.options.store.sameTermReclaims) {
       if (slot <= (this.firedSlots.get(key) ?? -Infinity)) return 'repeated';
@@ -309,8 +310,16 @@ export class Election {
       this.warnIfScheduleDiffers(claim, slots.schedule, key);
       if (claim.outcome === 'already-ran') return 'repeated';
       if (claim.outcome === 'late') return 'late';
-      if (claim.outcome === 'run')
-        return leadership.deadline - now() >= safetyMargin && this.isMaster ? 'run' : 'late';
+      if (claim.outcome === 'run') {
+        if (leadership.deadline - now() >= safetyMargin && this.isMaster) return 'run';
+        // Won with too little lease left to start, so not run: a later firing of this slot may
+        // claim it again (the store answers this term 'run' again).
+        if (this.firedSlots.get(key) === slot) {
+          if (firedBefore === undefined) this.firedSlots.delete(key);
+          else this.firedSlots.set(key, firedBefore);
+        }
+        return 'late';
+      }
       // Early on the store's clock: this node's clock is ahead; wait for the slot, within reason.
       this.noteClockAhead(claim.waitMs);
       if (claim.waitMs > MAX_EARLY_WAIT_MS) return 'late';
