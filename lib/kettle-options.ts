@@ -176,7 +176,7 @@ export function checkElectionKeys(options: object, where: string): void {
 }
 
 /** The zone is checked first, so that the error names the option at fault. */
-function cronSchedule(where: string, cron: unknown, timeZone: unknown): CronSchedule {
+export function cronSchedule(where: string, cron: unknown, timeZone: unknown): CronSchedule {
   if (timeZone !== undefined) {
     try {
       if (typeof timeZone !== 'string' || timeZone === '') throw new Error('not a string');
@@ -218,7 +218,7 @@ export function nonEmptyString(option: string, value: unknown): string {
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** A whole number of milliseconds from `min` to what a timer can hold. */
-function milliseconds(option: string, value: unknown, min: number): number {
+export function milliseconds(option: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
     throw new TypeError(
       invalidOption(option, value, `a number of milliseconds from ${min} to ${MAX_TIMER_MS}`),
@@ -271,6 +271,17 @@ function otherStore(store: unknown): StoreChoice {
     typeof candidate === 'object' &&
     STORE_METHODS.every((m) => typeof candidate[m] === 'function')
   ) {
+    // Optional, but one that is there is called: a non-function would fail at every firing.
+    const { claimSlot } = candidate as { claimSlot?: unknown };
+    if (claimSlot !== undefined && typeof claimSlot !== 'function') {
+      throw new TypeError(
+        invalidOption(
+          'store.claimSlot',
+          claimSlot,
+          'a function, or no claimSlot (see KettleStore)',
+        ),
+      );
+    }
     return { kind: 'custom', store: candidate as KettleStore };
   }
   throw new TypeError(

@@ -11,6 +11,7 @@ import {
 import {
   duplicateGuard,
   firingsNotDeduplicated,
+  guardedProviderTwice,
   invalidElectionName,
   nonStaticProvider,
   scheduleWithoutModule,
@@ -49,10 +50,14 @@ export class KettleExplorer implements OnModuleInit {
       slots: FiringSlots;
     }> = [];
     /** Where each guarded method is, by election name and method id: its slot key. */
-    const guardedKeys = new Map<string, string>();
+    const guardedKeys = new Map<string, { module: string; id: string; type: unknown }>();
+    /** Each instance is explored once: a `useExisting` alias lists the one it names again. */
+    const explored = new Set<object>();
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const instance: unknown = wrapper.instance;
-      if (!instance || typeof instance !== 'object') continue;
+      if (!instance || typeof instance !== 'object' || wrapper.isAlias) continue;
+      if (explored.has(instance)) continue;
+      explored.add(instance);
       const prototype: object | null = Object.getPrototypeOf(instance);
       if (!prototype) continue;
       for (const method of this.scanner.getAllMethodNames(prototype)) {
@@ -79,9 +84,12 @@ export class KettleExplorer implements OnModuleInit {
           if (decorator === 'OnMaster' && isScheduled(handler)) {
             found.addScheduled(name, (metadata as OnMasterMetadata).options, id);
             // The slot key is the election's name and the method's id: two alike share it.
-            const where = `${id} (in ${wrapper.host?.name ?? 'an unnamed module'})`;
+            const module = wrapper.host?.name ?? 'an unnamed module';
+            const where = { module, id: `${id} (in ${module})`, type: instance.constructor };
             const first = guardedKeys.get(`${name}\0${id}`);
-            if (first !== undefined) throw new Error(duplicateGuard(name, first, where));
+            if (first?.type === where.type)
+              throw new Error(guardedProviderTwice(name, id, first.module, where.module));
+            if (first) throw new Error(duplicateGuard(name, first.id, where.id));
             guardedKeys.set(`${name}\0${id}`, where);
             // The metadata object is the guard's key: wrappers that copy metadata keep it.
             guarded.push({

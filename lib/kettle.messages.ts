@@ -65,13 +65,24 @@ export const scheduleMismatch = (
 /** `first`, `second`: where each method is, e.g. `Jobs.sweep (in ReportsModule)`. */
 export const duplicateGuard = (name: string, first: string, second: string) =>
   `Kettle: @OnMaster('${name}') guards two scheduled methods of one name, ${first} and ${second}: their firings would share one slot key and silence each other. Give them distinct election names, e.g. @OnMaster('${name}-reports').`;
+/** One class provided in two modules: two instances, one decorator, so one election name. */
+export const guardedProviderTwice = (name: string, method: string, first: string, second: string) =>
+  `Kettle: @OnMaster('${name}') on ${method} guards two instances: its class is provided in two modules, ${first} and ${second}, and their firings would share one slot key and silence each other. Provide it in one module and export it from there.`;
 export const cronNeedsClaimSlot = (where: string, store: string) =>
   `Kettle: invalid option "${where}cron": the store (${store}) has no claimSlot method, which a cron schedule needs to run each slot once; add claimSlot to the store, or use "interval".`;
 export const firingsNotDeduplicated = (store: string) =>
   `Kettle: the store (${store}) has no claimSlot method: a @Cron, @Interval or @Timeout guarded by @OnMaster runs on the master at each of its firings, and firings are not deduplicated across a hand-over.`;
-/** `where`: e.g. `@OnMaster("report") on Reports.daily: `, or empty for the module. */
-export const intervalAndCron = (where: string, interval: unknown, cron: unknown) =>
-  `Kettle: invalid options "${where}interval" (${describeValue(interval)}) and "${where}cron" (${describeValue(cron)}): set one of them, not both; cron decides when the jobs run.`;
+/**
+ * `where`: e.g. `@OnMaster("report") on Reports.daily: `, or empty for the module. `remove`: the
+ * one to remove, when it is known.
+ */
+export const intervalAndCron = (
+  where: string,
+  interval: unknown,
+  cron: unknown,
+  remove?: 'interval' | 'cron',
+) =>
+  `Kettle: invalid options "${where}interval" (${describeValue(interval)}) and "${where}cron" (${describeValue(cron)}): set one of them, not both; ${remove ? `remove "${where}${remove}"` : 'cron decides when the jobs run'}.`;
 export const onlyWithCron = (option: string, value: unknown) =>
   invalidOption(option, value, 'no value without "cron" (it applies to a cron schedule only)');
 export const slotSkippedLate = (name: string, slot: string, lateMs: number) =>

@@ -219,12 +219,20 @@ describe('@OnMaster / join with cron: each slot once', () => {
         /invalid option "schedule\("report"\): cron": undefined; expected a cron expression/,
       );
       expect(schedule({ cron: '  ' })).toThrow(/"schedule\("report"\): cron": "  "/);
-      expect(schedule({ interval: undefined })).toThrow(
-        /invalid option "schedule\("report"\): interval": undefined; expected a positive number/,
+      // The words of an interval that join() or @OnMaster refuse, for any value.
+      const milliseconds = 'expected a number of milliseconds from 1 to 2147483647';
+      for (const interval of [undefined, -5, 0.4])
+        expect(schedule({ interval })).toThrow(
+          `invalid option "schedule("report"): interval": ${interval}; ${milliseconds}`,
+        );
+      expect(join({ interval: 0.4 })).toThrow(
+        `invalid option "join("report"): interval": 0.4; ${milliseconds}`,
       );
-      expect(schedule({ interval: -5 })).toThrow(/"schedule\("report"\): interval": -5/);
       expect(schedule({ cron: '0 0 2 * * *', interval: undefined })).toThrow(
-        /"schedule\("report"\): interval" \(undefined\) and "schedule\("report"\): cron" \("0 0 2 \* \* \*"\): set one of them, not both/,
+        /"schedule\("report"\): interval" \(undefined\) and "schedule\("report"\): cron" \("0 0 2 \* \* \*"\): set one of them, not both; remove "schedule\("report"\): interval"/,
+      );
+      expect(schedule({ cron: undefined, interval: 1000 })).toThrow(
+        /set one of them, not both; remove "schedule\("report"\): cron"/,
       );
       expect(schedule({ leaseTtl: 1000 })).toThrow(/expected \{ cron \} or \{ interval \}/);
       expect(kettle.names()).toEqual([]);

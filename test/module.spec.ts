@@ -167,6 +167,26 @@ describe('KettleModule', () => {
     expect(kettle.names()).toEqual(['reports']);
   });
 
+  it('runs a job once per run when a useExisting alias names its provider again', async () => {
+    let calls = 0;
+    @Injectable()
+    class Jobs {
+      @OnMaster('aliased')
+      sweep() {
+        calls++;
+      }
+    }
+    @Module({
+      imports: [KettleModule.forRoot(fast())],
+      providers: [Jobs, { provide: 'JOBS_ALIAS', useExisting: Jobs }],
+    })
+    class AppModule {}
+    const kettle = (await boot(AppModule)).get(KettleService);
+    await waitFor(() => kettle.stats('aliased')!.runs >= 3, 'three runs');
+    // Each run calls each job once: an alias is the same job, not a second one.
+    expect(calls).toBe(kettle.stats('aliased')!.runs);
+  });
+
   it('skips and counts a tick while the previous run is still going: runs never overlap on a node', async () => {
     let active = 0;
     let maxActive = 0;

@@ -72,6 +72,18 @@ describe('resolveKettleOptions', () => {
     });
   });
 
+  it('rejects a custom store whose claimSlot is there but not a function', () => {
+    for (const claimSlot of ['yes', null, {}]) {
+      const store = Object.assign(new MemoryStore('custom:'), { claimSlot });
+      expect(() => resolveKettleOptions({ store }, {})).toThrow(
+        /invalid option "store.claimSlot": .*; expected a function, or no claimSlot/,
+      );
+    }
+    // Declared but unset (an optional class field) is no claimSlot.
+    const unset = Object.assign(new MemoryStore('custom:'), { claimSlot: undefined });
+    expect(resolveKettleOptions({ store: unset }, {}).store).toMatchObject({ kind: 'custom' });
+  });
+
   const bad: Array<[string, Record<string, unknown>, RegExp]> = [
     [
       'interval 0',

@@ -179,6 +179,44 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     }
   });
 
+  it('lets a later firing claim a @Cron slot that a claim won with too little lease left to start', async () => {
+    class Reports {
+      @Cron('* * * * * *')
+      daily(): void {}
+    }
+    const kettle = new Kettle({
+      redis: SHARED_REDIS_URL,
+      keyPrefix: uniquePrefix(),
+      logger: new CapturedLogs(),
+    });
+    kettle.join('won-late', { leaseTtl: LEASE });
+    kettle.start();
+    try {
+      await waitFor(() => kettle.isMaster('won-late'), 'a master');
+      const election = kettle.electionOf('won-late')!;
+      const { renewDeadline, safetyMargin } = election.timing;
+      const slots = firingSlotsOf(Reports.prototype.daily);
+      const at = Math.floor(Date.now() / 1000) * 1000;
+      kettle.clock = () => at + 10;
+      // Answered this long after it left, the claim leaves less than the margin of its lease...
+      const answeredAfter = renewDeadline - safetyMargin + 20;
+      // ...and it is answered before its own deadline (a fresh renewal).
+      await waitFor(() => election.leaseLeft > answeredAfter + 200, 'a fresh renewal');
+      const sentAt = performance.now();
+      const first = election.claimFiringSlot('Reports.daily', slots);
+      await Promise.resolve(); // the claim is on its way
+      // The event loop stalls (a long GC pause, say): the answer is read that late.
+      while (performance.now() - sentAt < answeredAfter);
+      expect(await first).toBe('late');
+      // A later firing of the slot, once a renewal gave the lease back its length.
+      await waitFor(() => election.leaseLeft > answeredAfter, 'the next renewal');
+      kettle.clock = () => at + 20;
+      expect(await election.claimFiringSlot('Reports.daily', slots)).toBe('run');
+    } finally {
+      await kettle.stop();
+    }
+  });
+
   it('logs and counts a failing guarded body, and the schedule goes on', async () => {
     let calls = 0;
     @Injectable()
@@ -446,6 +484,63 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
       /@OnMaster\('sweep'\) guards two scheduled methods of one name, Jobs.sweep \(in ReportsModule\) and Jobs.sweep \(in BillingModule\).*distinct election names/,
     );
     await expect(boot(['reports-sweep', 'billing-sweep'])).resolves.toBeUndefined();
+  });
+
+  it('refuses one guarded class provided in two modules, and says to provide it once', async () => {
+    @Injectable()
+    class SharedJobs {
+      @Interval(60_000)
+      @OnMaster('shared-sweep')
+      sweep(): void {}
+    }
+    @Module({ providers: [SharedJobs] })
+    class AModule {}
+    @Module({ providers: [SharedJobs] })
+    class BModule {}
+    @Module({
+      imports: [
+        ScheduleModule.forRoot(),
+        KettleModule.forRoot({ store: 'memory', keyPrefix: uniquePrefix() }),
+        AModule,
+        BModule,
+      ],
+    })
+    class AppModule {}
+    const booting = NestFactory.createApplicationContext(AppModule, {
+      logger: false,
+      abortOnError: false,
+    });
+    await expect(booting).rejects.toThrow(
+      /@OnMaster\('shared-sweep'\) on SharedJobs.sweep guards two instances: its class is provided in two modules, AModule and BModule.*Provide it in one module and export it/,
+    );
+  });
+
+  it('boots with a useExisting alias of a guarded provider, and runs each firing once', async () => {
+    let sweeps = 0;
+    @Injectable()
+    class Jobs {
+      @Interval(200)
+      @OnMaster('alias-sweep', { leaseTtl: LEASE })
+      sweep(): void {
+        sweeps++;
+      }
+    }
+    @Module({
+      imports: [
+        ScheduleModule.forRoot(),
+        KettleModule.forRoot({ redis: SHARED_REDIS_URL, keyPrefix: uniquePrefix() }),
+      ],
+      providers: [Jobs, { provide: 'JOBS_ALIAS', useExisting: Jobs }],
+    })
+    class AliasModule {}
+    const app = await NestFactory.createApplicationContext(AliasModule, {
+      logger: false,
+      abortOnError: false,
+    });
+    apps.push(app);
+    const kettle = app.get(KettleService);
+    await waitFor(() => kettle.stats('alias-sweep')!.runs >= 2, 'two sweeps');
+    expect(sweeps).toBe(kettle.stats('alias-sweep')!.runs);
   });
 
   it('refuses cron on a method that @nestjs/schedule fires, at bootstrap', async () => {

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
+import { Cron, ScheduleModule, Timeout } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { KettleTestingOptions } from '../lib/index.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   KettleService,
   KettleTestingController,
@@ -193,6 +194,53 @@ describe('a unit test with KettleTestingModule (no Redis)', () => {
     await kettle.elect('tenant-7');
     await kettle.runOnce('tenant-7');
     expect(terms).toEqual([service.term('tenant-7')]);
+  });
+});
+
+/** Scheduled methods, guarded: a unit test calls them as the schedule would. */
+@Injectable()
+class Reports {
+  readonly ran: string[] = [];
+
+  @Cron('0 0 * * * *')
+  @OnMaster('reports')
+  hourly() {
+    this.ran.push('hourly');
+  }
+
+  @Timeout(3_600_000)
+  @OnMaster('reports')
+  warmup() {
+    this.ran.push('warmup');
+  }
+}
+
+describe('a guarded @Cron or @Timeout under KettleTestingModule', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('runs every call on the master, though the calls share one slot (a frozen clock)', async () => {
+    // The wall clock stands still, as under fake timers: every call falls in one slot.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const moduleRef = await Test.createTestingModule({
+      imports: [ScheduleModule.forRoot(), KettleTestingModule.forRoot()],
+      providers: [Reports],
+    }).compile();
+    await moduleRef.init();
+    try {
+      const reports = moduleRef.get(Reports);
+      await moduleRef.get(KettleTestingController).elect('reports');
+      await reports.hourly();
+      await reports.hourly();
+      await reports.warmup();
+      await reports.warmup();
+      expect(reports.ran).toEqual(['hourly', 'hourly', 'warmup', 'warmup']);
+      expect(moduleRef.get(KettleService).stats('reports')).toMatchObject({
+        runs: 4,
+        repeatedSlots: 0,
+      });
+    } finally {
+      await moduleRef.close();
+    }
   });
 });
 

@@ -12,6 +12,8 @@ import type {
 import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import {
+  cronSchedule,
+  milliseconds,
   nonEmptyString,
   type ResolvedKettleOptions,
   resolveElection,
@@ -169,20 +171,14 @@ export class Kettle {
       throw new TypeError(invalidOption(`${where}spec`, spec, '{ cron } or { interval }'));
     // Present is what counts: `{ cron: undefined }` would otherwise become an interval job.
     const { cron, interval } = spec as { cron?: unknown; interval?: unknown };
-    if ('cron' in spec && 'interval' in spec)
-      throw new TypeError(intervalAndCron(where, interval, cron));
-    if ('cron' in spec && (typeof cron !== 'string' || cron.trim() === ''))
-      throw new TypeError(
-        invalidOption(
-          `${where}cron`,
-          cron,
-          "a cron expression (a non-empty string), e.g. '0 0 2 * * *'",
-        ),
-      );
-    if ('interval' in spec && !(typeof interval === 'number' && interval > 0))
-      throw new TypeError(
-        invalidOption(`${where}interval`, interval, 'a positive number of milliseconds'),
-      );
+    if ('cron' in spec && 'interval' in spec) {
+      // The one left undefined is the one to remove; with both set, the user knows which is meant.
+      const remove = interval === undefined ? 'interval' : cron === undefined ? 'cron' : undefined;
+      throw new TypeError(intervalAndCron(where, interval, cron, remove));
+    }
+    // As resolveElection checks them, with its words, but undefined counts as there.
+    if ('cron' in spec) cronSchedule(where, cron, (spec as { timeZone?: unknown }).timeZone);
+    else milliseconds(`${where}interval`, interval, 1);
     if (typeof run !== 'function')
       throw new TypeError(invalidOption(`${where}run`, run, 'a function'));
     this.addElection(name, { settings: spec, jobs: [{ id: `schedule('${name}')`, run }] }, where);

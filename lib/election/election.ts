@@ -107,9 +107,9 @@ export class Election {
   /** Set while this node's clock is ahead of the store's by more than the allowance (warned once). */
   private clockAheadWarned = false;
   /**
-   * Per guarded method, the latest slot this node claimed to run: a claim by the same term is
-   * answered 'run' again (so that a slot marked but not run is not lost), so a second firing of
-   * one slot here is refused here.
+   * Per guarded method, the latest slot this node claimed to run: where the store answers a claim
+   * by the same term 'run' again (sameTermReclaims: so that a slot marked but not run is not
+   * lost), a second firing of one slot here is refused here.
    */
   private readonly firedSlots = new Map<string, number>();
   /** The disagreements on the schedule already warned of: once each. */
@@ -270,7 +270,9 @@ export class Election {
     if (!this.options.store.claimSlot) return this.isMaster ? 'run' : 'follower';
     const slot = slots.slotAt(this.options.clock());
     if (slot === undefined) return 'late';
-    if (slots.sinceLastMs === undefined) {
+    const firedBefore = this.firedSlots.get(key);
+    // Only where the store would answer this term's second claim of the slot 'run' again.
+    if (slots.sinceLastMs === undefined && this.options.store.sameTermReclaims) {
       if (slot <= (this.firedSlots.get(key) ?? -Infinity)) return 'repeated';
       // Taken before the claim leaves: a firing of the same slot meanwhile does not claim it too.
       this.firedSlots.set(key, slot);
@@ -308,8 +310,16 @@ export class Election {
       this.warnIfScheduleDiffers(claim, slots.schedule, key);
       if (claim.outcome === 'already-ran') return 'repeated';
       if (claim.outcome === 'late') return 'late';
-      if (claim.outcome === 'run')
-        return leadership.deadline - now() >= safetyMargin && this.isMaster ? 'run' : 'late';
+      if (claim.outcome === 'run') {
+        if (leadership.deadline - now() >= safetyMargin && this.isMaster) return 'run';
+        // Won with too little lease left to start, so not run: a later firing of this slot may
+        // claim it again (the store answers this term 'run' again).
+        if (this.firedSlots.get(key) === slot) {
+          if (firedBefore === undefined) this.firedSlots.delete(key);
+          else this.firedSlots.set(key, firedBefore);
+        }
+        return 'late';
+      }
       // Early on the store's clock: this node's clock is ahead; wait for the slot, within reason.
       this.noteClockAhead(claim.waitMs);
       if (claim.waitMs > MAX_EARLY_WAIT_MS) return 'late';

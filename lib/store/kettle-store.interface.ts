@@ -103,6 +103,14 @@ export interface KettleStore {
     options: SlotClaimOptions,
   ): Promise<SlotClaim>;
   /**
+   * Optional: true when `claimSlot` answers 'run' again to the term that claimed a slot last, if it
+   * claims that slot again (so that a slot marked but never run, e.g. its answer came too late, is
+   * not lost), as the built-in stores do. A node then refuses, on its own, a second firing of one
+   * guarded slot. Leave it unset when every claim's answer is the store's own decision (a store
+   * that runs each slot once whoever claims it, or one where a test decides each call).
+   */
+  readonly sameTermReclaims?: boolean;
+  /**
    * Calls `listener` with the election's name whenever a node releases a lease: of election
    * `only` when given (a store may still call it for others, so check the name), else of any.
    */

@@ -66,6 +66,8 @@ const spaces = new Map<string, MemorySpace>();
  * and unit tests. It elects among the nodes of one process only.
  */
 export class MemoryStore implements KettleStore {
+  /** A slot claimed by a term is answered 'run' again when that term claims it again. */
+  readonly sameTermReclaims = true;
   private readonly space: MemorySpace;
   private readonly unsubscribers = new Set<() => void>();
 

@@ -54,6 +54,8 @@ const now = () => performance.now();
  * so that they rise across hand-overs whichever majority answers. docs/QUORUM.md has the argument.
  */
 export class QuorumStore implements KettleStore {
+  /** A slot claimed by a term is answered 'run' again when that term claims it again. */
+  readonly sameTermReclaims = true;
   private readonly members: QuorumMember[];
   private readonly majority: number;
 
@@ -206,9 +208,11 @@ export class QuorumStore implements KettleStore {
    * Two steps, as claimRun: a check on every server (which renews the lease, and reads the last
    * claimed slot and how late the slot is on that server's clock), then a mark that must reach a
    * majority before the caller runs. Any two majorities share a server, so a slot marked once is
-   * seen by every later check: it never runs twice. Early and late are judged on the servers'
-   * clocks: early while any holder's server has not reached the slot, late only when every one
-   * says so.
+   * seen by every later check: it never runs twice. A mark that reached a minority only did not
+   * run (its claimer got no 'run'): the same term claims that slot again, and another term may
+   * run it too when the majority that answers its check misses the marked servers. Early and late
+   * are judged on the servers' clocks: early while any holder's server has not reached the slot,
+   * late only when every one says so.
    */
   async claimSlot(
     name: string,

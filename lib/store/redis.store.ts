@@ -124,6 +124,8 @@ type ScriptClient = (Redis | Cluster) & ScriptCommands;
 
 /** Leases in Redis. It opens its own connections and closes them; a client passed in is only copied. */
 export class RedisStore implements KettleStore {
+  /** A slot claimed by a term is answered 'run' again when that term claims it again. */
+  readonly sameTermReclaims = true;
   protected readonly client: ScriptClient;
   private subscriber?: Redis | Cluster;
   private readonly releasedListeners = new ReleasedListeners();

@@ -88,7 +88,8 @@ export class TestingStore implements KettleStore {
   /**
    * A claim renews the lease. The election's own schedule (no `key`) never comes due: runs come
    * from runOnce. A guarded method's firing (with its `key`) runs whenever this node holds the
-   * lease: the test called it, and decides.
+   * lease: the test called it, and decides; each call, however often one slot is called (no
+   * `sameTermReclaims`, so the node does not refuse a slot it ran already).
    */
   async claimSlot(
     name: string,

@@ -17,6 +17,10 @@ export class SeverableStore implements KettleStore {
 
   constructor(private readonly store: KettleStore & Required<Pick<KettleStore, 'claimSlot'>>) {}
 
+  get sameTermReclaims(): boolean | undefined {
+    return this.store.sameTermReclaims;
+  }
+
   sever(): void {
     this.severed = true;
   }
