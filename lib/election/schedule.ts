@@ -61,8 +61,8 @@ const PRESETS: ReadonlyMap<string, string> = new Map([
 
 /**
  * Whether an expression names fixed times of day rather than a pace of elapsed time, as Vixie
- * cron tells them apart: neither its minute nor its hour field has a `*` (a wildcard, or a step of one). A
- * preset counts as its expansion: @daily is fixed, @hourly is not.
+ * cron tells them apart: neither its minute nor its hour field has a `*` (a wildcard, or a step
+ * of one). A preset counts as its expansion: @daily is fixed, @hourly is not.
  */
 export function isFixedTime(expression: string): boolean {
   const text = expression.trim().toLowerCase();
