@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../lib/index.js';
-import { CronSchedule, recentSlotsMs } from '../lib/election/schedule.js';
+import { CronSchedule } from '../lib/election/schedule.js';
 import { newLease } from '../lib/store/lease.js';
 import { RedisServer } from './support/redis-server.js';
 import { waitFor } from './support/wait.js';
 
-const RENEW_EVERY = 3333;
 const MINUTE = 60_000;
 const at = (iso: string) => Date.parse(iso);
 
@@ -48,7 +47,7 @@ describe('cron slots across daylight-saving changes (Europe/Paris)', () => {
         let lastSlot: number | undefined;
         let now = start;
         while (now < Math.min(start + handOverMs, end)) {
-          const slot = schedule.dueSlot(now, lastSlot, recentSlotsMs(RENEW_EVERY));
+          const slot = schedule.dueSlot(now, lastSlot);
           if (slot !== undefined) {
             const claim = await prefixed.claimSlot('dst', lease, slot, 60_000, options);
             if (claim.outcome === 'run') runs.push(slot);

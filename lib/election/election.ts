@@ -589,7 +589,7 @@ export class Election {
       return;
     }
     const { schedule, catchUp } = cron;
-    const slot = schedule.dueSlot(this.options.clock(), this.lastSlot, recentSlotsMs(renewEvery));
+    const slot = schedule.dueSlot(this.options.clock(), this.lastSlot);
     if (slot === undefined) return this.tickAtNextSlot(leadership);
     if (this.runner.busy) {
       // Runs never overlap: the slot waits for the run to end, and runs then if still in its
@@ -684,9 +684,8 @@ export class Election {
   private tickAtNextSlot(leadership: Leadership, claimSentAt?: number): void {
     const { schedule } = this.options.cron!;
     const clock = this.options.clock();
-    const recentMs = recentSlotsMs(this.timing.renewEvery);
     const next =
-      schedule.dueSlot(clock, this.lastSlot, recentMs) ??
+      schedule.dueSlot(clock, this.lastSlot) ??
       schedule.nextAfter(Math.max(clock, this.lastSlot ?? clock));
     const inMs = Math.min(Math.max(0, next - clock), MAX_SLOT_WAIT_MS);
     if (!this.startsRuns(leadership)) return;

@@ -1,4 +1,4 @@
-import { CronTime } from 'cron';
+import { CRON_HORIZON_MS, CronCalendar } from './cron-calendar.js';
 
 /** What a new master does with the slots that fell due while nobody led. */
 export type CatchUp = 'none' | 'latest';
@@ -12,12 +12,19 @@ export const DEFAULT_CATCH_UP: CatchUp = 'latest';
 export const CLOCK_OFFSET_ALLOWANCE_MS = 2000;
 
 const SECOND_MS = 1000;
-const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-/** cron looks this far ahead for a date; a slot is looked for as far back. */
-const LOOKBACK_MS = 8 * 366 * DAY_MS;
-/** How many slots latestAtOrBefore walks one by one before it halves the rest. */
-const CHAIN_LIMIT = 4;
+/**
+ * A zone's offset changes at least this far apart (none closer in the tz database): probing the
+ * offset at this step finds every change, and at most one lies between two probes.
+ */
+const CHANGE_SPACING_MS = 7 * DAY_MS;
+/**
+ * A slot this recent may still be early on the store's clock, for a node whose clock runs ahead
+ * of it: twice the clocks' allowed disagreement, for a margin.
+ */
+const FRESH_SLOTS_MS = 2 * CLOCK_OFFSET_ALLOWANCE_MS;
+/** A zone's offset moves by less than this at a change (a day, at most, in the tz database). */
+const MAX_SHIFT_MS = 2 * DAY_MS;
 
 /**
  * How late a slot may be claimed and still run when it is not caught up: a node whose clock lags
@@ -37,94 +44,147 @@ export function recentSlotsMs(renewEvery: number): number {
   return slotGraceMs(renewEvery) + 2 * CLOCK_OFFSET_ALLOWANCE_MS;
 }
 
+/** cron's presets, as `cron` expands them; @annually and @midnight as other crons do. */
+const PRESETS: ReadonlyMap<string, string> = new Map([
+  ['@yearly', '0 0 0 1 1 *'],
+  ['@annually', '0 0 0 1 1 *'],
+  ['@monthly', '0 0 0 1 * *'],
+  ['@weekly', '0 0 0 * * 0'],
+  ['@daily', '0 0 0 * * *'],
+  ['@midnight', '0 0 0 * * *'],
+  ['@hourly', '0 0 * * * *'],
+  ['@minutely', '0 * * * * *'],
+  ['@secondly', '* * * * * *'],
+  ['@weekdays', '0 0 0 * * 1-5'],
+  ['@weekends', '0 0 0 * * 0,6'],
+]);
+
+/**
+ * Whether an expression names fixed times of day rather than a pace of elapsed time, as Vixie
+ * cron tells them apart: neither its minute nor its hour field has a `*` (a wildcard, or a step
+ * of one). A preset counts as its expansion: @daily is fixed, @hourly is not.
+ */
+export function isFixedTime(expression: string): boolean {
+  const text = expression.trim().toLowerCase();
+  const fields = (PRESETS.get(text) ?? text).split(/\s+/);
+  // Six fields start with the seconds, five with the minutes.
+  const [minute = '', hour = ''] = fields.length >= 6 ? fields.slice(1) : fields;
+  return !minute.includes('*') && !hour.includes('*');
+}
+
 /**
  * The slots of a cron expression (the `cron` package's syntax, which @nestjs/schedule uses: an
  * optional seconds field) in a time zone, as instants: each slot is one epoch millisecond, so that
- * a slot is the same for every node whatever its zone, and a local time repeated at a
- * daylight-saving change is one slot (the first), while a skipped one is the change's instant.
+ * a slot is the same for every node whatever its zone.
+ *
+ * The wall times come from CronCalendar, read as UTC; this class maps them onto instants with the
+ * zone's offsets (Intl), never with `cron`'s zone arithmetic, which runs a daily job twice on some
+ * daylight-saving days. Across a change, Vixie cron's rule:
+ * - an expression of fixed times (isFixedTime) runs each wall time once: a time the clocks pass
+ *   twice (they go back) at its first pass; a time they skip (they go forward) at the change's
+ *   instant, one slot however many skipped times match;
+ * - any other follows elapsed time: a time passed twice is two slots, a skipped time none.
+ *
+ * Each search works one stretch of constant offset at a time, and finds the next change by
+ * probing the offset weekly, then halving: its cost grows with the changes crossed, not with the
+ * slots.
  */
 export class CronSchedule {
-  private readonly time: CronTime;
-  /** The IANA zone the expression is read in: the option, else this node's. */
+  /** The IANA zone the expression is read in: the option, else this node's, else UTC. */
   readonly zone: string;
+  /** Whether the expression names fixed times of day (isFixedTime). */
+  readonly fixedTime: boolean;
+  private readonly calendar: CronCalendar;
   private readonly wallClock: Intl.DateTimeFormat;
 
-  /** Throws when the expression or the zone is not one `cron` takes, or no slot ever comes. */
+  /**
+   * Throws when `cron` does not take the expression, when Intl does not know the zone, or when no
+   * slot comes in eight years.
+   */
   constructor(
     readonly expression: string,
     timeZone?: string,
   ) {
-    this.time = new CronTime(expression, timeZone);
-    this.zone = timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-    this.wallClock = new Intl.DateTimeFormat('en-US', {
-      timeZone: this.zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
+    this.calendar = new CronCalendar(expression);
+    this.fixedTime = isFixedTime(expression);
+    this.wallClock = wallClockIn(timeZone ?? nodeZone());
+    this.zone = this.wallClock.resolvedOptions().timeZone;
     this.nextAfter(Date.now());
   }
 
   /** The first slot strictly after `ms`. */
   nextAfter(ms: number): number {
-    let from = this.firstPassOf(ms);
-    for (;;) {
-      const next = this.time.getNextDateFrom(new Date(from), this.zone).toMillis();
-      if (next > ms) return next;
-      from = next;
+    // Slots are whole seconds.
+    let from = Math.floor(ms / SECOND_MS) * SECOND_MS + SECOND_MS;
+    const limit = from + CRON_HORIZON_MS;
+    while (from <= limit) {
+      // 1. The first wall time at or after `from`'s, at `from`'s offset.
+      const offset = this.offsetAt(from);
+      const wall = this.calendar.firstAtOrAfter(from + offset);
+      if (wall === undefined) break;
+      const candidate = wall - offset;
+      const change = this.changeAfter(from, candidate, offset);
+      if (change === undefined) {
+        // 2. The offset holds until then: the slot, unless a fixed time comes a second time.
+        const repeated = this.fixedTime ? this.repeatedWindow(candidate, offset) : undefined;
+        if (!repeated) return candidate;
+        from = repeated.end;
+        continue;
+      }
+      // 3. The offset changes first. Clocks going forward skip the wall times
+      //    [change + offset, change + after): a fixed one among them runs at the change.
+      const after = this.offsetAt(change);
+      if (after > offset && this.fixedTime && wall < change + after) return change;
+      // 4. Go on from the change; clocks going back repeat [change + after, change + offset),
+      //    which a fixed time jumps in one step.
+      from = after < offset && this.fixedTime ? change + offset - after : change;
     }
+    throw new Error(`no date matches "${this.expression}" within eight years`);
   }
 
   /** The latest slot at or before `ms`, or undefined when none came in the last eight years. */
   latestAtOrBefore(ms: number): number | undefined {
-    // Look back one period (as the slots after `ms` are spaced), and twice as far while no slot
-    // lies in (ms - step, ms].
-    const next = this.nextAfter(ms);
-    let step = Math.max(SECOND_MS, this.nextAfter(next) - next);
-    let slot = this.nextAfter(ms - step);
-    while (slot > ms) {
-      if (step > LOOKBACK_MS) return undefined;
-      step *= 2;
-      slot = this.nextAfter(ms - step);
+    let to = Math.floor(ms / SECOND_MS) * SECOND_MS;
+    const limit = to - CRON_HORIZON_MS;
+    while (to >= limit) {
+      // 1. The latest wall time at or before `to`'s, at `to`'s offset.
+      const offset = this.offsetAt(to);
+      const wall = this.calendar.latestAtOrBefore(to + offset);
+      if (wall === undefined) return undefined;
+      const candidate = wall - offset;
+      const change = this.changeBefore(candidate, to, offset);
+      if (change === undefined) {
+        // 2. The offset held since then: the slot, unless a fixed time came a second time (its
+        //    slot is then before the change that repeated it).
+        const repeated = this.fixedTime ? this.repeatedWindow(candidate, offset) : undefined;
+        if (!repeated) return candidate;
+        to = repeated.change - SECOND_MS;
+        continue;
+      }
+      // 3. The offset changed since. Clocks going forward skipped the wall times
+      //    [change + before, change + offset): a fixed one among them ran at the change.
+      const before = this.offsetAt(change - SECOND_MS);
+      if (before < offset && this.fixedTime && wall >= change + before) return change;
+      // 4. Go on before the change.
+      to = change - SECOND_MS;
     }
-    // Usually a slot or two: walk them.
-    for (let i = 0; i < CHAIN_LIMIT; i++) {
-      const after = this.nextAfter(slot);
-      if (after > ms) return slot;
-      slot = after;
-    }
-    // Many (a dense schedule after a quiet spell): halve (lo, hi], which holds the latest slot
-    // while none lies in (hi, ms], down to a second (slots are whole seconds).
-    let lo = slot;
-    let hi = ms;
-    while (hi - lo > SECOND_MS) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (this.nextAfter(mid) <= ms) lo = mid;
-      else hi = mid;
-    }
-    return this.nextAfter(lo);
+    return undefined;
   }
 
   /**
    * The slot a master claims at `nowMs`, given `lastSlotMs`, the latest it knows to be claimed or
-   * given up: the earliest one after it that fell due within `recentMs` (slots run in order, none
-   * skipped while a master keeps up, or takes over soon); else the latest one due, if after it (a
-   * missed slot: the store decides whether it is caught up).
+   * given up: the latest one due, if later; slots missed while nobody led collapse into it (the
+   * store decides whether it still runs). But among the slots of the last FRESH_SLOTS_MS, later
+   * than the last, the earliest: on a clock ahead of the store's, the latest is early there, and a
+   * master that waited for it would find a newer one latest by then, and never run a dense
+   * schedule's slot at all.
    */
-  dueSlot(nowMs: number, lastSlotMs: number | undefined, recentMs: number): number | undefined {
-    const after = Math.max(lastSlotMs ?? -Infinity, nowMs - recentMs);
-    const recent = this.nextAfter(after);
-    if (recent <= nowMs) return recent;
-    // Nothing due since the last slot: the usual tick, spared the search below.
-    if (after === lastSlotMs) return undefined;
+  dueSlot(nowMs: number, lastSlotMs: number | undefined): number | undefined {
     const latest = this.latestAtOrBefore(nowMs);
-    return latest !== undefined && (lastSlotMs === undefined || latest > lastSlotMs)
-      ? latest
-      : undefined;
+    if (latest === undefined || (lastSlotMs !== undefined && latest <= lastSlotMs))
+      return undefined;
+    const fresh = this.nextAfter(Math.max(lastSlotMs ?? -Infinity, nowMs - FRESH_SLOTS_MS));
+    return Math.min(fresh, latest);
   }
 
   /**
@@ -136,15 +196,56 @@ export class CronSchedule {
   }
 
   /**
-   * `cron`, asked for the next date from inside the second pass of a local hour repeated when
-   * clocks go back, answers with that pass's date, which it skips when asked from before the
-   * hour: a daily 02:30 would have two slots that day. Such an instant is read as its first-pass
-   * twin (the same local time an offset change earlier), so that every start gives one sequence.
+   * When `instant`, at `offset`, lies in the stretch after clocks went back whose wall times came
+   * once already: the change, and the end of that stretch.
    */
-  private firstPassOf(ms: number): number {
-    const back = this.offsetAt(ms - 3 * HOUR_MS) - this.offsetAt(ms);
-    if (back <= 0) return ms;
-    return this.wallTime(ms - back) === this.wallTime(ms) ? ms - back : ms;
+  private repeatedWindow(
+    instant: number,
+    offset: number,
+  ): { change: number; end: number } | undefined {
+    const before = this.offsetAt(instant - MAX_SHIFT_MS);
+    if (before <= offset) return undefined;
+    const back = before - offset;
+    if (this.offsetAt(instant - back) !== before) return undefined;
+    const change = this.changeBetween(instant - back, instant);
+    return { change, end: change + back };
+  }
+
+  /** The first instant in (from, to] at which the offset is no longer `offset` (from's). */
+  private changeAfter(from: number, to: number, offset: number): number | undefined {
+    for (let lo = from; lo < to;) {
+      const hi = Math.min(lo + CHANGE_SPACING_MS, to);
+      if (this.offsetAt(hi) !== offset) return this.changeBetween(lo, hi);
+      lo = hi;
+    }
+    return undefined;
+  }
+
+  /** The latest instant in (from, to] at which the offset became `offset` (to's). */
+  private changeBefore(from: number, to: number, offset: number): number | undefined {
+    for (let hi = to; hi > from;) {
+      const lo = Math.max(hi - CHANGE_SPACING_MS, from);
+      if (this.offsetAt(lo) !== offset) return this.changeBetween(lo, hi);
+      hi = lo;
+    }
+    return undefined;
+  }
+
+  /**
+   * The instant in (lo, hi] at which the offset changes, given that it differs at the two ends
+   * (which are less than CHANGE_SPACING_MS apart: one change): halved down to the second, as
+   * changes come on whole seconds.
+   */
+  private changeBetween(lo: number, hi: number): number {
+    const offset = this.offsetAt(lo);
+    let a = Math.floor(lo / SECOND_MS) * SECOND_MS;
+    let b = Math.floor(hi / SECOND_MS) * SECOND_MS;
+    while (b - a > SECOND_MS) {
+      const mid = a + Math.floor((b - a) / (2 * SECOND_MS)) * SECOND_MS;
+      if (this.offsetAt(mid) === offset) a = mid;
+      else b = mid;
+    }
+    return b;
   }
 
   /** The local time at `ms`, to the second, written as if it were UTC. */
@@ -160,5 +261,31 @@ export class CronSchedule {
   private offsetAt(ms: number): number {
     const whole = Math.floor(ms / SECOND_MS) * SECOND_MS;
     return this.wallTime(whole) - whole;
+  }
+}
+
+/** The local time in `zone`, in parts; Intl throws a RangeError naming a zone it does not know. */
+function wallClockIn(zone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+}
+
+/** This node's zone, as Intl reads it (from TZ); UTC when it reads none (an unknown TZ). */
+function nodeZone(): string {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
+  if (!zone) return 'UTC';
+  try {
+    wallClockIn(zone);
+    return zone;
+  } catch {
+    return 'UTC';
   }
 }
