@@ -87,8 +87,11 @@ export const onlyWithCron = (option: string, value: unknown) =>
   invalidOption(option, value, 'no value without "cron" (it applies to a cron schedule only)');
 export const slotSkippedLate = (name: string, slot: string, lateMs: number) =>
   `Election "${name}": the slot of ${slot} fell due ${lateMs} ms ago, while nobody could run it; skipped (catchUp 'none', or no earlier slot ran)`;
-export const clockAhead = (name: string, aheadMs: number, allowanceMs: number) =>
-  `Election "${name}": this node's clock is at least ${aheadMs} ms ahead of the store's (the allowance is ${allowanceMs} ms); its slots wait for the store's clock. Check its time sync (NTP)`;
+export const slotSuperseded = (name: string, slot: string) =>
+  `Election "${name}": the slot of ${slot} was claimed on this node's clock, but a later one is due on the store's; skipped for the later one`;
+/** `offsetMs`: this node's clock minus the store's. */
+export const clockOff = (name: string, offsetMs: number, allowanceMs: number) =>
+  `Election "${name}": this node's clock is ${Math.abs(offsetMs)} ms ${offsetMs > 0 ? 'ahead of' : 'behind'} the store's (the allowance is ${allowanceMs} ms); cron slots are read on the store's clock, guarded firings on this node's. Check its time sync (NTP)`;
 /** `after`: 'shutdown' or 'resign()'. */
 export const drainTimedOut = (name: string, ms: number, after: string) =>
   `Election "${name}": a run did not finish within ${ms} ms of ${after}; releasing the lease anyway`;

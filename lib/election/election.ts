@@ -18,6 +18,7 @@ import { Timers } from './timers.js';
 import { LatencyWindow } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
+import { StoreClock } from './store-clock.js';
 import { CLOCK_OFFSET_ALLOWANCE_MS, recentSlotsMs, slotGraceMs } from './schedule.js';
 import { type FiringSlots, scheduleIdentity } from '../firing-slots.js';
 import { settlesWithin, type ShutdownDeadline, withTimeout } from '../timeouts.js';
@@ -104,8 +105,10 @@ export class Election {
    * no slot up to it is claimed again. The store has the last word; this spares it the asking.
    */
   private lastSlot?: number;
-  /** Set while this node's clock is ahead of the store's by more than the allowance (warned once). */
-  private clockAheadWarned = false;
+  /** The store's clock, on which cron slots are read. */
+  private readonly storeClock: StoreClock;
+  /** Set while this node's clock is off the store's by more than the allowance (warned once). */
+  private clockOffWarned = false;
   /**
    * Per guarded method, the latest slot this node claimed to run: where the store answers a claim
    * by the same term 'run' again (sameTermReclaims: so that a slot marked but not run is not
@@ -117,6 +120,7 @@ export class Election {
 
   constructor(private readonly options: ElectionConfig) {
     this.logger = guardedLogger(options.logger, this.stats);
+    this.storeClock = new StoreClock(options.clock, now);
     this.log = new ElectionLog(options.name, this.logger, options.verbose, this.stats);
     this.timers = new Timers<TimerName>(
       (timer) =>
@@ -307,6 +311,7 @@ export class Election {
         return 'follower';
       }
       this.extended(leadership, sentAt);
+      this.observeStoreClock(sentAt, claim);
       this.warnIfScheduleDiffers(claim, slots.schedule, key);
       if (claim.outcome === 'already-ran') return 'repeated';
       if (claim.outcome === 'late') return 'late';
@@ -321,7 +326,6 @@ export class Election {
         return 'late';
       }
       // Early on the store's clock: this node's clock is ahead; wait for the slot, within reason.
-      this.noteClockAhead(claim.waitMs);
       if (claim.waitMs > MAX_EARLY_WAIT_MS) return 'late';
       await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
     }
@@ -589,7 +593,7 @@ export class Election {
       return;
     }
     const { schedule, catchUp } = cron;
-    const slot = schedule.dueSlot(this.options.clock(), this.lastSlot);
+    const slot = schedule.dueSlot(this.storeClock.now(), this.lastSlot);
     if (slot === undefined) return this.tickAtNextSlot(leadership);
     if (this.runner.busy) {
       // Runs never overlap: the slot waits for the run to end, and runs then if still in its
@@ -623,19 +627,28 @@ export class Election {
       this.log.storeAnswered();
       if (claim.outcome === 'not-holder') return this.lose('lost');
       this.extended(leadership, sentAt);
+      this.observeStoreClock(sentAt, claim);
       this.warnIfScheduleDiffers(claim, scheduleIdentity(schedule));
       const startable = leadership.deadline - now() >= safetyMargin;
       if (claim.outcome === 'early') {
-        // This node's clock is ahead of the store's. Beyond the allowance it is wrong, and may be
-        // stepped back any moment: look again soon rather than when the store's clock gets there.
-        this.noteClockAhead(claim.waitMs);
+        // Read on a clock ahead of the store's (a first claim, or one just stepped): wait for the
+        // slot, but look again soon, on the clock as the answer measured it.
         if (this.startsRuns(leadership))
           this.timers.set('tick', Math.min(claim.waitMs, MAX_EARLY_WAIT_MS));
         return;
       }
-      this.noteClockAhead(0);
+      // A slot won on a clock the store's answer shows was off (a node's first claim): a later
+      // slot is due on the store's clock, and missed slots collapse into the latest.
+      const superseded =
+        claim.outcome === 'run' &&
+        claim.storeNowMs !== undefined &&
+        schedule.dueSlot(claim.storeNowMs, slot) !== undefined;
       if (claim.outcome === 'already-ran') {
         this.lastSlot = Math.max(this.lastSlot ?? claim.lastSlotMs, claim.lastSlotMs);
+      } else if (superseded) {
+        this.lastSlot = slot;
+        this.stats.lateSlots++;
+        this.logger.debug(messages.slotSuperseded(this.name, new Date(slot).toISOString()));
       } else if (claim.outcome === 'late' || startable) {
         // A slot won with too little lease left to start stays due: the next tick (after a
         // renewal) claims it again, and this term's claim of it is answered 'run' again.
@@ -655,7 +668,7 @@ export class Election {
       }
       // Stopping or resigning since the claim left: no more claims, but a won slot runs.
       if (this.startsRuns(leadership)) this.tickAtNextSlot(leadership, sentAt);
-      if (claim.outcome === 'run' && startable)
+      if (claim.outcome === 'run' && startable && !superseded)
         void this.runner.start(this.runContext(leadership, slot));
     } catch (error) {
       if (this.leadership !== leadership) return;
@@ -677,13 +690,13 @@ export class Election {
   }
 
   /**
-   * Ticks now if another slot is due, else at the next slot after the latest known one, on this
-   * node's clock; at least once a minute, so that a wall clock that jumps (a VM resumed, an NTP
+   * Ticks now if another slot is due, else at the next slot after the latest known one, on the
+   * store's clock; at least once a minute, so that a wall clock that jumps (a VM resumed, an NTP
    * step) is followed.
    */
   private tickAtNextSlot(leadership: Leadership, claimSentAt?: number): void {
     const { schedule } = this.options.cron!;
-    const clock = this.options.clock();
+    const clock = this.storeClock.now();
     const next =
       schedule.dueSlot(clock, this.lastSlot) ??
       schedule.nextAfter(Math.max(clock, this.lastSlot ?? clock));
@@ -766,14 +779,18 @@ export class Election {
   }
 
   /**
-   * A claim found this node's clock `aheadMs` ahead of the store's (0: not ahead): warns once when
-   * that is more than the allowance, and again only after it was back within it.
+   * Reads the store's clock off a claim's answer (sent at `sentAt` on the monotonic clock). A
+   * node whose wall clock is off by more than the allowance is warned about once, and again only
+   * after it was back within it.
    */
-  private noteClockAhead(aheadMs: number): void {
-    const tooFar = aheadMs > CLOCK_OFFSET_ALLOWANCE_MS;
-    if (tooFar && !this.clockAheadWarned)
-      this.logger.warn(messages.clockAhead(this.name, aheadMs, CLOCK_OFFSET_ALLOWANCE_MS));
-    this.clockAheadWarned = tooFar;
+  private observeStoreClock(sentAt: number, claim: SlotClaim): void {
+    if (claim.outcome === 'not-holder' || claim.storeNowMs === undefined) return;
+    this.storeClock.observe(sentAt, now(), claim.storeNowMs);
+    const offset = this.storeClock.offsetMs();
+    const tooFar = Math.abs(offset) > CLOCK_OFFSET_ALLOWANCE_MS;
+    if (tooFar && !this.clockOffWarned)
+      this.logger.warn(messages.clockOff(this.name, offset, CLOCK_OFFSET_ALLOWANCE_MS));
+    this.clockOffWarned = tooFar;
   }
 
   /** The leadership's context, for the run of the slot at `slotMs`. */

@@ -18,11 +18,6 @@ const DAY_MS = 86_400_000;
  * offset at this step finds every change, and at most one lies between two probes.
  */
 const CHANGE_SPACING_MS = 7 * DAY_MS;
-/**
- * A slot this recent may still be early on the store's clock, for a node whose clock runs ahead
- * of it: twice the clocks' allowed disagreement, for a margin.
- */
-const FRESH_SLOTS_MS = 2 * CLOCK_OFFSET_ALLOWANCE_MS;
 /** A zone's offset moves by less than this at a change (a day, at most, in the tz database). */
 const MAX_SHIFT_MS = 2 * DAY_MS;
 
@@ -172,19 +167,15 @@ export class CronSchedule {
   }
 
   /**
-   * The slot a master claims at `nowMs`, given `lastSlotMs`, the latest it knows to be claimed or
-   * given up: the latest one due, if later; slots missed while nobody led collapse into it (the
-   * store decides whether it still runs). But among the slots of the last FRESH_SLOTS_MS, later
-   * than the last, the earliest: on a clock ahead of the store's, the latest is early there, and a
-   * master that waited for it would find a newer one latest by then, and never run a dense
-   * schedule's slot at all.
+   * The slot a master claims at `nowMs` (on the store's clock), given `lastSlotMs`, the latest it
+   * knows to be claimed or given up: the latest one due, if later. Slots missed while nobody led
+   * collapse into it; the store decides whether it still runs.
    */
   dueSlot(nowMs: number, lastSlotMs: number | undefined): number | undefined {
     const latest = this.latestAtOrBefore(nowMs);
-    if (latest === undefined || (lastSlotMs !== undefined && latest <= lastSlotMs))
-      return undefined;
-    const fresh = this.nextAfter(Math.max(lastSlotMs ?? -Infinity, nowMs - FRESH_SLOTS_MS));
-    return Math.min(fresh, latest);
+    return latest === undefined || (lastSlotMs !== undefined && latest <= lastSlotMs)
+      ? undefined
+      : latest;
   }
 
   /**

@@ -49,12 +49,19 @@ export interface SlotClaimOptions {
   readonly schedule?: string;
 }
 
-/**
- * On a claim's answer: what the node that claimed the last slot read the schedule as, when it is
- * not what this claim's `schedule` says (the nodes disagree on the expression or the zone).
- */
+/** What a claim's answer tells besides its outcome. */
 interface Recorded {
+  /**
+   * What the node that claimed the last slot read the schedule as, when it is not what this
+   * claim's `schedule` says (the nodes disagree on the expression or the zone).
+   */
   readonly recordedSchedule?: string;
+  /**
+   * The store's clock (epoch ms) when it decided, if the store tells: the node then reads its
+   * cron slots on the store's clock, whatever its own says. A store without it leaves the node on
+   * its own clock, within the allowance of ± 2 s.
+   */
+  readonly storeNowMs?: number;
 }
 
 export type SlotClaim =

@@ -144,7 +144,12 @@ export class MemoryStore implements KettleStore {
     const key = slotKey('', name, options.key);
     const found = this.space.slots.get(key);
     const mark = found && found.expiresAt > now ? found : undefined;
-    return withRecorded(this.claimed(key, mark, slotMs, now, options), options, mark?.schedule);
+    return withRecorded(
+      this.claimed(key, mark, slotMs, now, options),
+      options,
+      mark?.schedule,
+      now,
+    );
   }
 
   /** CLAIM_SLOT's decision, on the last claimed slot `mark` of `key`. */

@@ -240,7 +240,9 @@ export class QuorumStore implements KettleStore {
     const lastSlotMs = lasts.length > 0 ? Math.max(...lasts) : null;
     // The schedule of the latest slot any server has: what its claimer read the schedule as.
     const recorded = checks.find((check) => check.lastSlotMs === lastSlotMs)?.lastSchedule;
-    const told = (claim: SlotClaim) => withRecorded(claim, options, recorded);
+    // The store's clock: the slowest of the servers that answered, which runs the fewest slots.
+    const storeNowMs = slotMs + Math.min(...checks.map((check) => check.lateMs));
+    const told = (claim: SlotClaim) => withRecorded(claim, options, recorded, storeNowMs);
     const since = options.sinceLastMs;
     if (since !== undefined) {
       // Each server measures the gap on its own clock: the smallest counts (one ahead of its

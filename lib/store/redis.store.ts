@@ -118,7 +118,7 @@ interface ScriptCommands {
     keep: number,
     sinceLast: number,
     schedule: string,
-  ): Promise<[number, number, string?]>;
+  ): Promise<[number, number, string?, number?]>;
 }
 type ScriptClient = (Redis | Cluster) & ScriptCommands;
 
@@ -216,7 +216,7 @@ export class RedisStore implements KettleStore {
     options: SlotClaimOptions,
   ): Promise<SlotClaim> {
     this.ensureConnected();
-    const [code, ms, recorded] = await this.client.kettleClaimSlot(
+    const [code, ms, recorded, storeNow] = await this.client.kettleClaimSlot(
       this.key(name, 'lock'),
       this.slotKey(name, options.key),
       lease,
@@ -229,7 +229,7 @@ export class RedisStore implements KettleStore {
       sinceLastMs(options),
       options.schedule ?? '',
     );
-    return withRecorded(slotClaim(code, Number(ms)), options, recorded);
+    return withRecorded(slotClaim(code, Number(ms)), options, recorded, Number(storeNow));
   }
 
   get connected(): boolean {
@@ -448,9 +448,11 @@ export function withRecorded(
   claim: SlotClaim,
   options: SlotClaimOptions,
   recorded: string | null | undefined,
+  storeNowMs: number,
 ): SlotClaim {
-  if (claim.outcome === 'not-holder' || !recorded || options.schedule === undefined) return claim;
-  return recorded === options.schedule ? claim : { ...claim, recordedSchedule: recorded };
+  if (claim.outcome === 'not-holder') return claim;
+  const differs = recorded && options.schedule !== undefined && recorded !== options.schedule;
+  return differs ? { ...claim, recordedSchedule: recorded, storeNowMs } : { ...claim, storeNowMs };
 }
 
 /** CLAIM_SLOT's reply as a SlotClaim. */

@@ -84,8 +84,8 @@ return {1, slot + interval - now, slot}`;
 /**
  * KEYS: lock, slot. ARGV: lease, ttl ms, slot ms, term, grace ms, catch up (1 or 0), keep ms,
  * since last ms (0 when slotted), schedule ('' when none).
- * Every reply but {-1, 0} ends with the schedule recorded with the last slot ('' when none); a
- * claim that runs records its own.
+ * Every reply but {-1, 0} ends with the schedule recorded with the last slot ('' when none; a
+ * claim that runs records its own) and this server's now, on which the caller reads its slots.
  * Claims one slot of a schedule, identified by its instant (epoch ms): the caller computed it on
  * its own clock, so the server checks it against its own. Renews the lease like CLAIM_RUN.
  * Returns {-1, 0} when the lease is not the caller's; {0, last slot} when a later slot was
@@ -115,18 +115,18 @@ if since > 0 then
     last = nil
   end
   if last and now - last < since then
-    return {0, last, seen}
+    return {0, last, seen, now}
   end
   slot = now
 else
   if last and (slot < last or (slot == last and recorded[2] ~= ARGV[4])) then
-    return {0, last, seen}
+    return {0, last, seen, now}
   end
   if slot > now then
-    return {2, slot - now, seen}
+    return {2, slot - now, seen, now}
   end
   if now - slot > tonumber(ARGV[5]) and not (ARGV[6] == '1' and last) then
-    return {3, now - slot, seen}
+    return {3, now - slot, seen, now}
   end
 end
 redis.call('HSET', KEYS[2], 'slot', string.format('%d', slot), 'term', ARGV[4])
@@ -136,4 +136,4 @@ else
   redis.call('HSET', KEYS[2], 'schedule', ARGV[9])
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[7])
-return {1, 0, seen}`;
+return {1, 0, seen, now}`;

@@ -300,13 +300,12 @@ describe('QuorumStore on three redis-servers', () => {
     // Server 1 hung, the majority that answers is servers 0 and 2, so the mark is read.
     servers[1].pause();
     harness.defer(() => servers[1].resume());
-    expect(await store.claimSlot('job', a, slot, 5000, { ...options, term: term + 1 })).toEqual({
-      outcome: 'already-ran',
-      lastSlotMs: slot,
-    });
+    expect(
+      await store.claimSlot('job', a, slot, 5000, { ...options, term: term + 1 }),
+    ).toMatchObject({ outcome: 'already-ran', lastSlotMs: slot });
     servers[1].resume();
     // The same term runs it, whichever servers answer first.
-    expect(await store.claimSlot('job', a, slot, 5000, options)).toEqual({ outcome: 'run' });
+    expect(await store.claimSlot('job', a, slot, 5000, options)).toMatchObject({ outcome: 'run' });
     await waitFor(
       async () =>
         (await Promise.all(direct.map((server) => server.hget(slotKey, 'slot')))).every(
