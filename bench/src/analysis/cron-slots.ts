@@ -1,9 +1,6 @@
 import type { CronFault, CronRun, CronSession } from '../scenarios/cron.js';
 import { type Summary, summarize } from './percentiles.js';
 
-/** A run this late (start − slot) right after a crash is the new holder catching the slot up. */
-export const CATCH_UP_LATENESS_MS = 1000;
-
 /** What happened to the slots that fell due in a window. */
 export interface SlotCounts {
   /** Slots that fell due in the window. */
@@ -17,13 +14,22 @@ export interface SlotCounts {
   lateness?: Summary;
 }
 
+/**
+ * The slots a fault left: from the first one after the victim's last run to the first one another
+ * node ran. Missed slots collapse into one run when only that first one ran.
+ */
+export interface LeftSlots {
+  slots: number;
+  /** Runs of those slots, by any node. */
+  runs: number;
+  /** start − slot (ms) of the first run another node made after the fault. */
+  firstLatenessMs: number;
+}
+
 export interface FaultCounts extends SlotCounts {
   kind: CronFault['kind'];
-  /**
-   * start − slot (ms) of the runs of these slots, by another node than the victim, started more
-   * than 1 s after their slot: the catch-up after a crash.
-   */
-  lateRuns: number[];
+  /** Undefined when the victim ran nothing, or no other node ran a later slot. */
+  left?: LeftSlots;
 }
 
 export interface CronFigures {
@@ -64,13 +70,30 @@ export function cronFigures(session: CronSession, periodMs: number): CronFigures
     rest: countSlots(runs, first, last, periodMs, (slot) => !inAWindow(slot)),
     faults: windows.map(({ fault, from, to }) => {
       const counts = countSlots(runs, from, to, periodMs);
-      const lateRuns = runs
-        .filter((run) => run.slot >= from && run.slot <= to && run.node !== fault.victim)
-        .map((run) => run.t - run.slot)
-        .filter((lateness) => lateness > CATCH_UP_LATENESS_MS);
-      return { kind: fault.kind, ...counts, lateRuns };
+      return { kind: fault.kind, ...counts, left: leftSlots(runs, fault, to, periodMs) };
     }),
     offGrid: runs.filter((run) => run.slot % periodMs !== 0).length,
+  };
+}
+
+/** The slots `fault` left without a run, up to the first one another node ran after it. */
+function leftSlots(
+  runs: readonly CronRun[],
+  fault: CronFault,
+  to: number,
+  periodMs: number,
+): LeftSlots | undefined {
+  const victims = runs.filter((run) => run.node === fault.victim && run.slot <= to);
+  if (victims.length === 0) return undefined;
+  const victimLast = Math.max(...victims.map((run) => run.slot));
+  const after = runs.filter((run) => run.node !== fault.victim && run.slot > victimLast);
+  if (after.length === 0) return undefined;
+  const first = after.reduce((a, b) => (b.slot < a.slot ? b : a));
+  const inGap = runs.filter((run) => run.slot > victimLast && run.slot <= first.slot);
+  return {
+    slots: (first.slot - victimLast) / periodMs,
+    runs: inGap.length,
+    firstLatenessMs: first.t - first.slot,
   };
 }
 

@@ -1,4 +1,4 @@
-import { CATCH_UP_LATENESS_MS, cronFigures, type SlotCounts } from '../analysis/cron-slots.js';
+import { cronFigures, type LeftSlots, type SlotCounts } from '../analysis/cron-slots.js';
 import { peer } from '../peers.js';
 import type { BenchResults } from '../results.js';
 import type { CronSession } from '../scenarios/cron.js';
@@ -73,7 +73,7 @@ export function cronSection(results: BenchResults): string {
         'steady: twice / missed (of slots)',
         'graceful stops: twice / missed (of slots at the hand-overs)',
         'crashes: twice / missed (of slots at the crashes)',
-        `crashes: runs > ${CATCH_UP_LATENESS_MS / 1000} s late (their lateness, s), per crash`,
+        'crashes: runs of the slots each crash left (of those slots; the first run\u2019s lateness, s)',
         'after each replacement: twice / missed (of slots)',
       ],
       figures.map(({ session, f }) => {
@@ -84,7 +84,7 @@ export function cronSection(results: BenchResults): string {
           `${f.steady.twice} / ${f.steady.missed} (of ${f.steady.slots})`,
           `${sum(graceful, 'twice')} / ${sum(graceful, 'missed')} (of ${sum(graceful, 'slots')})`,
           `${sum(crash, 'twice')} / ${sum(crash, 'missed')} (of ${sum(crash, 'slots')})`,
-          crash.length > 0 ? crash.map((fault) => lateRunsText(fault.lateRuns)).join('; ') : DASH,
+          crash.length > 0 ? crash.map((fault) => leftText(fault.left)).join('; ') : DASH,
           `${f.rest.twice} / ${f.rest.missed} (of ${f.rest.slots})`,
         ];
       }),
@@ -96,13 +96,13 @@ export function cronSection(results: BenchResults): string {
     '',
     cronTargets(figures, byKind),
     '',
-    catchUpFinding(byKind, leaseTtl),
+    catchUpFinding(byKind),
     '',
     '### How the cron figures were taken',
     '',
     `- **Slots.** Each node reports each run with its start and its slot: \`scheduledAt\` for kettle\u2019s \`cron\`; for the \`@Cron\` peers (kettle guarding \`@Cron\`, redlock) the firing time rounded to the second, read when @nestjs/schedule calls the method, before kettle\u2019s guard or redlock\u2019s lock; for BullMQ the date its job scheduler created the job for. A slot is run twice when two or more runs report it, missed when none does; slots before the first run and after the last are not counted.`,
     `- **At the hand-over.** A fault\u2019s slots are those from the last one due at or before the signal to the last one due before the replacement starts (${num(cron.afterFaultMs / 1000, 0)} s after the node exited): the slot the node may have been running, those while it shut down, and those until a surviving node runs the job. "No slot missed at a graceful hand-over" is judged on these slots of the graceful stops.`,
-    `- **The catch-up run.** After a crash, a run of one of the crash\u2019s slots, by a node other than the crashed one, that started more than ${CATCH_UP_LATENESS_MS / 1000} s after its slot. With \`catchUp: 'latest'\` kettle runs, of the slots that fell due while nobody held the lease, the ones still within their grace (2 s plus a third of the lease) late, in order, and of the older ones the latest, once: every such run counts here, so more than one means that several slots were within their grace when the new master took over.`,
+    `- **The catch-up run.** The slots a crash left are those from the first one after the crashed node\u2019s last run to the first one another node ran. With \`catchUp: 'latest'\` kettle collapses them: the new master runs the latest slot due (on Redis\u2019s clock) when it takes over, once, and none before it. More than one run of them means the missed slots were run one by one.`,
     '- **Reproduce this section alone:** `npm run bench -- --only cron` (or `npm run bench:smoke -- --only cron`, a short run) measures the cron scenario only and replaces this section of the report, leaving the others as they were measured.',
     '- **Time.** Run starts are stamped as in the other sections (monotonic, anchored at each process\u2019s start). Slots come from the wall clock: Redis\u2019s for kettle\u2019s `cron`, the node\u2019s for the others, on the same machine.',
   ];
@@ -117,34 +117,27 @@ export function cronSection(results: BenchResults): string {
   return lines.join('\n');
 }
 
-/**
- * What the late runs after kettle's crashes were: slots within their grace, run late in order, or
- * catch-up runs proper (a slot past its grace, run under `catchUp: 'latest'`).
- */
+/** What kettle's native cron did with the slots its crashes left. */
 function catchUpFinding(
   byKind: (
     kind: 'crash',
   ) => ReadonlyArray<{ session: CronSession; faults: ReturnType<typeof cronFigures>['faults'] }>,
-  leaseTtl: number,
 ): string {
   const native = byKind('crash').find((c) => c.session.peer === 'kettle-cron');
   if (!native || native.faults.length === 0) return '';
-  const grace = 2000 + Math.floor(leaseTtl / 3);
-  const late = native.faults.flatMap((fault) => fault.lateRuns);
-  const pastGrace = late.filter((ms) => ms > grace).length;
+  const left = native.faults.flatMap((fault) => (fault.left ? [fault.left] : []));
+  const slots = left.reduce((n, l) => n + l.slots, 0);
+  const runs = left.reduce((n, l) => n + l.runs, 0);
   return (
     `At ${native.faults.length} crashes of kettle\u2019s \`cron\` master, ${sum(native.faults, 'missed')} of ${sum(native.faults, 'slots')} slots were missed and ${sum(native.faults, 'twice')} ran twice. ` +
-    `Of its ${late.length} runs more than ${CATCH_UP_LATENESS_MS / 1000} s late, ${late.length - pastGrace} were of slots still within their grace (${grace} ms: 2 s plus a third of the lease) when the new master took over, run late one after the other, and ${pastGrace} of a slot past its grace, the catch-up run proper of \`catchUp: 'latest'\`. ` +
-    (pastGrace > 0
-      ? ''
-      : `With a ${leaseTtl} ms lease the new master takes over within about a lease of the crash, so the slots of the crash are all within their grace: the catch-up of a slot past its grace is shown by the fault test with a 12 s lease (docs/RELIABILITY.md), not here.`)
+    `The crashes left ${slots} slots until the new master took over (about a lease after the crash), and ${runs} runs were made of them: with \`catchUp: 'latest'\` they collapse into one run per crash, of the latest slot due, at most ${num(Math.max(...left.map((l) => l.firstLatenessMs)) / 1000)} s after it fell due.`
   );
 }
 
-/** "2 (2.04, 1.05)": how many runs were late, and by how many seconds each. */
-function lateRunsText(lateness: readonly number[]): string {
-  if (lateness.length === 0) return '0';
-  return `${lateness.length} (${lateness.map((ms) => num(ms / 1000)).join(', ')})`;
+/** "1 (of 3; 0.42)": runs of the slots a crash left, of how many, and the first run's lateness. */
+function leftText(left: LeftSlots | undefined): string {
+  if (!left) return DASH;
+  return `${left.runs} (of ${left.slots}; ${num(left.firstLatenessMs / 1000)})`;
 }
 
 function cronTargets(
@@ -174,8 +167,8 @@ function cronTargets(
   if (native)
     rows.push([
       `${label('kettle-cron')}, \`catchUp: 'latest'\`: exactly one catch-up run at each crash`,
-      `${native.faults.map((fault) => fault.lateRuns.length).join(', ')} run(s) > ${CATCH_UP_LATENESS_MS / 1000} s late`,
-      verdict(native.faults.every((fault) => fault.lateRuns.length === 1)),
+      `${native.faults.map((fault) => fault.left?.runs ?? DASH).join(', ')} run(s) of the slots each crash left`,
+      verdict(native.faults.every((fault) => fault.left?.runs === 1)),
     ]);
   return rows.length > 0
     ? table(['target', 'measured', 'result'], rows, true)
