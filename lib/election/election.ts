@@ -631,11 +631,12 @@ export class Election {
       this.warnIfScheduleDiffers(claim, scheduleIdentity(schedule));
       const startable = leadership.deadline - now() >= safetyMargin;
       if (claim.outcome === 'early') {
-        // Read on a clock ahead of the store's (a first claim, or one just stepped): wait for the
-        // slot, but look again soon, on the clock as the answer measured it.
-        if (this.startsRuns(leadership))
-          this.timers.set('tick', Math.min(claim.waitMs, MAX_EARLY_WAIT_MS));
-        return;
+        // Read on a clock ahead of the store's (a first claim, or one just stepped). With the
+        // store's clock now known, the slots due there come first (an earlier one may be due);
+        // else wait for the slot, but look again soon.
+        if (!this.startsRuns(leadership)) return;
+        if (claim.storeNowMs !== undefined) return this.tickAtNextSlot(leadership, sentAt);
+        return this.timers.set('tick', Math.min(claim.waitMs, MAX_EARLY_WAIT_MS));
       }
       // A slot won on a clock the store's answer shows was off (a node's first claim): a later
       // slot is due on the store's clock, and missed slots collapse into the latest.
