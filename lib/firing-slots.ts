@@ -1,34 +1,5 @@
+import type { FiringSlots } from './election/firing-slots.interface.js';
 import { CLOCK_OFFSET_ALLOWANCE_MS, CronSchedule, slotGraceMs } from './election/schedule.js';
-
-/**
- * The slot of each firing of a `@Cron`, `@Interval` or `@Timeout` method (@nestjs/schedule),
- * which the schedule guard claims before the body runs: from the decorator's own expression or
- * period, so that every node names a firing's slot alike.
- */
-export interface FiringSlots {
-  /** The slot a firing at `nowMs` (this node's clock) belongs to, or undefined when it has none. */
-  slotAt(nowMs: number): number | undefined;
-  /** How long after its slot a firing may still run, for an election renewing every `renewEvery`. */
-  graceMs(renewEvery: number): number;
-  /** How long the store remembers a claimed slot: past any firing of the same slot. */
-  keepMs(slotMs: number): number;
-  /**
-   * Set when firings have no common slots: a firing runs when no other was claimed this long
-   * before it, on the store's clock (SlotClaimOptions.sinceLastMs).
-   */
-  readonly sinceLastMs?: number;
-  /** What this node reads the schedule as, recorded with each claimed slot (scheduleIdentity). */
-  readonly schedule?: string;
-}
-
-/**
- * A cron schedule as the nodes must all read it: the expression and the zone it is read in (the
- * option, else the node's own). Recorded with each claimed slot, so that nodes that disagree hear
- * of it.
- */
-export function scheduleIdentity(schedule: CronSchedule): string {
-  return `cron '${schedule.expression}' in ${schedule.zone}`;
-}
 
 /** @nestjs/schedule's metadata keys and scheduler types (read, not imported: it is optional). */
 const SCHEDULER_TYPE = 'SCHEDULER_TYPE';
@@ -86,7 +57,7 @@ function cronSlots(schedule: CronSchedule): FiringSlots {
     slotAt: (nowMs) => schedule.latestAtOrBefore(nowMs + EARLY_FIRING_MS),
     graceMs: slotGraceMs,
     keepMs: (slotMs) => schedule.keepMs(slotMs),
-    schedule: scheduleIdentity(schedule),
+    schedule: schedule.identity,
   };
 }
 

@@ -18,7 +18,8 @@ import {
 } from './kettle.messages.js';
 import { installGuard } from './schedule-guard.js';
 import { FoundElections } from './found-elections.js';
-import { firingSlotsOf, type FiringSlots } from './firing-slots.js';
+import type { FiringSlots } from './election/firing-slots.interface.js';
+import { firingSlotsOf } from './firing-slots.js';
 
 /** The method decorators the explorer looks for, by metadata key. */
 const DECORATORS = [

@@ -1,6 +1,6 @@
 import type { Election } from './election/election.js';
 import { describeError, stackOf } from './election/errors.js';
-import type { FiringSlots } from './firing-slots.js';
+import type { FiringSlots } from './election/firing-slots.interface.js';
 import { guardedRunFailed } from './kettle.messages.js';
 
 type Method = (this: object, ...args: unknown[]) => unknown;

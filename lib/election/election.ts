@@ -20,7 +20,7 @@ import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
 import { StoreClock } from './store-clock.js';
 import { CLOCK_OFFSET_ALLOWANCE_MS, recentSlotsMs, slotGraceMs } from './schedule.js';
-import { type FiringSlots, scheduleIdentity } from '../firing-slots.js';
+import type { FiringSlots } from './firing-slots.interface.js';
 import { settlesWithin, type ShutdownDeadline, withTimeout } from '../timeouts.js';
 
 /** The lease this node holds, measured on its own monotonic clock. */
@@ -619,7 +619,7 @@ export class Election {
           graceMs: slotGraceMs(renewEvery),
           catchUp: catchUp === 'latest',
           keepMs: schedule.keepMs(slot),
-          schedule: scheduleIdentity(schedule),
+          schedule: schedule.identity,
         }),
       );
       this.renewLatency.record(now() - sentAt);
@@ -628,7 +628,7 @@ export class Election {
       if (claim.outcome === 'not-holder') return this.lose('lost');
       this.extended(leadership, sentAt);
       this.observeStoreClock(sentAt, claim);
-      this.warnIfScheduleDiffers(claim, scheduleIdentity(schedule));
+      this.warnIfScheduleDiffers(claim, schedule.identity);
       const startable = leadership.deadline - now() >= safetyMargin;
       if (claim.outcome === 'early') {
         // Read on a clock ahead of the store's (a first claim, or one just stepped). With the

@@ -87,6 +87,14 @@ export function isFixedTime(expression: string): boolean {
 export class CronSchedule {
   /** The IANA zone the expression is read in: the option, else this node's, else UTC. */
   readonly zone: string;
+  /**
+   * The schedule as the nodes must all read it: the expression and the zone it is read in (the
+   * option, else the node's own). Recorded with each claimed slot, so that nodes that disagree
+   * hear of it.
+   */
+  get identity(): string {
+    return `cron '${this.expression}' in ${this.zone}`;
+  }
   /** Whether the expression names fixed times of day (isFixedTime). */
   readonly fixedTime: boolean;
   private readonly calendar: CronCalendar;
