@@ -54,14 +54,7 @@ export class CronCalendar {
     const limit = t + CRON_HORIZON_MS;
     while (t <= limit) {
       const d = new Date(t);
-      const [y, mo, day, h, mi, s] = [
-        d.getUTCFullYear(),
-        d.getUTCMonth(),
-        d.getUTCDate(),
-        d.getUTCHours(),
-        d.getUTCMinutes(),
-        d.getUTCSeconds(),
-      ];
+      const [y, mo, day, h, mi, s] = utcFields(d);
       // Each step moves to the start of the next month, day, hour or minute that may match.
       if (!this.months.has(mo + 1)) t = Date.UTC(y, mo + 1, 1);
       else if (!this.dayMatches(d)) t = Date.UTC(y, mo, day + 1);
@@ -90,14 +83,7 @@ export class CronCalendar {
     const limit = t - CRON_HORIZON_MS;
     while (t >= limit) {
       const d = new Date(t);
-      const [y, mo, day, h, mi, s] = [
-        d.getUTCFullYear(),
-        d.getUTCMonth(),
-        d.getUTCDate(),
-        d.getUTCHours(),
-        d.getUTCMinutes(),
-        d.getUTCSeconds(),
-      ];
+      const [y, mo, day, h, mi, s] = utcFields(d);
       // Each step moves to the last second of the previous month, day, hour or minute that may match.
       if (!this.months.has(mo + 1)) t = Date.UTC(y, mo, 1) - SECOND_MS;
       else if (!this.dayMatches(d)) t = Date.UTC(y, mo, day) - SECOND_MS;
@@ -140,4 +126,16 @@ function atOrAfter(sorted: readonly number[], value: number): number | undefined
 function atOrBefore(sorted: readonly number[], value: number): number | undefined {
   for (let i = sorted.length - 1; i >= 0; i--) if (sorted[i] <= value) return sorted[i];
   return undefined;
+}
+
+/** Year, month (0-11), day, hour, minute and second of `d`, read as UTC. */
+function utcFields(d: Date): [number, number, number, number, number, number] {
+  return [
+    d.getUTCFullYear(),
+    d.getUTCMonth(),
+    d.getUTCDate(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+  ];
 }
