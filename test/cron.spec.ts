@@ -6,6 +6,7 @@ import { KettleModule, OnMaster } from '../lib/index.js';
 import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
 import { uniquePrefix } from './support/nodes.js';
 import { RedisServer } from './support/redis-server.js';
+import { TcpProxy } from './support/tcp-proxy.js';
 import { sleep, waitFor } from './support/wait.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
@@ -108,6 +109,28 @@ describe('@OnMaster / join with cron: each slot once', () => {
       expect(run.startedAt - run.slot).toBeLessThan(2000);
     }
     expect(warnings.filter((w) => /ahead/.test(w))).toHaveLength(1);
+  }, 30_000);
+
+  it('runs the slots Redis grants when each claim takes longer than a period to arrive', async () => {
+    // 1.1 s each way: every claim reaches Redis after the next slot fell due there.
+    const proxy = await TcpProxy.start(server.port);
+    proxy.delayMs = 1100;
+    const kettle = new Kettle({ redis: proxy.url, keyPrefix: uniquePrefix(), logger: silent });
+    kettles.push(kettle);
+    const slots: number[] = [];
+    kettle.join('report', {
+      cron: '* * * * * *',
+      leaseTtl: 10_000,
+      run: ({ scheduledAt }: MasterContext) => void slots.push(scheduledAt.getTime()),
+    });
+    kettle.start();
+    try {
+      await waitFor(() => slots.length >= 4, 'runs through the slow link', 20_000);
+      expect(new Set(slots).size).toBe(slots.length);
+    } finally {
+      await kettle.stop();
+      await proxy.close();
+    }
   }, 30_000);
 
   it('gives interval runs their slot too: one interval apart on the grid', async () => {

@@ -593,6 +593,7 @@ export class Election {
       return;
     }
     const { schedule, catchUp } = cron;
+    const readOnNodeClock = !this.storeClock.measured;
     const slot = schedule.dueSlot(this.storeClock.now(), this.lastSlot);
     if (slot === undefined) return this.tickAtNextSlot(leadership);
     if (this.runner.busy) {
@@ -638,9 +639,11 @@ export class Election {
         if (claim.storeNowMs !== undefined) return this.tickAtNextSlot(leadership, sentAt);
         return this.timers.set('tick', Math.min(claim.waitMs, MAX_EARLY_WAIT_MS));
       }
-      // A slot won on a clock the store's answer shows was off (a node's first claim): a later
-      // slot is due on the store's clock, and missed slots collapse into the latest.
+      // A slot won on this node's own clock (its first claim) that the answer shows was off: a
+      // later slot is due on the store's clock, and missed slots collapse into the latest. A slot
+      // read on the store's clock runs as granted, however long the claim took to get there.
       const superseded =
+        readOnNodeClock &&
         claim.outcome === 'run' &&
         claim.storeNowMs !== undefined &&
         schedule.dueSlot(claim.storeNowMs, slot) !== undefined;

@@ -21,6 +21,11 @@ export class StoreClock {
     return this.base === undefined ? this.wallClock() : this.monotonic() + this.base;
   }
 
+  /** True once an answer told the store's clock: before, now() is this node's wall clock. */
+  get measured(): boolean {
+    return this.base !== undefined;
+  }
+
   /** How far this node's wall clock runs ahead of the store's now (negative: behind). */
   offsetMs(): number {
     return Math.round(this.wallClock() - this.now());
