@@ -15,11 +15,11 @@ import {
   invalidElectionName,
   nonStaticProvider,
   scheduleWithoutModule,
-} from './kettle.messages.js';
-import { installGuard } from './schedule-guard.js';
-import { FoundElections } from './found-elections.js';
-import type { FiringSlots } from './election/firing-slots.interface.js';
-import { firingSlotsOf } from './firing-slots.js';
+} from './core/kettle.messages.js';
+import { installGuard } from './schedule/schedule-guard.js';
+import { DeclaredElections } from './declared-elections.js';
+import type { FiringSlots } from './core/election/firing-slots.interface.js';
+import { firingSlotsOf } from './schedule/firing-slots.js';
 
 /** The method decorators the explorer looks for, by metadata key. */
 const DECORATORS = [
@@ -42,7 +42,7 @@ export class KettleExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const found = new FoundElections();
+    const found = new DeclaredElections();
     const guarded: Array<{
       instance: object;
       key: OnMasterMetadata;

@@ -1,57 +1,30 @@
-import {
-  type ConfigurableModuleAsyncOptions,
-  ConfigurableModuleBuilder,
-  type ConfigurableModuleOptionsFactory,
-  type DynamicModule,
-  Global,
-  Logger,
-  Module,
-} from '@nestjs/common';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import type { KettleModuleOptions } from './interfaces/kettle-module-options.interface.js';
 import { Kettle } from './core/kettle.js';
-import { KETTLE, KETTLE_STORE } from './kettle.constants.js';
+import type { KettleModuleOptions } from './interfaces/kettle-module-options.interface.js';
+import { KETTLE_STORE } from './kettle.constants.js';
 import { KettleExplorer } from './kettle.explorer.js';
+import {
+  ConfigurableModuleClass,
+  type KettleModuleAsyncOptions,
+} from './kettle.module-definition.js';
 import { KettleService } from './kettle.service.js';
 
-const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
-  new ConfigurableModuleBuilder<KettleModuleOptions>({
-    moduleName: 'Kettle',
-  })
-    .setClassMethodName('forRoot')
-    .setFactoryMethodName('createKettleOptions')
-    .build();
-
-/** `forRootAsync({ useClass })` and `useExisting` take a class with this method. */
-export type KettleOptionsFactory = ConfigurableModuleOptionsFactory<
-  KettleModuleOptions,
-  'createKettleOptions'
->;
-export type KettleModuleAsyncOptions = ConfigurableModuleAsyncOptions<
-  KettleModuleOptions,
-  'createKettleOptions'
->;
-
-/** The options are validated here, at bootstrap: a bad one fails the app's start, naming it. */
-function createKettle(options: KettleModuleOptions = {}): Kettle {
-  const isObject = options !== null && typeof options === 'object';
-  return new Kettle(
-    isObject ? { ...options, logger: options.logger ?? new Logger('Kettle') } : options,
-  );
-}
+export type { KettleModuleAsyncOptions, KettleOptionsFactory } from './kettle.module-definition.js';
 
 /** Leader election on Redis. Global: import it once, in the root module. */
 @Global()
 @Module({
   imports: [DiscoveryModule],
   providers: [
-    { provide: KETTLE, useFactory: createKettle, inject: [MODULE_OPTIONS_TOKEN] },
-    { provide: KETTLE_STORE, useFactory: (kettle: Kettle) => kettle.store, inject: [KETTLE] },
     KettleService,
+    // The same instance under the core class's token, for code written against `Kettle`.
+    { provide: Kettle, useExisting: KettleService },
+    { provide: KETTLE_STORE, useFactory: (kettle: Kettle) => kettle.store, inject: [Kettle] },
     KettleExplorer,
   ],
   // The store for KettleHealthIndicator (nestjs-kettle/health), which reads through it.
-  exports: [KettleService, KETTLE_STORE],
+  exports: [KettleService, Kettle, KETTLE_STORE],
 })
 export class KettleModule extends ConfigurableModuleClass {
   /** Options may be left out: Redis then comes from REDIS_URL or REDIS_HOST, else 127.0.0.1:6379. */

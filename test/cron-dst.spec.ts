@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../lib/index.js';
-import { CronSchedule } from '../lib/election/schedule.js';
-import { newLease } from '../lib/store/lease.js';
+import { CronSchedule } from '../lib/core/election/schedule.js';
+import { newLease } from '../lib/core/store/lease.js';
 import { RedisServer } from './support/redis-server.js';
 import { waitFor } from './support/wait.js';
 

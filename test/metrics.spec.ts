@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { KettleModuleOptions, KettleService } from '../lib/index.js';
-import { LatencyWindow } from '../lib/election/latency-window.js';
+import { LatencyWindow } from '../lib/core/election/latency-window.js';
 import { RunLog, startNode, uniquePrefix } from './support/nodes.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';

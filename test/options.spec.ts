@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../lib/index.js';
-import { resolveKettleOptions } from '../lib/kettle-options.js';
-import { redactUrl } from '../lib/kettle.messages.js';
-import { electionTiming } from '../lib/election/timing.js';
+import { resolveKettleOptions } from '../lib/core/options/resolve-options.js';
+import { redactUrl } from '../lib/core/kettle.messages.js';
+import { electionTiming } from '../lib/core/election/timing.js';
 
 describe('resolveKettleOptions', () => {
   it('fills in documented defaults', () => {

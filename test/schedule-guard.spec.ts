@@ -12,7 +12,7 @@ import {
   OnMaster,
 } from '../lib/index.js';
 import { Kettle } from '../lib/core/index.js';
-import { firingSlotsOf } from '../lib/firing-slots.js';
+import { firingSlotsOf } from '../lib/schedule/firing-slots.js';
 import { CapturedLogs } from './support/log-capture.js';
 import { uniquePrefix } from './support/nodes.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';

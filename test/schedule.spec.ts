@@ -1,8 +1,12 @@
 import { CronTime } from 'cron';
 import { describe, expect, it } from 'vitest';
-import { CronCalendar } from '../lib/election/cron-calendar.js';
-import { StoreClock } from '../lib/election/store-clock.js';
-import { CLOCK_OFFSET_ALLOWANCE_MS, CronSchedule, isFixedTime } from '../lib/election/schedule.js';
+import { CronCalendar } from '../lib/core/election/cron-calendar.js';
+import { StoreClock } from '../lib/core/election/store-clock.js';
+import {
+  CLOCK_OFFSET_ALLOWANCE_MS,
+  CronSchedule,
+  isFixedTime,
+} from '../lib/core/election/schedule.js';
 
 const SECOND = 1000;
 const MINUTE = 60_000;

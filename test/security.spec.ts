@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type KettleModuleOptions, RedisStore } from '../lib/index.js';
-import { newLease } from '../lib/store/lease.js';
-import { RELEASE, RENEW } from '../lib/store/scripts.js';
+import { newLease } from '../lib/core/store/lease.js';
+import { RELEASE, RENEW } from '../lib/core/store/scripts.js';
 import { forRootModule, Harness, onMasterModule, startSample, withEnv } from './support/apps.js';
 import { uniquePrefix } from './support/nodes.js';
 import { freePort, RedisServer, SHARED_REDIS_URL } from './support/redis-server.js';

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore, QuorumStore, RedisStore, type KettleStore } from '../lib/index.js';
-import { newLease } from '../lib/store/lease.js';
-import type { SlotClaim } from '../lib/store/kettle-store.interface.js';
+import { newLease } from '../lib/core/store/lease.js';
+import type { SlotClaim } from '../lib/core/store/kettle-store.interface.js';
 import { RedisServer, SHARED_REDIS_URL } from './support/redis-server.js';
 import { sleep, waitFor } from './support/wait.js';
 

@@ -1,4 +1,4 @@
-import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
+import type { KettleLogger } from './interfaces/kettle-options.interface.js';
 
 /**
  * Outside Nest, kettle logs to the console. Debug lines (leadership changes when not verbose, a

@@ -2,32 +2,31 @@
  * `nestjs-kettle/core`: the elections and the stores without Nest, for a plain Node worker.
  * KettleModule is built on the same `Kettle`.
  */
-export { Kettle, type KettleOptions, type JoinOptions, type ScheduleSpec } from './kettle.js';
-export type { MasterContext } from '../interfaces/master-context.interface.js';
-export type {
-  LeadershipChange,
-  StepDownReason,
-} from '../interfaces/leadership-change.interface.js';
+export { Kettle, type JoinOptions, type ScheduleSpec } from './kettle.js';
+export type { MasterContext } from './interfaces/master-context.interface.js';
+export type { LeadershipChange, StepDownReason } from './interfaces/leadership-change.interface.js';
 export type {
   ElectionCounters,
   ElectionStats,
   RenewLatency,
-} from '../interfaces/election-stats.interface.js';
+} from './interfaces/election-stats.interface.js';
 export type {
   ElectionOptions,
   KettleLogger,
-} from '../interfaces/kettle-module-options.interface.js';
+  KettleOptions,
+} from './interfaces/kettle-options.interface.js';
 export type {
   KettleStore,
   AcquireResult,
   ClaimResult,
   SlotClaim,
   SlotClaimOptions,
-} from '../store/kettle-store.interface.js';
-export { RedisStore, type RedisStoreOptions, type RedisConnection } from '../store/redis.store.js';
-export { MemoryStore } from '../store/memory.store.js';
-export { QuorumStore, type QuorumStoreOptions } from '../store/quorum.store.js';
-export { KettleQuorumError } from '../store/majority.js';
-export { holderOf, newLease } from '../store/lease.js';
-export { LeadershipEndedError } from '../election/errors.js';
-export { fencedSet, FENCED_SET } from '../fencing.js';
+} from './store/kettle-store.interface.js';
+export { RedisStore, type RedisStoreOptions } from './store/redis.store.js';
+export type { RedisConnection } from './store/redis-connection.js';
+export { MemoryStore } from './store/memory.store.js';
+export { QuorumStore, type QuorumStoreOptions } from './store/quorum.store.js';
+export { KettleQuorumError } from './store/majority.js';
+export { holderOf, newLease } from './store/lease.js';
+export { LeadershipEndedError } from './errors.js';
+export { fencedSet, FENCED_SET } from './fencing.js';

@@ -1,24 +1,19 @@
-import { Election } from '../election/election.js';
-import type { ElectionDeclaration } from '../election/election-config.js';
-import { electionStats } from '../election/election-stats.js';
-import { guardedLogger } from '../election/guarded-logger.js';
-import { electionTiming } from '../election/timing.js';
-import type { ElectionStats } from '../interfaces/election-stats.interface.js';
+import { Election } from './election/election.js';
+import type { ElectionDeclaration } from './election/election-config.js';
+import { electionStats } from './election/election-stats.js';
+import { guardedLogger } from './election/guarded-logger.js';
+import { electionTiming } from './election/timing.js';
+import type { ElectionStats } from './interfaces/election-stats.interface.js';
 import type {
   ElectionOptions,
   KettleLogger,
-  KettleModuleOptions,
-} from '../interfaces/kettle-module-options.interface.js';
-import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
-import type { MasterContext } from '../interfaces/master-context.interface.js';
-import {
-  cronSchedule,
-  milliseconds,
-  nonEmptyString,
-  type ResolvedKettleOptions,
-  resolveElection,
-  resolveKettleOptions,
-} from '../kettle-options.js';
+  KettleOptions,
+} from './interfaces/kettle-options.interface.js';
+import type { LeadershipChange } from './interfaces/leadership-change.interface.js';
+import type { MasterContext } from './interfaces/master-context.interface.js';
+import { cronSchedule, resolveElection } from './options/election-options.js';
+import { type ResolvedKettleOptions, resolveKettleOptions } from './options/resolve-options.js';
+import { milliseconds, nonEmptyString } from './options/validators.js';
 import {
   alreadyJoined,
   cronNeedsClaimSlot,
@@ -28,14 +23,11 @@ import {
   notJoined,
   redisConnectionError,
   shuttingDown,
-} from '../kettle.messages.js';
-import { createStore } from '../store/create-store.js';
-import type { KettleStore } from '../store/kettle-store.interface.js';
-import { ShutdownDeadline } from '../timeouts.js';
+} from './kettle.messages.js';
+import { createStore } from './create-store.js';
+import type { KettleStore } from './store/kettle-store.interface.js';
+import { ShutdownDeadline } from './utils/promise-timeout.js';
 import { consoleLogger } from './console-logger.js';
-
-/** The options of `new Kettle()`: those of `KettleModule.forRoot()`. */
-export type KettleOptions = KettleModuleOptions;
 
 /** `join(name, options)`: an election joined at run time. */
 export interface JoinOptions extends ElectionOptions {

@@ -1,7 +1,7 @@
 import type { OnMasterOptions } from '../interfaces/kettle-module-options.interface.js';
 import { ON_MASTER_METADATA } from '../kettle.constants.js';
-import { notAMethod } from '../kettle.messages.js';
-import { guardable } from '../schedule-guard.js';
+import { notAMethod } from '../core/kettle.messages.js';
+import { guardable } from '../schedule/schedule-guard.js';
 
 export interface OnMasterMetadata {
   readonly name: string;

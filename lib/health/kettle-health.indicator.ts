@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { KETTLE_STORE } from '../kettle.constants.js';
 import { KettleService } from '../kettle.service.js';
-import type { KettleStore } from '../store/kettle-store.interface.js';
-import { withTimeout } from '../timeouts.js';
+import type { KettleStore } from '../core/store/kettle-store.interface.js';
+import { withTimeout } from '../core/utils/promise-timeout.js';
 
 /** The default of terminus's own ping checks; a probe's timeoutSeconds should exceed it. */
 const DEFAULT_HEALTH_TIMEOUT_MS = 1000;

@@ -1,74 +1,10 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import type { KettleStore } from '../store/kettle-store.interface.js';
+import type {
+  ElectionOptions,
+  KettleOptions,
+} from '../core/interfaces/kettle-options.interface.js';
 
-export interface KettleModuleOptions {
-  /**
-   * A `redis://` or `rediss://` URL, ioredis options, or a client you already have. kettle opens
-   * its own connections with the same settings (lock commands must not sit in an offline queue)
-   * and never quits your client. When absent: `REDIS_URL`, else `REDIS_HOST` (`host:port`) with
-   * `REDIS_PASSWORD` and `REDIS_TIMEOUT_SECONDS`, else `127.0.0.1:6379`.
-   *
-   * An array of three or more independent servers (each a URL, ioredis options or a client) makes
-   * a quorum: a lease is held only with a majority of them, so one in three may be down.
-   */
-  redis?: string | RedisOptions | Redis | Cluster | ReadonlyArray<string | RedisOptions | Redis>;
-  /** Prefix of every key and channel. Nodes contend when they share it and an election name. Default `kettle:`. */
-  keyPrefix?: string;
-  /** This node's id, as other nodes see it. Default: hostname, pid and a random suffix. */
-  nodeId?: string;
-  /** Milliseconds between runs of the master's jobs. Default 30000. */
-  interval?: number;
-  /**
-   * Milliseconds a lease lasts without renewal: how long a crashed master blocks the others.
-   * The master renews every third of it; followers retry on the same period. Default 10000, at least 100.
-   */
-  leaseTtl?: number;
-  /** Milliseconds `app.close()` waits for running jobs before it releases the lease. Default 10000. */
-  shutdownTimeout?: number;
-  /** Log every leadership change at log level (otherwise at debug). Default false. */
-  verbose?: boolean;
-  /**
-   * `redis` (default); `memory`: one process only, for local development and unit tests; or your
-   * own KettleStore for another backend.
-   */
-  store?: 'redis' | 'memory' | KettleStore;
-  /**
-   * Where kettle logs. Default: Nest's `Logger` with the context `Kettle` in KettleModule, the
-   * console (without debug lines) in `nestjs-kettle/core`.
-   */
-  logger?: KettleLogger;
-}
-
-/** What kettle logs to: Nest's `Logger` fits, and so do most others. */
-export interface KettleLogger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string, stack?: string): void;
-  debug(message: string): void;
-}
-
-/** Per-election settings of `@OnMaster` and `KettleService.join`; they override the module's. */
-export interface ElectionOptions {
-  /** Milliseconds between runs of the master's jobs. Not with `cron`. */
-  interval?: number;
-  /** Milliseconds a lease lasts without renewal. */
-  leaseTtl?: number;
-  /**
-   * Runs the master's jobs on this schedule instead of every `interval`: a cron expression in
-   * @nestjs/schedule's syntax (the `cron` package's, with an optional seconds field), e.g.
-   * `'0 0 2 * * *'` for every day at 02:00. Each slot runs once, whichever node leads.
-   */
-  cron?: string;
-  /** The IANA time zone `cron` is read in, e.g. `'Europe/Paris'`. Default: this node's. */
-  timeZone?: string;
-  /**
-   * What a new master does with the slots of `cron` that fell due while nobody led (a crash, a
-   * Redis failover): `'latest'` (default) runs the most recent one, once, if an earlier slot ran
-   * within the last two periods (at least a day); `'none'` skips it. Either way a slot runs
-   * within a short grace after it fell due (2 s plus a third of the lease).
-   */
-  catchUp?: 'none' | 'latest';
-}
+/** `KettleModule.forRoot(options)`: the options of the core `Kettle`, one to one. */
+export type KettleModuleOptions = KettleOptions;
 
 /** `@OnMaster(name, options)`. */
 export type OnMasterOptions = ElectionOptions;

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { filter, firstValueFrom, timeout } from 'rxjs';
-import type { Election } from '../election/election.js';
+import type { Election } from '../core/election/election.js';
 import { KettleService } from '../kettle.service.js';
-import { testingNotJoined, testingTimedOut } from '../kettle.messages.js';
+import { testingNotJoined, testingTimedOut } from '../core/kettle.messages.js';
 import { TestingStore } from './testing-store.js';
 
 /** Injection token of the TestingStore that KettleTestingModule gives KettleModule. */

@@ -5,9 +5,9 @@ import type {
   KettleStore,
   SlotClaim,
   SlotClaimOptions,
-} from '../store/kettle-store.interface.js';
-import { newLease } from '../store/lease.js';
-import { MemoryStore } from '../store/memory.store.js';
+} from '../core/store/kettle-store.interface.js';
+import { newLease } from '../core/store/lease.js';
+import { MemoryStore } from '../core/store/memory.store.js';
 
 /** Who holds an election after `revoke()`: a node that exists only in this store. */
 export const OTHER_TEST_NODE = 'other-node';

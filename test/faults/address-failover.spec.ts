@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { holderOf } from '../../lib/store/lease.js';
+import { holderOf } from '../../lib/core/store/lease.js';
 import { uniquePrefix } from '../support/nodes.js';
 import { RedisServer } from '../support/redis-server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';

@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KettleService, LeadershipChange } from '../../lib/index.js';
-import { resolveKettleOptions } from '../../lib/kettle-options.js';
+import { resolveKettleOptions } from '../../lib/core/options/resolve-options.js';
 import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
 import { RedisSentinel } from '../support/redis-sentinel.js';
 import { waitFor } from '../support/wait.js';

@@ -1,7 +1,7 @@
-import type { Election } from './election/election.js';
-import { describeError, stackOf } from './election/errors.js';
-import type { FiringSlots } from './election/firing-slots.interface.js';
-import { guardedRunFailed } from './kettle.messages.js';
+import type { Election } from '../core/election/election.js';
+import { describeError, stackOf } from '../core/utils/thrown-values.js';
+import type { FiringSlots } from '../core/election/firing-slots.interface.js';
+import { guardedRunFailed } from '../core/kettle.messages.js';
 
 type Method = (this: object, ...args: unknown[]) => unknown;
 /** Decides, each time the method is called, whether its body runs. */

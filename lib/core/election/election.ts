@@ -1,27 +1,27 @@
 import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
-import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
+import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
 import type {
   LeadershipChange,
   StepDownReason,
 } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
-import { RENEW_LATENCY_WINDOW } from '../kettle.constants.js';
 import * as messages from '../kettle.messages.js';
 import type { AcquireResult, KettleStore, SlotClaim } from '../store/kettle-store.interface.js';
 import { newLease } from '../store/lease.js';
 import type { ElectionConfig } from './election-config.js';
 import { ElectionLog } from './election-log.js';
-import { catchRejection, LeadershipEndedError } from './errors.js';
+import { LeadershipEndedError } from '../errors.js';
+import { catchRejection } from '../utils/thrown-values.js';
 import { guardedLogger } from './guarded-logger.js';
 import { JobRunner } from './job-runner.js';
 import { Timers } from './timers.js';
-import { LatencyWindow } from './latency-window.js';
+import { LatencyWindow, RENEW_LATENCY_WINDOW } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
 import { StoreClock } from './store-clock.js';
 import { CLOCK_OFFSET_ALLOWANCE_MS, recentSlotsMs, slotGraceMs } from './schedule.js';
 import type { FiringSlots } from './firing-slots.interface.js';
-import { settlesWithin, type ShutdownDeadline, withTimeout } from '../timeouts.js';
+import { settlesWithin, type ShutdownDeadline, withTimeout } from '../utils/promise-timeout.js';
 
 /** The lease this node holds, measured on its own monotonic clock. */
 interface Leadership {

@@ -1,5 +1,7 @@
 import { invalidOption } from '../kettle.messages.js';
 
+export const DEFAULT_KEY_PREFIX = 'kettle:';
+
 /** What one election keeps in Redis. */
 export type ElectionKeyKind = 'lock' | 'term' | 'lastrun' | 'slot';
 

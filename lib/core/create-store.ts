@@ -1,8 +1,8 @@
-import type { ResolvedKettleOptions } from '../kettle-options.js';
-import type { KettleStore } from './kettle-store.interface.js';
-import { MemoryStore } from './memory.store.js';
-import { QuorumStore } from './quorum.store.js';
-import { RedisStore } from './redis.store.js';
+import type { ResolvedKettleOptions } from './options/resolve-options.js';
+import type { KettleStore } from './store/kettle-store.interface.js';
+import { MemoryStore } from './store/memory.store.js';
+import { QuorumStore } from './store/quorum.store.js';
+import { RedisStore } from './store/redis.store.js';
 
 /**
  * The store the resolved options name; connection problems go to `onError` and a server set up in

@@ -5,12 +5,12 @@ import type {
   SlotClaim,
   SlotClaimOptions,
 } from './kettle-store.interface.js';
-import { clockDrift } from './lease.js';
+import { clockDrift } from '../utils/clock-drift.js';
 import { KettleQuorumError, majorityVote, settleWhenDecided, type Vote } from './majority.js';
-import { checkQuorum } from './quorum-connections.js';
+import { checkQuorum, type RedisConnection } from './redis-connection.js';
 import { QuorumMember } from './quorum-member.js';
-import { type RedisConnection, withRecorded } from './redis.store.js';
-import { withTimeout } from '../timeouts.js';
+import { withRecorded } from './redis.store.js';
+import { withTimeout } from '../utils/promise-timeout.js';
 
 export interface QuorumStoreOptions {
   /** Three or more independent Redis servers; 2f + 1 of them keep electing with f down. */

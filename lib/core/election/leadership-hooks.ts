@@ -2,10 +2,10 @@ import type { ElectionCounters } from '../interfaces/election-stats.interface.js
 import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import * as messages from '../kettle.messages.js';
-import { settlesWithin } from '../timeouts.js';
-import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
+import { settlesWithin } from '../utils/promise-timeout.js';
+import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
 import type { LeadershipHandler } from './election-config.js';
-import { describeError, stackOf } from './errors.js';
+import { describeError, stackOf } from '../utils/thrown-values.js';
 
 /**
  * Runs an election's `@OnElected` and `@OnRevoked` handlers. A failing handler is logged and

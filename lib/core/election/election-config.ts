@@ -1,7 +1,4 @@
-import type {
-  ElectionOptions,
-  KettleLogger,
-} from '../interfaces/kettle-module-options.interface.js';
+import type { ElectionOptions, KettleLogger } from '../interfaces/kettle-options.interface.js';
 import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';

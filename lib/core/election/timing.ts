@@ -1,4 +1,4 @@
-import { clockDrift } from '../store/lease.js';
+import { clockDrift } from '../utils/clock-drift.js';
 
 /**
  * Every period of an election derives from its lease, as client-go's does from LeaseDuration,

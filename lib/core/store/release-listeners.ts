@@ -4,7 +4,7 @@ type Listener = (name: string) => void;
  * Release listeners by election name: a release wakes the listeners of that election and those
  * of every election, not all of them (with 10,000 elections, that loop was the cost of a hand-over).
  */
-export class ReleasedListeners {
+export class ReleaseListeners {
   private readonly byName = new Map<string | undefined, Set<Listener>>();
 
   add(listener: Listener, only?: string): () => void {

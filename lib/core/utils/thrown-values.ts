@@ -1,12 +1,4 @@
-import type { StepDownReason } from '../interfaces/leadership-change.interface.js';
-
-/** The reason an aborted MasterContext.signal carries. */
-export class LeadershipEndedError extends Error {
-  override readonly name = 'LeadershipEndedError';
-  constructor(readonly reason: StepDownReason) {
-    super(`leadership ended: ${reason}`);
-  }
-}
+/** Values user code throws or rejects with: any value, including ones that throw when read. */
 
 /**
  * Never throws: String() does on a thrown object without a prototype or a usable toString, and

@@ -12,11 +12,3 @@ export function holderOf(lease: string): string {
   const at = lease.lastIndexOf(SEPARATOR);
   return at < 0 ? lease : lease.slice(0, at);
 }
-
-/**
- * The Redlock allowance for clock drift over one lease: 1 % of it plus 2 ms (Redis's expiry
- * precision). A holder counts its lease as `ttl - drift` from when it sent the command.
- */
-export function clockDrift(leaseTtl: number): number {
-  return Math.floor(leaseTtl * 0.01) + 2;
-}

@@ -1,5 +1,5 @@
 import { type Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import { describeError } from '../election/errors.js';
+import { describeError } from '../utils/thrown-values.js';
 import * as messages from '../kettle.messages.js';
 import type {
   AcquireResult,
@@ -10,15 +10,10 @@ import type {
 } from './kettle-store.interface.js';
 import { checkKeyPrefix, electionKey, type ElectionKeyKind, slotKey } from './keys.js';
 import { holderOf } from './lease.js';
-import { ReleasedListeners } from './released-listeners.js';
-import { settlesWithin } from '../timeouts.js';
+import type { RedisConnection } from './redis-connection.js';
+import { ReleaseListeners } from './release-listeners.js';
+import { settlesWithin } from '../utils/promise-timeout.js';
 import { ACQUIRE, CLAIM_RUN, CLAIM_SLOT, RELEASE, RENEW } from './scripts.js';
-
-/** Where RedisStore connects: a URL, ioredis options, or a client to copy the settings of. */
-export type RedisConnection =
-  | { readonly url: string; readonly options?: RedisOptions }
-  | { readonly options: RedisOptions }
-  | { readonly client: Redis | Cluster };
 
 export interface RedisStoreOptions {
   readonly connection: RedisConnection;
@@ -128,7 +123,7 @@ export class RedisStore implements KettleStore {
   readonly sameTermReclaims = true;
   protected readonly client: ScriptClient;
   private subscriber?: Redis | Cluster;
-  private readonly releasedListeners = new ReleasedListeners();
+  private readonly releasedListeners = new ReleaseListeners();
   private readonly connectedListeners = new Set<() => void>();
   private readonly channel: string;
   /** The last error of each connection, reported once until it changes or the connection is ready. */

@@ -1,7 +1,7 @@
 import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
-import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
+import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
 import { loggerFailed } from '../kettle.messages.js';
-import { catchRejection, describeError } from './errors.js';
+import { catchRejection, describeError } from '../utils/thrown-values.js';
 
 /**
  * The user's logger, safe to call: a method that throws, or returns a promise that rejects, is

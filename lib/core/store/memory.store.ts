@@ -5,11 +5,10 @@ import type {
   SlotClaim,
   SlotClaimOptions,
 } from './kettle-store.interface.js';
-import { DEFAULT_KEY_PREFIX } from '../kettle.constants.js';
-import { slotKey } from './keys.js';
+import { DEFAULT_KEY_PREFIX, slotKey } from './keys.js';
 import { withRecorded } from './redis.store.js';
 import { holderOf } from './lease.js';
-import { ReleasedListeners } from './released-listeners.js';
+import { ReleaseListeners } from './release-listeners.js';
 import { TERM_KEY_LIFE_MS } from './scripts.js';
 
 interface Held {
@@ -44,7 +43,7 @@ class MemorySpace {
   readonly lastRuns = new Map<string, LastRun>();
   /** By election name and schedule key, as slotKey() names them. */
   readonly slots = new Map<string, ClaimedSlot>();
-  readonly released = new ReleasedListeners();
+  readonly released = new ReleaseListeners();
   private nextSweep = 0;
 
   /** Forgets what has expired, at most once a minute: elections that were left leave nothing. */

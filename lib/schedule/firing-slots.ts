@@ -1,5 +1,5 @@
-import type { FiringSlots } from './election/firing-slots.interface.js';
-import { CLOCK_OFFSET_ALLOWANCE_MS, CronSchedule, slotGraceMs } from './election/schedule.js';
+import type { FiringSlots } from '../core/election/firing-slots.interface.js';
+import { CLOCK_OFFSET_ALLOWANCE_MS, CronSchedule, slotGraceMs } from '../core/election/schedule.js';
 
 /** @nestjs/schedule's metadata keys and scheduler types (read, not imported: it is optional). */
 const SCHEDULER_TYPE = 'SCHEDULER_TYPE';

@@ -1,5 +1,8 @@
 import type { RenewLatency } from '../interfaces/election-stats.interface.js';
 
+/** Renew latency percentiles cover this many of the latest lease extensions: bounded memory. */
+export const RENEW_LATENCY_WINDOW = 100;
+
 /**
  * The latest `size` round trips in a ring, so that percentiles cost bounded memory however long
  * the node runs, and follow what Redis does now rather than an average since boot.

@@ -2,12 +2,16 @@ import type {
   ElectionDeclaration,
   LeadershipHandler,
   MasterJob,
-} from './election/election-config.js';
-import type { ElectionOptions } from './interfaces/kettle-module-options.interface.js';
-import type { LeadershipChange } from './interfaces/leadership-change.interface.js';
-import type { MasterContext } from './interfaces/master-context.interface.js';
-import { checkElectionKeys, ELECTION_OPTION_KEYS } from './kettle-options.js';
-import { clashingOptions, invalidDecoratorOptions, scheduleOption } from './kettle.messages.js';
+} from './core/election/election-config.js';
+import type { ElectionOptions } from './core/interfaces/kettle-options.interface.js';
+import type { LeadershipChange } from './core/interfaces/leadership-change.interface.js';
+import type { MasterContext } from './core/interfaces/master-context.interface.js';
+import { checkElectionKeys, ELECTION_OPTION_KEYS } from './core/options/election-options.js';
+import {
+  clashingOptions,
+  invalidDecoratorOptions,
+  scheduleOption,
+} from './core/kettle.messages.js';
 
 /** What the schedule of @nestjs/schedule decides instead. */
 const SCHEDULE_OPTIONS = ['interval', 'cron', 'timeZone', 'catchUp'] as const;
@@ -25,7 +29,7 @@ interface Found {
  * What the explorer found, per election name: the `@OnMaster` jobs (whose settings must agree,
  * since they share one election) and the `@OnElected` / `@OnRevoked` handlers.
  */
-export class FoundElections {
+export class DeclaredElections {
   private readonly found = new Map<string, Found>();
 
   addJob(name: string, options: unknown, job: MasterJob): void {

@@ -1,10 +1,10 @@
 import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import * as messages from '../kettle.messages.js';
-import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
+import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
 import type { MasterJob } from './election-config.js';
-import { describeError, stackOf } from './errors.js';
-import { settlesWithin } from '../timeouts.js';
+import { describeError, stackOf } from '../utils/thrown-values.js';
+import { settlesWithin } from '../utils/promise-timeout.js';
 
 /** Runs an election's jobs, all at once, one run at a time; a failing job is logged, never thrown. */
 export class JobRunner {

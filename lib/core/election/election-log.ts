@@ -1,7 +1,7 @@
 import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
 import * as messages from '../kettle.messages.js';
-import type { KettleLogger } from '../interfaces/kettle-module-options.interface.js';
-import { describeError, stackOf } from './errors.js';
+import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
+import { describeError, stackOf } from '../utils/thrown-values.js';
 
 /** What one election tells its logger: leadership changes, and store faults once per outage. */
 export class ElectionLog {

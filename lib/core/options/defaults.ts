@@ -1,0 +1,8 @@
+/** The original kettle's tick. */
+export const DEFAULT_INTERVAL_MS = 30_000;
+/** Like client-go's LeaseDuration scale: a crash is noticed within about this long. */
+export const DEFAULT_LEASE_TTL_MS = 10_000;
+/** How long `app.close()` waits for running callbacks before it releases the lease anyway. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Shorter leases leave too little room for a renew round trip and timer jitter. */
+export const MIN_LEASE_TTL_MS = 100;

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KettleLogger, KettleOptions } from '../interfaces/kettle-options.interface.js';
+import { invalidOption } from '../kettle.messages.js';
+import type { KettleStore } from '../store/kettle-store.interface.js';
+import { checkKeyPrefix, DEFAULT_KEY_PREFIX } from '../store/keys.js';
+import {
+  checkQuorum,
+  connectionFromEnv,
+  type RedisConnection,
+  redisConnection,
+} from '../store/redis-connection.js';
+import {
+  DEFAULT_INTERVAL_MS,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+} from './defaults.js';
+import { resolveElection } from './election-options.js';
+import { boolean, hasMethods, milliseconds, nonEmptyString } from './validators.js';
+
+/** The options after defaults, the environment and validation. */
+export interface ResolvedKettleOptions {
+  readonly keyPrefix: string;
+  readonly nodeId: string;
+  readonly interval: number;
+  readonly leaseTtl: number;
+  readonly shutdownTimeout: number;
+  readonly verbose: boolean;
+  readonly store: StoreChoice;
+  /** Undefined: the default of where kettle runs (Nest's Logger, or the console). */
+  readonly logger?: KettleLogger;
+}
+
+export type StoreChoice =
+  | { readonly kind: 'redis'; readonly connection: RedisConnection }
+  /** Independent servers; a lease is held only with a majority of them. */
+  | { readonly kind: 'quorum'; readonly connections: readonly RedisConnection[] }
+  | { readonly kind: 'memory' }
+  /** The user's own: kettle never closes it. */
+  | { readonly kind: 'custom'; readonly store: KettleStore };
+
+const KNOWN_OPTIONS = [
+  'redis',
+  'keyPrefix',
+  'nodeId',
+  'interval',
+  'leaseTtl',
+  'shutdownTimeout',
+  'verbose',
+  'store',
+  'logger',
+];
+const STORE_METHODS = [
+  'acquire',
+  'renew',
+  'release',
+  'holder',
+  'claimRun',
+  'onReleased',
+  'close',
+] as const;
+const LOGGER_METHODS = ['log', 'warn', 'error', 'debug'] as const;
+
+/** Validates the options and fills in defaults; throws an error that names the bad option and value. */
+export function resolveKettleOptions(
+  options: KettleOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedKettleOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(invalidOption('options', options, 'an object'));
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.includes(key)) {
+      throw new TypeError(
+        invalidOption(
+          key,
+          (options as Record<string, unknown>)[key],
+          `one of ${KNOWN_OPTIONS.join(', ')} (unknown option)`,
+          true,
+        ),
+      );
+    }
+  }
+  const { store = 'redis' } = options;
+  return {
+    keyPrefix: checkKeyPrefix(
+      'keyPrefix',
+      nonEmptyString('keyPrefix', options.keyPrefix ?? DEFAULT_KEY_PREFIX),
+    ),
+    nodeId: nonEmptyString('nodeId', options.nodeId ?? defaultNodeId()),
+    shutdownTimeout: milliseconds(
+      'shutdownTimeout',
+      options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+      0,
+    ),
+    verbose: boolean('verbose', options.verbose ?? false),
+    ...moduleTiming(options),
+    logger: options.logger === undefined ? undefined : logger(options.logger),
+    store: store === 'redis' ? redisStore(options.redis, env) : otherStore(store),
+  };
+}
+
+/** The module's interval and lease, the defaults of every election. */
+function moduleTiming(options: KettleOptions): { interval: number; leaseTtl: number } {
+  const { interval, leaseTtl } = resolveElection(
+    { interval: DEFAULT_INTERVAL_MS, leaseTtl: DEFAULT_LEASE_TTL_MS },
+    { interval: options.interval, leaseTtl: options.leaseTtl },
+  );
+  return { interval, leaseTtl };
+}
+
+function logger(value: unknown): KettleLogger {
+  if (hasMethods(value, LOGGER_METHODS)) return value as KettleLogger;
+  throw new TypeError(
+    invalidOption('logger', value, `an object with ${LOGGER_METHODS.join(', ')} methods`),
+  );
+}
+
+function otherStore(store: unknown): StoreChoice {
+  if (store === 'memory') return { kind: 'memory' };
+  if (hasMethods(store, STORE_METHODS)) {
+    // Optional, but one that is there is called: a non-function would fail at every firing.
+    const { claimSlot } = store as { claimSlot?: unknown };
+    if (claimSlot !== undefined && typeof claimSlot !== 'function') {
+      throw new TypeError(
+        invalidOption(
+          'store.claimSlot',
+          claimSlot,
+          'a function, or no claimSlot (see KettleStore)',
+        ),
+      );
+    }
+    return { kind: 'custom', store: store as unknown as KettleStore };
+  }
+  throw new TypeError(
+    invalidOption(
+      'store',
+      store,
+      `'redis', 'memory' or a KettleStore (with ${STORE_METHODS.join(', ')})`,
+    ),
+  );
+}
+
+/** One Redis, or a quorum of independent servers when `redis` is an array. */
+function redisStore(redis: KettleOptions['redis'], env: NodeJS.ProcessEnv): StoreChoice {
+  if (!Array.isArray(redis)) {
+    const connection =
+      redis === undefined ? connectionFromEnv(env) : redisConnection('redis', redis);
+    return { kind: 'redis', connection };
+  }
+  const connections = redis.map((entry: unknown, i) => redisConnection(`redis[${i}]`, entry));
+  checkQuorum(connections, 'redis');
+  return { kind: 'quorum', connections };
+}
+
+function defaultNodeId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}

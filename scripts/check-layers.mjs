@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// npm run lint: the layers of lib/ hold. The core runs without Nest, and inside it every import
+// points down: kettle -> options -> election -> interfaces -> store -> utils.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Packages that only the Nest layer may import. */
+export const NEST_ONLY = [/^@nestjs\//, /^rxjs(\/|$)/, /^reflect-metadata$/];
+
+/**
+ * Each room of lib/core and its height: a file may import its own room and lower ones. The first
+ * prefix that matches a path names its room.
+ */
+export const CORE_ROOMS = [
+  ['lib/core/utils/', 0],
+  ['lib/core/kettle.messages.ts', 0],
+  ['lib/core/store/', 1],
+  ['lib/core/interfaces/', 2],
+  ['lib/core/errors.ts', 3],
+  ['lib/core/election/', 4],
+  ['lib/core/options/', 5],
+  ['lib/core/fencing.ts', 5],
+  ['lib/core/console-logger.ts', 5],
+  ['lib/core/create-store.ts', 6],
+  ['lib/core/kettle.ts', 7],
+  ['lib/core/index.ts', 8],
+];
+
+function roomOf(path) {
+  return CORE_ROOMS.find(([prefix]) => path.startsWith(prefix));
+}
+
+/** The specifiers a TypeScript source imports or re-exports, static or dynamic. */
+export function importsOf(source) {
+  const found = [];
+  const pattern =
+    /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm;
+  for (const match of source.matchAll(pattern)) found.push(match[1] ?? match[2] ?? match[3]);
+  return found;
+}
+
+/** Every broken rule in `files` (repository-relative path -> source), one line each. */
+export function layerViolations(files) {
+  const problems = [];
+  for (const [path, source] of files) {
+    if (!path.startsWith('lib/core/')) continue;
+    const room = roomOf(path);
+    if (!room) {
+      problems.push(`${path}: not in any room of lib/core; add it to CORE_ROOMS`);
+      continue;
+    }
+    for (const specifier of importsOf(source)) {
+      if (!specifier.startsWith('.')) {
+        if (NEST_ONLY.some((p) => p.test(specifier)))
+          problems.push(`${path}: imports ${specifier}, which only the Nest layer may use`);
+        continue;
+      }
+      const target = normalize(join(dirname(path), specifier)).replace(/\.js$/, '.ts');
+      if (!target.startsWith('lib/core/')) {
+        problems.push(`${path}: imports ${specifier}, outside lib/core`);
+        continue;
+      }
+      const targetRoom = roomOf(target);
+      if (targetRoom && targetRoom[0] !== room[0] && targetRoom[1] > room[1])
+        problems.push(`${path}: imports ${specifier}, a room above its own (${targetRoom[0]})`);
+    }
+  }
+  return problems;
+}
+
+function sources(dir, root) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sources(path, root);
+    return entry.name.endsWith('.ts') ? [[relative(root, path), readFileSync(path, 'utf8')]] : [];
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const problems = layerViolations(sources(join(root, 'lib'), root));
+  for (const problem of problems) console.error(problem);
+  if (problems.length > 0) process.exit(1);
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { importsOf, layerViolations } from '../../scripts/check-layers.mjs';
+
+describe('the layer check of npm run lint', () => {
+  it('reads static, type-only, re-exported and dynamic imports', () => {
+    const source = [
+      "import { a } from './a.js';",
+      "import type { B } from '../b.js';",
+      "export { c } from './c.js';",
+      "export * from './d.js';",
+      "const e = await import('./e.js');",
+      "import 'reflect-metadata';",
+      'import {',
+      '  f,',
+      "} from './f.js';",
+    ].join('\n');
+    expect(importsOf(source)).toEqual([
+      './a.js',
+      '../b.js',
+      './c.js',
+      './d.js',
+      './e.js',
+      'reflect-metadata',
+      './f.js',
+    ]);
+  });
+
+  it('passes a store that imports utils and messages, and an election that imports a store', () => {
+    const files = new Map([
+      [
+        'lib/core/store/x.store.ts',
+        "import { t } from '../utils/promise-timeout.js';\nimport * as m from '../kettle.messages.js';",
+      ],
+      ['lib/core/election/e.ts', "import { s } from '../store/x.store.js';"],
+    ]);
+    expect(layerViolations(files)).toEqual([]);
+  });
+
+  it('refuses a store that imports upward, naming the file and the import', () => {
+    const files = new Map([
+      [
+        'lib/core/store/redis.store.ts',
+        "import { resolveKettleOptions } from '../options/resolve-options.js';",
+      ],
+      [
+        'lib/core/store/memory.store.ts',
+        "import type { Election } from '../election/election.js';",
+      ],
+    ]);
+    expect(layerViolations(files)).toEqual([
+      'lib/core/store/redis.store.ts: imports ../options/resolve-options.js, a room above its own (lib/core/options/)',
+      'lib/core/store/memory.store.ts: imports ../election/election.js, a room above its own (lib/core/election/)',
+    ]);
+  });
+
+  it('refuses Nest, rxjs and reflect-metadata in the core, and imports out of it', () => {
+    const files = new Map([
+      [
+        'lib/core/kettle.ts',
+        "import { Injectable } from '@nestjs/common';\nimport { Subject } from 'rxjs';\nimport 'reflect-metadata';\nimport { KETTLE_STORE } from '../kettle.constants.js';",
+      ],
+    ]);
+    expect(layerViolations(files)).toEqual([
+      'lib/core/kettle.ts: imports @nestjs/common, which only the Nest layer may use',
+      'lib/core/kettle.ts: imports rxjs, which only the Nest layer may use',
+      'lib/core/kettle.ts: imports reflect-metadata, which only the Nest layer may use',
+      'lib/core/kettle.ts: imports ../kettle.constants.js, outside lib/core',
+    ]);
+  });
+
+  it('names a core file that no room holds', () => {
+    expect(layerViolations(new Map([['lib/core/stray.ts', '']]))).toEqual([
+      'lib/core/stray.ts: not in any room of lib/core; add it to CORE_ROOMS',
+    ]);
+  });
+
+  it('leaves the Nest layer free to import the core and Nest', () => {
+    const files = new Map([
+      [
+        'lib/kettle.service.ts',
+        "import { Injectable } from '@nestjs/common';\nimport { Kettle } from './core/kettle.js';",
+      ],
+    ]);
+    expect(layerViolations(files)).toEqual([]);
+  });
+});
