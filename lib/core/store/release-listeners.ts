@@ -2,7 +2,8 @@ type Listener = (name: string) => void;
 
 /**
  * Release listeners by election name: a release wakes the listeners of that election and those
- * of every election, not all of them (with 10,000 elections, that loop was the cost of a hand-over).
+ * of every election, not all of them (with 10,000 elections, waking every one would be the cost of
+ * a hand-over).
  */
 export class ReleaseListeners {
   private readonly byName = new Map<string | undefined, Set<Listener>>();
