@@ -31,7 +31,8 @@ describe('KettleHealthIndicator with @nestjs/terminus', () => {
 
   /**
    * A user's app over HTTP: KettleModule, an `@OnMaster('job')` job when `withJob`, and a health
-   * module wired as docs/GUIDE.md says (TerminusModule, a controller, the indicator in providers).
+   * module wired as docs/METRICS-AND-HEALTH.md says (TerminusModule, a controller, the indicator
+   * in providers).
    */
   async function node(options: KettleModuleOptions, { withJob = true, timeout = 5000 } = {}) {
     @Controller('health')
