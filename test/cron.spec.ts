@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KettleModule, OnMaster } from '../lib/index.js';
 import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
+import { systemClock } from '../lib/core/utils/clock.js';
 import { uniquePrefix } from './support/nodes.js';
 import { RedisServer } from './support/redis-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -33,7 +34,7 @@ describe('@OnMaster / join with cron: each slot once', () => {
   /** A node whose wall clock is `offsetMs` off the real one (and Redis's): the clock seam. */
   function node(nodeId: string, keyPrefix: string, offsetMs: number, runs: SlotRun[]): Kettle {
     const kettle = new Kettle({ redis: server.url, keyPrefix, nodeId, logger: silent });
-    kettle.clock = () => Date.now() + offsetMs;
+    kettle.clock = { ...systemClock, wallNow: () => Date.now() + offsetMs };
     // Every 2 s: a tick late by a second on a loaded machine still finds one slot due, not two.
     kettle.join('report', {
       cron: '*/2 * * * * *',
@@ -86,7 +87,7 @@ describe('@OnMaster / join with cron: each slot once', () => {
     });
     kettles.push(kettle);
     let offsetMs = 3_600_000;
-    kettle.clock = () => Date.now() + offsetMs;
+    kettle.clock = { ...systemClock, wallNow: () => Date.now() + offsetMs };
     const runs: SlotRun[] = [];
     kettle.join('report', {
       cron: '* * * * * *',

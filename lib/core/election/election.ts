@@ -12,6 +12,7 @@ import type { ElectionConfig } from './election-config.js';
 import { ElectionLog } from './election-log.js';
 import { LeadershipEndedError } from '../errors.js';
 import { catchRejection } from '../utils/thrown-values.js';
+import { type Clock, systemClock } from '../utils/clock.js';
 import { guardedLogger } from './guarded-logger.js';
 import { JobRunner } from './job-runner.js';
 import { Timers } from './timers.js';
@@ -43,8 +44,6 @@ interface Leadership {
    */
   reconnectedAt?: number;
 }
-
-const now = () => performance.now();
 
 /** The longest a cron tick waits: the next slot is looked at again at least this often. */
 const MAX_SLOT_WAIT_MS = 60_000;
@@ -118,24 +117,33 @@ export class Election {
   /** The disagreements on the schedule already warned of: once each. */
   private readonly scheduleMismatches = new Set<string>();
 
+  private readonly clock: Clock;
+
   constructor(private readonly options: ElectionConfig) {
+    this.clock = options.clock ?? systemClock;
     this.logger = guardedLogger(options.logger, this.stats);
-    this.storeClock = new StoreClock(options.clock, now);
+    this.storeClock = new StoreClock(this.clock);
     this.log = new ElectionLog(options.name, this.logger, options.verbose, this.stats);
     this.timers = new Timers<TimerName>(
-      (timer) =>
-        timer === 'acquire'
-          ? this.acquire()
-          : timer === 'renew'
-            ? this.renew()
-            : timer === 'tick'
-              ? this.tick()
-              : this.lose('expired'),
+      {
+        acquire: () => this.acquire(),
+        renew: () => this.renew(),
+        expire: () => this.lose('expired'),
+        tick: () => this.tick(),
+      },
       (error) => this.log.stepFailed(error),
+      this.clock,
     );
-    this.runner = new JobRunner(options.jobs, this.stats, this.logger);
+    this.runner = new JobRunner(options.jobs, this.stats, this.logger, this.clock);
     const { name, onElected = [], onRevoked = [] } = options;
-    this.hooks = new LeadershipHooks(name, onElected, onRevoked, this.logger, this.stats);
+    this.hooks = new LeadershipHooks(
+      name,
+      onElected,
+      onRevoked,
+      this.logger,
+      this.stats,
+      this.clock,
+    );
   }
 
   get name(): string {
@@ -148,7 +156,7 @@ export class Election {
 
   /** True only while this node holds a lease that has not ended on its own clock. */
   get isMaster(): boolean {
-    return this.leadership !== undefined && now() < this.leadership.deadline;
+    return this.leadership !== undefined && this.clock.now() < this.leadership.deadline;
   }
 
   get term(): number | undefined {
@@ -157,7 +165,7 @@ export class Election {
 
   /** Milliseconds of lease left on this node's clock; 0 when not master. */
   get leaseLeft(): number {
-    return this.leadership ? Math.max(0, this.leadership.deadline - now()) : 0;
+    return this.leadership ? Math.max(0, this.leadership.deadline - this.clock.now()) : 0;
   }
 
   start(): void {
@@ -178,12 +186,12 @@ export class Election {
   private reconnected(): void {
     const leadership = this.leadership;
     if (!leadership) return this.contendNow();
-    leadership.reconnectedAt = now();
+    leadership.reconnectedAt = this.clock.now();
     this.timers.set('renew', 0);
   }
 
   private contendNow(): void {
-    if (this.state !== 'running' || this.leadership || now() < this.holdOffUntil) return;
+    if (this.state !== 'running' || this.leadership || this.clock.now() < this.holdOffUntil) return;
     // An attempt on its way may already have been told "held": try again right after it.
     if (this.acquiring) this.contendAgain = true;
     else this.timers.set('acquire', 0);
@@ -209,14 +217,14 @@ export class Election {
 
   private async handOver(leadership: Leadership, drainMs: number): Promise<void> {
     this.timers.clear('tick');
-    const began = now();
+    const began = this.clock.now();
     const until = began + drainMs;
-    await this.drain(leadership, 'resigned', began, () => until - now(), drainMs);
+    await this.drain(leadership, 'resigned', began, () => until - this.clock.now(), drainMs);
     // Lost meanwhile, or stopped: that step-down releases what there is to release.
     if (this.leadership !== leadership) return;
     this.stepDown('resigned');
     if (this.state === 'running') {
-      this.holdOffUntil = now() + this.timing.retryEvery;
+      this.holdOffUntil = this.clock.now() + this.timing.retryEvery;
       this.timers.set('acquire', jittered(this.timing.retryEvery));
     }
     await this.release(leadership.lease).finally(leadership.markReleased);
@@ -239,7 +247,7 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership || !this.startsRuns(leadership) || !this.isMaster || !this.runner.hasJobs)
       return Promise.resolve(false);
-    return this.runner.runAfterCurrent(this.runContext(leadership, this.options.clock()), () =>
+    return this.runner.runAfterCurrent(this.runContext(leadership, this.clock.wallNow()), () =>
       this.startsRuns(leadership),
     );
   }
@@ -272,7 +280,7 @@ export class Election {
     const { safetyMargin, renewEvery, leaseTtl } = this.timing;
     // A store without slot claims: every firing on the master runs, as it would unguarded.
     if (!this.options.store.claimSlot) return this.isMaster ? 'run' : 'follower';
-    const slot = slots.slotAt(this.options.clock());
+    const slot = slots.slotAt(this.clock.wallNow());
     if (slot === undefined) return 'late';
     const firedBefore = this.firedSlots.get(key);
     // Only where the store would answer this term's second claim of the slot 'run' again.
@@ -284,8 +292,8 @@ export class Election {
     for (;;) {
       const leadership = this.leadership;
       if (!leadership || !this.isMaster) return 'follower';
-      if (leadership.deadline - now() < safetyMargin) return 'late';
-      const sentAt = now();
+      if (leadership.deadline - this.clock.now() < safetyMargin) return 'late';
+      const sentAt = this.clock.now();
       let claim: SlotClaim;
       try {
         claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
@@ -303,7 +311,7 @@ export class Election {
         if (this.leadership === leadership) this.log.storeFailed('claim slot', error);
         return 'failed';
       }
-      this.renewLatency.record(now() - sentAt);
+      this.renewLatency.record(this.clock.now() - sentAt);
       if (this.leadership !== leadership) return 'follower';
       this.log.storeAnswered();
       if (claim.outcome === 'not-holder') {
@@ -316,7 +324,7 @@ export class Election {
       if (claim.outcome === 'already-ran') return 'repeated';
       if (claim.outcome === 'late') return 'late';
       if (claim.outcome === 'run') {
-        if (leadership.deadline - now() >= safetyMargin && this.isMaster) return 'run';
+        if (leadership.deadline - this.clock.now() >= safetyMargin && this.isMaster) return 'run';
         // Won with too little lease left to start, so not run: a later firing of this slot may
         // claim it again (the store answers this term 'run' again).
         if (this.firedSlots.get(key) === slot) {
@@ -327,7 +335,7 @@ export class Election {
       }
       // Early on the store's clock: this node's clock is ahead; wait for the slot, within reason.
       if (claim.waitMs > MAX_EARLY_WAIT_MS) return 'late';
-      await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, claim.waitMs));
     }
   }
 
@@ -350,7 +358,8 @@ export class Election {
       this.tickAfterRenewal = false;
     }
     const inFlight = [this.acquiring, this.ticking].filter((step) => step !== undefined);
-    if (inFlight.length > 0) await settlesWithin(Promise.all(inFlight), deadline.forWaits);
+    if (inFlight.length > 0)
+      await settlesWithin(Promise.all(inFlight), deadline.forWaits, this.clock);
   }
 
   /**
@@ -364,7 +373,7 @@ export class Election {
   }
 
   private async shutdown(deadline: ShutdownDeadline): Promise<void> {
-    const began = now();
+    const began = this.clock.now();
     await this.stopRuns(deadline);
     const leftMs = () => deadline.forWaits;
     await this.drain(this.leadership, 'shutdown', began, leftMs, deadline.timeoutMs);
@@ -380,7 +389,7 @@ export class Election {
         Math.min(this.timing.renewEvery, releaseMs),
       ).finally(leadership.markReleased);
     await Promise.all([
-      settlesWithin(Promise.all(this.releases), releaseMs),
+      settlesWithin(Promise.all(this.releases), releaseMs, this.clock),
       this.hooks.drain(releaseMs, deadline.timeoutMs),
     ]);
   }
@@ -400,7 +409,7 @@ export class Election {
     leftMs: () => number,
     timeoutMs: number,
   ): Promise<void> {
-    if (this.ticking) await settlesWithin(this.ticking, leftMs());
+    if (this.ticking) await settlesWithin(this.ticking, leftMs(), this.clock);
     if (this.runner.idle) return;
     if (this.runner.runStartedSince(began)) {
       const unaborted = Math.max(0, leftMs() * (1 - LATE_RUN_ABORT_SHARE));
@@ -429,7 +438,7 @@ export class Election {
     const lease = (this.unusedLease ??= newLease(this.options.nodeId));
     this.unusedLease = undefined;
     this.contendAgain = false;
-    const sentAt = now();
+    const sentAt = this.clock.now();
     let result: AcquireResult;
     try {
       result = await this.callStore('acquire', renewEvery, (store) =>
@@ -470,8 +479,8 @@ export class Election {
     };
     this.leadership = leadership;
     this.stats.elected++;
-    this.timers.set('expire', leadership.deadline - now());
-    this.timers.set('renew', sentAt + renewEvery - now());
+    this.timers.set('expire', leadership.deadline - this.clock.now());
+    this.timers.set('renew', sentAt + renewEvery - this.clock.now());
     // The first run waits for the @OnElected handlers (at most a lease), so that what they prepare
     // is ready for it. Only the tick waits: the renew and expire timers above run meanwhile.
     void this.hooks.elected(this.contextOf(leadership), leaseTtl).then(() => {
@@ -486,14 +495,14 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership) return;
     const { leaseTtl, renewEvery } = this.timing;
-    const sentAt = now();
+    const sentAt = this.clock.now();
     try {
       const renewed = await this.callStore(
         'renew',
         Math.min(renewEvery, leadership.deadline - sentAt),
         (store) => store.renew(this.name, leadership.lease, leaseTtl),
       );
-      this.renewLatency.record(now() - sentAt);
+      this.renewLatency.record(this.clock.now() - sentAt);
       if (this.leadership !== leadership) {
         // Renewed after this node stepped down: hand the lease back rather than leave it orphaned.
         if (renewed) void this.release(leadership.lease, false);
@@ -511,7 +520,7 @@ export class Election {
       if (this.leadership !== leadership) return;
       this.log.storeFailed('renew', error);
       // Try again soon; the expire timer steps down if no renewal lands before the deadline.
-      this.timers.set('renew', Math.min(renewEvery / 2, leadership.deadline - now()));
+      this.timers.set('renew', Math.min(renewEvery / 2, leadership.deadline - this.clock.now()));
     }
   }
 
@@ -544,17 +553,17 @@ export class Election {
     // that never runs. Renew now and tick as soon as the renewal lands (waiting half a renewal
     // period instead made 14 % of intervals late at 10,000 elections on a busy event loop); the
     // timer below is for a renewal that fails.
-    if (leadership.deadline - now() < safetyMargin) {
+    if (leadership.deadline - this.clock.now() < safetyMargin) {
       this.tickAfterRenewal = true;
       this.timers.set('renew', 0);
       return this.timers.set('tick', renewEvery / 2);
     }
-    const sentAt = now();
+    const sentAt = this.clock.now();
     try {
       const claim = await this.callStore('claim run', leadership.deadline - sentAt, (store) =>
         store.claimRun(this.name, leadership.lease, interval, this.timing.leaseTtl),
       );
-      this.renewLatency.record(now() - sentAt);
+      this.renewLatency.record(this.clock.now() - sentAt);
       if (this.leadership !== leadership) return;
       this.log.storeAnswered();
       if (claim.outcome === 'not-holder') return this.lose('lost');
@@ -568,8 +577,8 @@ export class Election {
       }
       if (claim.outcome === 'wait') return;
       // ...but the slot this one won is run (and drained): it is marked, no other node will run it.
-      if (leadership.deadline - now() >= safetyMargin)
-        void this.runner.start(this.runContext(leadership, claim.slotMs ?? this.options.clock()));
+      if (leadership.deadline - this.clock.now() >= safetyMargin)
+        void this.runner.start(this.runContext(leadership, claim.slotMs ?? this.clock.wallNow()));
     } catch (error) {
       if (this.leadership !== leadership) return;
       this.log.storeFailed('claim run', error);
@@ -607,12 +616,12 @@ export class Election {
       return;
     }
     // As for an interval claim: never mark a slot that could not start before the deadline.
-    if (leadership.deadline - now() < safetyMargin) {
+    if (leadership.deadline - this.clock.now() < safetyMargin) {
       this.tickAfterRenewal = true;
       this.timers.set('renew', 0);
       return this.timers.set('tick', renewEvery / 2);
     }
-    const sentAt = now();
+    const sentAt = this.clock.now();
     try {
       const claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
         store.claimSlot!(this.name, leadership.lease, slot, leaseTtl, {
@@ -623,14 +632,14 @@ export class Election {
           schedule: schedule.identity,
         }),
       );
-      this.renewLatency.record(now() - sentAt);
+      this.renewLatency.record(this.clock.now() - sentAt);
       if (this.leadership !== leadership) return;
       this.log.storeAnswered();
       if (claim.outcome === 'not-holder') return this.lose('lost');
       this.extended(leadership, sentAt);
       this.observeStoreClock(sentAt, claim);
       this.warnIfScheduleDiffers(claim, schedule.identity);
-      const startable = leadership.deadline - now() >= safetyMargin;
+      const startable = leadership.deadline - this.clock.now() >= safetyMargin;
       if (claim.outcome === 'early') {
         // Read on a clock ahead of the store's (a first claim, or one just stepped). With the
         // store's clock now known, the slots due there come first (an earlier one may be due);
@@ -717,20 +726,20 @@ export class Election {
    */
   private renewAfterTick(sentAt: number, nextTickIn: number): void {
     const { renewEvery } = this.timing;
-    const tickAt = now() + nextTickIn;
+    const tickAt = this.clock.now() + nextTickIn;
     const latest = sentAt + renewEvery * 1.5;
     if (tickAt < latest)
-      this.timers.set('renew', Math.min(tickAt + renewEvery / 4, latest) - now());
+      this.timers.set('renew', Math.min(tickAt + renewEvery / 4, latest) - this.clock.now());
   }
 
   /** The lease was extended by a command sent at `sentAt`: move the deadline and the next renewal. */
   private extended(leadership: Leadership, sentAt: number): void {
     const { renewDeadline, renewEvery } = this.timing;
     leadership.deadline = sentAt + renewDeadline;
-    this.timers.set('expire', leadership.deadline - now());
+    this.timers.set('expire', leadership.deadline - this.clock.now());
     // An answer to a command sent before a reconnect confirms nothing: the renewal that does goes now.
     const unconfirmed = leadership.reconnectedAt !== undefined;
-    this.timers.set('renew', unconfirmed ? 0 : sentAt + renewEvery - now());
+    this.timers.set('renew', unconfirmed ? 0 : sentAt + renewEvery - this.clock.now());
   }
 
   /** This leadership may start runs: it is current, and neither stopping nor resigning. */
@@ -789,7 +798,7 @@ export class Election {
    */
   private observeStoreClock(sentAt: number, claim: SlotClaim): void {
     if (claim.outcome === 'not-holder' || claim.storeNowMs === undefined) return;
-    this.storeClock.observe(sentAt, now(), claim.storeNowMs);
+    this.storeClock.observe(sentAt, this.clock.now(), claim.storeNowMs);
     const offset = this.storeClock.offsetMs();
     const tooFar = Math.abs(offset) > CLOCK_OFFSET_ALLOWANCE_MS;
     if (tooFar && !this.clockOffWarned)
@@ -806,12 +815,13 @@ export class Election {
     const { name, nodeId } = this.options;
     const { signal } = leadership.controller;
     // Reads the clock at the call: a timer that should have ended the lease may not have run yet.
-    const leaseValid = () => this.leadership === leadership && now() < leadership.deadline;
+    const leaseValid = () =>
+      this.leadership === leadership && this.clock.now() < leadership.deadline;
     const throwIfLost = () => {
       if (leaseValid()) return;
       throw signal.aborted ? signal.reason : new LeadershipEndedError('expired');
     };
-    const scheduledAt = new Date(this.options.clock());
+    const scheduledAt = new Date(this.clock.wallNow());
     return { name, nodeId, term: leadership.term, scheduledAt, signal, leaseValid, throwIfLost };
   }
 
@@ -854,12 +864,13 @@ export class Election {
     command: (store: KettleStore) => Promise<T>,
   ): Promise<T> {
     const { store } = this.options;
-    const sentAt = now();
+    const sentAt = this.clock.now();
     return withTimeout(
       Promise.resolve().then(() => command(store)),
       ms,
       action,
       () => store.commandTimedOut?.(sentAt),
+      this.clock,
     );
   }
 }
