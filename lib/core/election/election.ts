@@ -24,6 +24,38 @@ import { CLOCK_OFFSET_ALLOWANCE_MS, recentSlotsMs, slotGraceMs } from './schedul
 import type { FiringSlots } from './firing-slots.interface.js';
 import { settlesWithin, type ShutdownDeadline, withTimeout } from '../utils/promise-timeout.js';
 
+/**
+ * Where one election stands on this node (`Election.phase`). Each phase is a combination of
+ * three fields: `lifecycle`, `leadership` (and its `resigning` flag), and `acquiring`.
+ *
+ *   phase      lifecycle  leadership         acquiring  what goes on
+ *   idle       idle       -                  -          nothing: start() was not called
+ *   follower   running    -                  -          the acquire timer is set (after a resign,
+ *                                                       no attempt before `holdOffUntil`)
+ *   acquiring  running    -                  set        an acquire is on its way (a release heard
+ *                                                       meanwhile: try again as soon as it answers)
+ *   master     running    set                -          renew, expire and tick timers; runs start
+ *   draining   running    set, resigning     -          renew and expire only: the runs end, then
+ *              stopping   set                -          the lease is released
+ *   stopping   stopping   -                  maybe      the acquire or claim on its way is awaited
+ *   stopped    stopped    -                  -          no timer; releases and @OnRevoked finish
+ *
+ *   idle       -- start() ------------------------------------------> follower
+ *   follower   -- acquire timer; a release or a reconnect heard -----> acquiring
+ *   acquiring  -- held (retry as the holder's lease ends), failed ---> follower
+ *   acquiring  -- acquired: becomeMaster ----------------------------> master
+ *   master     -- resign(): handOver lets the runs end --------------> draining
+ *   draining   -- runs ended: stepDown, release, hold off -----------> follower
+ *   master, draining -- expire timer (no renewal by the deadline), or
+ *                       a renew or claim finds another holder: lose --> follower
+ *   any        -- stop(): stopRuns, drain, stepDown ---> stopping or draining -> stopped
+ *
+ * `isMaster` is true in master and draining while the deadline has not passed on this node's
+ * clock: a blocked event loop can outlive the deadline before the expire timer runs.
+ */
+export type ElectionPhase =
+  'idle' | 'follower' | 'acquiring' | 'master' | 'draining' | 'stopping' | 'stopped';
+
 /** The lease this node holds, measured on its own monotonic clock. */
 interface Leadership {
   readonly lease: string;
@@ -43,6 +75,15 @@ interface Leadership {
    * (Redis restarted empty, another server behind the address), so no run starts meanwhile.
    */
   reconnectedAt?: number;
+  /** A tick found too little lease left to claim (or a reconnect unconfirmed): it ticks again once a renewal lands. */
+  tickAfterRenewal?: boolean;
+}
+
+/** An acquire on its way. */
+interface AcquireAttempt {
+  done: Promise<void>;
+  /** A release was announced meanwhile: if refused, this attempt tries again at once. */
+  contendAgain: boolean;
 }
 
 /** The longest a cron tick waits: the next slot is looked at again at least this often. */
@@ -56,10 +97,13 @@ type TimerName = 'acquire' | 'renew' | 'expire' | 'tick';
 const LATE_RUN_ABORT_SHARE = 0.25;
 
 /**
- * One election on this node: follower -> master -> follower, in the shape of client-go's
- * leaderelection loop. A follower tries to acquire when the holder's lease should have ended and
- * whenever a release is announced; a master renews every third of its lease and steps down on its
- * own clock when the deadline passes unrenewed, whatever Redis is doing.
+ * One election on this node, in the shape of client-go's leaderelection loop (phases above). A
+ * follower tries to acquire when the holder's lease should have ended and whenever a release is
+ * announced; a master renews every third of its lease and steps down on its own clock when the
+ * deadline passes unrenewed, whatever Redis is doing.
+ *
+ * The class reads in the order of a leadership: start, follower, master (renew, tick, claim),
+ * step down and release, stop; then the ways in for the testing module and the schedule guard.
  */
 export class Election {
   readonly stats: ElectionCounters = {
@@ -78,27 +122,21 @@ export class Election {
   readonly renewLatency = new LatencyWindow(RENEW_LATENCY_WINDOW);
   /** @internal The user's logger, safe to call (its failures count here); the schedule guard's too. */
   readonly logger: KettleLogger;
+
+  // The phase (see ElectionPhase).
+  private lifecycle: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private leadership?: Leadership;
-  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
-  private readonly timers: Timers<TimerName>;
-  private readonly log: ElectionLog;
-  private acquiring?: Promise<void>;
-  /** The claim on its way and the start of its run: a stop waits for it, so that a won slot runs. */
-  private ticking?: Promise<void>;
+  private acquiring?: AcquireAttempt;
+
+  // What the follower keeps between attempts.
   /** A lease value the store refused, kept for the next attempt (random tokens cost CPU at scale). */
   private unusedLease?: string;
-  /** A release was announced while an acquire was on its way. */
-  private contendAgain = false;
-  private stopped?: Promise<void>;
-  private readonly runner: JobRunner;
-  private readonly hooks: LeadershipHooks;
   /** After resigning, this node lets the others take the lease first. */
   private holdOffUntil = 0;
-  private readonly unsubscribers: Array<() => void> = [];
-  /** A tick found too little lease left to claim, and waits for the next renewal. */
-  private tickAfterRenewal = false;
-  /** Releases on their way: a stop waits for them before the store closes. */
-  private readonly releases = new Set<Promise<void>>();
+
+  // What the master keeps across ticks.
+  /** The claim on its way and the start of its run: a stop waits for it, so that a won slot runs. */
+  private ticking?: Promise<void>;
   /**
    * The latest slot of the cron schedule this node knows to be claimed (by any node) or given up:
    * no slot up to it is claimed again. The store has the last word; this spares it the asking.
@@ -117,7 +155,18 @@ export class Election {
   /** The disagreements on the schedule already warned of: once each. */
   private readonly scheduleMismatches = new Set<string>();
 
+  // What a stop waits for.
+  /** What stop() returns: one shutdown, however often it is called. */
+  private stopped?: Promise<void>;
+  /** Releases on their way: a stop waits for them before the store closes. */
+  private readonly releases = new Set<Promise<void>>();
+  private readonly unsubscribers: Array<() => void> = [];
+
   private readonly clock: Clock;
+  private readonly timers: Timers<TimerName>;
+  private readonly log: ElectionLog;
+  private readonly runner: JobRunner;
+  private readonly hooks: LeadershipHooks;
 
   constructor(private readonly options: ElectionConfig) {
     this.clock = options.clock ?? systemClock;
@@ -154,6 +203,15 @@ export class Election {
     return this.options.timing;
   }
 
+  /** Where this election stands: see ElectionPhase. */
+  get phase(): ElectionPhase {
+    const { lifecycle, leadership } = this;
+    if (lifecycle === 'idle' || lifecycle === 'stopped') return lifecycle;
+    if (leadership) return lifecycle === 'running' && !leadership.resigning ? 'master' : 'draining';
+    if (lifecycle === 'stopping') return 'stopping';
+    return this.acquiring ? 'acquiring' : 'follower';
+  }
+
   /** True only while this node holds a lease that has not ended on its own clock. */
   get isMaster(): boolean {
     return this.leadership !== undefined && this.clock.now() < this.leadership.deadline;
@@ -168,9 +226,11 @@ export class Election {
     return this.leadership ? Math.max(0, this.leadership.deadline - this.clock.now()) : 0;
   }
 
+  // ---- idle -> follower ------------------------------------------------------------------------
+
   start(): void {
-    if (this.state !== 'idle') return;
-    this.state = 'running';
+    if (this.lifecycle !== 'idle') return;
+    this.lifecycle = 'running';
     const { store } = this.options;
     this.unsubscribers.push(
       store.onReleased((name) => name === this.name && this.contendNow(), this.name),
@@ -190,11 +250,400 @@ export class Election {
     this.timers.set('renew', 0);
   }
 
+  // ---- follower -> acquiring -> master or follower ---------------------------------------------
+
   private contendNow(): void {
-    if (this.state !== 'running' || this.leadership || this.clock.now() < this.holdOffUntil) return;
+    if (this.lifecycle !== 'running' || this.leadership || this.clock.now() < this.holdOffUntil)
+      return;
     // An attempt on its way may already have been told "held": try again right after it.
-    if (this.acquiring) this.contendAgain = true;
+    if (this.acquiring) this.acquiring.contendAgain = true;
     else this.timers.set('acquire', 0);
+  }
+
+  private acquire(): Promise<void> {
+    if (this.lifecycle !== 'running' || this.leadership) return Promise.resolve();
+    if (!this.acquiring) {
+      const attempt: AcquireAttempt = { done: Promise.resolve(), contendAgain: false };
+      this.acquiring = attempt;
+      attempt.done = this.tryAcquire(attempt)
+        .catch((error: unknown) => this.log.stepFailed(error))
+        .finally(() => {
+          this.acquiring = undefined;
+        });
+    }
+    return this.acquiring.done;
+  }
+
+  private async tryAcquire(attempt: AcquireAttempt): Promise<void> {
+    const { leaseTtl, retryEvery, renewEvery } = this.timing;
+    // A value that was only ever refused ("held") never held the lease: it may be offered again.
+    const lease = (this.unusedLease ??= newLease(this.options.nodeId));
+    this.unusedLease = undefined;
+    const sentAt = this.clock.now();
+    let result: AcquireResult;
+    try {
+      result = await this.callStore('acquire', renewEvery, (store) =>
+        store.acquire(this.name, lease, leaseTtl),
+      );
+    } catch (error) {
+      this.log.storeFailed('acquire', error);
+      // The outcome is unknown: the lease may be ours. Delete it rather than make others wait it out.
+      void this.release(lease, false);
+      // An answer after a stop began arms nothing: no timer outlives stop().
+      if (this.lifecycle === 'running') this.timers.set('acquire', jittered(retryEvery));
+      return;
+    }
+    this.log.storeAnswered();
+    if (!result.acquired) this.unusedLease = lease;
+    if (result.acquired) {
+      // Stopped while the acquire was on its way: give it straight back.
+      if (this.lifecycle !== 'running') return this.release(lease);
+      return this.becomeMaster(lease, result.term, sentAt);
+    }
+    // Look again just after the holder's lease would end unrenewed: no sooner can it be free
+    // (a release is announced, and heard at once). Polling on a shorter period only costs Redis.
+    const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : jittered(retryEvery);
+    if (this.lifecycle === 'running') this.timers.set('acquire', attempt.contendAgain ? 0 : ends);
+  }
+
+  // ---- master: renew ---------------------------------------------------------------------------
+
+  private becomeMaster(lease: string, term: number, sentAt: number): void {
+    const { leaseTtl, renewDeadline, renewEvery } = this.timing;
+    let markReleased!: () => void;
+    const released = new Promise<void>((resolve) => (markReleased = resolve));
+    const leadership: Leadership = {
+      lease,
+      term,
+      deadline: sentAt + renewDeadline,
+      controller: new AbortController(),
+      released,
+      markReleased,
+    };
+    this.leadership = leadership;
+    this.stats.elected++;
+    this.timers.set('expire', leadership.deadline - this.clock.now());
+    this.timers.set('renew', sentAt + renewEvery - this.clock.now());
+    // The first run waits for the @OnElected handlers (at most a lease), so that what they prepare
+    // is ready for it. Only the tick waits: the renew and expire timers above run meanwhile.
+    void this.hooks.elected(this.contextOf(leadership), leaseTtl).then(() => {
+      if (this.startsRuns(leadership) && this.runner.hasJobs) this.timers.set('tick', 0);
+    });
+    // Told last: everything above is in place whatever a listener does.
+    this.log.announce(messages.tookLeadership(this.name, term));
+    this.notify({ name: this.name, nodeId: this.options.nodeId, isMaster: true, term });
+  }
+
+  private async renew(): Promise<void> {
+    const leadership = this.leadership;
+    if (!leadership) return;
+    const { leaseTtl, renewEvery } = this.timing;
+    const sentAt = this.clock.now();
+    try {
+      const renewed = await this.callStore(
+        'renew',
+        Math.min(renewEvery, leadership.deadline - sentAt),
+        (store) => store.renew(this.name, leadership.lease, leaseTtl),
+      );
+      this.renewLatency.record(this.clock.now() - sentAt);
+      if (this.leadership !== leadership) {
+        // Renewed after this node stepped down: hand the lease back rather than leave it orphaned.
+        if (renewed) void this.release(leadership.lease, false);
+        return;
+      }
+      this.log.storeAnswered();
+      if (!renewed) return this.lose('lost');
+      if (sentAt >= (leadership.reconnectedAt ?? Infinity)) leadership.reconnectedAt = undefined;
+      this.extended(leadership, sentAt);
+      if (leadership.tickAfterRenewal) {
+        leadership.tickAfterRenewal = false;
+        if (this.startsRuns(leadership)) this.timers.set('tick', 0);
+      }
+    } catch (error) {
+      if (this.leadership !== leadership) return;
+      this.log.storeFailed('renew', error);
+      // Try again soon; the expire timer steps down if no renewal lands before the deadline.
+      this.timers.set('renew', Math.min(renewEvery / 2, leadership.deadline - this.clock.now()));
+    }
+  }
+
+  /** The lease was extended by a command sent at `sentAt`: move the deadline and the next renewal. */
+  private extended(leadership: Leadership, sentAt: number): void {
+    const { renewDeadline, renewEvery } = this.timing;
+    leadership.deadline = sentAt + renewDeadline;
+    this.timers.set('expire', leadership.deadline - this.clock.now());
+    // An answer to a command sent before a reconnect confirms nothing: the renewal that does goes now.
+    const unconfirmed = leadership.reconnectedAt !== undefined;
+    this.timers.set('renew', unconfirmed ? 0 : sentAt + renewEvery - this.clock.now());
+  }
+
+  /**
+   * A claim renews the lease: when the next one is due about when the renewal would be, the
+   * renewal waits a little past it, and is then put off again by that claim. One command per
+   * interval instead of two; the renewal still comes by half the lease if the claim does not.
+   */
+  private renewAfterTick(sentAt: number, nextTickIn: number): void {
+    const { renewEvery } = this.timing;
+    const tickAt = this.clock.now() + nextTickIn;
+    const latest = sentAt + renewEvery * 1.5;
+    if (tickAt < latest)
+      this.timers.set('renew', Math.min(tickAt + renewEvery / 4, latest) - this.clock.now());
+  }
+
+  // ---- master: tick and claim ------------------------------------------------------------------
+
+  /** This leadership may start runs: it is current, and neither stopping nor resigning. */
+  private startsRuns(leadership: Leadership): boolean {
+    return this.leadership === leadership && this.lifecycle === 'running' && !leadership.resigning;
+  }
+
+  /** One tick of the master's cadence; a stop or a resign waits for the one in flight. */
+  private tick(): Promise<void> {
+    this.ticking ??= (this.options.cron ? this.claimSlotAndRun() : this.claimAndRun())
+      .catch((error: unknown) => this.log.stepFailed(error))
+      .finally(() => {
+        this.ticking = undefined;
+      });
+    return this.ticking;
+  }
+
+  /** Claims the slot in the store, then runs. */
+  private async claimAndRun(): Promise<void> {
+    const leadership = this.leadership;
+    if (!leadership || !this.startsRuns(leadership)) return;
+    const { interval, safetyMargin, renewEvery } = this.timing;
+    // Reconnected: the renewal already on its way says whether the lease survived; tick after it.
+    if (leadership.reconnectedAt !== undefined) {
+      leadership.tickAfterRenewal = true;
+      return;
+    }
+    if (this.runner.busy) {
+      this.stats.skippedTicks++;
+      this.logger.debug(messages.runSkipped(this.name));
+      return this.timers.set('tick', interval);
+    }
+    // Too little lease left to claim: a claim answered after the deadline would have marked a slot
+    // that never runs. Renew now and tick as soon as the renewal lands (waiting half a renewal
+    // period instead made 14 % of intervals late at 10,000 elections on a busy event loop); the
+    // timer below is for a renewal that fails.
+    if (leadership.deadline - this.clock.now() < safetyMargin) {
+      leadership.tickAfterRenewal = true;
+      this.timers.set('renew', 0);
+      return this.timers.set('tick', renewEvery / 2);
+    }
+    const sentAt = this.clock.now();
+    try {
+      const claim = await this.callStore('claim run', leadership.deadline - sentAt, (store) =>
+        store.claimRun(this.name, leadership.lease, interval, this.timing.leaseTtl),
+      );
+      this.renewLatency.record(this.clock.now() - sentAt);
+      if (this.leadership !== leadership) return;
+      this.log.storeAnswered();
+      if (claim.outcome === 'not-holder') return this.lose('lost');
+      // The claim renewed the lease as well: the next renewal can wait.
+      this.extended(leadership, sentAt);
+      const nextTick = claim.outcome === 'wait' ? claim.waitMs : claim.nextInMs;
+      // Stopping or resigning since the claim left: no more claims...
+      if (this.startsRuns(leadership)) {
+        this.timers.set('tick', nextTick);
+        this.renewAfterTick(sentAt, nextTick);
+      }
+      if (claim.outcome === 'wait') return;
+      // ...but the slot this one won is run (and drained): it is marked, no other node will run it.
+      if (leadership.deadline - this.clock.now() >= safetyMargin)
+        void this.runner.start(this.runContext(leadership, claim.slotMs ?? this.clock.wallNow()));
+    } catch (error) {
+      if (this.leadership !== leadership) return;
+      this.log.storeFailed('claim run', error);
+      if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
+    }
+  }
+
+  /**
+   * A tick of a cron schedule: claims the slot due on this node's clock (CronSchedule.dueSlot);
+   * the store refuses it while it is still in the future on its own clock (this node's runs
+   * ahead), or when it ran already, and decides whether a late one is caught up. Then looks again
+   * at the next slot.
+   */
+  private async claimSlotAndRun(): Promise<void> {
+    const leadership = this.leadership;
+    const cron = this.options.cron;
+    if (!leadership || !cron || !this.startsRuns(leadership)) return;
+    const { safetyMargin, renewEvery, leaseTtl } = this.timing;
+    if (leadership.reconnectedAt !== undefined) {
+      leadership.tickAfterRenewal = true;
+      return;
+    }
+    const { schedule, catchUp } = cron;
+    const readOnNodeClock = !this.storeClock.measured;
+    const slot = schedule.dueSlot(this.storeClock.now(), this.lastSlot);
+    if (slot === undefined) return this.tickAtNextSlot(leadership);
+    if (this.runner.busy) {
+      // Runs never overlap: the slot waits for the run to end, and runs then if still in its
+      // grace (the store decides), so that a run a little longer than the period loses nothing.
+      this.stats.skippedTicks++;
+      this.logger.debug(messages.runSkipped(this.name));
+      void this.runner.ended.then(() => {
+        if (this.startsRuns(leadership)) this.timers.set('tick', 0);
+      });
+      return;
+    }
+    // As for an interval claim: never mark a slot that could not start before the deadline.
+    if (leadership.deadline - this.clock.now() < safetyMargin) {
+      leadership.tickAfterRenewal = true;
+      this.timers.set('renew', 0);
+      return this.timers.set('tick', renewEvery / 2);
+    }
+    const sentAt = this.clock.now();
+    try {
+      const claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
+        store.claimSlot!(this.name, leadership.lease, slot, leaseTtl, {
+          term: leadership.term,
+          graceMs: slotGraceMs(renewEvery),
+          catchUp: catchUp === 'latest',
+          keepMs: schedule.keepMs(slot),
+          schedule: schedule.identity,
+        }),
+      );
+      this.renewLatency.record(this.clock.now() - sentAt);
+      if (this.leadership !== leadership) return;
+      this.log.storeAnswered();
+      if (claim.outcome === 'not-holder') return this.lose('lost');
+      this.extended(leadership, sentAt);
+      this.observeStoreClock(sentAt, claim);
+      this.warnIfScheduleDiffers(claim, schedule.identity);
+      const startable = leadership.deadline - this.clock.now() >= safetyMargin;
+      if (claim.outcome === 'early') {
+        // Read on a clock ahead of the store's (a first claim, or one just stepped). With the
+        // store's clock now known, the slots due there come first (an earlier one may be due);
+        // else wait for the slot, but look again soon.
+        if (!this.startsRuns(leadership)) return;
+        if (claim.storeNowMs !== undefined) return this.tickAtNextSlot(leadership, sentAt);
+        return this.timers.set('tick', Math.min(claim.waitMs, MAX_EARLY_WAIT_MS));
+      }
+      // A slot won on this node's own clock (its first claim) that the answer shows was off: a
+      // later slot is due on the store's clock, and missed slots collapse into the latest. A slot
+      // read on the store's clock runs as granted, however long the claim took to get there.
+      const superseded =
+        readOnNodeClock &&
+        claim.outcome === 'run' &&
+        claim.storeNowMs !== undefined &&
+        schedule.dueSlot(claim.storeNowMs, slot) !== undefined;
+      if (claim.outcome === 'already-ran') {
+        this.lastSlot = Math.max(this.lastSlot ?? claim.lastSlotMs, claim.lastSlotMs);
+      } else if (superseded) {
+        this.lastSlot = slot;
+        this.stats.lateSlots++;
+        this.logger.debug(messages.slotSuperseded(this.name, new Date(slot).toISOString()));
+      } else if (claim.outcome === 'late' || startable) {
+        // A slot won with too little lease left to start stays due: the next tick (after a
+        // renewal) claims it again, and this term's claim of it is answered 'run' again.
+        this.lastSlot = slot;
+        if (claim.outcome === 'late') {
+          this.stats.lateSlots++;
+          // A slot of the last few seconds is looked at in passing (a first deploy, a hand-over):
+          // only one missed for longer is worth a line.
+          const line = messages.slotSkippedLate(
+            this.name,
+            new Date(slot).toISOString(),
+            claim.lateMs,
+          );
+          if (claim.lateMs > recentSlotsMs(renewEvery)) this.logger.log(line);
+          else this.logger.debug(line);
+        }
+      }
+      // Stopping or resigning since the claim left: no more claims, but a won slot runs.
+      if (this.startsRuns(leadership)) this.tickAtNextSlot(leadership, sentAt);
+      if (claim.outcome === 'run' && startable && !superseded)
+        void this.runner.start(this.runContext(leadership, slot));
+    } catch (error) {
+      if (this.leadership !== leadership) return;
+      this.log.storeFailed('claim slot', error);
+      if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
+    }
+  }
+
+  /**
+   * Ticks now if another slot is due, else at the next slot after the latest known one, on the
+   * store's clock; at least once a minute, so that a wall clock that jumps (a VM resumed, an NTP
+   * step) is followed.
+   */
+  private tickAtNextSlot(leadership: Leadership, claimSentAt?: number): void {
+    const { schedule } = this.options.cron!;
+    const clock = this.storeClock.now();
+    const next =
+      schedule.dueSlot(clock, this.lastSlot) ??
+      schedule.nextAfter(Math.max(clock, this.lastSlot ?? clock));
+    const inMs = Math.min(Math.max(0, next - clock), MAX_SLOT_WAIT_MS);
+    if (!this.startsRuns(leadership)) return;
+    this.timers.set('tick', inMs);
+    if (claimSentAt !== undefined) this.renewAfterTick(claimSentAt, inMs);
+  }
+
+  /**
+   * Reads the store's clock off a claim's answer (sent at `sentAt` on the monotonic clock). A
+   * node whose wall clock is off by more than the allowance is warned about once, and again only
+   * after it was back within it.
+   */
+  private observeStoreClock(sentAt: number, claim: SlotClaim): void {
+    if (claim.outcome === 'not-holder' || claim.storeNowMs === undefined) return;
+    this.storeClock.observe(sentAt, this.clock.now(), claim.storeNowMs);
+    const offset = this.storeClock.offsetMs();
+    const tooFar = Math.abs(offset) > CLOCK_OFFSET_ALLOWANCE_MS;
+    if (tooFar && !this.clockOffWarned)
+      this.logger.warn(messages.clockOff(this.name, offset, CLOCK_OFFSET_ALLOWANCE_MS));
+    this.clockOffWarned = tooFar;
+  }
+
+  /**
+   * The store recorded the last slot with a schedule read otherwise (another zone, say): the nodes
+   * compute different slots. Warned once per disagreement, per guarded method (`key`) or not.
+   */
+  private warnIfScheduleDiffers(claim: SlotClaim, mine: string | undefined, key?: string): void {
+    const theirs = claim.outcome === 'not-holder' ? undefined : claim.recordedSchedule;
+    const seen = `${key ?? ''}\n${mine}\n${theirs}`;
+    if (!theirs || !mine || this.scheduleMismatches.has(seen)) return;
+    this.scheduleMismatches.add(seen);
+    this.logger.warn(messages.scheduleMismatch(this.name, key, mine, theirs));
+  }
+
+  // ---- master: what a run is given -------------------------------------------------------------
+
+  private contextOf(leadership: Leadership): MasterContext {
+    leadership.context ??= this.newContext(leadership);
+    return leadership.context;
+  }
+
+  /** The leadership's context, for the run of the slot at `slotMs`. */
+  private runContext(leadership: Leadership, slotMs: number): MasterContext {
+    return { ...this.contextOf(leadership), scheduledAt: new Date(slotMs) };
+  }
+
+  private newContext(leadership: Leadership): MasterContext {
+    const { name, nodeId } = this.options;
+    const { signal } = leadership.controller;
+    // Reads the clock at the call: a timer that should have ended the lease may not have run yet.
+    const leaseValid = () =>
+      this.leadership === leadership && this.clock.now() < leadership.deadline;
+    const throwIfLost = () => {
+      if (leaseValid()) return;
+      throw signal.aborted ? signal.reason : new LeadershipEndedError('expired');
+    };
+    const scheduledAt = new Date(this.clock.wallNow());
+    return { name, nodeId, term: leadership.term, scheduledAt, signal, leaseValid, throwIfLost };
+  }
+
+  // ---- master -> follower: step down, resign, release ------------------------------------------
+
+  /** Lost without giving up: contend again as a follower. */
+  private lose(reason: 'expired' | 'lost'): void {
+    const leadership = this.stepDown(reason);
+    if (!leadership) return;
+    // Expired on this node's clock, the lease may still stand in Redis (a late renewal): free it.
+    if (reason === 'expired')
+      void this.release(leadership.lease, false).finally(leadership.markReleased);
+    else leadership.markReleased();
+    if (this.lifecycle === 'running') this.timers.set('acquire', jittered(this.timing.retryEvery));
   }
 
   /**
@@ -208,7 +657,7 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership) return Promise.resolve();
     // Stopping: the stop drains and releases this leadership; resign() resolves with that.
-    if (this.state === 'running' && !leadership.resigning) {
+    if (this.lifecycle === 'running' && !leadership.resigning) {
       leadership.resigning = true;
       void this.handOver(leadership, drainMs).catch((error: unknown) => this.log.stepFailed(error));
     }
@@ -223,12 +672,171 @@ export class Election {
     // Lost meanwhile, or stopped: that step-down releases what there is to release.
     if (this.leadership !== leadership) return;
     this.stepDown('resigned');
-    if (this.state === 'running') {
+    if (this.lifecycle === 'running') {
       this.holdOffUntil = this.clock.now() + this.timing.retryEvery;
       this.timers.set('acquire', jittered(this.timing.retryEvery));
     }
     await this.release(leadership.lease).finally(leadership.markReleased);
   }
+
+  /** Ends this node's leadership locally: the signal aborts and isMaster turns false at once. */
+  private stepDown(reason: StepDownReason): Leadership | undefined {
+    const leadership = this.leadership;
+    if (!leadership) return undefined;
+    this.leadership = undefined;
+    this.timers.clear('renew');
+    this.timers.clear('expire');
+    this.timers.clear('tick');
+    this.stats.revoked++;
+    leadership.controller.abort(new LeadershipEndedError(reason));
+    const change: LeadershipChange = {
+      name: this.name,
+      nodeId: this.options.nodeId,
+      isMaster: false,
+      term: leadership.term,
+      reason,
+    };
+    this.hooks.revoked(change);
+    // Told last: a listener cannot undo the above, nor keep the caller from releasing the lease.
+    this.log.announce(messages.lostLeadership(this.name, leadership.term, reason));
+    this.notify(change);
+    return leadership;
+  }
+
+  /**
+   * Tells the listeners, each in turn: one that throws, or returns a promise that rejects, is
+   * logged and counted, and changes nothing.
+   */
+  private notify(change: LeadershipChange): void {
+    for (const listener of this.options.listeners) {
+      try {
+        catchRejection(listener(change), (error) => this.log.listenerFailed(error));
+      } catch (error) {
+        this.log.listenerFailed(error);
+      }
+    }
+  }
+
+  /**
+   * Deletes `lease` if it still holds the election. Never rejects: the lease ends by its TTL anyway.
+   * A stop waits for the releases on their way.
+   */
+  private release(lease: string, report = true, timeoutMs = this.timing.renewEvery): Promise<void> {
+    const released = this.callStore('release', timeoutMs, (store) =>
+      store.release(this.name, lease),
+    ).then(
+      () => undefined,
+      (error: unknown) => {
+        if (report) this.log.storeFailed('release', error);
+      },
+    );
+    this.releases.add(released);
+    void released.then(() => this.releases.delete(released));
+    return released;
+  }
+
+  // ---- any -> stopping / draining -> stopped ---------------------------------------------------
+
+  /**
+   * Stops contending and starting runs (see `stopRuns`). A running job sees its signal abort and
+   * gets what the deadline leaves to finish, while the lease is still renewed so that no other
+   * node starts a run meanwhile; then the lease is released and the followers hear of it at once.
+   */
+  stop(deadline: ShutdownDeadline): Promise<void> {
+    this.stopped ??= this.shutdown(deadline);
+    return this.stopped;
+  }
+
+  private async shutdown(deadline: ShutdownDeadline): Promise<void> {
+    const began = this.clock.now();
+    await this.stopRuns(deadline);
+    const leftMs = () => deadline.forWaits;
+    await this.drain(this.leadership, 'shutdown', began, leftMs, deadline.timeoutMs);
+    const leadership = this.stepDown('shutdown');
+    this.lifecycle = 'stopped';
+    this.timers.clearAll();
+    // The lease goes at once, so that a follower takes over while the @OnRevoked handlers finish.
+    const releaseMs = deadline.forRelease;
+    if (leadership)
+      void this.release(
+        leadership.lease,
+        true,
+        Math.min(this.timing.renewEvery, releaseMs),
+      ).finally(leadership.markReleased);
+    await Promise.all([
+      settlesWithin(Promise.all(this.releases), releaseMs, this.clock),
+      this.hooks.drain(releaseMs, deadline.timeoutMs),
+    ]);
+  }
+
+  /**
+   * The first step of a stop: no more contending, no more runs; a held lease stays, renewed.
+   * Resolves once the acquire and the claim in flight have answered (a claim that wins its slot
+   * still starts the run), or when the deadline says.
+   */
+  private async stopRuns(deadline: ShutdownDeadline): Promise<void> {
+    if (this.lifecycle === 'idle' || this.lifecycle === 'running') {
+      this.lifecycle = 'stopping';
+      for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+      this.timers.clear('acquire');
+      this.timers.clear('tick');
+    }
+    const inFlight = [this.acquiring?.done, this.ticking].filter((step) => step !== undefined);
+    if (inFlight.length > 0)
+      await settlesWithin(Promise.all(inFlight), deadline.forWaits, this.clock);
+  }
+
+  /**
+   * Lets the runs end before the leadership does. The claim in flight is awaited first: a slot it
+   * wins still runs (no other node would run it). Then the signal aborts and the runs get what
+   * `leftMs()` allows, while the lease is still renewed: no other node starts a run meanwhile.
+   * A run that started after the stop or resign `began` (that claim's) is a slot like any other:
+   * aborted at once, a job that checks its signal would skip it. It runs unaborted until only
+   * `LATE_RUN_ABORT_SHARE` of the time is left, which it keeps to finish once asked to.
+   */
+  private async drain(
+    leadership: Leadership | undefined,
+    reason: 'resigned' | 'shutdown',
+    began: number,
+    leftMs: () => number,
+    timeoutMs: number,
+  ): Promise<void> {
+    if (this.ticking) await settlesWithin(this.ticking, leftMs(), this.clock);
+    if (this.runner.idle) return;
+    if (this.runner.runStartedSince(began)) {
+      const unaborted = Math.max(0, leftMs() * (1 - LATE_RUN_ABORT_SHARE));
+      if (await this.runner.drain(unaborted)) return;
+    }
+    leadership?.controller.abort(new LeadershipEndedError(reason));
+    if (!(await this.runner.drain(Math.max(0, leftMs())))) {
+      const after = reason === 'resigned' ? 'resign()' : 'shutdown';
+      this.logger.warn(messages.drainTimedOut(this.name, timeoutMs, after));
+    }
+  }
+
+  // ---- the store -------------------------------------------------------------------------------
+
+  /**
+   * A store command with a deadline; a store that throws instead of rejecting is caught too. A
+   * command with no answer in time is told to the store: its connection may be silently dead.
+   */
+  private callStore<T>(
+    action: string,
+    ms: number,
+    command: (store: KettleStore) => Promise<T>,
+  ): Promise<T> {
+    const { store } = this.options;
+    const sentAt = this.clock.now();
+    return withTimeout(
+      Promise.resolve().then(() => command(store)),
+      ms,
+      action,
+      () => store.commandTimedOut?.(sentAt),
+      this.clock,
+    );
+  }
+
+  // ---- ways in: the testing module and the schedule guard --------------------------------------
 
   /**
    * @internal KettleTestingController's nudge: look at the lease now instead of at the next timer.
@@ -236,7 +844,7 @@ export class Election {
    * right after resigning. Both are what a timer would do later, so the loop's rules still hold.
    */
   checkLeaseNow(): void {
-    if (this.state !== 'running') return;
+    if (this.lifecycle !== 'running') return;
     if (this.leadership) return this.timers.set('renew', 0);
     this.holdOffUntil = 0;
     this.contendNow();
@@ -250,6 +858,11 @@ export class Election {
     return this.runner.runAfterCurrent(this.runContext(leadership, this.clock.wallNow()), () =>
       this.startsRuns(leadership),
     );
+  }
+
+  /** @internal Resolves when the @OnElected and @OnRevoked handlers started so far have returned. */
+  handlersSettled(): Promise<void> {
+    return this.hooks.settled();
   }
 
   /**
@@ -337,540 +950,5 @@ export class Election {
       if (claim.waitMs > MAX_EARLY_WAIT_MS) return 'late';
       await new Promise<void>((resolve) => this.clock.setTimeout(resolve, claim.waitMs));
     }
-  }
-
-  /** @internal Resolves when the @OnElected and @OnRevoked handlers started so far have returned. */
-  handlersSettled(): Promise<void> {
-    return this.hooks.settled();
-  }
-
-  /**
-   * The first step of a stop: no more contending, no more runs; a held lease stays, renewed.
-   * Resolves once the acquire and the claim in flight have answered (a claim that wins its slot
-   * still starts the run), or when the deadline says.
-   */
-  private async stopRuns(deadline: ShutdownDeadline): Promise<void> {
-    if (this.state === 'idle' || this.state === 'running') {
-      this.state = 'stopping';
-      for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
-      this.timers.clear('acquire');
-      this.timers.clear('tick');
-      this.tickAfterRenewal = false;
-    }
-    const inFlight = [this.acquiring, this.ticking].filter((step) => step !== undefined);
-    if (inFlight.length > 0)
-      await settlesWithin(Promise.all(inFlight), deadline.forWaits, this.clock);
-  }
-
-  /**
-   * Stops contending and starting runs (see `stopRuns`). A running job sees its signal abort and
-   * gets what the deadline leaves to finish, while the lease is still renewed so that no other
-   * node starts a run meanwhile; then the lease is released and the followers hear of it at once.
-   */
-  stop(deadline: ShutdownDeadline): Promise<void> {
-    this.stopped ??= this.shutdown(deadline);
-    return this.stopped;
-  }
-
-  private async shutdown(deadline: ShutdownDeadline): Promise<void> {
-    const began = this.clock.now();
-    await this.stopRuns(deadline);
-    const leftMs = () => deadline.forWaits;
-    await this.drain(this.leadership, 'shutdown', began, leftMs, deadline.timeoutMs);
-    const leadership = this.stepDown('shutdown');
-    this.state = 'stopped';
-    this.timers.clearAll();
-    // The lease goes at once, so that a follower takes over while the @OnRevoked handlers finish.
-    const releaseMs = deadline.forRelease;
-    if (leadership)
-      void this.release(
-        leadership.lease,
-        true,
-        Math.min(this.timing.renewEvery, releaseMs),
-      ).finally(leadership.markReleased);
-    await Promise.all([
-      settlesWithin(Promise.all(this.releases), releaseMs, this.clock),
-      this.hooks.drain(releaseMs, deadline.timeoutMs),
-    ]);
-  }
-
-  /**
-   * Lets the runs end before the leadership does. The claim in flight is awaited first: a slot it
-   * wins still runs (no other node would run it). Then the signal aborts and the runs get what
-   * `leftMs()` allows, while the lease is still renewed: no other node starts a run meanwhile.
-   * A run that started after the stop or resign `began` (that claim's) is a slot like any other:
-   * aborted at once, a job that checks its signal would skip it. It runs unaborted until only
-   * `LATE_RUN_ABORT_SHARE` of the time is left, which it keeps to finish once asked to.
-   */
-  private async drain(
-    leadership: Leadership | undefined,
-    reason: 'resigned' | 'shutdown',
-    began: number,
-    leftMs: () => number,
-    timeoutMs: number,
-  ): Promise<void> {
-    if (this.ticking) await settlesWithin(this.ticking, leftMs(), this.clock);
-    if (this.runner.idle) return;
-    if (this.runner.runStartedSince(began)) {
-      const unaborted = Math.max(0, leftMs() * (1 - LATE_RUN_ABORT_SHARE));
-      if (await this.runner.drain(unaborted)) return;
-    }
-    leadership?.controller.abort(new LeadershipEndedError(reason));
-    if (!(await this.runner.drain(Math.max(0, leftMs())))) {
-      const after = reason === 'resigned' ? 'resign()' : 'shutdown';
-      this.logger.warn(messages.drainTimedOut(this.name, timeoutMs, after));
-    }
-  }
-
-  private acquire(): Promise<void> {
-    if (this.state !== 'running' || this.leadership) return Promise.resolve();
-    this.acquiring ??= this.tryAcquire()
-      .catch((error: unknown) => this.log.stepFailed(error))
-      .finally(() => {
-        this.acquiring = undefined;
-      });
-    return this.acquiring;
-  }
-
-  private async tryAcquire(): Promise<void> {
-    const { leaseTtl, retryEvery, renewEvery } = this.timing;
-    // A value that was only ever refused ("held") never held the lease: it may be offered again.
-    const lease = (this.unusedLease ??= newLease(this.options.nodeId));
-    this.unusedLease = undefined;
-    this.contendAgain = false;
-    const sentAt = this.clock.now();
-    let result: AcquireResult;
-    try {
-      result = await this.callStore('acquire', renewEvery, (store) =>
-        store.acquire(this.name, lease, leaseTtl),
-      );
-    } catch (error) {
-      this.log.storeFailed('acquire', error);
-      // The outcome is unknown: the lease may be ours. Delete it rather than make others wait it out.
-      void this.release(lease, false);
-      // An answer after a stop began arms nothing: no timer outlives stop().
-      if (this.state === 'running') this.timers.set('acquire', jittered(retryEvery));
-      return;
-    }
-    this.log.storeAnswered();
-    if (!result.acquired) this.unusedLease = lease;
-    if (result.acquired) {
-      // Stopped while the acquire was on its way: give it straight back.
-      if (this.state !== 'running') return this.release(lease);
-      return this.becomeMaster(lease, result.term, sentAt);
-    }
-    // Look again just after the holder's lease would end unrenewed: no sooner can it be free
-    // (a release is announced, and heard at once). Polling on a shorter period only costs Redis.
-    const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : jittered(retryEvery);
-    if (this.state === 'running') this.timers.set('acquire', this.contendAgain ? 0 : ends);
-  }
-
-  private becomeMaster(lease: string, term: number, sentAt: number): void {
-    const { leaseTtl, renewDeadline, renewEvery } = this.timing;
-    let markReleased!: () => void;
-    const released = new Promise<void>((resolve) => (markReleased = resolve));
-    const leadership: Leadership = {
-      lease,
-      term,
-      deadline: sentAt + renewDeadline,
-      controller: new AbortController(),
-      released,
-      markReleased,
-    };
-    this.leadership = leadership;
-    this.stats.elected++;
-    this.timers.set('expire', leadership.deadline - this.clock.now());
-    this.timers.set('renew', sentAt + renewEvery - this.clock.now());
-    // The first run waits for the @OnElected handlers (at most a lease), so that what they prepare
-    // is ready for it. Only the tick waits: the renew and expire timers above run meanwhile.
-    void this.hooks.elected(this.contextOf(leadership), leaseTtl).then(() => {
-      if (this.startsRuns(leadership) && this.runner.hasJobs) this.timers.set('tick', 0);
-    });
-    // Told last: everything above is in place whatever a listener does.
-    this.log.announce(messages.tookLeadership(this.name, term));
-    this.notify({ name: this.name, nodeId: this.options.nodeId, isMaster: true, term });
-  }
-
-  private async renew(): Promise<void> {
-    const leadership = this.leadership;
-    if (!leadership) return;
-    const { leaseTtl, renewEvery } = this.timing;
-    const sentAt = this.clock.now();
-    try {
-      const renewed = await this.callStore(
-        'renew',
-        Math.min(renewEvery, leadership.deadline - sentAt),
-        (store) => store.renew(this.name, leadership.lease, leaseTtl),
-      );
-      this.renewLatency.record(this.clock.now() - sentAt);
-      if (this.leadership !== leadership) {
-        // Renewed after this node stepped down: hand the lease back rather than leave it orphaned.
-        if (renewed) void this.release(leadership.lease, false);
-        return;
-      }
-      this.log.storeAnswered();
-      if (!renewed) return this.lose('lost');
-      if (sentAt >= (leadership.reconnectedAt ?? Infinity)) leadership.reconnectedAt = undefined;
-      this.extended(leadership, sentAt);
-      if (this.tickAfterRenewal) {
-        this.tickAfterRenewal = false;
-        if (this.startsRuns(leadership)) this.timers.set('tick', 0);
-      }
-    } catch (error) {
-      if (this.leadership !== leadership) return;
-      this.log.storeFailed('renew', error);
-      // Try again soon; the expire timer steps down if no renewal lands before the deadline.
-      this.timers.set('renew', Math.min(renewEvery / 2, leadership.deadline - this.clock.now()));
-    }
-  }
-
-  /** One tick of the master's cadence; a stop or a resign waits for the one in flight. */
-  private tick(): Promise<void> {
-    this.ticking ??= (this.options.cron ? this.claimSlotAndRun() : this.claimAndRun())
-      .catch((error: unknown) => this.log.stepFailed(error))
-      .finally(() => {
-        this.ticking = undefined;
-      });
-    return this.ticking;
-  }
-
-  /** Claims the slot in the store, then runs. */
-  private async claimAndRun(): Promise<void> {
-    const leadership = this.leadership;
-    if (!leadership || !this.startsRuns(leadership)) return;
-    const { interval, safetyMargin, renewEvery } = this.timing;
-    // Reconnected: the renewal already on its way says whether the lease survived; tick after it.
-    if (leadership.reconnectedAt !== undefined) {
-      this.tickAfterRenewal = true;
-      return;
-    }
-    if (this.runner.busy) {
-      this.stats.skippedTicks++;
-      this.logger.debug(messages.runSkipped(this.name));
-      return this.timers.set('tick', interval);
-    }
-    // Too little lease left to claim: a claim answered after the deadline would have marked a slot
-    // that never runs. Renew now and tick as soon as the renewal lands (waiting half a renewal
-    // period instead made 14 % of intervals late at 10,000 elections on a busy event loop); the
-    // timer below is for a renewal that fails.
-    if (leadership.deadline - this.clock.now() < safetyMargin) {
-      this.tickAfterRenewal = true;
-      this.timers.set('renew', 0);
-      return this.timers.set('tick', renewEvery / 2);
-    }
-    const sentAt = this.clock.now();
-    try {
-      const claim = await this.callStore('claim run', leadership.deadline - sentAt, (store) =>
-        store.claimRun(this.name, leadership.lease, interval, this.timing.leaseTtl),
-      );
-      this.renewLatency.record(this.clock.now() - sentAt);
-      if (this.leadership !== leadership) return;
-      this.log.storeAnswered();
-      if (claim.outcome === 'not-holder') return this.lose('lost');
-      // The claim renewed the lease as well: the next renewal can wait.
-      this.extended(leadership, sentAt);
-      const nextTick = claim.outcome === 'wait' ? claim.waitMs : claim.nextInMs;
-      // Stopping or resigning since the claim left: no more claims...
-      if (this.startsRuns(leadership)) {
-        this.timers.set('tick', nextTick);
-        this.renewAfterTick(sentAt, nextTick);
-      }
-      if (claim.outcome === 'wait') return;
-      // ...but the slot this one won is run (and drained): it is marked, no other node will run it.
-      if (leadership.deadline - this.clock.now() >= safetyMargin)
-        void this.runner.start(this.runContext(leadership, claim.slotMs ?? this.clock.wallNow()));
-    } catch (error) {
-      if (this.leadership !== leadership) return;
-      this.log.storeFailed('claim run', error);
-      if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
-    }
-  }
-
-  /**
-   * A tick of a cron schedule: claims the slot due on this node's clock (CronSchedule.dueSlot);
-   * the store refuses it while it is still in the future on its own clock (this node's runs
-   * ahead), or when it ran already, and decides whether a late one is caught up. Then looks again
-   * at the next slot.
-   */
-  private async claimSlotAndRun(): Promise<void> {
-    const leadership = this.leadership;
-    const cron = this.options.cron;
-    if (!leadership || !cron || !this.startsRuns(leadership)) return;
-    const { safetyMargin, renewEvery, leaseTtl } = this.timing;
-    if (leadership.reconnectedAt !== undefined) {
-      this.tickAfterRenewal = true;
-      return;
-    }
-    const { schedule, catchUp } = cron;
-    const readOnNodeClock = !this.storeClock.measured;
-    const slot = schedule.dueSlot(this.storeClock.now(), this.lastSlot);
-    if (slot === undefined) return this.tickAtNextSlot(leadership);
-    if (this.runner.busy) {
-      // Runs never overlap: the slot waits for the run to end, and runs then if still in its
-      // grace (the store decides), so that a run a little longer than the period loses nothing.
-      this.stats.skippedTicks++;
-      this.logger.debug(messages.runSkipped(this.name));
-      void this.runner.ended.then(() => {
-        if (this.startsRuns(leadership)) this.timers.set('tick', 0);
-      });
-      return;
-    }
-    // As for an interval claim: never mark a slot that could not start before the deadline.
-    if (leadership.deadline - this.clock.now() < safetyMargin) {
-      this.tickAfterRenewal = true;
-      this.timers.set('renew', 0);
-      return this.timers.set('tick', renewEvery / 2);
-    }
-    const sentAt = this.clock.now();
-    try {
-      const claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
-        store.claimSlot!(this.name, leadership.lease, slot, leaseTtl, {
-          term: leadership.term,
-          graceMs: slotGraceMs(renewEvery),
-          catchUp: catchUp === 'latest',
-          keepMs: schedule.keepMs(slot),
-          schedule: schedule.identity,
-        }),
-      );
-      this.renewLatency.record(this.clock.now() - sentAt);
-      if (this.leadership !== leadership) return;
-      this.log.storeAnswered();
-      if (claim.outcome === 'not-holder') return this.lose('lost');
-      this.extended(leadership, sentAt);
-      this.observeStoreClock(sentAt, claim);
-      this.warnIfScheduleDiffers(claim, schedule.identity);
-      const startable = leadership.deadline - this.clock.now() >= safetyMargin;
-      if (claim.outcome === 'early') {
-        // Read on a clock ahead of the store's (a first claim, or one just stepped). With the
-        // store's clock now known, the slots due there come first (an earlier one may be due);
-        // else wait for the slot, but look again soon.
-        if (!this.startsRuns(leadership)) return;
-        if (claim.storeNowMs !== undefined) return this.tickAtNextSlot(leadership, sentAt);
-        return this.timers.set('tick', Math.min(claim.waitMs, MAX_EARLY_WAIT_MS));
-      }
-      // A slot won on this node's own clock (its first claim) that the answer shows was off: a
-      // later slot is due on the store's clock, and missed slots collapse into the latest. A slot
-      // read on the store's clock runs as granted, however long the claim took to get there.
-      const superseded =
-        readOnNodeClock &&
-        claim.outcome === 'run' &&
-        claim.storeNowMs !== undefined &&
-        schedule.dueSlot(claim.storeNowMs, slot) !== undefined;
-      if (claim.outcome === 'already-ran') {
-        this.lastSlot = Math.max(this.lastSlot ?? claim.lastSlotMs, claim.lastSlotMs);
-      } else if (superseded) {
-        this.lastSlot = slot;
-        this.stats.lateSlots++;
-        this.logger.debug(messages.slotSuperseded(this.name, new Date(slot).toISOString()));
-      } else if (claim.outcome === 'late' || startable) {
-        // A slot won with too little lease left to start stays due: the next tick (after a
-        // renewal) claims it again, and this term's claim of it is answered 'run' again.
-        this.lastSlot = slot;
-        if (claim.outcome === 'late') {
-          this.stats.lateSlots++;
-          // A slot of the last few seconds is looked at in passing (a first deploy, a hand-over):
-          // only one missed for longer is worth a line.
-          const line = messages.slotSkippedLate(
-            this.name,
-            new Date(slot).toISOString(),
-            claim.lateMs,
-          );
-          if (claim.lateMs > recentSlotsMs(renewEvery)) this.logger.log(line);
-          else this.logger.debug(line);
-        }
-      }
-      // Stopping or resigning since the claim left: no more claims, but a won slot runs.
-      if (this.startsRuns(leadership)) this.tickAtNextSlot(leadership, sentAt);
-      if (claim.outcome === 'run' && startable && !superseded)
-        void this.runner.start(this.runContext(leadership, slot));
-    } catch (error) {
-      if (this.leadership !== leadership) return;
-      this.log.storeFailed('claim slot', error);
-      if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
-    }
-  }
-
-  /**
-   * The store recorded the last slot with a schedule read otherwise (another zone, say): the nodes
-   * compute different slots. Warned once per disagreement, per guarded method (`key`) or not.
-   */
-  private warnIfScheduleDiffers(claim: SlotClaim, mine: string | undefined, key?: string): void {
-    const theirs = claim.outcome === 'not-holder' ? undefined : claim.recordedSchedule;
-    const seen = `${key ?? ''}\n${mine}\n${theirs}`;
-    if (!theirs || !mine || this.scheduleMismatches.has(seen)) return;
-    this.scheduleMismatches.add(seen);
-    this.logger.warn(messages.scheduleMismatch(this.name, key, mine, theirs));
-  }
-
-  /**
-   * Ticks now if another slot is due, else at the next slot after the latest known one, on the
-   * store's clock; at least once a minute, so that a wall clock that jumps (a VM resumed, an NTP
-   * step) is followed.
-   */
-  private tickAtNextSlot(leadership: Leadership, claimSentAt?: number): void {
-    const { schedule } = this.options.cron!;
-    const clock = this.storeClock.now();
-    const next =
-      schedule.dueSlot(clock, this.lastSlot) ??
-      schedule.nextAfter(Math.max(clock, this.lastSlot ?? clock));
-    const inMs = Math.min(Math.max(0, next - clock), MAX_SLOT_WAIT_MS);
-    if (!this.startsRuns(leadership)) return;
-    this.timers.set('tick', inMs);
-    if (claimSentAt !== undefined) this.renewAfterTick(claimSentAt, inMs);
-  }
-
-  /**
-   * A claim renews the lease: when the next one is due about when the renewal would be, the
-   * renewal waits a little past it, and is then put off again by that claim. One command per
-   * interval instead of two; the renewal still comes by half the lease if the claim does not.
-   */
-  private renewAfterTick(sentAt: number, nextTickIn: number): void {
-    const { renewEvery } = this.timing;
-    const tickAt = this.clock.now() + nextTickIn;
-    const latest = sentAt + renewEvery * 1.5;
-    if (tickAt < latest)
-      this.timers.set('renew', Math.min(tickAt + renewEvery / 4, latest) - this.clock.now());
-  }
-
-  /** The lease was extended by a command sent at `sentAt`: move the deadline and the next renewal. */
-  private extended(leadership: Leadership, sentAt: number): void {
-    const { renewDeadline, renewEvery } = this.timing;
-    leadership.deadline = sentAt + renewDeadline;
-    this.timers.set('expire', leadership.deadline - this.clock.now());
-    // An answer to a command sent before a reconnect confirms nothing: the renewal that does goes now.
-    const unconfirmed = leadership.reconnectedAt !== undefined;
-    this.timers.set('renew', unconfirmed ? 0 : sentAt + renewEvery - this.clock.now());
-  }
-
-  /** This leadership may start runs: it is current, and neither stopping nor resigning. */
-  private startsRuns(leadership: Leadership): boolean {
-    return this.leadership === leadership && this.state === 'running' && !leadership.resigning;
-  }
-
-  /** Ends this node's leadership locally: the signal aborts and isMaster turns false at once. */
-  private stepDown(reason: StepDownReason): Leadership | undefined {
-    const leadership = this.leadership;
-    if (!leadership) return undefined;
-    this.leadership = undefined;
-    this.tickAfterRenewal = false;
-    this.timers.clear('renew');
-    this.timers.clear('expire');
-    this.timers.clear('tick');
-    this.stats.revoked++;
-    leadership.controller.abort(new LeadershipEndedError(reason));
-    const change: LeadershipChange = {
-      name: this.name,
-      nodeId: this.options.nodeId,
-      isMaster: false,
-      term: leadership.term,
-      reason,
-    };
-    this.hooks.revoked(change);
-    // Told last: a listener cannot undo the above, nor keep the caller from releasing the lease.
-    this.log.announce(messages.lostLeadership(this.name, leadership.term, reason));
-    this.notify(change);
-    return leadership;
-  }
-
-  /**
-   * Tells the listeners, each in turn: one that throws, or returns a promise that rejects, is
-   * logged and counted, and changes nothing.
-   */
-  private notify(change: LeadershipChange): void {
-    for (const listener of this.options.listeners) {
-      try {
-        catchRejection(listener(change), (error) => this.log.listenerFailed(error));
-      } catch (error) {
-        this.log.listenerFailed(error);
-      }
-    }
-  }
-
-  private contextOf(leadership: Leadership): MasterContext {
-    leadership.context ??= this.newContext(leadership);
-    return leadership.context;
-  }
-
-  /**
-   * Reads the store's clock off a claim's answer (sent at `sentAt` on the monotonic clock). A
-   * node whose wall clock is off by more than the allowance is warned about once, and again only
-   * after it was back within it.
-   */
-  private observeStoreClock(sentAt: number, claim: SlotClaim): void {
-    if (claim.outcome === 'not-holder' || claim.storeNowMs === undefined) return;
-    this.storeClock.observe(sentAt, this.clock.now(), claim.storeNowMs);
-    const offset = this.storeClock.offsetMs();
-    const tooFar = Math.abs(offset) > CLOCK_OFFSET_ALLOWANCE_MS;
-    if (tooFar && !this.clockOffWarned)
-      this.logger.warn(messages.clockOff(this.name, offset, CLOCK_OFFSET_ALLOWANCE_MS));
-    this.clockOffWarned = tooFar;
-  }
-
-  /** The leadership's context, for the run of the slot at `slotMs`. */
-  private runContext(leadership: Leadership, slotMs: number): MasterContext {
-    return { ...this.contextOf(leadership), scheduledAt: new Date(slotMs) };
-  }
-
-  private newContext(leadership: Leadership): MasterContext {
-    const { name, nodeId } = this.options;
-    const { signal } = leadership.controller;
-    // Reads the clock at the call: a timer that should have ended the lease may not have run yet.
-    const leaseValid = () =>
-      this.leadership === leadership && this.clock.now() < leadership.deadline;
-    const throwIfLost = () => {
-      if (leaseValid()) return;
-      throw signal.aborted ? signal.reason : new LeadershipEndedError('expired');
-    };
-    const scheduledAt = new Date(this.clock.wallNow());
-    return { name, nodeId, term: leadership.term, scheduledAt, signal, leaseValid, throwIfLost };
-  }
-
-  /** Lost without giving up: contend again as a follower. */
-  private lose(reason: 'expired' | 'lost'): void {
-    const leadership = this.stepDown(reason);
-    if (!leadership) return;
-    // Expired on this node's clock, the lease may still stand in Redis (a late renewal): free it.
-    if (reason === 'expired')
-      void this.release(leadership.lease, false).finally(leadership.markReleased);
-    else leadership.markReleased();
-    if (this.state === 'running') this.timers.set('acquire', jittered(this.timing.retryEvery));
-  }
-
-  /**
-   * Deletes `lease` if it still holds the election. Never rejects: the lease ends by its TTL anyway.
-   * A stop waits for the releases on their way.
-   */
-  private release(lease: string, report = true, timeoutMs = this.timing.renewEvery): Promise<void> {
-    const released = this.callStore('release', timeoutMs, (store) =>
-      store.release(this.name, lease),
-    ).then(
-      () => undefined,
-      (error: unknown) => {
-        if (report) this.log.storeFailed('release', error);
-      },
-    );
-    this.releases.add(released);
-    void released.then(() => this.releases.delete(released));
-    return released;
-  }
-
-  /**
-   * A store command with a deadline; a store that throws instead of rejecting is caught too. A
-   * command with no answer in time is told to the store: its connection may be silently dead.
-   */
-  private callStore<T>(
-    action: string,
-    ms: number,
-    command: (store: KettleStore) => Promise<T>,
-  ): Promise<T> {
-    const { store } = this.options;
-    const sentAt = this.clock.now();
-    return withTimeout(
-      Promise.resolve().then(() => command(store)),
-      ms,
-      action,
-      () => store.commandTimedOut?.(sentAt),
-      this.clock,
-    );
   }
 }
