@@ -423,8 +423,8 @@ export class Election {
       return this.timers.set('tick', interval);
     }
     // Too little lease left to claim: a claim answered after the deadline would have marked a slot
-    // that never runs. Renew now and tick as soon as the renewal lands (waiting half a renewal
-    // period instead made 14 % of intervals late at 10,000 elections on a busy event loop); the
+    // that never runs. Renew now and tick as soon as the renewal lands (a tick half a renewal
+    // period later makes 14 % of intervals late at 10,000 elections on a busy event loop); the
     // timer below is for a renewal that fails.
     if (leadership.deadline - this.clock.now() < safetyMargin) {
       leadership.tickAfterRenewal = true;
