@@ -10,7 +10,7 @@ import type { KettleStore, SlotClaimOptions } from '../../lib/core/store/kettle-
 import { MemoryStore } from '../../lib/core/store/memory.store.js';
 import type { Clock } from '../../lib/core/utils/clock.js';
 import { ShutdownDeadline } from '../../lib/core/utils/promise-timeout.js';
-import type { ManualClock } from './manual-clock.js';
+import { type ManualClock, sleepOn } from './manual-clock.js';
 
 /** A command as it left a node: what, and when on the node's clock. */
 export interface Sent {
@@ -121,7 +121,6 @@ export interface Run {
   readonly start: number;
   readonly startOnStoreClock: number;
   end?: number;
-  abortedAt?: number;
   readonly context: MasterContext;
 }
 
@@ -129,10 +128,8 @@ export interface NodeOptions {
   readonly interval?: number;
   readonly leaseTtl?: number;
   readonly cron?: string;
-  /** How long each run takes on the clock; undefined: it returns at once. */
+  /** How long each run takes on the clock, whatever its signal says; undefined: it returns at once. */
   readonly runMs?: number;
-  /** The run returns as soon as its signal aborts. */
-  readonly endsOnAbort?: boolean;
   /** This node's wall clock is this far off the store's. */
   readonly wallOffsetMs?: number;
   readonly jobs?: readonly MasterJob[];
@@ -161,6 +158,8 @@ export class Rig {
   readonly changes: HeardChange[] = [];
   readonly runs: Run[] = [];
   readonly nodes: Node[] = [];
+  /** When each leadership's signal aborted, on the clock; undefined while it has not. */
+  readonly abortedAt = new Map<AbortSignal, number | undefined>();
   private count = 0;
 
   constructor(
@@ -182,6 +181,11 @@ export class Rig {
   master(): Node | undefined {
     const masters = this.nodes.filter((node) => node.election.isMaster);
     return masters.length === 1 ? masters[0] : undefined;
+  }
+
+  /** When the signal `run` was given aborted; undefined while it has not. */
+  abortedAtOf(run: Run): number | undefined {
+    return this.abortedAt.get(run.context.signal);
   }
 
   runsOf(node: Node): Run[] {
@@ -247,20 +251,13 @@ export class Node {
       context,
     };
     this.rig.runs.push(run);
-    context.signal.addEventListener('abort', () => (run.abortedAt = clock.now()));
-    if (options.runMs !== undefined || options.endsOnAbort) {
-      await new Promise<void>((resolve) => {
-        const timer =
-          options.runMs === undefined ? undefined : clock.setTimeout(resolve, options.runMs);
-        if (!options.endsOnAbort) return;
-        const end = () => {
-          clock.clearTimeout(timer);
-          resolve();
-        };
-        if (context.signal.aborted) end();
-        else context.signal.addEventListener('abort', end);
-      });
+    // One listener per leadership: its runs share the signal.
+    const { signal } = context;
+    if (!this.rig.abortedAt.has(signal) && !signal.aborted) {
+      this.rig.abortedAt.set(signal, undefined);
+      signal.addEventListener('abort', () => this.rig.abortedAt.set(signal, clock.now()));
     }
+    if (options.runMs !== undefined) await sleepOn(clock, options.runMs);
     run.end = clock.now();
   }
 }

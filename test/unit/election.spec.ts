@@ -91,12 +91,12 @@ describe('Election on a controlled clock: the renew deadline', () => {
     // Still master up to its deadline, with the run going.
     await clock.advance(stepsDownAt - clock.now() - 1);
     expect(a.election.isMaster).toBe(true);
-    expect(rig.runs[0].abortedAt).toBeUndefined();
+    expect(rig.abortedAtOf(rig.runs[0])).toBeUndefined();
     await clock.advance(1);
     expect(a.election.isMaster).toBe(false);
     const stepDown = rig.changes.find((c) => c.nodeId === a.id && !c.isMaster)!;
     expect(stepDown).toMatchObject({ reason: 'expired', at: stepsDownAt });
-    expect(rig.runs[0].abortedAt).toBe(stepsDownAt);
+    expect(rig.abortedAtOf(rig.runs[0])).toBe(stepsDownAt);
     expect(rig.runs[0].context.signal.reason).toEqual(new LeadershipEndedError('expired'));
     // Renewals went out every renewal period, then every half period once they failed.
     const lastSent = a.link.sent.filter((s) => s.at < cutAt && s.command !== 'release').at(-1)!;
@@ -212,7 +212,7 @@ describe('Election on a controlled clock: resign and stop', () => {
     expect(a.election.phase).toBe('draining');
     await clock.advance(0);
     // Asked to end at once, and master until it has.
-    expect(first.abortedAt).toBe(resignedAt);
+    expect(rig.abortedAtOf(first)).toBe(resignedAt);
     expect(first.context.signal.reason).toEqual(new LeadershipEndedError('resigned'));
     await clock.advance(first.start + RUN_MS - clock.now() - 1);
     expect(a.election.isMaster).toBe(true);
