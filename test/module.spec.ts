@@ -17,7 +17,7 @@ import {
 import { CapturedLogs } from './support/log-capture.js';
 import { uniquePrefix } from './support/nodes.js';
 import { RedisServer, SHARED_REDIS_URL } from './support/redis-server.js';
-import { sleep, waitFor } from './support/wait.js';
+import { waitFor } from './support/wait.js';
 
 const apps: INestApplicationContext[] = [];
 afterEach(async () => {
@@ -185,28 +185,6 @@ describe('KettleModule', () => {
     await waitFor(() => kettle.stats('aliased')!.runs >= 3, 'three runs');
     // Each run calls each job once: an alias is the same job, not a second one.
     expect(calls).toBe(kettle.stats('aliased')!.runs);
-  });
-
-  it('skips and counts a tick while the previous run is still going: runs never overlap on a node', async () => {
-    let active = 0;
-    let maxActive = 0;
-    let runs = 0;
-    @Injectable()
-    class Slow {
-      @OnMaster('slow', { interval: 50 })
-      async run() {
-        runs++;
-        maxActive = Math.max(maxActive, ++active);
-        await sleep(180);
-        active--;
-      }
-    }
-    @Module({ imports: [KettleModule.forRoot(fast())], providers: [Slow] })
-    class AppModule {}
-    const kettle = (await boot(AppModule)).get(KettleService);
-    await waitFor(() => runs >= 3, 'three runs');
-    expect(maxActive).toBe(1);
-    expect(kettle.stats('slow')!.skippedTicks).toBeGreaterThan(0);
   });
 
   it('skips request-scoped providers with a warning', async () => {

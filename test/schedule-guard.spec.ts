@@ -12,6 +12,7 @@ import {
   OnMaster,
 } from '../lib/index.js';
 import { Kettle } from '../lib/core/index.js';
+import { systemClock } from '../lib/core/utils/clock.js';
 import { firingSlotsOf } from '../lib/schedule/firing-slots.js';
 import { CapturedLogs } from './support/log-capture.js';
 import { uniquePrefix } from './support/nodes.js';
@@ -143,7 +144,7 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
       const base = Math.floor(Date.now() / 100) * 100 - 1000;
       const outcomes: string[] = [];
       for (const at of [5, 105, 199, 305, 399]) {
-        kettle.clock = () => base + at;
+        kettle.clock = { ...systemClock, wallNow: () => base + at };
         outcomes.push(await election.claimFiringSlot('Sweeper.sweep', slots));
         await sleep(100);
       }
@@ -167,12 +168,12 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
       const election = kettle.electionOf('twice-fired')!;
       const slots = firingSlotsOf(Reports.prototype.daily);
       const at = Math.floor(Date.now() / 1000) * 1000 - 1000;
-      kettle.clock = () => at + 10;
+      kettle.clock = { ...systemClock, wallNow: () => at + 10 };
       const first = election.claimFiringSlot('Reports.daily', slots);
-      kettle.clock = () => at + 20;
+      kettle.clock = { ...systemClock, wallNow: () => at + 20 };
       const second = election.claimFiringSlot('Reports.daily', slots);
       expect([await first, await second]).toEqual(['run', 'repeated']);
-      kettle.clock = () => at + 1010;
+      kettle.clock = { ...systemClock, wallNow: () => at + 1010 };
       expect(await election.claimFiringSlot('Reports.daily', slots)).toBe('run');
     } finally {
       await kettle.stop();
@@ -197,7 +198,7 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
       const { renewDeadline, safetyMargin } = election.timing;
       const slots = firingSlotsOf(Reports.prototype.daily);
       const at = Math.floor(Date.now() / 1000) * 1000;
-      kettle.clock = () => at + 10;
+      kettle.clock = { ...systemClock, wallNow: () => at + 10 };
       // Answered this long after it left, the claim leaves less than the margin of its lease...
       const answeredAfter = renewDeadline - safetyMargin + 20;
       // ...and it is answered before its own deadline (a fresh renewal).
@@ -210,7 +211,7 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
       expect(await first).toBe('late');
       // A later firing of the slot, once a renewal gave the lease back its length.
       await waitFor(() => election.leaseLeft > answeredAfter, 'the next renewal');
-      kettle.clock = () => at + 20;
+      kettle.clock = { ...systemClock, wallNow: () => at + 20 };
       expect(await election.claimFiringSlot('Reports.daily', slots)).toBe('run');
     } finally {
       await kettle.stop();

@@ -2,6 +2,7 @@ import { CronTime } from 'cron';
 import { describe, expect, it } from 'vitest';
 import { CronCalendar } from '../lib/core/election/cron-calendar.js';
 import { StoreClock } from '../lib/core/election/store-clock.js';
+import { systemClock } from '../lib/core/utils/clock.js';
 import {
   CLOCK_OFFSET_ALLOWANCE_MS,
   CronSchedule,
@@ -314,10 +315,7 @@ describe('CronSchedule', () => {
     for (const offset of [0, 700, CLOCK_OFFSET_ALLOWANCE_MS, 3_600_000, -1500]) {
       let monotonic = 1000;
       let wall = storeNow + offset;
-      const store = new StoreClock(
-        () => wall,
-        () => monotonic,
-      );
+      const store = new StoreClock({ ...systemClock, now: () => monotonic, wallNow: () => wall });
       // Before any answer: the node's own clock.
       expect(store.now()).toBe(wall);
       // A claim sent now, answered 4 ms later, the store reading its clock halfway.

@@ -27,6 +27,7 @@ import {
 import { createStore } from './create-store.js';
 import type { KettleStore } from './store/kettle-store.interface.js';
 import { ShutdownDeadline } from './utils/promise-timeout.js';
+import { type Clock, systemClock } from './utils/clock.js';
 import { consoleLogger } from './console-logger.js';
 
 /** `join(name, options)`: an election joined at run time. */
@@ -66,10 +67,17 @@ export class Kettle {
   /** @internal Where the leases live: the module hands it to the health indicator and tests. */
   readonly store: KettleStore;
   /**
-   * @internal This node's wall clock (epoch ms), on which its elections compute cron and guard
-   * slots: tests give nodes clock offsets here.
+   * @internal This node's clock: its elections' deadlines and timers, and the wall time on which
+   * they compute cron and guard slots. Tests give nodes clock offsets here; the elections read
+   * whichever clock is set at each call (`currentClock`).
    */
-  clock: () => number = () => Date.now();
+  clock: Clock = systemClock;
+  private readonly currentClock: Clock = {
+    now: () => this.clock.now(),
+    wallNow: () => this.clock.wallNow(),
+    setTimeout: (callback, ms) => this.clock.setTimeout(callback, ms),
+    clearTimeout: (timer) => this.clock.clearTimeout(timer),
+  };
 
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
   constructor(options: KettleOptions = {}) {
@@ -182,7 +190,9 @@ export class Kettle {
     // It stays listed until it has stopped, so that a stop meanwhile waits for it too.
     try {
       // During a shutdown, within what is left of it.
-      await election.stop(this.deadline ?? new ShutdownDeadline(this.options.shutdownTimeout));
+      await election.stop(
+        this.deadline ?? new ShutdownDeadline(this.options.shutdownTimeout, this.currentClock),
+      );
     } finally {
       if (this.elections.get(name) === election) this.elections.delete(name);
     }
@@ -222,7 +232,7 @@ export class Kettle {
       nodeId: this.options.nodeId,
       timing: electionTiming(interval, leaseTtl),
       cron,
-      clock: () => this.clock(),
+      clock: this.currentClock,
       ...handlers,
       store: this.store,
       logger: this.logger,
@@ -264,7 +274,7 @@ export class Kettle {
   }
 
   private shutdownDeadline(): ShutdownDeadline {
-    this.deadline ??= new ShutdownDeadline(this.options.shutdownTimeout);
+    this.deadline ??= new ShutdownDeadline(this.options.shutdownTimeout, this.currentClock);
     return this.deadline;
   }
 

@@ -2,6 +2,7 @@ import type { ElectionOptions, KettleLogger } from '../interfaces/kettle-options
 import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
+import type { Clock } from '../utils/clock.js';
 import type { CatchUp, CronSchedule } from './schedule.js';
 import type { ElectionTiming } from './timing.js';
 
@@ -37,8 +38,11 @@ export interface ElectionConfig {
   readonly onRevoked?: readonly LeadershipHandler<LeadershipChange>[];
   /** Set for a cron schedule: the jobs run at its slots instead of every interval. */
   readonly cron?: { readonly schedule: CronSchedule; readonly catchUp: CatchUp };
-  /** This node's wall clock (epoch ms), on which it computes slots; the store checks them on its own. */
-  readonly clock: () => number;
+  /**
+   * This node's clock and timers (the system's when not given): deadlines on its monotonic time,
+   * slots on its wall time (the store checks them on its own).
+   */
+  readonly clock?: Clock;
   readonly store: KettleStore;
   readonly logger: KettleLogger;
   /** Leadership changes at log level when true, at debug level otherwise. */

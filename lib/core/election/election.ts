@@ -12,6 +12,7 @@ import type { ElectionConfig } from './election-config.js';
 import { ElectionLog } from './election-log.js';
 import { LeadershipEndedError } from '../errors.js';
 import { catchRejection } from '../utils/thrown-values.js';
+import { type Clock, systemClock } from '../utils/clock.js';
 import { guardedLogger } from './guarded-logger.js';
 import { JobRunner } from './job-runner.js';
 import { Timers } from './timers.js';
@@ -22,6 +23,38 @@ import { StoreClock } from './store-clock.js';
 import { CLOCK_OFFSET_ALLOWANCE_MS, recentSlotsMs, slotGraceMs } from './schedule.js';
 import type { FiringSlots } from './firing-slots.interface.js';
 import { settlesWithin, type ShutdownDeadline, withTimeout } from '../utils/promise-timeout.js';
+
+/**
+ * Where one election stands on this node (`Election.phase`). Each phase is a combination of
+ * three fields: `lifecycle`, `leadership` (and its `resigning` flag), and `acquiring`.
+ *
+ *   phase      lifecycle  leadership         acquiring  what goes on
+ *   idle       idle       -                  -          nothing: start() was not called
+ *   follower   running    -                  -          the acquire timer is set (after a resign,
+ *                                                       no attempt before `holdOffUntil`)
+ *   acquiring  running    -                  set        an acquire is on its way (a release heard
+ *                                                       meanwhile: try again as soon as it answers)
+ *   master     running    set                -          renew, expire and tick timers; runs start
+ *   draining   running    set, resigning     -          renew and expire only: the runs end, then
+ *              stopping   set                -          the lease is released
+ *   stopping   stopping   -                  maybe      the acquire or claim on its way is awaited
+ *   stopped    stopped    -                  -          no timer; releases and @OnRevoked finish
+ *
+ *   idle       -- start() ------------------------------------------> follower
+ *   follower   -- acquire timer; a release or a reconnect heard -----> acquiring
+ *   acquiring  -- held (retry as the holder's lease ends), failed ---> follower
+ *   acquiring  -- acquired: becomeMaster ----------------------------> master
+ *   master     -- resign(): handOver lets the runs end --------------> draining
+ *   draining   -- runs ended: stepDown, release, hold off -----------> follower
+ *   master, draining -- expire timer (no renewal by the deadline), or
+ *                       a renew or claim finds another holder: lose --> follower
+ *   any        -- stop(): stopRuns, drain, stepDown ---> stopping or draining -> stopped
+ *
+ * `isMaster` is true in master and draining while the deadline has not passed on this node's
+ * clock: a blocked event loop can outlive the deadline before the expire timer runs.
+ */
+export type ElectionPhase =
+  'idle' | 'follower' | 'acquiring' | 'master' | 'draining' | 'stopping' | 'stopped';
 
 /** The lease this node holds, measured on its own monotonic clock. */
 interface Leadership {
@@ -42,9 +75,16 @@ interface Leadership {
    * (Redis restarted empty, another server behind the address), so no run starts meanwhile.
    */
   reconnectedAt?: number;
+  /** A tick found too little lease left to claim (or a reconnect unconfirmed): it ticks again once a renewal lands. */
+  tickAfterRenewal?: boolean;
 }
 
-const now = () => performance.now();
+/** An acquire on its way. */
+interface AcquireAttempt {
+  done: Promise<void>;
+  /** A release was announced meanwhile: if refused, this attempt tries again at once. */
+  contendAgain: boolean;
+}
 
 /** The longest a cron tick waits: the next slot is looked at again at least this often. */
 const MAX_SLOT_WAIT_MS = 60_000;
@@ -57,10 +97,13 @@ type TimerName = 'acquire' | 'renew' | 'expire' | 'tick';
 const LATE_RUN_ABORT_SHARE = 0.25;
 
 /**
- * One election on this node: follower -> master -> follower, in the shape of client-go's
- * leaderelection loop. A follower tries to acquire when the holder's lease should have ended and
- * whenever a release is announced; a master renews every third of its lease and steps down on its
- * own clock when the deadline passes unrenewed, whatever Redis is doing.
+ * One election on this node, in the shape of client-go's leaderelection loop (phases above). A
+ * follower tries to acquire when the holder's lease should have ended and whenever a release is
+ * announced; a master renews every third of its lease and steps down on its own clock when the
+ * deadline passes unrenewed, whatever Redis is doing.
+ *
+ * The class reads in the order of a leadership: start, follower, master (renew, tick, claim),
+ * step down and release, stop; then the ways in for the testing module and the schedule guard.
  */
 export class Election {
   readonly stats: ElectionCounters = {
@@ -79,27 +122,21 @@ export class Election {
   readonly renewLatency = new LatencyWindow(RENEW_LATENCY_WINDOW);
   /** @internal The user's logger, safe to call (its failures count here); the schedule guard's too. */
   readonly logger: KettleLogger;
+
+  // The phase (see ElectionPhase).
+  private lifecycle: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private leadership?: Leadership;
-  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
-  private readonly timers: Timers<TimerName>;
-  private readonly log: ElectionLog;
-  private acquiring?: Promise<void>;
-  /** The claim on its way and the start of its run: a stop waits for it, so that a won slot runs. */
-  private ticking?: Promise<void>;
+  private acquiring?: AcquireAttempt;
+
+  // What the follower keeps between attempts.
   /** A lease value the store refused, kept for the next attempt (random tokens cost CPU at scale). */
   private unusedLease?: string;
-  /** A release was announced while an acquire was on its way. */
-  private contendAgain = false;
-  private stopped?: Promise<void>;
-  private readonly runner: JobRunner;
-  private readonly hooks: LeadershipHooks;
   /** After resigning, this node lets the others take the lease first. */
   private holdOffUntil = 0;
-  private readonly unsubscribers: Array<() => void> = [];
-  /** A tick found too little lease left to claim, and waits for the next renewal. */
-  private tickAfterRenewal = false;
-  /** Releases on their way: a stop waits for them before the store closes. */
-  private readonly releases = new Set<Promise<void>>();
+
+  // What the master keeps across ticks.
+  /** The claim on its way and the start of its run: a stop waits for it, so that a won slot runs. */
+  private ticking?: Promise<void>;
   /**
    * The latest slot of the cron schedule this node knows to be claimed (by any node) or given up:
    * no slot up to it is claimed again. The store has the last word; this spares it the asking.
@@ -118,24 +155,44 @@ export class Election {
   /** The disagreements on the schedule already warned of: once each. */
   private readonly scheduleMismatches = new Set<string>();
 
+  // What a stop waits for.
+  /** What stop() returns: one shutdown, however often it is called. */
+  private stopped?: Promise<void>;
+  /** Releases on their way: a stop waits for them before the store closes. */
+  private readonly releases = new Set<Promise<void>>();
+  private readonly unsubscribers: Array<() => void> = [];
+
+  private readonly clock: Clock;
+  private readonly timers: Timers<TimerName>;
+  private readonly log: ElectionLog;
+  private readonly runner: JobRunner;
+  private readonly hooks: LeadershipHooks;
+
   constructor(private readonly options: ElectionConfig) {
+    this.clock = options.clock ?? systemClock;
     this.logger = guardedLogger(options.logger, this.stats);
-    this.storeClock = new StoreClock(options.clock, now);
+    this.storeClock = new StoreClock(this.clock);
     this.log = new ElectionLog(options.name, this.logger, options.verbose, this.stats);
     this.timers = new Timers<TimerName>(
-      (timer) =>
-        timer === 'acquire'
-          ? this.acquire()
-          : timer === 'renew'
-            ? this.renew()
-            : timer === 'tick'
-              ? this.tick()
-              : this.lose('expired'),
+      {
+        acquire: () => this.acquire(),
+        renew: () => this.renew(),
+        expire: () => this.lose('expired'),
+        tick: () => this.tick(),
+      },
       (error) => this.log.stepFailed(error),
+      this.clock,
     );
-    this.runner = new JobRunner(options.jobs, this.stats, this.logger);
+    this.runner = new JobRunner(options.jobs, this.stats, this.logger, this.clock);
     const { name, onElected = [], onRevoked = [] } = options;
-    this.hooks = new LeadershipHooks(name, onElected, onRevoked, this.logger, this.stats);
+    this.hooks = new LeadershipHooks(
+      name,
+      onElected,
+      onRevoked,
+      this.logger,
+      this.stats,
+      this.clock,
+    );
   }
 
   get name(): string {
@@ -146,9 +203,18 @@ export class Election {
     return this.options.timing;
   }
 
+  /** Where this election stands: see ElectionPhase. */
+  get phase(): ElectionPhase {
+    const { lifecycle, leadership } = this;
+    if (lifecycle === 'idle' || lifecycle === 'stopped') return lifecycle;
+    if (leadership) return lifecycle === 'running' && !leadership.resigning ? 'master' : 'draining';
+    if (lifecycle === 'stopping') return 'stopping';
+    return this.acquiring ? 'acquiring' : 'follower';
+  }
+
   /** True only while this node holds a lease that has not ended on its own clock. */
   get isMaster(): boolean {
-    return this.leadership !== undefined && now() < this.leadership.deadline;
+    return this.leadership !== undefined && this.clock.now() < this.leadership.deadline;
   }
 
   get term(): number | undefined {
@@ -157,12 +223,14 @@ export class Election {
 
   /** Milliseconds of lease left on this node's clock; 0 when not master. */
   get leaseLeft(): number {
-    return this.leadership ? Math.max(0, this.leadership.deadline - now()) : 0;
+    return this.leadership ? Math.max(0, this.leadership.deadline - this.clock.now()) : 0;
   }
 
+  // ---- idle -> follower ------------------------------------------------------------------------
+
   start(): void {
-    if (this.state !== 'idle') return;
-    this.state = 'running';
+    if (this.lifecycle !== 'idle') return;
+    this.lifecycle = 'running';
     const { store } = this.options;
     this.unsubscribers.push(
       store.onReleased((name) => name === this.name && this.contendNow(), this.name),
@@ -178,258 +246,40 @@ export class Election {
   private reconnected(): void {
     const leadership = this.leadership;
     if (!leadership) return this.contendNow();
-    leadership.reconnectedAt = now();
+    leadership.reconnectedAt = this.clock.now();
     this.timers.set('renew', 0);
   }
 
+  // ---- follower -> acquiring -> master or follower ---------------------------------------------
+
   private contendNow(): void {
-    if (this.state !== 'running' || this.leadership || now() < this.holdOffUntil) return;
+    if (this.lifecycle !== 'running' || this.leadership || this.clock.now() < this.holdOffUntil)
+      return;
     // An attempt on its way may already have been told "held": try again right after it.
-    if (this.acquiring) this.contendAgain = true;
+    if (this.acquiring) this.acquiring.contendAgain = true;
     else this.timers.set('acquire', 0);
   }
 
-  /**
-   * Gives the lease up and lets another node take it; this node contends again later. As a stop
-   * does, it starts no more runs and lets the running one end first (its signal aborts; at most
-   * `drainMs`), renewing the lease meanwhile: no other node starts a run before it has ended, and
-   * this node is master until then. Resolves once the lease was released, by this hand-over or by
-   * whatever ended the leadership first (a stop, a loss); at once when not master.
-   */
-  resign(drainMs: number): Promise<void> {
-    const leadership = this.leadership;
-    if (!leadership) return Promise.resolve();
-    // Stopping: the stop drains and releases this leadership; resign() resolves with that.
-    if (this.state === 'running' && !leadership.resigning) {
-      leadership.resigning = true;
-      void this.handOver(leadership, drainMs).catch((error: unknown) => this.log.stepFailed(error));
-    }
-    return leadership.released;
-  }
-
-  private async handOver(leadership: Leadership, drainMs: number): Promise<void> {
-    this.timers.clear('tick');
-    const began = now();
-    const until = began + drainMs;
-    await this.drain(leadership, 'resigned', began, () => until - now(), drainMs);
-    // Lost meanwhile, or stopped: that step-down releases what there is to release.
-    if (this.leadership !== leadership) return;
-    this.stepDown('resigned');
-    if (this.state === 'running') {
-      this.holdOffUntil = now() + this.timing.retryEvery;
-      this.timers.set('acquire', jittered(this.timing.retryEvery));
-    }
-    await this.release(leadership.lease).finally(leadership.markReleased);
-  }
-
-  /**
-   * @internal KettleTestingController's nudge: look at the lease now instead of at the next timer.
-   * As master, renew now (a lost lease is noticed at once); as follower, try to acquire now, even
-   * right after resigning. Both are what a timer would do later, so the loop's rules still hold.
-   */
-  checkLeaseNow(): void {
-    if (this.state !== 'running') return;
-    if (this.leadership) return this.timers.set('renew', 0);
-    this.holdOffUntil = 0;
-    this.contendNow();
-  }
-
-  /** @internal KettleTestingController.runOnce: the jobs once, now, outside the cadence. */
-  runNow(): Promise<boolean> {
-    const leadership = this.leadership;
-    if (!leadership || !this.startsRuns(leadership) || !this.isMaster || !this.runner.hasJobs)
-      return Promise.resolve(false);
-    return this.runner.runAfterCurrent(this.runContext(leadership, this.options.clock()), () =>
-      this.startsRuns(leadership),
-    );
-  }
-
-  /**
-   * @internal The schedule guard's way in: starts `run` if this node is master and starts runs
-   * (not stopping nor resigning), and returns its promise (it must not reject), which `stop()`
-   * waits for as for a job; else undefined.
-   */
-  startScheduledRun(run: () => Promise<unknown>): Promise<unknown> | undefined {
-    const leadership = this.leadership;
-    if (!leadership || !this.startsRuns(leadership) || !this.isMaster) return undefined;
-    if (leadership.reconnectedAt !== undefined) return undefined;
-    const running = run();
-    this.runner.track(running);
-    return running;
-  }
-
-  /**
-   * @internal The schedule guard's claim of a firing's slot, under `key` (the method): the same
-   * owner check and start margin as a cron slot. 'run' when the body may run now; 'follower' when
-   * this node does not hold the lease (any more); 'repeated' when the slot ran already (on any
-   * node); 'late' when it is past its grace, the lease is too short to start, or the store's clock
-   * is behind this node's by more than the allowance; 'failed' when the store did not answer.
-   */
-  async claimFiringSlot(
-    key: string,
-    slots: FiringSlots,
-  ): Promise<'run' | 'follower' | 'repeated' | 'late' | 'failed'> {
-    const { safetyMargin, renewEvery, leaseTtl } = this.timing;
-    // A store without slot claims: every firing on the master runs, as it would unguarded.
-    if (!this.options.store.claimSlot) return this.isMaster ? 'run' : 'follower';
-    const slot = slots.slotAt(this.options.clock());
-    if (slot === undefined) return 'late';
-    const firedBefore = this.firedSlots.get(key);
-    // Only where the store would answer this term's second claim of the slot 'run' again.
-    if (slots.sinceLastMs === undefined && this.options.store.sameTermReclaims) {
-      if (slot <= (this.firedSlots.get(key) ?? -Infinity)) return 'repeated';
-      // Taken before the claim leaves: a firing of the same slot meanwhile does not claim it too.
-      this.firedSlots.set(key, slot);
-    }
-    for (;;) {
-      const leadership = this.leadership;
-      if (!leadership || !this.isMaster) return 'follower';
-      if (leadership.deadline - now() < safetyMargin) return 'late';
-      const sentAt = now();
-      let claim: SlotClaim;
-      try {
-        claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
-          store.claimSlot!(this.name, leadership.lease, slot, leaseTtl, {
-            term: leadership.term,
-            graceMs: slots.graceMs(renewEvery),
-            catchUp: false,
-            keepMs: slots.keepMs(slot),
-            key,
-            sinceLastMs: slots.sinceLastMs,
-            schedule: slots.schedule,
-          }),
-        );
-      } catch (error) {
-        if (this.leadership === leadership) this.log.storeFailed('claim slot', error);
-        return 'failed';
-      }
-      this.renewLatency.record(now() - sentAt);
-      if (this.leadership !== leadership) return 'follower';
-      this.log.storeAnswered();
-      if (claim.outcome === 'not-holder') {
-        this.lose('lost');
-        return 'follower';
-      }
-      this.extended(leadership, sentAt);
-      this.observeStoreClock(sentAt, claim);
-      this.warnIfScheduleDiffers(claim, slots.schedule, key);
-      if (claim.outcome === 'already-ran') return 'repeated';
-      if (claim.outcome === 'late') return 'late';
-      if (claim.outcome === 'run') {
-        if (leadership.deadline - now() >= safetyMargin && this.isMaster) return 'run';
-        // Won with too little lease left to start, so not run: a later firing of this slot may
-        // claim it again (the store answers this term 'run' again).
-        if (this.firedSlots.get(key) === slot) {
-          if (firedBefore === undefined) this.firedSlots.delete(key);
-          else this.firedSlots.set(key, firedBefore);
-        }
-        return 'late';
-      }
-      // Early on the store's clock: this node's clock is ahead; wait for the slot, within reason.
-      if (claim.waitMs > MAX_EARLY_WAIT_MS) return 'late';
-      await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
-    }
-  }
-
-  /** @internal Resolves when the @OnElected and @OnRevoked handlers started so far have returned. */
-  handlersSettled(): Promise<void> {
-    return this.hooks.settled();
-  }
-
-  /**
-   * The first step of a stop: no more contending, no more runs; a held lease stays, renewed.
-   * Resolves once the acquire and the claim in flight have answered (a claim that wins its slot
-   * still starts the run), or when the deadline says.
-   */
-  private async stopRuns(deadline: ShutdownDeadline): Promise<void> {
-    if (this.state === 'idle' || this.state === 'running') {
-      this.state = 'stopping';
-      for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
-      this.timers.clear('acquire');
-      this.timers.clear('tick');
-      this.tickAfterRenewal = false;
-    }
-    const inFlight = [this.acquiring, this.ticking].filter((step) => step !== undefined);
-    if (inFlight.length > 0) await settlesWithin(Promise.all(inFlight), deadline.forWaits);
-  }
-
-  /**
-   * Stops contending and starting runs (see `stopRuns`). A running job sees its signal abort and
-   * gets what the deadline leaves to finish, while the lease is still renewed so that no other
-   * node starts a run meanwhile; then the lease is released and the followers hear of it at once.
-   */
-  stop(deadline: ShutdownDeadline): Promise<void> {
-    this.stopped ??= this.shutdown(deadline);
-    return this.stopped;
-  }
-
-  private async shutdown(deadline: ShutdownDeadline): Promise<void> {
-    const began = now();
-    await this.stopRuns(deadline);
-    const leftMs = () => deadline.forWaits;
-    await this.drain(this.leadership, 'shutdown', began, leftMs, deadline.timeoutMs);
-    const leadership = this.stepDown('shutdown');
-    this.state = 'stopped';
-    this.timers.clearAll();
-    // The lease goes at once, so that a follower takes over while the @OnRevoked handlers finish.
-    const releaseMs = deadline.forRelease;
-    if (leadership)
-      void this.release(
-        leadership.lease,
-        true,
-        Math.min(this.timing.renewEvery, releaseMs),
-      ).finally(leadership.markReleased);
-    await Promise.all([
-      settlesWithin(Promise.all(this.releases), releaseMs),
-      this.hooks.drain(releaseMs, deadline.timeoutMs),
-    ]);
-  }
-
-  /**
-   * Lets the runs end before the leadership does. The claim in flight is awaited first: a slot it
-   * wins still runs (no other node would run it). Then the signal aborts and the runs get what
-   * `leftMs()` allows, while the lease is still renewed: no other node starts a run meanwhile.
-   * A run that started after the stop or resign `began` (that claim's) is a slot like any other:
-   * aborted at once, a job that checks its signal would skip it. It runs unaborted until only
-   * `LATE_RUN_ABORT_SHARE` of the time is left, which it keeps to finish once asked to.
-   */
-  private async drain(
-    leadership: Leadership | undefined,
-    reason: 'resigned' | 'shutdown',
-    began: number,
-    leftMs: () => number,
-    timeoutMs: number,
-  ): Promise<void> {
-    if (this.ticking) await settlesWithin(this.ticking, leftMs());
-    if (this.runner.idle) return;
-    if (this.runner.runStartedSince(began)) {
-      const unaborted = Math.max(0, leftMs() * (1 - LATE_RUN_ABORT_SHARE));
-      if (await this.runner.drain(unaborted)) return;
-    }
-    leadership?.controller.abort(new LeadershipEndedError(reason));
-    if (!(await this.runner.drain(Math.max(0, leftMs())))) {
-      const after = reason === 'resigned' ? 'resign()' : 'shutdown';
-      this.logger.warn(messages.drainTimedOut(this.name, timeoutMs, after));
-    }
-  }
-
   private acquire(): Promise<void> {
-    if (this.state !== 'running' || this.leadership) return Promise.resolve();
-    this.acquiring ??= this.tryAcquire()
-      .catch((error: unknown) => this.log.stepFailed(error))
-      .finally(() => {
-        this.acquiring = undefined;
-      });
-    return this.acquiring;
+    if (this.lifecycle !== 'running' || this.leadership) return Promise.resolve();
+    if (!this.acquiring) {
+      const attempt: AcquireAttempt = { done: Promise.resolve(), contendAgain: false };
+      this.acquiring = attempt;
+      attempt.done = this.tryAcquire(attempt)
+        .catch((error: unknown) => this.log.stepFailed(error))
+        .finally(() => {
+          this.acquiring = undefined;
+        });
+    }
+    return this.acquiring.done;
   }
 
-  private async tryAcquire(): Promise<void> {
+  private async tryAcquire(attempt: AcquireAttempt): Promise<void> {
     const { leaseTtl, retryEvery, renewEvery } = this.timing;
     // A value that was only ever refused ("held") never held the lease: it may be offered again.
     const lease = (this.unusedLease ??= newLease(this.options.nodeId));
     this.unusedLease = undefined;
-    this.contendAgain = false;
-    const sentAt = now();
+    const sentAt = this.clock.now();
     let result: AcquireResult;
     try {
       result = await this.callStore('acquire', renewEvery, (store) =>
@@ -440,21 +290,23 @@ export class Election {
       // The outcome is unknown: the lease may be ours. Delete it rather than make others wait it out.
       void this.release(lease, false);
       // An answer after a stop began arms nothing: no timer outlives stop().
-      if (this.state === 'running') this.timers.set('acquire', jittered(retryEvery));
+      if (this.lifecycle === 'running') this.timers.set('acquire', jittered(retryEvery));
       return;
     }
     this.log.storeAnswered();
     if (!result.acquired) this.unusedLease = lease;
     if (result.acquired) {
       // Stopped while the acquire was on its way: give it straight back.
-      if (this.state !== 'running') return this.release(lease);
+      if (this.lifecycle !== 'running') return this.release(lease);
       return this.becomeMaster(lease, result.term, sentAt);
     }
     // Look again just after the holder's lease would end unrenewed: no sooner can it be free
     // (a release is announced, and heard at once). Polling on a shorter period only costs Redis.
     const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : jittered(retryEvery);
-    if (this.state === 'running') this.timers.set('acquire', this.contendAgain ? 0 : ends);
+    if (this.lifecycle === 'running') this.timers.set('acquire', attempt.contendAgain ? 0 : ends);
   }
+
+  // ---- master: renew ---------------------------------------------------------------------------
 
   private becomeMaster(lease: string, term: number, sentAt: number): void {
     const { leaseTtl, renewDeadline, renewEvery } = this.timing;
@@ -470,8 +322,8 @@ export class Election {
     };
     this.leadership = leadership;
     this.stats.elected++;
-    this.timers.set('expire', leadership.deadline - now());
-    this.timers.set('renew', sentAt + renewEvery - now());
+    this.timers.set('expire', leadership.deadline - this.clock.now());
+    this.timers.set('renew', sentAt + renewEvery - this.clock.now());
     // The first run waits for the @OnElected handlers (at most a lease), so that what they prepare
     // is ready for it. Only the tick waits: the renew and expire timers above run meanwhile.
     void this.hooks.elected(this.contextOf(leadership), leaseTtl).then(() => {
@@ -486,14 +338,14 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership) return;
     const { leaseTtl, renewEvery } = this.timing;
-    const sentAt = now();
+    const sentAt = this.clock.now();
     try {
       const renewed = await this.callStore(
         'renew',
         Math.min(renewEvery, leadership.deadline - sentAt),
         (store) => store.renew(this.name, leadership.lease, leaseTtl),
       );
-      this.renewLatency.record(now() - sentAt);
+      this.renewLatency.record(this.clock.now() - sentAt);
       if (this.leadership !== leadership) {
         // Renewed after this node stepped down: hand the lease back rather than leave it orphaned.
         if (renewed) void this.release(leadership.lease, false);
@@ -503,16 +355,46 @@ export class Election {
       if (!renewed) return this.lose('lost');
       if (sentAt >= (leadership.reconnectedAt ?? Infinity)) leadership.reconnectedAt = undefined;
       this.extended(leadership, sentAt);
-      if (this.tickAfterRenewal) {
-        this.tickAfterRenewal = false;
+      if (leadership.tickAfterRenewal) {
+        leadership.tickAfterRenewal = false;
         if (this.startsRuns(leadership)) this.timers.set('tick', 0);
       }
     } catch (error) {
       if (this.leadership !== leadership) return;
       this.log.storeFailed('renew', error);
       // Try again soon; the expire timer steps down if no renewal lands before the deadline.
-      this.timers.set('renew', Math.min(renewEvery / 2, leadership.deadline - now()));
+      this.timers.set('renew', Math.min(renewEvery / 2, leadership.deadline - this.clock.now()));
     }
+  }
+
+  /** The lease was extended by a command sent at `sentAt`: move the deadline and the next renewal. */
+  private extended(leadership: Leadership, sentAt: number): void {
+    const { renewDeadline, renewEvery } = this.timing;
+    leadership.deadline = sentAt + renewDeadline;
+    this.timers.set('expire', leadership.deadline - this.clock.now());
+    // An answer to a command sent before a reconnect confirms nothing: the renewal that does goes now.
+    const unconfirmed = leadership.reconnectedAt !== undefined;
+    this.timers.set('renew', unconfirmed ? 0 : sentAt + renewEvery - this.clock.now());
+  }
+
+  /**
+   * A claim renews the lease: when the next one is due about when the renewal would be, the
+   * renewal waits a little past it, and is then put off again by that claim. One command per
+   * interval instead of two; the renewal still comes by half the lease if the claim does not.
+   */
+  private renewAfterTick(sentAt: number, nextTickIn: number): void {
+    const { renewEvery } = this.timing;
+    const tickAt = this.clock.now() + nextTickIn;
+    const latest = sentAt + renewEvery * 1.5;
+    if (tickAt < latest)
+      this.timers.set('renew', Math.min(tickAt + renewEvery / 4, latest) - this.clock.now());
+  }
+
+  // ---- master: tick and claim ------------------------------------------------------------------
+
+  /** This leadership may start runs: it is current, and neither stopping nor resigning. */
+  private startsRuns(leadership: Leadership): boolean {
+    return this.leadership === leadership && this.lifecycle === 'running' && !leadership.resigning;
   }
 
   /** One tick of the master's cadence; a stop or a resign waits for the one in flight. */
@@ -532,7 +414,7 @@ export class Election {
     const { interval, safetyMargin, renewEvery } = this.timing;
     // Reconnected: the renewal already on its way says whether the lease survived; tick after it.
     if (leadership.reconnectedAt !== undefined) {
-      this.tickAfterRenewal = true;
+      leadership.tickAfterRenewal = true;
       return;
     }
     if (this.runner.busy) {
@@ -541,20 +423,20 @@ export class Election {
       return this.timers.set('tick', interval);
     }
     // Too little lease left to claim: a claim answered after the deadline would have marked a slot
-    // that never runs. Renew now and tick as soon as the renewal lands (waiting half a renewal
-    // period instead made 14 % of intervals late at 10,000 elections on a busy event loop); the
+    // that never runs. Renew now and tick as soon as the renewal lands (a tick half a renewal
+    // period later makes 14 % of intervals late at 10,000 elections on a busy event loop); the
     // timer below is for a renewal that fails.
-    if (leadership.deadline - now() < safetyMargin) {
-      this.tickAfterRenewal = true;
+    if (leadership.deadline - this.clock.now() < safetyMargin) {
+      leadership.tickAfterRenewal = true;
       this.timers.set('renew', 0);
       return this.timers.set('tick', renewEvery / 2);
     }
-    const sentAt = now();
+    const sentAt = this.clock.now();
     try {
       const claim = await this.callStore('claim run', leadership.deadline - sentAt, (store) =>
         store.claimRun(this.name, leadership.lease, interval, this.timing.leaseTtl),
       );
-      this.renewLatency.record(now() - sentAt);
+      this.renewLatency.record(this.clock.now() - sentAt);
       if (this.leadership !== leadership) return;
       this.log.storeAnswered();
       if (claim.outcome === 'not-holder') return this.lose('lost');
@@ -568,8 +450,8 @@ export class Election {
       }
       if (claim.outcome === 'wait') return;
       // ...but the slot this one won is run (and drained): it is marked, no other node will run it.
-      if (leadership.deadline - now() >= safetyMargin)
-        void this.runner.start(this.runContext(leadership, claim.slotMs ?? this.options.clock()));
+      if (leadership.deadline - this.clock.now() >= safetyMargin)
+        void this.runner.start(this.runContext(leadership, claim.slotMs ?? this.clock.wallNow()));
     } catch (error) {
       if (this.leadership !== leadership) return;
       this.log.storeFailed('claim run', error);
@@ -589,7 +471,7 @@ export class Election {
     if (!leadership || !cron || !this.startsRuns(leadership)) return;
     const { safetyMargin, renewEvery, leaseTtl } = this.timing;
     if (leadership.reconnectedAt !== undefined) {
-      this.tickAfterRenewal = true;
+      leadership.tickAfterRenewal = true;
       return;
     }
     const { schedule, catchUp } = cron;
@@ -607,12 +489,12 @@ export class Election {
       return;
     }
     // As for an interval claim: never mark a slot that could not start before the deadline.
-    if (leadership.deadline - now() < safetyMargin) {
-      this.tickAfterRenewal = true;
+    if (leadership.deadline - this.clock.now() < safetyMargin) {
+      leadership.tickAfterRenewal = true;
       this.timers.set('renew', 0);
       return this.timers.set('tick', renewEvery / 2);
     }
-    const sentAt = now();
+    const sentAt = this.clock.now();
     try {
       const claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
         store.claimSlot!(this.name, leadership.lease, slot, leaseTtl, {
@@ -623,14 +505,14 @@ export class Election {
           schedule: schedule.identity,
         }),
       );
-      this.renewLatency.record(now() - sentAt);
+      this.renewLatency.record(this.clock.now() - sentAt);
       if (this.leadership !== leadership) return;
       this.log.storeAnswered();
       if (claim.outcome === 'not-holder') return this.lose('lost');
       this.extended(leadership, sentAt);
       this.observeStoreClock(sentAt, claim);
       this.warnIfScheduleDiffers(claim, schedule.identity);
-      const startable = leadership.deadline - now() >= safetyMargin;
+      const startable = leadership.deadline - this.clock.now() >= safetyMargin;
       if (claim.outcome === 'early') {
         // Read on a clock ahead of the store's (a first claim, or one just stepped). With the
         // store's clock now known, the slots due there come first (an earlier one may be due);
@@ -682,18 +564,6 @@ export class Election {
   }
 
   /**
-   * The store recorded the last slot with a schedule read otherwise (another zone, say): the nodes
-   * compute different slots. Warned once per disagreement, per guarded method (`key`) or not.
-   */
-  private warnIfScheduleDiffers(claim: SlotClaim, mine: string | undefined, key?: string): void {
-    const theirs = claim.outcome === 'not-holder' ? undefined : claim.recordedSchedule;
-    const seen = `${key ?? ''}\n${mine}\n${theirs}`;
-    if (!theirs || !mine || this.scheduleMismatches.has(seen)) return;
-    this.scheduleMismatches.add(seen);
-    this.logger.warn(messages.scheduleMismatch(this.name, key, mine, theirs));
-  }
-
-  /**
    * Ticks now if another slot is due, else at the next slot after the latest known one, on the
    * store's clock; at least once a minute, so that a wall clock that jumps (a VM resumed, an NTP
    * step) is followed.
@@ -711,31 +581,102 @@ export class Election {
   }
 
   /**
-   * A claim renews the lease: when the next one is due about when the renewal would be, the
-   * renewal waits a little past it, and is then put off again by that claim. One command per
-   * interval instead of two; the renewal still comes by half the lease if the claim does not.
+   * Reads the store's clock off a claim's answer (sent at `sentAt` on the monotonic clock). A
+   * node whose wall clock is off by more than the allowance is warned about once, and again only
+   * after it was back within it.
    */
-  private renewAfterTick(sentAt: number, nextTickIn: number): void {
-    const { renewEvery } = this.timing;
-    const tickAt = now() + nextTickIn;
-    const latest = sentAt + renewEvery * 1.5;
-    if (tickAt < latest)
-      this.timers.set('renew', Math.min(tickAt + renewEvery / 4, latest) - now());
+  private observeStoreClock(sentAt: number, claim: SlotClaim): void {
+    if (claim.outcome === 'not-holder' || claim.storeNowMs === undefined) return;
+    this.storeClock.observe(sentAt, this.clock.now(), claim.storeNowMs);
+    const offset = this.storeClock.offsetMs();
+    const tooFar = Math.abs(offset) > CLOCK_OFFSET_ALLOWANCE_MS;
+    if (tooFar && !this.clockOffWarned)
+      this.logger.warn(messages.clockOff(this.name, offset, CLOCK_OFFSET_ALLOWANCE_MS));
+    this.clockOffWarned = tooFar;
   }
 
-  /** The lease was extended by a command sent at `sentAt`: move the deadline and the next renewal. */
-  private extended(leadership: Leadership, sentAt: number): void {
-    const { renewDeadline, renewEvery } = this.timing;
-    leadership.deadline = sentAt + renewDeadline;
-    this.timers.set('expire', leadership.deadline - now());
-    // An answer to a command sent before a reconnect confirms nothing: the renewal that does goes now.
-    const unconfirmed = leadership.reconnectedAt !== undefined;
-    this.timers.set('renew', unconfirmed ? 0 : sentAt + renewEvery - now());
+  /**
+   * The store recorded the last slot with a schedule read otherwise (another zone, say): the nodes
+   * compute different slots. Warned once per disagreement, per guarded method (`key`) or not.
+   */
+  private warnIfScheduleDiffers(claim: SlotClaim, mine: string | undefined, key?: string): void {
+    const theirs = claim.outcome === 'not-holder' ? undefined : claim.recordedSchedule;
+    const seen = `${key ?? ''}\n${mine}\n${theirs}`;
+    if (!theirs || !mine || this.scheduleMismatches.has(seen)) return;
+    this.scheduleMismatches.add(seen);
+    this.logger.warn(messages.scheduleMismatch(this.name, key, mine, theirs));
   }
 
-  /** This leadership may start runs: it is current, and neither stopping nor resigning. */
-  private startsRuns(leadership: Leadership): boolean {
-    return this.leadership === leadership && this.state === 'running' && !leadership.resigning;
+  // ---- master: what a run is given -------------------------------------------------------------
+
+  private contextOf(leadership: Leadership): MasterContext {
+    leadership.context ??= this.newContext(leadership);
+    return leadership.context;
+  }
+
+  /** The leadership's context, for the run of the slot at `slotMs`. */
+  private runContext(leadership: Leadership, slotMs: number): MasterContext {
+    return { ...this.contextOf(leadership), scheduledAt: new Date(slotMs) };
+  }
+
+  private newContext(leadership: Leadership): MasterContext {
+    const { name, nodeId } = this.options;
+    const { signal } = leadership.controller;
+    // Reads the clock at the call: a timer that should have ended the lease may not have run yet.
+    const leaseValid = () =>
+      this.leadership === leadership && this.clock.now() < leadership.deadline;
+    const throwIfLost = () => {
+      if (leaseValid()) return;
+      throw signal.aborted ? signal.reason : new LeadershipEndedError('expired');
+    };
+    const scheduledAt = new Date(this.clock.wallNow());
+    return { name, nodeId, term: leadership.term, scheduledAt, signal, leaseValid, throwIfLost };
+  }
+
+  // ---- master -> follower: step down, resign, release ------------------------------------------
+
+  /** Lost without giving up: contend again as a follower. */
+  private lose(reason: 'expired' | 'lost'): void {
+    const leadership = this.stepDown(reason);
+    if (!leadership) return;
+    // Expired on this node's clock, the lease may still stand in Redis (a late renewal): free it.
+    if (reason === 'expired')
+      void this.release(leadership.lease, false).finally(leadership.markReleased);
+    else leadership.markReleased();
+    if (this.lifecycle === 'running') this.timers.set('acquire', jittered(this.timing.retryEvery));
+  }
+
+  /**
+   * Gives the lease up and lets another node take it; this node contends again later. As a stop
+   * does, it starts no more runs and lets the running one end first (its signal aborts; at most
+   * `drainMs`), renewing the lease meanwhile: no other node starts a run before it has ended, and
+   * this node is master until then. Resolves once the lease was released, by this hand-over or by
+   * whatever ended the leadership first (a stop, a loss); at once when not master.
+   */
+  resign(drainMs: number): Promise<void> {
+    const leadership = this.leadership;
+    if (!leadership) return Promise.resolve();
+    // Stopping: the stop drains and releases this leadership; resign() resolves with that.
+    if (this.lifecycle === 'running' && !leadership.resigning) {
+      leadership.resigning = true;
+      void this.handOver(leadership, drainMs).catch((error: unknown) => this.log.stepFailed(error));
+    }
+    return leadership.released;
+  }
+
+  private async handOver(leadership: Leadership, drainMs: number): Promise<void> {
+    this.timers.clear('tick');
+    const began = this.clock.now();
+    const until = began + drainMs;
+    await this.drain(leadership, 'resigned', began, () => until - this.clock.now(), drainMs);
+    // Lost meanwhile, or stopped: that step-down releases what there is to release.
+    if (this.leadership !== leadership) return;
+    this.stepDown('resigned');
+    if (this.lifecycle === 'running') {
+      this.holdOffUntil = this.clock.now() + this.timing.retryEvery;
+      this.timers.set('acquire', jittered(this.timing.retryEvery));
+    }
+    await this.release(leadership.lease).finally(leadership.markReleased);
   }
 
   /** Ends this node's leadership locally: the signal aborts and isMaster turns false at once. */
@@ -743,7 +684,6 @@ export class Election {
     const leadership = this.leadership;
     if (!leadership) return undefined;
     this.leadership = undefined;
-    this.tickAfterRenewal = false;
     this.timers.clear('renew');
     this.timers.clear('expire');
     this.timers.clear('tick');
@@ -777,55 +717,6 @@ export class Election {
     }
   }
 
-  private contextOf(leadership: Leadership): MasterContext {
-    leadership.context ??= this.newContext(leadership);
-    return leadership.context;
-  }
-
-  /**
-   * Reads the store's clock off a claim's answer (sent at `sentAt` on the monotonic clock). A
-   * node whose wall clock is off by more than the allowance is warned about once, and again only
-   * after it was back within it.
-   */
-  private observeStoreClock(sentAt: number, claim: SlotClaim): void {
-    if (claim.outcome === 'not-holder' || claim.storeNowMs === undefined) return;
-    this.storeClock.observe(sentAt, now(), claim.storeNowMs);
-    const offset = this.storeClock.offsetMs();
-    const tooFar = Math.abs(offset) > CLOCK_OFFSET_ALLOWANCE_MS;
-    if (tooFar && !this.clockOffWarned)
-      this.logger.warn(messages.clockOff(this.name, offset, CLOCK_OFFSET_ALLOWANCE_MS));
-    this.clockOffWarned = tooFar;
-  }
-
-  /** The leadership's context, for the run of the slot at `slotMs`. */
-  private runContext(leadership: Leadership, slotMs: number): MasterContext {
-    return { ...this.contextOf(leadership), scheduledAt: new Date(slotMs) };
-  }
-
-  private newContext(leadership: Leadership): MasterContext {
-    const { name, nodeId } = this.options;
-    const { signal } = leadership.controller;
-    // Reads the clock at the call: a timer that should have ended the lease may not have run yet.
-    const leaseValid = () => this.leadership === leadership && now() < leadership.deadline;
-    const throwIfLost = () => {
-      if (leaseValid()) return;
-      throw signal.aborted ? signal.reason : new LeadershipEndedError('expired');
-    };
-    const scheduledAt = new Date(this.options.clock());
-    return { name, nodeId, term: leadership.term, scheduledAt, signal, leaseValid, throwIfLost };
-  }
-
-  /** Lost without giving up: contend again as a follower. */
-  private lose(reason: 'expired' | 'lost'): void {
-    const leadership = this.stepDown(reason);
-    if (!leadership) return;
-    // Expired on this node's clock, the lease may still stand in Redis (a late renewal): free it.
-    if (reason === 'expired')
-      void this.release(leadership.lease, false).finally(leadership.markReleased);
-    else leadership.markReleased();
-    if (this.state === 'running') this.timers.set('acquire', jittered(this.timing.retryEvery));
-  }
-
   /**
    * Deletes `lease` if it still holds the election. Never rejects: the lease ends by its TTL anyway.
    * A stop waits for the releases on their way.
@@ -844,6 +735,87 @@ export class Election {
     return released;
   }
 
+  // ---- any -> stopping / draining -> stopped ---------------------------------------------------
+
+  /**
+   * Stops contending and starting runs (see `stopRuns`). A running job sees its signal abort and
+   * gets what the deadline leaves to finish, while the lease is still renewed so that no other
+   * node starts a run meanwhile; then the lease is released and the followers hear of it at once.
+   */
+  stop(deadline: ShutdownDeadline): Promise<void> {
+    this.stopped ??= this.shutdown(deadline);
+    return this.stopped;
+  }
+
+  private async shutdown(deadline: ShutdownDeadline): Promise<void> {
+    const began = this.clock.now();
+    await this.stopRuns(deadline);
+    const leftMs = () => deadline.forWaits;
+    await this.drain(this.leadership, 'shutdown', began, leftMs, deadline.timeoutMs);
+    const leadership = this.stepDown('shutdown');
+    this.lifecycle = 'stopped';
+    this.timers.clearAll();
+    // The lease goes at once, so that a follower takes over while the @OnRevoked handlers finish.
+    const releaseMs = deadline.forRelease;
+    if (leadership)
+      void this.release(
+        leadership.lease,
+        true,
+        Math.min(this.timing.renewEvery, releaseMs),
+      ).finally(leadership.markReleased);
+    await Promise.all([
+      settlesWithin(Promise.all(this.releases), releaseMs, this.clock),
+      this.hooks.drain(releaseMs, deadline.timeoutMs),
+    ]);
+  }
+
+  /**
+   * The first step of a stop: no more contending, no more runs; a held lease stays, renewed.
+   * Resolves once the acquire and the claim in flight have answered (a claim that wins its slot
+   * still starts the run), or when the deadline says.
+   */
+  private async stopRuns(deadline: ShutdownDeadline): Promise<void> {
+    if (this.lifecycle === 'idle' || this.lifecycle === 'running') {
+      this.lifecycle = 'stopping';
+      for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+      this.timers.clear('acquire');
+      this.timers.clear('tick');
+    }
+    const inFlight = [this.acquiring?.done, this.ticking].filter((step) => step !== undefined);
+    if (inFlight.length > 0)
+      await settlesWithin(Promise.all(inFlight), deadline.forWaits, this.clock);
+  }
+
+  /**
+   * Lets the runs end before the leadership does. The claim in flight is awaited first: a slot it
+   * wins still runs (no other node would run it). Then the signal aborts and the runs get what
+   * `leftMs()` allows, while the lease is still renewed: no other node starts a run meanwhile.
+   * A run that started after the stop or resign `began` (that claim's) is a slot like any other:
+   * aborted at once, a job that checks its signal would skip it. It runs unaborted until only
+   * `LATE_RUN_ABORT_SHARE` of the time is left, which it keeps to finish once asked to.
+   */
+  private async drain(
+    leadership: Leadership | undefined,
+    reason: 'resigned' | 'shutdown',
+    began: number,
+    leftMs: () => number,
+    timeoutMs: number,
+  ): Promise<void> {
+    if (this.ticking) await settlesWithin(this.ticking, leftMs(), this.clock);
+    if (this.runner.idle) return;
+    if (this.runner.runStartedSince(began)) {
+      const unaborted = Math.max(0, leftMs() * (1 - LATE_RUN_ABORT_SHARE));
+      if (await this.runner.drain(unaborted)) return;
+    }
+    leadership?.controller.abort(new LeadershipEndedError(reason));
+    if (!(await this.runner.drain(Math.max(0, leftMs())))) {
+      const after = reason === 'resigned' ? 'resign()' : 'shutdown';
+      this.logger.warn(messages.drainTimedOut(this.name, timeoutMs, after));
+    }
+  }
+
+  // ---- the store -------------------------------------------------------------------------------
+
   /**
    * A store command with a deadline; a store that throws instead of rejecting is caught too. A
    * command with no answer in time is told to the store: its connection may be silently dead.
@@ -854,12 +826,129 @@ export class Election {
     command: (store: KettleStore) => Promise<T>,
   ): Promise<T> {
     const { store } = this.options;
-    const sentAt = now();
+    const sentAt = this.clock.now();
     return withTimeout(
       Promise.resolve().then(() => command(store)),
       ms,
       action,
       () => store.commandTimedOut?.(sentAt),
+      this.clock,
     );
+  }
+
+  // ---- ways in: the testing module and the schedule guard --------------------------------------
+
+  /**
+   * @internal KettleTestingController's nudge: look at the lease now instead of at the next timer.
+   * As master, renew now (a lost lease is noticed at once); as follower, try to acquire now, even
+   * right after resigning. Both are what a timer would do later, so the loop's rules still hold.
+   */
+  checkLeaseNow(): void {
+    if (this.lifecycle !== 'running') return;
+    if (this.leadership) return this.timers.set('renew', 0);
+    this.holdOffUntil = 0;
+    this.contendNow();
+  }
+
+  /** @internal KettleTestingController.runOnce: the jobs once, now, outside the cadence. */
+  runNow(): Promise<boolean> {
+    const leadership = this.leadership;
+    if (!leadership || !this.startsRuns(leadership) || !this.isMaster || !this.runner.hasJobs)
+      return Promise.resolve(false);
+    return this.runner.runAfterCurrent(this.runContext(leadership, this.clock.wallNow()), () =>
+      this.startsRuns(leadership),
+    );
+  }
+
+  /** @internal Resolves when the @OnElected and @OnRevoked handlers started so far have returned. */
+  handlersSettled(): Promise<void> {
+    return this.hooks.settled();
+  }
+
+  /**
+   * @internal The schedule guard's way in: starts `run` if this node is master and starts runs
+   * (not stopping nor resigning), and returns its promise (it must not reject), which `stop()`
+   * waits for as for a job; else undefined.
+   */
+  startScheduledRun(run: () => Promise<unknown>): Promise<unknown> | undefined {
+    const leadership = this.leadership;
+    if (!leadership || !this.startsRuns(leadership) || !this.isMaster) return undefined;
+    if (leadership.reconnectedAt !== undefined) return undefined;
+    const running = run();
+    this.runner.track(running);
+    return running;
+  }
+
+  /**
+   * @internal The schedule guard's claim of a firing's slot, under `key` (the method): the same
+   * owner check and start margin as a cron slot. 'run' when the body may run now; 'follower' when
+   * this node does not hold the lease (any more); 'repeated' when the slot ran already (on any
+   * node); 'late' when it is past its grace, the lease is too short to start, or the store's clock
+   * is behind this node's by more than the allowance; 'failed' when the store did not answer.
+   */
+  async claimFiringSlot(
+    key: string,
+    slots: FiringSlots,
+  ): Promise<'run' | 'follower' | 'repeated' | 'late' | 'failed'> {
+    const { safetyMargin, renewEvery, leaseTtl } = this.timing;
+    // A store without slot claims: every firing on the master runs, as it would unguarded.
+    if (!this.options.store.claimSlot) return this.isMaster ? 'run' : 'follower';
+    const slot = slots.slotAt(this.clock.wallNow());
+    if (slot === undefined) return 'late';
+    const firedBefore = this.firedSlots.get(key);
+    // Only where the store would answer this term's second claim of the slot 'run' again.
+    if (slots.sinceLastMs === undefined && this.options.store.sameTermReclaims) {
+      if (slot <= (this.firedSlots.get(key) ?? -Infinity)) return 'repeated';
+      // Taken before the claim leaves: a firing of the same slot meanwhile does not claim it too.
+      this.firedSlots.set(key, slot);
+    }
+    for (;;) {
+      const leadership = this.leadership;
+      if (!leadership || !this.isMaster) return 'follower';
+      if (leadership.deadline - this.clock.now() < safetyMargin) return 'late';
+      const sentAt = this.clock.now();
+      let claim: SlotClaim;
+      try {
+        claim = await this.callStore('claim slot', leadership.deadline - sentAt, (store) =>
+          store.claimSlot!(this.name, leadership.lease, slot, leaseTtl, {
+            term: leadership.term,
+            graceMs: slots.graceMs(renewEvery),
+            catchUp: false,
+            keepMs: slots.keepMs(slot),
+            key,
+            sinceLastMs: slots.sinceLastMs,
+            schedule: slots.schedule,
+          }),
+        );
+      } catch (error) {
+        if (this.leadership === leadership) this.log.storeFailed('claim slot', error);
+        return 'failed';
+      }
+      this.renewLatency.record(this.clock.now() - sentAt);
+      if (this.leadership !== leadership) return 'follower';
+      this.log.storeAnswered();
+      if (claim.outcome === 'not-holder') {
+        this.lose('lost');
+        return 'follower';
+      }
+      this.extended(leadership, sentAt);
+      this.observeStoreClock(sentAt, claim);
+      this.warnIfScheduleDiffers(claim, slots.schedule, key);
+      if (claim.outcome === 'already-ran') return 'repeated';
+      if (claim.outcome === 'late') return 'late';
+      if (claim.outcome === 'run') {
+        if (leadership.deadline - this.clock.now() >= safetyMargin && this.isMaster) return 'run';
+        // Won with too little lease left to start, so not run: a later firing of this slot may
+        // claim it again (the store answers this term 'run' again).
+        if (this.firedSlots.get(key) === slot) {
+          if (firedBefore === undefined) this.firedSlots.delete(key);
+          else this.firedSlots.set(key, firedBefore);
+        }
+        return 'late';
+      }
+      // Early on the store's clock: this node's clock is ahead; wait for the slot, within reason.
+      if (claim.waitMs > MAX_EARLY_WAIT_MS) return 'late';
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, claim.waitMs));
+    }
   }
 }

@@ -5,11 +5,12 @@ import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
 import type { MasterJob } from './election-config.js';
 import { describeError, stackOf } from '../utils/thrown-values.js';
 import { settlesWithin } from '../utils/promise-timeout.js';
+import { type Clock, systemClock } from '../utils/clock.js';
 
 /** Runs an election's jobs, all at once, one run at a time; a failing job is logged, never thrown. */
 export class JobRunner {
   private running?: Promise<void>;
-  /** When the run in progress started (performance.now()). */
+  /** When the run in progress started, on the clock's monotonic time. */
   private runStartedAt = 0;
   /** Runs of @OnMaster methods that @nestjs/schedule fired: not ours to start, but to wait for. */
   private readonly scheduled = new Set<Promise<unknown>>();
@@ -18,6 +19,7 @@ export class JobRunner {
     private readonly jobs: readonly MasterJob[],
     private readonly stats: ElectionCounters,
     private readonly logger: KettleLogger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get hasJobs(): boolean {
@@ -42,7 +44,7 @@ export class JobRunner {
   /** Starts a run of every job; the promise settles when they all have (it never rejects). */
   start(context: MasterContext): Promise<void> {
     this.stats.runs++;
-    this.runStartedAt = performance.now();
+    this.runStartedAt = this.clock.now();
     const runs = this.jobs.map(async (job) => {
       try {
         await job.run(context);
@@ -93,6 +95,6 @@ export class JobRunner {
   /** Waits for the runs in progress, at most `ms`; true when they all finished. */
   drain(ms: number): Promise<boolean> {
     if (this.idle) return Promise.resolve(true);
-    return settlesWithin(Promise.all([this.running, ...this.scheduled]), ms);
+    return settlesWithin(Promise.all([this.running, ...this.scheduled]), ms, this.clock);
   }
 }

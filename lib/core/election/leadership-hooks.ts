@@ -3,6 +3,7 @@ import type { LeadershipChange } from '../interfaces/leadership-change.interface
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import * as messages from '../kettle.messages.js';
 import { settlesWithin } from '../utils/promise-timeout.js';
+import { type Clock, systemClock } from '../utils/clock.js';
 import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
 import type { LeadershipHandler } from './election-config.js';
 import { describeError, stackOf } from '../utils/thrown-values.js';
@@ -23,6 +24,7 @@ export class LeadershipHooks {
     private readonly onRevoked: readonly LeadershipHandler<LeadershipChange>[],
     private readonly logger: KettleLogger,
     private readonly counters: Pick<ElectionCounters, 'callbackErrors'>,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -33,7 +35,7 @@ export class LeadershipHooks {
     if (this.onElected.length === 0) return;
     const run = this.track(this.runAll('OnElected', this.onElected, context));
     this.electedRun = run;
-    if (!(await settlesWithin(run, boundMs))) {
+    if (!(await settlesWithin(run, boundMs, this.clock))) {
       this.logger.warn(messages.electedHandlersSlow(this.name, boundMs));
     }
   }
@@ -58,7 +60,7 @@ export class LeadershipHooks {
    */
   async drain(ms: number, shutdownTimeout: number): Promise<void> {
     if (this.pending.size === 0) return;
-    if (!(await settlesWithin(this.settled(), ms))) {
+    if (!(await settlesWithin(this.settled(), ms, this.clock))) {
       this.logger.warn(messages.handlersTimedOut(this.name, shutdownTimeout));
     }
   }

@@ -1,3 +1,5 @@
+import type { Clock } from '../utils/clock.js';
+
 /**
  * The store's wall clock, as this node reads it: the store's time at its last answer, carried on
  * by this node's monotonic clock. Cron slots are read on it, so that a node whose wall clock is
@@ -10,15 +12,12 @@ export class StoreClock {
   /** The store's clock minus the monotonic clock, from the last answer. */
   private base?: number;
 
-  /** `monotonic` is injected to allow for tests on a controlled clock. */
-  constructor(
-    private readonly wallClock: () => number,
-    private readonly monotonic: () => number = () => performance.now(),
-  ) {}
+  /** `clock` is this node's: its wall time before the first answer, its monotonic time after. */
+  constructor(private readonly clock: Clock) {}
 
   /** The store's clock now, estimated. */
   now(): number {
-    return this.base === undefined ? this.wallClock() : this.monotonic() + this.base;
+    return this.base === undefined ? this.clock.wallNow() : this.clock.now() + this.base;
   }
 
   /** True once an answer told the store's clock: before, now() is this node's wall clock. */
@@ -28,7 +27,7 @@ export class StoreClock {
 
   /** How far this node's wall clock runs ahead of the store's now (negative: behind). */
   offsetMs(): number {
-    return Math.round(this.wallClock() - this.now());
+    return Math.round(this.clock.wallNow() - this.now());
   }
 
   /**

@@ -1,22 +1,26 @@
+import { type Clock, systemClock } from '../utils/clock.js';
+
 /**
- * Named one-shot timers: setting one replaces it, so each name is pending at most once. What a
- * timer runs may be async; a rejection goes to `onError` instead of becoming unhandled.
+ * Named one-shot timers, each with its handler: setting one replaces it, so each name is pending
+ * at most once. A handler may be async; a rejection goes to `onError` instead of becoming
+ * unhandled.
  */
 export class Timers<Name extends string> {
-  private readonly pending = new Map<Name, NodeJS.Timeout>();
+  private readonly pending = new Map<Name, unknown>();
 
   constructor(
-    private readonly fire: (name: Name) => unknown,
+    private readonly handlers: Readonly<Record<Name, () => unknown>>,
     private readonly onError: (error: unknown) => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   set(name: Name, ms: number): void {
     this.clear(name);
-    const handle = setTimeout(
+    const handle = this.clock.setTimeout(
       () => {
         this.pending.delete(name);
         Promise.resolve()
-          .then(() => this.fire(name))
+          .then(() => this.handlers[name]())
           .catch(this.onError);
       },
       Math.max(0, ms),
@@ -25,7 +29,7 @@ export class Timers<Name extends string> {
   }
 
   clear(name: Name): void {
-    clearTimeout(this.pending.get(name));
+    this.clock.clearTimeout(this.pending.get(name));
     this.pending.delete(name);
   }
 

@@ -10,6 +10,7 @@ import { withRecorded } from './redis.store.js';
 import { holderOf } from './lease.js';
 import { ReleaseListeners } from './release-listeners.js';
 import { TERM_KEY_LIFE_MS } from './scripts.js';
+import { type Clock, systemClock } from '../utils/clock.js';
 
 interface Held {
   lease: string;
@@ -70,7 +71,14 @@ export class MemoryStore implements KettleStore {
   private readonly space: MemorySpace;
   private readonly unsubscribers = new Set<() => void>();
 
-  constructor(keyPrefix = DEFAULT_KEY_PREFIX) {
+  /**
+   * `clock` is the store's: leases expire, terms and slots are dated on its wall time (a test
+   * gives the nodes and the store one controlled clock, so that a lease can run out).
+   */
+  constructor(
+    keyPrefix = DEFAULT_KEY_PREFIX,
+    private readonly clock: Clock = systemClock,
+  ) {
     let space = spaces.get(keyPrefix);
     if (!space) spaces.set(keyPrefix, (space = new MemorySpace()));
     this.space = space;
@@ -79,8 +87,12 @@ export class MemoryStore implements KettleStore {
   async acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
     const held = this.live(name);
     if (held)
-      return { acquired: false, holder: holderOf(held.lease), ttlMs: held.expiresAt - Date.now() };
-    const now = Date.now();
+      return {
+        acquired: false,
+        holder: holderOf(held.lease),
+        ttlMs: held.expiresAt - this.clock.wallNow(),
+      };
+    const now = this.clock.wallNow();
     this.space.sweep(now);
     this.space.locks.set(name, { lease, expiresAt: now + ttlMs });
     const last = this.space.terms.get(name);
@@ -92,7 +104,7 @@ export class MemoryStore implements KettleStore {
   async renew(name: string, lease: string, ttlMs: number): Promise<boolean> {
     const held = this.live(name);
     if (held?.lease !== lease) return false;
-    held.expiresAt = Date.now() + ttlMs;
+    held.expiresAt = this.clock.wallNow() + ttlMs;
     return true;
   }
 
@@ -117,8 +129,8 @@ export class MemoryStore implements KettleStore {
   ): Promise<ClaimResult> {
     const held = this.live(name);
     if (held?.lease !== lease) return { outcome: 'not-holder' };
-    held.expiresAt = Date.now() + ttlMs;
-    const now = Date.now();
+    held.expiresAt = this.clock.wallNow() + ttlMs;
+    const now = this.clock.wallNow();
     const mark = this.space.lastRuns.get(name);
     let last = mark && mark.expiresAt > now ? mark.slot : undefined;
     if (last !== undefined && last - now > intervalMs) last = undefined;
@@ -138,7 +150,7 @@ export class MemoryStore implements KettleStore {
   ): Promise<SlotClaim> {
     const held = this.live(name);
     if (held?.lease !== lease) return { outcome: 'not-holder' };
-    const now = Date.now();
+    const now = this.clock.wallNow();
     held.expiresAt = now + ttlMs;
     const key = slotKey('', name, options.key);
     const found = this.space.slots.get(key);
@@ -200,7 +212,7 @@ export class MemoryStore implements KettleStore {
 
   private live(name: string): Held | undefined {
     const held = this.space.locks.get(name);
-    if (held && held.expiresAt <= Date.now()) {
+    if (held && held.expiresAt <= this.clock.wallNow()) {
       this.space.locks.delete(name);
       return undefined;
     }

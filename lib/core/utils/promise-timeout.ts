@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from './clock.js';
+
 /** A store command that did not answer in time: its outcome is unknown, never a success. */
 export class KettleTimeoutError extends Error {
   override readonly name = 'KettleTimeoutError';
@@ -16,10 +18,11 @@ export function withTimeout<T>(
   ms: number,
   action: string,
   onTimeout?: () => void,
+  clock: Clock = systemClock,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: unknown;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
+    timer = clock.setTimeout(
       () => {
         reject(new KettleTimeoutError(action, ms));
         try {
@@ -31,17 +34,23 @@ export function withTimeout<T>(
       Math.max(1, ms),
     );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => clock.clearTimeout(timer));
 }
 
 /** Whether `promise` settles within `ms`; the timer never outlives the answer. */
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+export async function settlesWithin(
+  promise: Promise<unknown>,
+  ms: number,
+  clock: Clock = systemClock,
+): Promise<boolean> {
+  let timer: unknown;
+  const timeout = new Promise<false>(
+    (resolve) => (timer = clock.setTimeout(() => resolve(false), ms)),
+  );
   try {
     return await Promise.race([promise.then(() => true), timeout]);
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
   }
 }
 
@@ -64,8 +73,11 @@ export class ShutdownDeadline {
   private readonly at: number;
   private readonly reserve: number;
 
-  constructor(readonly timeoutMs: number) {
-    this.at = performance.now() + timeoutMs;
+  constructor(
+    readonly timeoutMs: number,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.at = clock.now() + timeoutMs;
     this.reserve = Math.min(timeoutMs * RESERVE_SHARE, MAX_RESERVE_MS);
   }
 
@@ -85,6 +97,6 @@ export class ShutdownDeadline {
   }
 
   private left(reserve: number): number {
-    return Math.max(0, this.at - reserve - performance.now());
+    return Math.max(0, this.at - reserve - this.clock.now());
   }
 }
