@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '#tools/free-port.js';
 import type { Summary } from '../sample/src/demo/summary.js';
-import { freePort, SHARED_REDIS_URL } from './support/redis-server.js';
+import { SHARED_REDIS_URL } from './support/shared-redis.js';
 
 /**
  * `npm run demo -- --script` end to end: real processes, a real Redis, signals. The scenario takes

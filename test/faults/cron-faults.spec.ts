@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { RedisServer } from '#tools/redis-server.js';
+import { sleep, waitFor } from '#tools/wait.js';
 import { uniquePrefix } from '../support/nodes.js';
-import { RedisServer } from '../support/redis-server.js';
-import { sleep, waitFor } from '../support/wait.js';
 import { FaultCluster } from './cluster.js';
 import { checkInvariants, type FaultEvent } from './invariants.js';
 

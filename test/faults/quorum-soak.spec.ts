@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
+import { sleep, waitFor } from '#tools/wait.js';
+import { monotonicNow } from '#tools/clock.js';
 import { expectSoakHeld, reportSoak } from './soak-checks.js';
-import { sleep, waitFor } from '../support/wait.js';
-import { monotonicNow } from './cluster.js';
 import { QuorumRig } from './quorum-rig.js';
 import { quorumSoak, quorumSoakTable } from './quorum-soak.js';
 
