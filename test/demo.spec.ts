@@ -126,7 +126,8 @@ describe('npm run demo -- --script', () => {
     // Should a run fail half-way, nothing it printed as started may outlive the tests.
     for (const [, pid] of outputs.join('\n').matchAll(/\(pid (\d+)\)/g)) {
       const command = commandOf(Number(pid));
-      if (/sample\/dist\/main\.js|redis-server/.test(command)) process.kill(Number(pid), 'SIGKILL');
+      if (/sample\/dist\/demo\/node\.js|redis-server/.test(command))
+        process.kill(Number(pid), 'SIGKILL');
     }
   });
 
