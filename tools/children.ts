@@ -54,7 +54,7 @@ export class Child {
     return this.exited;
   }
 
-  /** SIGKILL now, synchronously, for a process 'exit' handler. */
+  /** SIGKILL at once, synchronously, for a process 'exit' handler. */
   killNow(): void {
     if (!this.alive) return;
     this.process.kill('SIGCONT');
