@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Vite's defaults for the server, and the condition under which package.json "imports" maps
+  // #tools/* to the TypeScript sources, so that tests need no build of tools/.
+  ssr: { resolve: { conditions: ['module', 'node', 'development|production', 'kettle-source'] } },
   test: {
     include: ['test/**/*.spec.ts'],
     globalSetup: ['test/support/global-setup.ts'],

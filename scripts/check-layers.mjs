@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run lint: the layers of lib/ hold. The core runs without Nest, and inside it every import
-// points down: kettle -> options -> election -> interfaces -> store -> utils.
+// points down: kettle -> options -> election -> interfaces -> store -> utils. And the dev harness
+// in tools/ stays out of what users get: lib/, and the sample app (sample/src but its demo/).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +70,26 @@ export function layerViolations(files) {
   return problems;
 }
 
+/** Where tools/ may not be imported from; the sample's demo/ is the repository's, not a user's. */
+function shippedOrUserCode(path) {
+  if (path.startsWith('sample/src/demo/')) return false;
+  return path.startsWith('lib/') || path.startsWith('sample/src/');
+}
+
+/** Every import of tools/ (as `#tools/*` or by a relative path) from lib/ or the sample app. */
+export function toolsViolations(files) {
+  const problems = [];
+  for (const [path, source] of files) {
+    if (!shippedOrUserCode(path)) continue;
+    for (const specifier of importsOf(source)) {
+      const target = specifier.startsWith('.') ? normalize(join(dirname(path), specifier)) : '';
+      if (specifier.startsWith('#tools/') || target.startsWith('tools/'))
+        problems.push(`${path}: imports ${specifier}, from the dev harness in tools/`);
+    }
+  }
+  return problems;
+}
+
 function sources(dir, root) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -79,7 +100,9 @@ function sources(dir, root) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const problems = layerViolations(sources(join(root, 'lib'), root));
+  const lib = sources(join(root, 'lib'), root);
+  const sample = sources(join(root, 'sample', 'src'), root);
+  const problems = [...layerViolations(lib), ...toolsViolations([...lib, ...sample])];
   for (const problem of problems) console.error(problem);
   if (problems.length > 0) process.exit(1);
 }

@@ -1,12 +1,12 @@
 import type { RedisOptions } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RedisServer } from '#tools/redis-server.js';
+import { waitFor } from '#tools/wait.js';
 import { Kettle } from '../lib/core/index.js';
 import type { KettleModuleOptions } from '../lib/index.js';
 import { Harness } from './support/apps.js';
 import { CapturedLogs } from './support/log-capture.js';
 import { uniquePrefix } from './support/nodes.js';
-import type { RedisServer } from './support/redis-server.js';
-import { waitFor } from './support/wait.js';
 
 const harness = new Harness();
 afterEach(() => harness.cleanup());

@@ -2,12 +2,12 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer } from '#tools/redis-server.js';
+import { sleep, waitFor } from '#tools/wait.js';
 import { KettleModule, OnMaster } from '../lib/index.js';
 import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
 import { systemClock } from '../lib/core/utils/clock.js';
 import { uniquePrefix } from './support/nodes.js';
-import { RedisServer } from './support/redis-server.js';
-import { sleep, waitFor } from './support/wait.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
 

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '#tools/free-port.js';
 import type { Summary } from '../sample/src/demo/summary.js';
-import { freePort, SHARED_REDIS_URL } from './support/redis-server.js';
+import { SHARED_REDIS_URL } from './support/shared-redis.js';
 
 /**
  * `npm run demo -- --script` end to end: real processes, a real Redis, signals. The scenario takes
@@ -125,7 +126,8 @@ describe('npm run demo -- --script', () => {
     // Should a run fail half-way, nothing it printed as started may outlive the tests.
     for (const [, pid] of outputs.join('\n').matchAll(/\(pid (\d+)\)/g)) {
       const command = commandOf(Number(pid));
-      if (/sample\/dist\/main\.js|redis-server/.test(command)) process.kill(Number(pid), 'SIGKILL');
+      if (/sample\/dist\/demo\/node\.js|redis-server/.test(command))
+        process.kill(Number(pid), 'SIGKILL');
     }
   });
 

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Injectable, Module, Scope, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '#tools/wait.js';
 import {
   KettleModule,
   type KettleModuleOptions,
@@ -14,8 +15,7 @@ import {
 } from '../lib/index.js';
 import { CapturedLogs } from './support/log-capture.js';
 import { uniquePrefix } from './support/nodes.js';
-import { SHARED_REDIS_URL } from './support/redis-server.js';
-import { waitFor } from './support/wait.js';
+import { SHARED_REDIS_URL } from './support/shared-redis.js';
 
 const apps: INestApplicationContext[] = [];
 const cleanups: Array<() => void> = [];

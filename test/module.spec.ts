@@ -4,6 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { Interval, ScheduleModule } from '@nestjs/schedule';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RedisServer } from '#tools/redis-server.js';
+import { waitFor } from '#tools/wait.js';
 import {
   KettleModule,
   type KettleModuleOptions,
@@ -16,8 +18,7 @@ import {
 } from '../lib/index.js';
 import { CapturedLogs } from './support/log-capture.js';
 import { uniquePrefix } from './support/nodes.js';
-import { RedisServer, SHARED_REDIS_URL } from './support/redis-server.js';
-import { waitFor } from './support/wait.js';
+import { SHARED_REDIS_URL } from './support/shared-redis.js';
 
 const apps: INestApplicationContext[] = [];
 afterEach(async () => {

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Cron, Interval, ScheduleModule, SchedulerRegistry, Timeout } from '@nestjs/schedule';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Test } from '@nestjs/testing';
+import { sleep, waitFor } from '#tools/wait.js';
 import {
   KettleModule,
   KettleService,
@@ -16,8 +17,7 @@ import { systemClock } from '../lib/core/utils/clock.js';
 import { firingSlotsOf } from '../lib/schedule/firing-slots.js';
 import { CapturedLogs } from './support/log-capture.js';
 import { uniquePrefix } from './support/nodes.js';
-import { SHARED_REDIS_URL } from './support/redis-server.js';
-import { sleep, waitFor } from './support/wait.js';
+import { SHARED_REDIS_URL } from './support/shared-redis.js';
 
 const LEASE = 1500;
 

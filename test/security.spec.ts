@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '#tools/free-port.js';
+import { RedisServer } from '#tools/redis-server.js';
+import { type SelfSignedCertificate, selfSignedCertificate } from '#tools/tls.js';
+import { waitFor } from '#tools/wait.js';
 import { type KettleModuleOptions, RedisStore } from '../lib/index.js';
 import { newLease } from '../lib/core/store/lease.js';
 import { RELEASE, RENEW } from '../lib/core/store/scripts.js';
 import { forRootModule, Harness, onMasterModule, startSample, withEnv } from './support/apps.js';
 import { uniquePrefix } from './support/nodes.js';
-import { freePort, RedisServer, SHARED_REDIS_URL } from './support/redis-server.js';
-import { type SelfSignedCertificate, selfSignedCertificate } from './support/tls.js';
-import { waitFor } from './support/wait.js';
+import { SHARED_REDIS_URL } from './support/shared-redis.js';
 
 const h = new Harness();
 afterEach(() => h.cleanup());

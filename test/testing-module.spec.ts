@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { Cron, ScheduleModule, Timeout } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { waitFor } from '#tools/wait.js';
 import type { KettleTestingOptions } from '../lib/index.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -16,7 +17,6 @@ import {
   OnRevoked,
   OTHER_TEST_NODE,
 } from '../lib/index.js';
-import { waitFor } from './support/wait.js';
 
 /** The class under test, as a user would write it. */
 @Injectable()

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Interval, ScheduleModule } from '@nestjs/schedule';
 import { config as rxjsConfig } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { waitFor } from '#tools/wait.js';
 import { Kettle, type KettleLogger } from '../lib/core/index.js';
 import {
   KettleModule,
@@ -16,7 +17,6 @@ import {
 import { uniquePrefix } from './support/nodes.js';
 import { ownRedisCatchingEscapes } from './support/escapes.js';
 import { captureKettleStderr } from './support/log-capture.js';
-import { waitFor } from './support/wait.js';
 
 const LEASE = 3000;
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };

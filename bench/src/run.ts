@@ -2,10 +2,11 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
+import { children } from '#tools/children.js';
+import { RedisServer } from '#tools/redis-server.js';
 import { type BenchConfig, FULL, SMOKE } from './config.js';
 import type { Stage } from './cluster/cluster.js';
-import { installCleanup } from './infra/children.js';
-import { RedisServer } from './infra/redis-server.js';
+import { redisVersion } from './infra/command-stats.js';
 import { revision, snapshot } from './infra/snapshot.js';
 import { peer } from './peers.js';
 import { failoverChart } from './report/svg.js';
@@ -41,8 +42,15 @@ const started = performance.now();
 const progress = (line: string) =>
   console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
+/** Every process the bench started dies with it: on exit, on an error, on Ctrl-C or SIGTERM. */
+function killChildrenOnExit(): void {
+  children.killOnExit();
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.once(signal, () => process.exit(130));
+}
+
 async function measure(config: BenchConfig): Promise<BenchResults> {
-  installCleanup();
+  killChildrenOnExit();
   const log = createWriteStream(new URL('nodes.log', scratch));
   const loadBefore = loadavg()[0]!;
   const nodesDir = await snapshot(fileURLToPath(new URL('snapshot/', scratch)));
@@ -57,7 +65,7 @@ async function measure(config: BenchConfig): Promise<BenchResults> {
       cpuModel: cpus()[0]?.model ?? 'unknown',
       memoryGb: Math.round(totalmem() / 2 ** 30),
       node: process.version,
-      redis: await redis.version(),
+      redis: await redisVersion(redis.admin),
       loadBefore,
       loadAfter: 0,
     },
@@ -78,7 +86,7 @@ async function measure(config: BenchConfig): Promise<BenchResults> {
       results.skipped.push(`Cron scenario for ${id}: ${describe(error)}`);
     }
   }
-  await redis.stop();
+  await redis.kill();
   log.end();
   results.machine.loadAfter = loadavg()[0]!;
   results.seconds = (performance.now() - started) / 1000;

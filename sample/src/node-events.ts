@@ -3,24 +3,27 @@ import { KettleService, type StepDownReason } from 'nestjs-kettle';
 import { type Observable, Subject } from 'rxjs';
 import { REPORT_CRON, reportElection } from './report-schedule.js';
 
-/** One thing this node did; `at` is this machine's wall clock (ms), so nodes on one host compare. */
+/**
+ * One thing (`ev`) node `node` did; `t` is this machine's wall clock (ms), so that the nodes of
+ * one host compare, and a run's time compares with its slot.
+ */
 export type NodeEvent =
-  | { type: 'ready'; nodeId: string; pid: number; port: number; at: number }
+  | { ev: 'ready'; node: string; t: number; pid: number; port: number }
   /** `slot`: the run's scheduledAt (ms), the same whichever node runs it. */
-  | { type: 'run'; nodeId: string; term: number; slot: number; at: number }
+  | { ev: 'run'; node: string; t: number; term: number; slot: number }
   | {
-      type: 'leadership';
-      nodeId: string;
+      ev: 'leadership';
+      node: string;
+      t: number;
       isMaster: boolean;
       term: number;
       reason?: StepDownReason;
-      at: number;
     };
 
 /**
  * What this node does for its report job, as a stream: each run and each change of its role in the
- * job's election (the other elections of the app are left out). main.ts prints it as JSON lines
- * when JSON_EVENTS=1; the demo (`npm run demo`) follows its nodes through them.
+ * job's election (the other elections of the app are left out). The demo (`npm run demo`) follows
+ * its nodes through it.
  */
 @Injectable()
 export class NodeEvents implements OnModuleInit {
@@ -41,18 +44,25 @@ export class NodeEvents implements OnModuleInit {
     // when kettle shuts down, after it has reported stepping down.
     this.kettle.leadership$.subscribe(({ name, nodeId, isMaster, term, reason }) => {
       if (name === this.election)
-        this.subject.next({ type: 'leadership', nodeId, isMaster, term, reason, at: Date.now() });
+        this.subject.next({
+          ev: 'leadership',
+          node: nodeId,
+          t: Date.now(),
+          isMaster,
+          term,
+          reason,
+        });
     });
   }
 
   ran(name: string, term: number, scheduledAt: Date): void {
     if (name !== this.election) return;
-    const { nodeId } = this.kettle;
-    this.subject.next({ type: 'run', nodeId, term, slot: scheduledAt.getTime(), at: Date.now() });
+    const node = this.kettle.nodeId;
+    this.subject.next({ ev: 'run', node, t: Date.now(), term, slot: scheduledAt.getTime() });
   }
 
   ready(port: number): void {
-    const { nodeId } = this.kettle;
-    this.subject.next({ type: 'ready', nodeId, pid: process.pid, port, at: Date.now() });
+    const node = this.kettle.nodeId;
+    this.subject.next({ ev: 'ready', node, t: Date.now(), pid: process.pid, port });
   }
 }

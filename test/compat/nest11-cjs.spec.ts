@@ -5,8 +5,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SHARED_REDIS_URL } from '../support/redis-server.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor } from '#tools/wait.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 /**
  * A NestJS 11 app in CommonJS (test/compat/nest11-cjs), with nestjs-kettle installed from its

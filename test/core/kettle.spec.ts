@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '#tools/wait.js';
 import { Kettle, type KettleLogger, type MasterContext } from '../../lib/core/index.js';
 import { uniquePrefix } from '../support/nodes.js';
-import { SHARED_REDIS_URL } from '../support/redis-server.js';
-import { waitFor } from '../support/wait.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
 

@@ -1,11 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RedisServer } from '#tools/redis-server.js';
+import { TcpProxy } from '#tools/tcp-proxy.js';
+import { waitFor } from '#tools/wait.js';
+import { monotonicNow } from '#tools/clock.js';
 import { holderOf } from '../../lib/core/store/lease.js';
 import { uniquePrefix } from '../support/nodes.js';
-import { RedisServer } from '../support/redis-server.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { waitFor } from '../support/wait.js';
-import { FaultCluster, monotonicNow } from './cluster.js';
+import { FaultCluster } from './cluster.js';
 import type { FaultEvent } from './invariants.js';
 import { checkInvariants } from './invariants.js';
 

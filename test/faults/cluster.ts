@@ -1,11 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { waitFor } from '../support/wait.js';
+import { type Child, children } from '#tools/children.js';
+import { monotonicNow } from '#tools/clock.js';
+import { readEventLines } from '#tools/event-lines.js';
+import { waitFor } from '#tools/wait.js';
 import type { FaultEvent } from './invariants.js';
 
 const NODE_PROGRAM = new URL('./node/dist/main.js', import.meta.url).pathname;
-
-export const monotonicNow = () => Number(process.hrtime.bigint()) / 1e6;
+/** How long a node may take to close and exit by itself after SIGTERM. */
+const STOP_GRACE_MS = 8000;
 
 export interface ClusterSettings {
   redisUrl: string;
@@ -16,17 +17,10 @@ export interface ClusterSettings {
   runMs?: number;
 }
 
-interface NodeProcess {
-  id: string;
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: string | null }>;
-  alive: boolean;
-}
-
 /** Fault-suite nodes as separate processes, and the events they all write, in one timeline. */
 export class FaultCluster {
   readonly events: FaultEvent[] = [];
-  private readonly nodes = new Map<string, NodeProcess>();
+  private readonly nodes = new Map<string, Child>();
 
   constructor(private readonly settings: ClusterSettings) {}
 
@@ -40,7 +34,7 @@ export class FaultCluster {
       elections = ['job'],
       runMs = 0,
     } = this.settings;
-    const child = spawn(process.execPath, [NODE_PROGRAM], {
+    const child = children.spawn(process.execPath, [NODE_PROGRAM], {
       env: {
         ...process.env,
         NODE_ID: id,
@@ -54,21 +48,14 @@ export class FaultCluster {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const node: NodeProcess = { id, child, alive: true, exited: undefined as never };
-    node.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
-        node.alive = false;
-        this.events.push({ t: monotonicNow(), node: id, ev: 'exit', code, signal });
-        resolve({ code, signal });
-      }),
+    void child.exited.then(({ code, signal }) =>
+      this.events.push({ t: monotonicNow(), node: id, ev: 'exit', code, signal }),
     );
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.startsWith('{')) this.events.push(JSON.parse(line) as FaultEvent);
-    });
-    child.stderr!.on('data', (data: Buffer) => {
+    readEventLines<FaultEvent>(child.process.stdout!, (event) => this.events.push(event));
+    child.process.stderr!.on('data', (data: Buffer) => {
       if (process.env.FAULTS_DEBUG) process.stderr.write(`[${id}] ${data}`);
     });
-    this.nodes.set(id, node);
+    this.nodes.set(id, child);
   }
 
   async start(ids: string[], env?: Record<string, string>): Promise<void> {
@@ -123,24 +110,14 @@ export class FaultCluster {
   }
 
   signal(id: string, signal: NodeJS.Signals): void {
-    this.nodes.get(id)?.child.kill(signal);
+    this.nodes.get(id)?.signal(signal);
   }
 
   /** SIGTERM to every live node; each must close and then exit by itself (no leaked handles). */
   async stop(): Promise<Array<{ id: string; exitedAlone: boolean }>> {
-    const live = [...this.nodes.values()].filter((n) => n.alive);
-    for (const node of live) node.child.kill('SIGCONT');
-    for (const node of live) node.child.kill('SIGTERM');
+    const live = [...this.nodes].filter(([, child]) => child.alive);
     return Promise.all(
-      live.map(async (node) => {
-        const exitedAlone = await Promise.race([
-          node.exited.then(() => true),
-          new Promise<false>((resolve) => setTimeout(resolve, 8000, false)),
-        ]);
-        if (!exitedAlone) node.child.kill('SIGKILL');
-        await node.exited;
-        return { id: node.id, exitedAlone };
-      }),
+      live.map(async ([id, child]) => ({ id, exitedAlone: await child.stop(STOP_GRACE_MS) })),
     );
   }
 }

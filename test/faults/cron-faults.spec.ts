@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { RedisServer } from '#tools/redis-server.js';
+import { sleep, waitFor } from '#tools/wait.js';
 import { uniquePrefix } from '../support/nodes.js';
-import { RedisServer } from '../support/redis-server.js';
-import { sleep, waitFor } from '../support/wait.js';
 import { FaultCluster } from './cluster.js';
 import { checkInvariants, type FaultEvent } from './invariants.js';
 
@@ -56,6 +56,25 @@ describe('cron schedules under process faults', () => {
 
   const slotsOf = (events: FaultEvent[]) => events.map((e) => e.slot!);
 
+  /**
+   * Three masters of `election` in turn: each runs the job three more times, then the first two
+   * are stopped (SIGTERM) and wait to exit. Returns them in order.
+   */
+  async function handOverTwice(c: FaultCluster, election?: string): Promise<string[]> {
+    const masters: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const master = await waitFor(() => c.master(election), 'a master', 20_000);
+      masters.push(master);
+      const count = starts(c, master).length;
+      await waitFor(() => starts(c, master).length >= count + 3, 'three runs', 20_000);
+      if (round < 2) {
+        c.signal(master, 'SIGTERM');
+        await waitFor(() => c.has(master, 'exit'), 'the master to exit', 15_000);
+      }
+    }
+    return masters;
+  }
+
   it('SIGTERM of the master, twice, on nodes 2 s apart: every second runs once, none early', async () => {
     server = await RedisServer.start();
     const c = cluster(6000);
@@ -68,17 +87,7 @@ describe('cron schedules under process faults', () => {
       'boot',
       20_000,
     );
-    const masters: string[] = [];
-    for (let round = 0; round < 3; round++) {
-      const master = await waitFor(() => c.master(), 'a master', 20_000);
-      masters.push(master);
-      const count = starts(c, master).length;
-      await waitFor(() => starts(c, master).length >= count + 3, 'three runs', 20_000);
-      if (round < 2) {
-        c.signal(master, 'SIGTERM');
-        await waitFor(() => c.has(master, 'exit'), 'the master to exit', 15_000);
-      }
-    }
+    const masters = await handOverTwice(c);
     await expectSafe(c);
     const runs = starts(c).sort((a, b) => a.slot! - b.slot!);
     const slots = slotsOf(runs);
@@ -106,15 +115,7 @@ describe('cron schedules under process faults', () => {
     c.add('behind', env(-1500));
     c.add('ahead', env(1500));
     await waitFor(() => c.has('behind', 'up') && c.has('ahead', 'up'), 'boot', 20_000);
-    for (let round = 0; round < 3; round++) {
-      const master = await waitFor(() => c.master('guarded'), 'a master', 20_000);
-      const count = starts(c, master).length;
-      await waitFor(() => starts(c, master).length >= count + 3, 'three runs', 20_000);
-      if (round < 2) {
-        c.signal(master, 'SIGTERM');
-        await waitFor(() => c.has(master, 'exit'), 'the master to exit', 15_000);
-      }
-    }
+    await handOverTwice(c, 'guarded');
     await expectSafe(c);
     const slots = slotsOf(starts(c));
     // Each run's slot is the one its guard claimed: none is missing, none ran twice.

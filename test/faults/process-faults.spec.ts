@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { RedisServer } from '#tools/redis-server.js';
+import { sleep, waitFor } from '#tools/wait.js';
+import { monotonicNow } from '#tools/clock.js';
 import { uniquePrefix } from '../support/nodes.js';
-import { RedisServer } from '../support/redis-server.js';
-import { sleep, waitFor } from '../support/wait.js';
-import { type ClusterSettings, FaultCluster, monotonicNow } from './cluster.js';
+import { type ClusterSettings, FaultCluster } from './cluster.js';
 import { checkInvariants } from './invariants.js';
 
 const INTERVAL = 300;

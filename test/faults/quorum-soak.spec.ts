@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
-import { expectSoakHeld, reportSoak } from './soak-checks.js';
-import { sleep, waitFor } from '../support/wait.js';
-import { monotonicNow } from './cluster.js';
+import { sleep, waitFor } from '#tools/wait.js';
+import { monotonicNow } from '#tools/clock.js';
+import { soakTest } from './soak-checks.js';
 import { QuorumRig } from './quorum-rig.js';
 import { quorumSoak, quorumSoakTable } from './quorum-soak.js';
 
@@ -10,20 +10,15 @@ import { quorumSoak, quorumSoakTable } from './quorum-soak.js';
  * short; QUORUM_SOAK_SECONDS and QUORUM_SOAK_NODES run it long, and QUORUM_SOAK_REPORT writes
  * the tables to a file.
  */
-const seconds = Number(process.env.QUORUM_SOAK_SECONDS ?? 25);
-const nodes = Number(process.env.QUORUM_SOAK_NODES ?? 3);
-
-it(
-  `quorum soak: ${nodes} nodes on 3 redis-servers, random faults for ${seconds} s, never two masters`,
-  { timeout: (seconds + 120) * 1000 },
-  async () => {
-    const result = await quorumSoak(
-      { nodes, seconds, intervalMs: 300, leaseMs: 1500, quietMs: 1500 },
-      process.env.FAULTS_DEBUG ? console.log : undefined,
-    );
-    reportSoak(quorumSoakTable(result), process.env.QUORUM_SOAK_REPORT);
-    expectSoakHeld(result);
+soakTest(
+  {
+    run: quorumSoak,
+    table: quorumSoakTable,
+    name: (nodes, seconds) =>
+      `quorum soak: ${nodes} nodes on 3 redis-servers, random faults for ${seconds} s, never two masters`,
   },
+  'QUORUM_SOAK',
+  25,
 );
 
 /**

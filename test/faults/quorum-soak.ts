@@ -1,4 +1,4 @@
-import { sleep } from '../support/wait.js';
+import { sleep } from '#tools/wait.js';
 import { checkInvariants } from './invariants.js';
 import { QUORUM_MAJORITY, QUORUM_SERVERS, QuorumRig } from './quorum-rig.js';
 import {

@@ -1,10 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '#tools/free-port.js';
+import { RedisServer } from '#tools/redis-server.js';
+import { TcpProxy } from '#tools/tcp-proxy.js';
+import { sleep, waitFor } from '#tools/wait.js';
+import { monotonicNow } from '#tools/clock.js';
 import { uniquePrefix } from '../support/nodes.js';
-import { freePort, RedisServer } from '../support/redis-server.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { sleep, waitFor } from '../support/wait.js';
-import { FaultCluster, monotonicNow } from './cluster.js';
+import { FaultCluster } from './cluster.js';
 import { checkInvariants } from './invariants.js';
 
 const INTERVAL = 300;

@@ -1,15 +1,36 @@
 import { writeFileSync } from 'node:fs';
-import { expect } from 'vitest';
-import type { SoakResult } from './soak-loop.js';
+import { expect, it } from 'vitest';
+import type { SoakResult, SoakSettings } from './soak-loop.js';
 
-/** Prints a soak's tables, and writes them to the file `reportFile` names, if any. */
-export function reportSoak(table: string, reportFile: string | undefined): void {
-  if (reportFile) writeFileSync(reportFile, `${table}\n`);
-  console.log(table);
+/** One kind of soak: how it runs, how its results print, and the test's name. */
+export interface Soak<F extends string> {
+  run(settings: SoakSettings, log?: (line: string) => void): Promise<SoakResult<F>>;
+  table(result: SoakResult<F>): string;
+  name(nodes: number, seconds: number): string;
+}
+
+/**
+ * `soak` as a test, short by default (for CI); `<env>_SECONDS` and `<env>_NODES` run it long, and
+ * `<env>_REPORT` names a file for its tables. FAULTS_DEBUG logs each fault as it comes.
+ */
+export function soakTest<F extends string>(soak: Soak<F>, env: string, defaultSeconds: number) {
+  const seconds = Number(process.env[`${env}_SECONDS`] ?? defaultSeconds);
+  const nodes = Number(process.env[`${env}_NODES`] ?? 3);
+  it(soak.name(nodes, seconds), { timeout: (seconds + 120) * 1000 }, async () => {
+    const result = await soak.run(
+      { nodes, seconds, intervalMs: 300, leaseMs: 1500, quietMs: 1500 },
+      process.env.FAULTS_DEBUG ? console.log : undefined,
+    );
+    const table = soak.table(result);
+    const reportFile = process.env[`${env}_REPORT`];
+    if (reportFile) writeFileSync(reportFile, `${table}\n`);
+    console.log(table);
+    expectSoakHeld(result);
+  });
 }
 
 /** What every soak must show, whatever its faults: the invariants held and faults were injected. */
-export function expectSoakHeld<F extends string>(result: SoakResult<F>): void {
+function expectSoakHeld<F extends string>(result: SoakResult<F>): void {
   expect(result).toMatchObject({
     doubleMasters: 0,
     staleWritesAccepted: 0,

@@ -1,5 +1,6 @@
-import { sleep, waitFor } from '../support/wait.js';
-import { type FaultCluster, monotonicNow } from './cluster.js';
+import { sleep, waitFor } from '#tools/wait.js';
+import { monotonicNow } from '#tools/clock.js';
+import { type FaultCluster } from './cluster.js';
 import type { FaultEvent, InvariantReport } from './invariants.js';
 
 /** The loop shared by the soaks (soak.ts on one Redis, quorum-soak.ts on three). */

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
+import { RedisServer } from '#tools/redis-server.js';
+import { TcpProxy } from '#tools/tcp-proxy.js';
+import { sleep } from '#tools/wait.js';
 import { uniquePrefix } from '../support/nodes.js';
-import { RedisServer } from '../support/redis-server.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { sleep } from '../support/wait.js';
 import { FaultCluster } from './cluster.js';
 import { checkInvariants } from './invariants.js';
 import {

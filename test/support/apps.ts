@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { Injectable, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis, type RedisOptions } from 'ioredis';
+import { children } from '#tools/children.js';
+import { RedisServer } from '#tools/redis-server.js';
 import {
   KettleModule,
   type KettleModuleOptions,
@@ -12,7 +12,6 @@ import {
   OnMaster,
 } from '../../lib/index.js';
 import { CapturedLogs } from './log-capture.js';
-import { RedisServer } from './redis-server.js';
 
 /**
  * What a test file opens (apps, servers, clients), closed after each test; and the passwords it
@@ -147,12 +146,12 @@ export async function withEnv<T>(env: Record<string, string>, fn: () => Promise<
 
 /** The sample app (sample/dist) in a child process, as a user would deploy it; `output` is its stdout and stderr. */
 export function startSample(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['sample/dist/main.js'], {
+  const { process: child, exited } = children.spawn(process.execPath, ['sample/dist/main.js'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const sample = { output: '', text: () => sample.output, exited: once(child, 'exit'), child };
-  for (const stream of [child.stdout, child.stderr])
+  const sample = { output: '', text: () => sample.output, exited, child };
+  for (const stream of [child.stdout!, child.stderr!])
     stream.on('data', (data) => (sample.output += String(data)));
   return sample;
 }

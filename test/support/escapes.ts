@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { RedisServer } from './redis-server.js';
+import { RedisServer } from '#tools/redis-server.js';
 
 /**
  * For one spec file: a redis-server of its own (the shared one is tidied by other test runs while

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { SHARED_REDIS_URL } from './redis-server.js';
+import { SHARED_REDIS_URL } from './shared-redis.js';
 
 /** After the run: delete what the tests left in the shared Redis (their prefixes all start `test:`). */
 export async function teardown(): Promise<void> {

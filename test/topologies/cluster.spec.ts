@@ -1,10 +1,10 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisCluster } from '#tools/redis-cluster.js';
+import { waitFor } from '#tools/wait.js';
 import type { KettleService } from '../../lib/index.js';
 import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
-import { RedisCluster } from '../support/redis-cluster.js';
-import { waitFor } from '../support/wait.js';
 
 const INTERVAL = 200;
 const LEASE = 1500;

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RedisServer } from '#tools/redis-server.js';
+import { TcpProxy } from '#tools/tcp-proxy.js';
+import { sleep, waitFor } from '#tools/wait.js';
 import { KettleQuorumError, QuorumStore } from '../../lib/index.js';
 import { resolveKettleOptions } from '../../lib/core/options/resolve-options.js';
 import { newLease } from '../../lib/core/store/lease.js';
 import { Harness } from '../support/apps.js';
-import type { RedisServer } from '../support/redis-server.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { sleep, waitFor } from '../support/wait.js';
 
 const harness = new Harness();
 afterEach(() => harness.cleanup());

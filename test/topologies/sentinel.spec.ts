@@ -1,11 +1,11 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RedisSentinel } from '#tools/redis-sentinel.js';
+import { waitFor } from '#tools/wait.js';
 import type { KettleService, LeadershipChange } from '../../lib/index.js';
 import { resolveKettleOptions } from '../../lib/core/options/resolve-options.js';
 import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
-import { RedisSentinel } from '../support/redis-sentinel.js';
-import { waitFor } from '../support/wait.js';
 
 const INTERVAL = 200;
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { importsOf, layerViolations } from '../../scripts/check-layers.mjs';
+import { importsOf, layerViolations, toolsViolations } from '../../scripts/check-layers.mjs';
 
 describe('the layer check of npm run lint', () => {
   it('reads static, type-only, re-exported and dynamic imports', () => {
@@ -82,5 +82,21 @@ describe('the layer check of npm run lint', () => {
       ],
     ]);
     expect(layerViolations(files)).toEqual([]);
+  });
+
+  it('keeps tools/ out of lib/ and the sample app, and lets the demo, tests and bench use it', () => {
+    const files = new Map([
+      ['lib/core/kettle.ts', "import { sleep } from '#tools/wait.js';"],
+      ['lib/health/x.ts', "import { sleep } from '../../tools/wait.js';"],
+      ['sample/src/main.ts', "import { RedisServer } from '#tools/redis-server.js';"],
+      ['sample/src/demo/main.ts', "import { children } from '#tools/children.js';"],
+      ['test/x.spec.ts', "import { sleep } from '#tools/wait.js';"],
+      ['bench/src/run.ts', "import { RedisServer } from '#tools/redis-server.js';"],
+    ]);
+    expect(toolsViolations(files)).toEqual([
+      'lib/core/kettle.ts: imports #tools/wait.js, from the dev harness in tools/',
+      'lib/health/x.ts: imports ../../tools/wait.js, from the dev harness in tools/',
+      'sample/src/main.ts: imports #tools/redis-server.js, from the dev harness in tools/',
+    ]);
   });
 });

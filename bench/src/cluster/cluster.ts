@@ -1,8 +1,10 @@
 import type { WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { now, sleep } from '../clock.js';
-import { CountingProxy, type Traffic } from '../infra/counting-proxy.js';
-import type { RedisServer } from '../infra/redis-server.js';
+import { epochNow } from '#tools/clock.js';
+import { sleep } from '#tools/wait.js';
+import type { RedisServer } from '#tools/redis-server.js';
+import { type Traffic, TcpProxy } from '#tools/tcp-proxy.js';
+import { resetRedis } from '../infra/command-stats.js';
 import type { NodeMessage } from '../nodes/protocol.js';
 import type { Peer } from '../peers.js';
 import { NodeProcess } from './node-process.js';
@@ -41,7 +43,7 @@ const SPAWN_BATCH = 4;
 export class Cluster {
   readonly nodes = new Map<string, NodeProcess>();
   readonly runs: RunRecord[] = [];
-  private readonly proxies = new Map<string, CountingProxy>();
+  private readonly proxies = new Map<string, TcpProxy>();
   private readonly waiters = new Set<(message: NodeMessage) => void>();
   private spares: NodeProcess[] = [];
   private sequence = 0;
@@ -51,6 +53,12 @@ export class Cluster {
     private readonly stage: Stage,
     readonly settings: ClusterSettings,
   ) {}
+
+  /** A cluster on an emptied Redis with zeroed counters: every session and step starts alike. */
+  static async onEmptyRedis(peer: Peer, stage: Stage, settings: ClusterSettings): Promise<Cluster> {
+    await resetRedis(stage.redis.admin);
+    return new Cluster(peer, stage, settings);
+  }
 
   /** Nodes that have been started and have not exited. */
   live(): NodeProcess[] {
@@ -99,8 +107,8 @@ export class Cluster {
 
   /** The next run of election 0 after now, by any node. */
   nextRun(timeoutMs: number): Promise<RunRecord | undefined> {
-    const after = now();
-    return this.waitFor((m) => (m.k === 'run' && m.t >= after ? m : undefined), timeoutMs);
+    const after = epochNow();
+    return this.waitFor((m) => (m.ev === 'run' && m.t >= after ? m : undefined), timeoutMs);
   }
 
   traffic(): Map<string, Traffic> {
@@ -134,7 +142,7 @@ export class Cluster {
 
   private async spawn(): Promise<NodeProcess> {
     const nodeId = `${this.peer.id}-${++this.sequence}`;
-    const proxy = await CountingProxy.start(this.stage.redis.port);
+    const proxy = await TcpProxy.start(this.stage.redis.port);
     this.proxies.set(nodeId, proxy);
     const { interval, leaseTtl, elections, cron } = this.settings;
     return new NodeProcess({
@@ -154,9 +162,28 @@ export class Cluster {
   }
 
   private receive(message: NodeMessage): void {
-    if (message.k === 'run')
+    if (message.ev === 'run')
       this.runs.push({ node: message.node, t: message.t, term: message.term, slot: message.slot });
     // A waiter that matches removes itself; deleting from a Set while iterating it is safe.
     for (const waiter of this.waiters) waiter(message);
   }
+}
+
+/**
+ * Runs `measure`, which fills in `step`, and closes `cluster` after. A step that fails keeps what
+ * it measured, and why it stopped in `error`: the bench moves on to the next.
+ */
+export async function measureStep<S extends { error?: string }>(
+  cluster: Cluster,
+  step: S,
+  measure: () => Promise<unknown>,
+): Promise<S> {
+  try {
+    await measure();
+  } catch (error) {
+    step.error = error instanceof Error ? error.message : String(error);
+  } finally {
+    await cluster.close();
+  }
+  return step;
 }

@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import type { WriteStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { track } from '../infra/children.js';
+import { type Child, children } from '#tools/children.js';
+import { readEventLines } from '#tools/event-lines.js';
 import type { NodeMessage, NodeStats } from '../nodes/protocol.js';
 
 export interface NodeSpec {
@@ -22,51 +21,51 @@ export class NodeProcess {
   readonly parked: Promise<void>;
   readonly ready: Promise<void>;
   readonly exited: Promise<void>;
-  private readonly child: ChildProcess;
+  private readonly child: Child;
   private statsWaiters: Array<(stats: NodeStats) => void> = [];
 
   constructor(readonly spec: NodeSpec) {
-    this.child = track(
-      spawn(process.execPath, [spec.script], {
-        env: {
-          ...process.env,
-          ...spec.env,
-          NODE_ID: spec.nodeId,
-          REDIS_URL: spec.redisUrl,
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      }),
-    );
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
-    let onParked!: () => void;
-    this.parked = new Promise((resolve, reject) => {
-      onParked = resolve;
-      this.child.once('exit', (code, signal) =>
-        reject(new Error(`node ${spec.nodeId} exited while loading (${code ?? signal})`)),
-      );
+    this.child = children.spawn(process.execPath, [spec.script], {
+      env: {
+        ...process.env,
+        ...spec.env,
+        NODE_ID: spec.nodeId,
+        REDIS_URL: spec.redisUrl,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    this.parked.catch(() => undefined);
-    this.ready = new Promise((resolve, reject) => {
-      this.child.once('exit', (code, signal) =>
-        reject(new Error(`node ${spec.nodeId} exited before it was ready (${code ?? signal})`)),
-      );
-      createInterface({ input: this.child.stdout! }).on('line', (line) => {
-        const message = parse(line);
-        if (!message) return void spec.log.write(`${spec.nodeId} | ${line}\n`);
-        if (message.k === 'parked') onParked();
-        if (message.k === 'ready') resolve();
-        if (message.k === 'stats')
-          for (const waiter of this.statsWaiters.splice(0)) waiter(message);
-        if (message.k === 'error') spec.log.write(`${spec.nodeId} ! ${message.message}\n`);
-        spec.onMessage(message);
+    this.exited = this.child.exited.then(() => undefined);
+    const exit = (before: string) =>
+      this.child.exited.then(({ code, signal }) => {
+        throw new Error(`node ${spec.nodeId} exited ${before} (${code ?? signal})`);
       });
-    });
+    let onParked!: () => void;
+    this.parked = Promise.race([
+      new Promise<void>((resolve) => (onParked = resolve)),
+      exit('while loading'),
+    ]);
+    this.parked.catch(() => undefined);
+    let onReady!: () => void;
+    this.ready = Promise.race([
+      new Promise<void>((resolve) => (onReady = resolve)),
+      exit('before it was ready'),
+    ]);
     this.ready.catch(() => undefined);
-    createInterface({ input: this.child.stderr! }).on('line', (line) =>
-      spec.log.write(`${spec.nodeId} ! ${line}\n`),
+    readEventLines<NodeMessage>(
+      this.child.process.stdout!,
+      (message) => {
+        if (message.ev === 'parked') onParked();
+        if (message.ev === 'ready') onReady();
+        if (message.ev === 'stats')
+          for (const waiter of this.statsWaiters.splice(0)) waiter(message);
+        if (message.ev === 'error') spec.log.write(`${spec.nodeId} ! ${message.message}\n`);
+        spec.onMessage(message);
+      },
+      (line) => spec.log.write(`${spec.nodeId} | ${line}\n`),
     );
+    this.child.lines('stderr', (line) => spec.log.write(`${spec.nodeId} ! ${line}\n`));
     // A node that dies closes its stdin under the driver's feet: not an error.
-    this.child.stdin!.on('error', () => undefined);
+    this.child.process.stdin!.on('error', () => undefined);
   }
 
   get id(): string {
@@ -74,16 +73,16 @@ export class NodeProcess {
   }
 
   get pid(): number {
-    return this.child.pid ?? -1;
+    return this.child.pid;
   }
 
   get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.child.alive;
   }
 
   /** Boots the node's app; resolves when it is up, fails (and kills it) if it is not within `ms`. */
   async start(ms = 60_000): Promise<void> {
-    this.child.stdin!.write('start\n');
+    this.child.process.stdin!.write('start\n');
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -107,29 +106,16 @@ export class NodeProcess {
         clearTimeout(timer);
         resolve(stats);
       });
-      this.child.stdin!.write('stats\n');
+      this.child.process.stdin!.write('stats\n');
     });
   }
 
   signal(signal: 'SIGKILL' | 'SIGTERM'): void {
-    if (this.alive) this.child.kill(signal);
+    this.child.signal(signal);
   }
 
   /** SIGTERM, then SIGKILL if the node has not shut down within `ms`. */
   async stop(ms = 5000): Promise<void> {
-    this.signal('SIGTERM');
-    const timer = setTimeout(() => this.signal('SIGKILL'), ms);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
-function parse(line: string): NodeMessage | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const message = JSON.parse(line) as NodeMessage;
-    return typeof message.k === 'string' ? message : undefined;
-  } catch {
-    return undefined;
+    await this.child.stop(ms);
   }
 }

@@ -9,6 +9,18 @@ export interface RedisSnapshot {
   usedMemory: number;
 }
 
+/** The redis-server's version, as its INFO says. */
+export async function redisVersion(admin: Redis): Promise<string> {
+  const info = await admin.info('server');
+  return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+}
+
+/** Empties Redis and zeroes its counters: each peer and scale step starts from the same state. */
+export async function resetRedis(admin: Redis): Promise<void> {
+  await admin.flushall();
+  await admin.config('RESETSTAT');
+}
+
 /** The driver reads the counters with INFO; they are not the nodes' work. */
 const DRIVER_COMMANDS = new Set(['info', 'config|resetstat', 'flushall', 'ping']);
 

@@ -2,34 +2,39 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sleep } from '../clock.js';
+import { sleep } from '#tools/wait.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BENCH_DIST = fileURLToPath(new URL('../', import.meta.url));
 
 /**
- * Copies the built package and the node programs into `dir`, and returns where the node programs
- * are. Other people rebuild dist/ while the bench runs (tsc rewrites it): every node started during
- * the run must load the same kettle, complete. The copy has a package.json of its own, so that
- * `import 'nestjs-kettle'` resolves to its node_modules/ rather than to the working tree's dist/;
- * every other import still finds the repository's node_modules/ further up.
+ * Copies the built package, the built tools and the node programs into `dir`, and returns where
+ * the node programs are. Other people rebuild dist/ and tools/dist/ while the bench runs (tsc
+ * rewrites them): every node started during the run must load the same kettle, complete. The copy
+ * has a package.json of its own, so that `import 'nestjs-kettle'` resolves to its node_modules/
+ * rather than to the working tree's dist/, and `#tools/*` to its tools/; every other import still
+ * finds the repository's node_modules/ further up.
  */
 export async function snapshot(dir: string): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     rmSync(dir, { recursive: true, force: true });
     const kettle = join(dir, 'node_modules', 'nestjs-kettle');
     mkdirSync(kettle, { recursive: true });
-    writeFileSync(
-      join(dir, 'package.json'),
-      `${JSON.stringify({ name: 'nestjs-kettle-bench-nodes', private: true, type: 'module' })}\n`,
-    );
+    const nodesPackage = {
+      name: 'nestjs-kettle-bench-nodes',
+      private: true,
+      type: 'module',
+      imports: { '#tools/*.js': './tools/*.js' },
+    };
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify(nodesPackage)}\n`);
     cpSync(join(ROOT, 'package.json'), join(kettle, 'package.json'));
     cpSync(join(ROOT, 'dist'), join(kettle, 'dist'), { recursive: true });
-    cpSync(join(BENCH_DIST, 'clock.js'), join(dir, 'clock.js'));
+    cpSync(join(ROOT, 'tools', 'dist'), join(dir, 'tools'), { recursive: true });
     cpSync(join(BENCH_DIST, 'nodes'), join(dir, 'nodes'), { recursive: true });
-    if (existsSync(join(kettle, 'dist', 'index.js'))) return join(dir, 'nodes');
+    const needed = [join(kettle, 'dist', 'index.js'), join(dir, 'tools', 'event-lines.js')];
+    if (needed.every((file) => existsSync(file))) return join(dir, 'nodes');
     // Caught in the middle of someone's rebuild: try again shortly.
-    if (attempt === 5) throw new Error(`no complete build in ${join(ROOT, 'dist')}`);
+    if (attempt === 5) throw new Error(`no complete build in ${ROOT}dist and ${ROOT}tools/dist`);
     await sleep(2000);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
-import { KettleModule, KettleService, type MasterContext, OnMaster } from 'nestjs-kettle';
+import { KettleService, type MasterContext, OnMaster } from 'nestjs-kettle';
 import { startNode } from './bootstrap.js';
+import { benchKettle } from './kettle-module.js';
 import { env } from './env.js';
 import { electionName } from './protocol.js';
 import { reporter } from './reporter.js';
@@ -21,14 +22,7 @@ class BenchJob implements OnModuleInit {
 }
 
 @Module({
-  imports: [
-    KettleModule.forRoot({
-      redis: env.redisUrl,
-      nodeId: env.nodeId,
-      keyPrefix: 'kettle:',
-      leaseTtl: env.leaseTtl,
-    }),
-  ],
+  imports: [benchKettle()],
   providers: [BenchJob],
 })
 class AppModule {}

@@ -1,7 +1,8 @@
 import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { Cron, ScheduleModule } from '@nestjs/schedule';
-import { KettleModule, KettleService, OnMaster } from 'nestjs-kettle';
+import { KettleService, OnMaster } from 'nestjs-kettle';
 import { startNode } from './bootstrap.js';
+import { benchKettle } from './kettle-module.js';
 import { env } from './env.js';
 import { slotOfFiring, WithFiringTime } from './firing-time.js';
 import { electionName } from './protocol.js';
@@ -25,15 +26,7 @@ class BenchJob implements OnModuleInit {
 }
 
 @Module({
-  imports: [
-    ScheduleModule.forRoot(),
-    KettleModule.forRoot({
-      redis: env.redisUrl,
-      nodeId: env.nodeId,
-      keyPrefix: 'kettle:',
-      leaseTtl: env.leaseTtl,
-    }),
-  ],
+  imports: [ScheduleModule.forRoot(), benchKettle()],
   providers: [BenchJob],
 })
 class AppModule {}

@@ -1,23 +1,23 @@
 /**
- * What a node process prints on stdout, one JSON object a line. Times (`t`) come from
- * clock.now() in the node. Anything on stdout that is not such a line (a Nest warning) is kept in
- * the driver's log, never parsed.
+ * What a node process prints on stdout, as event lines (tools/event-lines.ts). Times (`t`) come
+ * from epochNow() in the node. Anything on stdout that is not such a line (a Nest warning) is kept
+ * in the driver's log, never parsed.
  */
 export type NodeMessage =
   /** Its modules are loaded and it waits for `start` on stdin: a warm spare. */
-  | { k: 'parked'; t: number; node: string; pid: number }
-  | { k: 'ready'; t: number; node: string; pid: number }
+  | { ev: 'parked'; t: number; node: string; pid: number }
+  | { ev: 'ready'; t: number; node: string; pid: number }
   /**
    * A run of the job of election 0 (the measured one); `term` where the peer has one; `slot` (ms)
    * on a cron schedule: the instant the run was scheduled for.
    */
-  | { k: 'run'; t: number; node: string; term?: number; slot?: number }
+  | { ev: 'run'; t: number; node: string; term?: number; slot?: number }
   /** This node became (on: true) or stopped being the leader of election 0. */
-  | { k: 'lead'; t: number; node: string; on: boolean; term?: number }
+  | { ev: 'lead'; t: number; node: string; on: boolean; term?: number }
   /** The number of elections this node leads reached 1, half, or all of them (scale scenario). */
-  | { k: 'led'; t: number; node: string; count: number }
-  | ({ k: 'stats'; node: string } & NodeStats)
-  | { k: 'error'; t: number; node: string; message: string };
+  | { ev: 'led'; t: number; node: string; count: number }
+  | ({ ev: 'stats'; node: string } & NodeStats)
+  | { ev: 'error'; t: number; node: string; message: string };
 
 export interface NodeStats {
   t: number;

@@ -1,12 +1,12 @@
 import { Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Cron, ScheduleModule } from '@nestjs/schedule';
-import { ExecutionError, Redlock, ResourceLockedError } from '@sesamecare-oss/redlock';
+import { ExecutionError, Redlock } from '@sesamecare-oss/redlock';
 import { Redis } from 'ioredis';
 import { startNode } from './bootstrap.js';
 import { env } from './env.js';
 import { slotOfFiring } from './firing-time.js';
 import { electionName } from './protocol.js';
-import { redisClient } from './redis-client.js';
+import { redlockProviders } from './redis-client.js';
 import { reporter } from './reporter.js';
 
 /** redlock's README recipe around a `@Cron`: a lock around the job, released when it ends. */
@@ -38,21 +38,7 @@ class BenchJob implements OnApplicationShutdown {
 
 @Module({
   imports: [ScheduleModule.forRoot()],
-  providers: [
-    { provide: Redis, useFactory: () => redisClient() },
-    {
-      provide: Redlock,
-      inject: [Redis],
-      useFactory: (redis: Redis) => {
-        const redlock = new Redlock([redis], { retryCount: 0 });
-        redlock.on('error', (error: unknown) => {
-          if (!(error instanceof ResourceLockedError)) reporter.error(String(error));
-        });
-        return redlock;
-      },
-    },
-    BenchJob,
-  ],
+  providers: [...redlockProviders, BenchJob],
 })
 class AppModule {}
 

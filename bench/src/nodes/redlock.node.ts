@@ -5,12 +5,12 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { Interval, ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
-import { ExecutionError, Redlock, ResourceLockedError } from '@sesamecare-oss/redlock';
+import { ExecutionError, Redlock } from '@sesamecare-oss/redlock';
 import { Redis } from 'ioredis';
 import { startNode } from './bootstrap.js';
 import { env } from './env.js';
 import { electionName } from './protocol.js';
-import { redisClient } from './redis-client.js';
+import { redlockProviders } from './redis-client.js';
 import { reporter } from './reporter.js';
 
 /**
@@ -64,23 +64,7 @@ class BenchJob implements OnApplicationBootstrap, OnApplicationShutdown {
 
 @Module({
   imports: [ScheduleModule.forRoot()],
-  providers: [
-    { provide: Redis, useFactory: () => redisClient() },
-    {
-      provide: Redlock,
-      inject: [Redis],
-      useFactory: (redis: Redis) => {
-        // A failed attempt is the common case here: a try, not a wait.
-        const redlock = new Redlock([redis], { retryCount: 0 });
-        // As the README says: without a listener, every "already locked" would be an unheard 'error'.
-        redlock.on('error', (error: unknown) => {
-          if (!(error instanceof ResourceLockedError)) reporter.error(String(error));
-        });
-        return redlock;
-      },
-    },
-    BenchJob,
-  ],
+  providers: [...redlockProviders, BenchJob],
 })
 class AppModule {}
 

@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { now } from '../clock.js';
+import { epochNow } from '#tools/clock.js';
+import { writeEventLine } from '#tools/event-lines.js';
 import { env } from './env.js';
 import type { NodeMessage } from './protocol.js';
 
@@ -15,7 +16,7 @@ class Reporter {
   private runs = 0;
   private missed = 0;
   private repeats = 0;
-  /** When each election last ran here (0: never), on clock.now(). */
+  /** When each election last ran here (0: never), on epochNow(). */
   private readonly lastRun = new Float64Array(env.elections);
   private readonly leading = new Set<number>();
   private readonly eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
@@ -41,14 +42,14 @@ class Reporter {
    * second or more; a warm spare keeps that out of the moments the bench measures.
    */
   parked(): Promise<void> {
-    this.emit({ k: 'parked', t: now(), node: env.nodeId, pid: process.pid });
+    this.emit({ ev: 'parked', t: epochNow(), node: env.nodeId, pid: process.pid });
     if (this.startRequested) return Promise.resolve();
     return new Promise((resolve) => (this.onStart = resolve));
   }
 
   /** One run of election `index`. Only election 0's runs are printed: at 10,000 elections the rest would flood stdout. */
   run(index: number, term?: number, slot?: number): void {
-    const t = now();
+    const t = epochNow();
     this.runs++;
     const last = this.lastRun[index] ?? 0;
     if (last > 0) {
@@ -57,18 +58,18 @@ class Reporter {
       else if (gap < 0.5) this.repeats++;
     }
     this.lastRun[index] = t;
-    if (index === 0) this.emit({ k: 'run', t, node: env.nodeId, term, slot });
+    if (index === 0) this.emit({ ev: 'run', t, node: env.nodeId, term, slot });
   }
 
   lead(index: number, on: boolean, term?: number): void {
-    const t = now();
+    const t = epochNow();
     if (on === this.leading.has(index)) return;
     if (on) this.leading.add(index);
     else this.leading.delete(index);
-    if (index === 0) this.emit({ k: 'lead', t, node: env.nodeId, on, term });
+    if (index === 0) this.emit({ ev: 'lead', t, node: env.nodeId, on, term });
     const count = this.leading.size;
     if (on && [1, Math.ceil(env.elections / 2), env.elections].includes(count))
-      this.emit({ k: 'led', t, node: env.nodeId, count });
+      this.emit({ ev: 'led', t, node: env.nodeId, count });
   }
 
   isLeading(index: number): boolean {
@@ -76,11 +77,11 @@ class Reporter {
   }
 
   ready(): void {
-    this.emit({ k: 'ready', t: now(), node: env.nodeId, pid: process.pid });
+    this.emit({ ev: 'ready', t: epochNow(), node: env.nodeId, pid: process.pid });
   }
 
   error(message: string): void {
-    this.emit({ k: 'error', t: now(), node: env.nodeId, message });
+    this.emit({ ev: 'error', t: epochNow(), node: env.nodeId, message });
   }
 
   private stats(): void {
@@ -97,12 +98,12 @@ class Reporter {
           }
         : { p50: 0, p99: 0, max: 0 };
     this.eld.reset();
-    const t = now();
+    const t = epochNow();
     let stale = 0;
     for (const last of this.lastRun) if (t - last > 2 * env.interval) stale++;
     this.emit({
-      k: 'stats',
-      t: now(),
+      ev: 'stats',
+      t: epochNow(),
       node: env.nodeId,
       cpuUs: cpu.user + cpu.system,
       rss: memory.rss,
@@ -117,7 +118,7 @@ class Reporter {
   }
 
   private emit(message: NodeMessage): void {
-    process.stdout.write(`${JSON.stringify(message)}\n`);
+    writeEventLine(message);
   }
 }
 

@@ -1,4 +1,5 @@
-import { now, sleep } from '../clock.js';
+import { epochNow } from '#tools/clock.js';
+import { sleep } from '#tools/wait.js';
 import { Cluster, type Stage } from '../cluster/cluster.js';
 import type { CronConfig } from '../config.js';
 import type { CronPeerId, Peer } from '../peers.js';
@@ -47,8 +48,7 @@ export async function cronSession(
 ): Promise<CronSession> {
   const started = performance.now();
   const { leaseTtl, nodes, cron } = settings;
-  await stage.redis.reset();
-  const cluster = new Cluster(peer, stage, {
+  const cluster = await Cluster.onEmptyRedis(peer, stage, {
     interval: cron.periodMs,
     leaseTtl,
     elections: 1,
@@ -60,9 +60,9 @@ export async function cronSession(
     await cluster.add(nodes);
     for (let i = 0; i < 2; i++)
       if (!(await cluster.nextRun(patience))) throw new Error(`${peer.id}: the job never ran`);
-    const steadyFrom = now();
+    const steadyFrom = epochNow();
     await sleep(cron.steadyMs);
-    const steadyUntil = now();
+    const steadyUntil = epochNow();
     const kinds: FaultKind[] = [
       ...Array<FaultKind>(cron.gracefuls).fill('graceful'),
       ...Array<FaultKind>(cron.crashes).fill('crash'),
@@ -74,16 +74,16 @@ export async function cronSession(
       const last = cluster.runs.at(-1);
       const victim = last ? cluster.nodes.get(last.node) : undefined;
       if (!victim?.alive) throw new Error(`${peer.id}: no live node ran the job last`);
-      const at = now();
+      const at = epochNow();
       victim.signal(kind === 'crash' ? 'SIGKILL' : 'SIGTERM');
       const stuck = setTimeout(() => victim.signal('SIGKILL'), patience);
       await victim.exited;
       clearTimeout(stuck);
-      const exitedAt = now();
+      const exitedAt = epochNow();
       // The cluster runs one node short for a fixed window: what happens to the slots in it is
       // what is measured, and a crashed holder's lease (leaseTtl) runs out within it.
       await sleep(cron.afterFaultMs);
-      const replacedAt = now();
+      const replacedAt = epochNow();
       await cluster.add(1);
       faults.push({ kind, victim: victim.id, at, exitedAt, replacedAt });
       progress(

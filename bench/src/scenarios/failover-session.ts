@@ -1,18 +1,15 @@
+import { epochNow } from '#tools/clock.js';
 import { cadence, type Cadence } from '../analysis/cadence.js';
-import { now } from '../clock.js';
 import { Cluster, type Stage } from '../cluster/cluster.js';
+import type { BenchConfig } from '../config.js';
 import type { Peer } from '../peers.js';
 import { type FailoverSample, type FaultKind, injectFault } from './fault.js';
 import { measureSteady, type SteadyCost } from './steady-cost.js';
 
-export interface SessionSettings {
-  interval: number;
-  leaseTtl: number;
-  nodes: number;
-  costWindowMs: number;
-  crashes: number;
-  gracefuls: number;
-}
+export type SessionSettings = Pick<
+  BenchConfig,
+  'interval' | 'leaseTtl' | 'nodes' | 'costWindowMs' | 'crashes' | 'gracefuls'
+>;
 
 /** Scenarios 1 to 4 for one peer, on one set of nodes. */
 export interface PeerSession {
@@ -35,16 +32,14 @@ export async function failoverSession(
   progress: (line: string) => void,
 ): Promise<PeerSession> {
   const started = performance.now();
-  const { redis } = stage;
-  await redis.reset();
   const { interval, leaseTtl } = settings;
-  const cluster = new Cluster(peer, stage, { interval, leaseTtl, elections: 1 });
+  const cluster = await Cluster.onEmptyRedis(peer, stage, { interval, leaseTtl, elections: 1 });
   try {
     await cluster.add(settings.nodes);
     // Steady: the job has run a few times since the last node came up.
     for (let i = 0; i < 3; i++) await cluster.nextRun(3 * leaseTtl + 3 * interval);
-    const steadyFrom = now();
-    const cost = await measureSteady(cluster, redis, settings.costWindowMs);
+    const steadyFrom = epochNow();
+    const cost = await measureSteady(cluster, stage.redis, settings.costWindowMs);
     const faults = alternate(settings.crashes, settings.gracefuls);
     const samples: FailoverSample[] = [];
     for (const [i, kind] of faults.entries()) {

@@ -1,4 +1,5 @@
-import { now, sleep } from '../clock.js';
+import { epochNow } from '#tools/clock.js';
+import { sleep } from '#tools/wait.js';
 import type { Cluster, RunRecord } from '../cluster/cluster.js';
 
 export type FaultKind = 'crash' | 'graceful';
@@ -32,13 +33,13 @@ export async function injectFault(cluster: Cluster, kind: FaultKind): Promise<Fa
   const victim = last ? cluster.nodes.get(last.node) : undefined;
   if (!last || !victim?.alive) throw new Error(`${cluster.peer.id}: no node is running the job`);
   const nodes = cluster.live().length;
-  const at = now();
+  const at = epochNow();
   const other = (node: string) => node !== victim.id;
   // Both waits are registered before the signal is sent, so no record can slip past them.
   const lead = cluster.peer.leader
-    ? cluster.waitFor((m) => (m.k === 'lead' && m.on && other(m.node) ? m.t : undefined), patience)
+    ? cluster.waitFor((m) => (m.ev === 'lead' && m.on && other(m.node) ? m.t : undefined), patience)
     : Promise.resolve(undefined);
-  const run = cluster.waitFor((m) => (m.k === 'run' && other(m.node) ? m : undefined), patience);
+  const run = cluster.waitFor((m) => (m.ev === 'run' && other(m.node) ? m : undefined), patience);
   victim.signal(kind === 'crash' ? 'SIGKILL' : 'SIGTERM');
   const [leadAt, firstRun] = await Promise.all([lead, run]);
   const stopped = setTimeout(() => victim.signal('SIGKILL'), patience);

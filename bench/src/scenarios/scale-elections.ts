@@ -1,5 +1,6 @@
-import { now, sleep } from '../clock.js';
-import { Cluster, type Stage } from '../cluster/cluster.js';
+import { epochNow } from '#tools/clock.js';
+import { sleep } from '#tools/wait.js';
+import { Cluster, measureStep, type Stage } from '../cluster/cluster.js';
 import type { NodeProcess } from '../cluster/node-process.js';
 import type { Peer } from '../peers.js';
 import { measureSteady, type SteadyCost } from './steady-cost.js';
@@ -41,41 +42,35 @@ export async function electionScaleStep(
   stage: Stage,
   settings: ElectionScaleSettings,
 ): Promise<ElectionScaleStep> {
-  const { redis } = stage;
-  await redis.reset();
   const { interval, leaseTtl } = settings;
-  const cluster = new Cluster(peer, stage, { interval, leaseTtl, elections });
+  const cluster = await Cluster.onEmptyRedis(peer, stage, { interval, leaseTtl, elections });
   const step: ElectionScaleStep = { peer: peer.id, elections };
-  try {
+  return measureStep(cluster, step, async () => {
     await cluster.prepareSpare();
-    const startedAt = now();
+    const startedAt = epochNow();
     const allLed = (node?: NodeProcess) =>
       cluster.waitFor(
         (m) =>
-          m.k === 'led' && m.count === elections && (!node || m.node === node.id) ? m.t : undefined,
+          m.ev === 'led' && m.count === elections && (!node || m.node === node.id)
+            ? m.t
+            : undefined,
         STEP_LIMIT_MS,
       );
     const led = peer.leader ? allLed() : Promise.resolve(undefined);
     const [first] = await withLimit(cluster.add(1), 'boot');
-    step.bootMs = now() - startedAt;
+    step.bootMs = epochNow() - startedAt;
     const ledAt = await led;
     if (peer.leader && ledAt === undefined) throw new Error('did not lead every election');
     if (ledAt !== undefined) step.allLedMs = ledAt - startedAt;
     await sleep(settings.warmupMs);
     const window = elections <= 100 ? settings.fewWindowMs : settings.windowMs;
-    step.cost = await measureSteady(cluster, redis, window);
-    if (!settings.failover || !peer.leader) return step;
+    step.cost = await measureSteady(cluster, stage.redis, window);
+    if (!settings.failover || !peer.leader) return;
 
     step.gracefulAllMs = await takeOver(cluster, first!, 'SIGTERM', settings, allLed);
     const [second] = cluster.live();
     step.crashAllMs = await takeOver(cluster, second!, 'SIGKILL', settings, allLed);
-    return step;
-  } catch (error) {
-    step.error = error instanceof Error ? error.message : String(error);
-    return step;
-  } finally {
-    await cluster.close();
-  }
+  });
 }
 
 /** Adds a follower, lets it settle, stops `master`, and times the follower's taking every election. */
@@ -89,7 +84,7 @@ async function takeOver(
   const [follower] = await withLimit(cluster.add(1), 'follower boot');
   await sleep(settings.warmupMs);
   const led = allLed(follower);
-  const at = now();
+  const at = epochNow();
   master.signal(signal);
   const ledAt = await led;
   await master.exited;

@@ -1,6 +1,6 @@
+import { epochNow } from '#tools/clock.js';
 import { type Cadence, cadence } from '../analysis/cadence.js';
-import { now } from '../clock.js';
-import { Cluster, type Stage } from '../cluster/cluster.js';
+import { Cluster, measureStep, type Stage } from '../cluster/cluster.js';
 import type { Peer } from '../peers.js';
 import { type FailoverSample, injectFault } from './fault.js';
 import { measureSteady, type SteadyCost } from './steady-cost.js';
@@ -29,16 +29,14 @@ export async function nodeScaleStep(
   stage: Stage,
   settings: NodeScaleSettings,
 ): Promise<NodeScaleStep> {
-  const { redis } = stage;
-  await redis.reset();
   const { interval, leaseTtl } = settings;
-  const cluster = new Cluster(peer, stage, { interval, leaseTtl, elections: 1 });
+  const cluster = await Cluster.onEmptyRedis(peer, stage, { interval, leaseTtl, elections: 1 });
   const step: NodeScaleStep = { peer: peer.id, nodes, samples: [] };
-  try {
+  return measureStep(cluster, step, async () => {
     await cluster.add(nodes);
     for (let i = 0; i < 3; i++) await cluster.nextRun(3 * leaseTtl + 3 * interval);
-    const steadyFrom = now();
-    step.cost = await measureSteady(cluster, redis, settings.windowMs);
+    const steadyFrom = epochNow();
+    step.cost = await measureSteady(cluster, stage.redis, settings.windowMs);
     if (nodes > 1) {
       for (let i = 0; i < settings.faults; i++) {
         step.samples.push(await injectFault(cluster, 'crash'));
@@ -49,11 +47,5 @@ export async function nodeScaleStep(
       cluster.runs.filter((run) => run.t >= steadyFrom),
       interval,
     );
-    return step;
-  } catch (error) {
-    step.error = error instanceof Error ? error.message : String(error);
-    return step;
-  } finally {
-    await cluster.close();
-  }
+  });
 }

@@ -1,7 +1,8 @@
-import { sleep } from '../clock.js';
+import { epochNow } from '#tools/clock.js';
+import { sleep } from '#tools/wait.js';
+import type { RedisServer } from '#tools/redis-server.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { load, type RedisLoad, snapshot } from '../infra/command-stats.js';
-import type { RedisServer } from '../infra/redis-server.js';
 import type { NodeStats } from '../nodes/protocol.js';
 
 export interface NodeCost {
@@ -54,7 +55,7 @@ export async function measureSteady(
   const statsBefore = await Promise.all(nodes.map((node) => node.stats()));
   const trafficBefore = cluster.traffic();
   const redisBefore = await snapshot(redis.admin);
-  const from = performance.timeOrigin + performance.now();
+  const from = epochNow();
   await sleep(windowMs);
   const redisAfter = await snapshot(redis.admin);
   const trafficAfter = cluster.traffic();

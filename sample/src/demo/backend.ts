@@ -1,5 +1,7 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { RedisServer } from '#tools/redis-server.js';
 import { redactUrl } from './format.js';
-import { findOnPath, PrivateRedis } from './private-redis.js';
 import { deleteKeys, redisAnswers } from './redis-tools.js';
 
 /** Where the nodes keep their leases, and what to undo at the end. */
@@ -13,8 +15,6 @@ export interface Backend {
   readonly description: string;
   /** Undoes what the demo did: stops the private redis-server, or deletes the demo's keys. */
   close(keyPrefix: string): Promise<void>;
-  /** Last resort when the demo exits abruptly: SIGKILL the private redis-server. */
-  killNow(): void;
 }
 
 export const GET_REDIS = `For the real thing (nodes as separate processes on Redis), start a Redis on 127.0.0.1:6379
@@ -29,12 +29,12 @@ export async function chooseBackend(redisUrl: string): Promise<Backend> {
       url: redisUrl,
       description: `Redis at ${shown} (from REDIS_URL or the default)`,
       close: async (keyPrefix) => void (await deleteKeys(redisUrl, keyPrefix)),
-      killNow: () => undefined,
     };
   }
   const executable = findOnPath('redis-server');
   if (executable) {
-    const redis = await PrivateRedis.start(executable);
+    // A process group of its own: a Ctrl-C in the terminal reaches the demo, which stops it last.
+    const redis = await RedisServer.start({ command: executable, detached: true });
     return {
       kind: 'private-redis',
       url: redis.url,
@@ -42,8 +42,7 @@ export async function chooseBackend(redisUrl: string): Promise<Backend> {
       description:
         `no Redis answered at ${shown}, so the demo started its own redis-server ` +
         `on port ${redis.port} (pid ${redis.pid}); it stops with the demo`,
-      close: () => redis.stop(),
-      killNow: () => redis.killNow(),
+      close: () => redis.kill(),
     };
   }
   return {
@@ -52,6 +51,19 @@ export async function chooseBackend(redisUrl: string): Promise<Backend> {
       `no Redis answered at ${shown} and there is no redis-server on PATH, so the nodes run ` +
       `inside this process on the memory store.\n${GET_REDIS}`,
     close: async () => undefined,
-    killNow: () => undefined,
   };
+}
+
+/** The path of `name` if it is an executable in a directory of PATH. */
+export function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }

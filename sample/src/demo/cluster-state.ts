@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { waitFor } from '#tools/wait.js';
 import type { NodeEvent } from '../node-events.js';
 import type { ClusterListener } from './cluster.js';
 import { seconds } from './format.js';
@@ -104,26 +105,26 @@ export class ClusterState extends EventEmitter implements ClusterListener {
   }
 
   event(event: NodeEvent): void {
-    const node = this.nodes.get(event.nodeId);
+    const node = this.nodes.get(event.node);
     // A killed node is dead to the demo, even while an in-process one winds down.
     if (!node || node.status === 'killed') return;
-    if (event.type === 'ready') {
+    if (event.ev === 'ready') {
       node.port = event.port;
       if (node.status === 'starting') node.status = 'up';
       this.say(`${node.id} is up: GET http://127.0.0.1:${event.port}/kettle`);
-    } else if (event.type === 'run') {
-      this.runs.push({ nodeId: node.id, term: event.term, slot: event.slot, at: event.at });
+    } else if (event.ev === 'run') {
+      this.runs.push({ nodeId: node.id, term: event.term, slot: event.slot, at: event.t });
       node.runs++;
-      node.lastRunAt = event.at;
+      node.lastRunAt = event.t;
       const slot = new Date(event.slot).toISOString().slice(11, 19);
       this.say(`${node.id} ran the job (term ${event.term}, slot ${slot} UTC)`, 'run');
     } else if (event.isMaster) {
       node.isMaster = true;
       node.term = event.term;
-      this.elected({ nodeId: node.id, term: event.term, at: event.at });
+      this.elected({ nodeId: node.id, term: event.term, at: event.t });
     } else {
       node.isMaster = false;
-      this.steppedDown(node.id, event.term, event.at, event.reason ?? 'unknown');
+      this.steppedDown(node.id, event.term, event.t, event.reason ?? 'unknown');
     }
   }
 
@@ -173,13 +174,15 @@ export class ClusterState extends EventEmitter implements ClusterListener {
 
   /** Resolves when `condition` holds; fails after `timeoutMs`, or at once if a node died by itself. */
   async waitFor(condition: () => unknown, what: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (this.failure) throw new Error(this.failure);
-      if (Date.now() > deadline)
-        throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      () => {
+        if (this.failure) throw new Error(this.failure);
+        return condition();
+      },
+      what,
+      timeoutMs,
+      50,
+    );
   }
 
   /** One line of news; runs are told apart because they come every interval. */

@@ -37,8 +37,6 @@ export interface Cluster {
   resume(nodeId: string): void;
   /** Stops every node that is left and resolves when all are gone. */
   shutdown(): Promise<void>;
-  /** Last resort when the demo exits abruptly: synchronous, kills whatever is left. */
-  killNow(): void;
   /** Every process this cluster started (none when the nodes run in the demo's process). */
   readonly pids: readonly number[];
 }

@@ -67,10 +67,6 @@ export class InProcessCluster implements Cluster {
     await Promise.all([...this.members.keys()].map((nodeId) => this.close(nodeId, 'closed')));
   }
 
-  killNow(): void {
-    // Nothing to do: these nodes end with this process.
-  }
-
   private close(nodeId: string, how: string): Promise<void> {
     const member = this.members.get(nodeId);
     if (!member) return Promise.resolve();

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { children } from '#tools/children.js';
 import { Actions } from './actions.js';
 import { type Backend, chooseBackend, GET_REDIS } from './backend.js';
 import type { Cluster, NodeSettings } from './cluster.js';
@@ -43,9 +44,8 @@ async function main(): Promise<number> {
   let cluster: Cluster | undefined;
   let view: LiveView | undefined;
   // Last resort, for a crash: nothing the demo started may outlive it.
+  children.killOnExit();
   process.on('exit', () => {
-    cluster?.killNow();
-    backend?.killNow();
     if (view) process.stdout.write(LEAVE);
   });
   const interrupted = () => state.failure?.startsWith('interrupted') ?? false;

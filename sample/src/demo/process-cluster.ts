@@ -1,26 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type Child, children } from '#tools/children.js';
+import { readEventLines } from '#tools/event-lines.js';
 import type { NodeEvent } from '../node-events.js';
 import type { Cluster, ClusterListener, NodeSettings } from './cluster.js';
 
-const SAMPLE_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
-const EXIT_WITH_PARENT = new URL('./exit-with-parent.js', import.meta.url).href;
+const NODE_PROGRAM = fileURLToPath(new URL('./node.js', import.meta.url));
 /** How long a node may take to shut down on SIGTERM before it is killed. */
 const STOP_GRACE_MS = 5000;
 const STDERR_LINES_KEPT = 20;
 
-interface Child {
-  readonly process: ChildProcess;
-  /** Resolves once the process has exited and all it printed has been read. */
-  readonly closed: Promise<void>;
-}
-
-/** Each node is a process of its own: `node sample/dist/main.js`, as one would deploy it. */
+/** Each node is a process of its own: the sample app, as one would deploy it (demo/node.ts). */
 export class ProcessCluster implements Cluster {
-  readonly description = 'each node is a process of its own: node sample/dist/main.js';
+  readonly description =
+    'each node is a process of its own: the sample app, sample/dist/demo/node.js';
   readonly pids: number[] = [];
-  private readonly children = new Map<string, Child>();
+  private readonly nodes = new Map<string, Child>();
 
   constructor(
     private readonly settings: NodeSettings,
@@ -29,7 +23,7 @@ export class ProcessCluster implements Cluster {
 
   async add(nodeId: string): Promise<void> {
     const { intervalMs, leaseMs, cron, keyPrefix, redisUrl } = this.settings;
-    const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, SAMPLE_MAIN], {
+    const child = children.spawn(process.execPath, [NODE_PROGRAM], {
       // The sample reads its settings from the environment (ConfigModule), as a deployed app would.
       env: {
         ...process.env,
@@ -41,90 +35,47 @@ export class ProcessCluster implements Cluster {
         KETTLE_INTERVAL_MS: String(intervalMs),
         KETTLE_LEASE_TTL_MS: String(leaseMs),
         REPORT_CRON: cron ?? '',
-        JSON_EVENTS: '1',
         NO_COLOR: '1',
       },
+      // The IPC channel closes when the demo ends, however it ends: the node then stops (node.ts).
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // A group of its own: a Ctrl-C in the terminal reaches only the demo, which stops the nodes in order.
       detached: true,
     });
+    if (child.pid < 0) throw new Error(`could not start node ${nodeId}`);
     const stderr: string[] = [];
-    const closed = new Promise<void>((resolve) =>
-      child.once('close', (code, signal) => {
-        this.children.delete(nodeId);
-        this.listener.exited(nodeId, signal ?? `code ${code}`, stderr);
-        resolve();
-      }),
-    );
-    child.once('error', (error) => stderr.push(error.message));
-    if (child.pid === undefined) throw new Error(`could not start node ${nodeId}`);
-    this.pids.push(child.pid);
-    this.children.set(nodeId, { process: child, closed });
-    this.listener.started(nodeId, child.pid);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const event = parseEvent(line);
-      if (event) this.listener.event(event);
+    void child.exited.then(({ code, signal }) => {
+      this.nodes.delete(nodeId);
+      this.listener.exited(nodeId, signal ?? `code ${code}`, stderr);
     });
-    createInterface({ input: child.stderr! }).on('line', (line) => {
+    this.pids.push(child.pid);
+    this.nodes.set(nodeId, child);
+    this.listener.started(nodeId, child.pid);
+    readEventLines<NodeEvent>(child.process.stdout!, (event) => this.listener.event(event));
+    child.lines('stderr', (line) => {
       stderr.push(line);
       if (stderr.length > STDERR_LINES_KEPT) stderr.shift();
     });
   }
 
   kill(nodeId: string): void {
-    this.signal(nodeId, 'SIGKILL');
+    this.nodes.get(nodeId)?.signal('SIGKILL');
   }
 
   stop(nodeId: string): void {
-    this.signal(nodeId, 'SIGCONT');
-    this.signal(nodeId, 'SIGTERM');
+    this.nodes.get(nodeId)?.resume();
+    this.nodes.get(nodeId)?.signal('SIGTERM');
   }
 
   pause(nodeId: string): void {
-    this.signal(nodeId, 'SIGSTOP');
+    this.nodes.get(nodeId)?.pause();
   }
 
   resume(nodeId: string): void {
-    this.signal(nodeId, 'SIGCONT');
+    this.nodes.get(nodeId)?.resume();
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all(
-      [...this.children.keys()].map(async (nodeId) => {
-        const { closed } = this.children.get(nodeId)!;
-        this.stop(nodeId);
-        const timer = setTimeout(() => this.killGroup(nodeId), STOP_GRACE_MS);
-        await closed;
-        clearTimeout(timer);
-      }),
-    );
-  }
-
-  killNow(): void {
-    for (const nodeId of this.children.keys()) this.killGroup(nodeId);
-  }
-
-  private signal(nodeId: string, signal: NodeJS.Signals): void {
-    this.children.get(nodeId)?.process.kill(signal);
-  }
-
-  private killGroup(nodeId: string): void {
-    const pid = this.children.get(nodeId)?.process.pid;
-    try {
-      if (pid !== undefined) process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** A NodeEvent from one line of a node's stdout; the node's own log lines are not JSON and are skipped. */
-function parseEvent(line: string): NodeEvent | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const event = JSON.parse(line) as NodeEvent;
-    return typeof event.type === 'string' && typeof event.nodeId === 'string' ? event : undefined;
-  } catch {
-    return undefined;
+    await Promise.all([...this.nodes.values()].map((child) => child.stop(STOP_GRACE_MS)));
   }
 }

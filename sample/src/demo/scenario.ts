@@ -1,8 +1,8 @@
+import { sleep } from '#tools/wait.js';
 import type { Actions } from './actions.js';
 import type { ClusterState } from './cluster-state.js';
 import type { DemoOptions } from './options.js';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** Starting a Nest app takes about a second; give a busy 2-core machine plenty more. */
 const START_TIMEOUT_MS = 30_000;
 

@@ -1,10 +1,4 @@
-import type {
-  AcquireResult,
-  ClaimResult,
-  KettleStore,
-  SlotClaim,
-  SlotClaimOptions,
-} from 'nestjs-kettle';
+import type { AcquireResult, ClaimResult, KettleStore, SlotClaim } from 'nestjs-kettle';
 
 /**
  * A node's way to the shared memory store, which the demo can cut. Inside one process there is no
@@ -49,14 +43,8 @@ export class SeverableStore implements KettleStore {
     return this.send(() => this.store.claimRun(name, lease, intervalMs, ttlMs));
   }
 
-  claimSlot(
-    name: string,
-    lease: string,
-    slotMs: number,
-    ttlMs: number,
-    options: SlotClaimOptions,
-  ): Promise<SlotClaim> {
-    return this.send(() => this.store.claimSlot(name, lease, slotMs, ttlMs, options));
+  claimSlot(...claim: Parameters<NonNullable<KettleStore['claimSlot']>>): Promise<SlotClaim> {
+    return this.send(() => this.store.claimSlot(...claim));
   }
 
   onReleased(listener: (name: string) => void, only?: string): () => void {

@@ -1,6 +1,6 @@
 /**
  * A node for the fault suite: a Nest application context that joins the elections named in
- * ELECTIONS and writes one JSON line per event on stdout, timed on CLOCK_MONOTONIC (shared by
+ * ELECTIONS and writes one event line per event on stdout, timed on CLOCK_MONOTONIC (shared by
  * every process of one boot), for the invariant checker. Its job ignores its signal on purpose
  * and writes to a fenced resource at the end of every run, as a careless job would.
  */
@@ -21,6 +21,9 @@ import {
   type MasterContext,
   OnMaster,
 } from 'nestjs-kettle';
+import { monotonicNow } from '#tools/clock.js';
+import { writeEventLine } from '#tools/event-lines.js';
+import { sleep } from '#tools/wait.js';
 
 const env = process.env;
 const nodeId = env.NODE_ID ?? `node-${process.pid}`;
@@ -49,11 +52,8 @@ if (clockOffsetMs !== 0) {
   Date.now = () => realNow() + clockOffsetMs;
 }
 
-const clock = () => Number(process.hrtime.bigint()) / 1e6;
-const emit = (event: Record<string, unknown>) =>
-  process.stdout.write(`${JSON.stringify({ t: clock(), node: nodeId, ...event })}\n`);
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const emit = ({ ev, ...fields }: { ev: string; [field: string]: unknown }) =>
+  writeEventLine({ ev, node: nodeId, t: monotonicNow(), ...fields });
 
 @Injectable()
 class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -103,7 +103,7 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
 
   /** The fenced write at the end of a run; `sentAt` lets the checker order it as the server did. */
   private async write(name: string, term: number, fence: number | MasterContext): Promise<void> {
-    const sentAt = clock();
+    const sentAt = monotonicNow();
     const accepted = await fencedSet(
       this.resource,
       `${keyPrefix}resource:${name}`,
@@ -122,8 +122,8 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
     const { name, term, signal } = context;
     emit({ ev: 'start', election: name, term });
     emit({ ev: 'spin', election: name, term });
-    const bound = clock() + spinMs;
-    let previous = clock();
+    const bound = monotonicNow() + spinMs;
+    let previous = monotonicNow();
     let gapMs = 0;
     let valid = true;
     let aborted = false;
@@ -131,7 +131,7 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
       valid = context.leaseValid();
       aborted = signal.aborted;
       // Read after the check, so that a freeze anywhere in this pass counts in this pass's gap.
-      const t = clock();
+      const t = monotonicNow();
       gapMs = Math.max(gapMs, t - previous);
       previous = t;
       if (t > bound) break;
@@ -200,9 +200,9 @@ async function main(): Promise<void> {
   });
   // SIGUSR2 blocks the event loop, as a long synchronous task would.
   process.on('SIGUSR2', () => {
-    const until = clock() + Number(env.BLOCK_MS ?? 3000);
+    const until = monotonicNow() + Number(env.BLOCK_MS ?? 3000);
     emit({ ev: 'block' });
-    while (clock() < until);
+    while (monotonicNow() < until);
     emit({ ev: 'unblock' });
   });
   if (spinMs > 0) process.on('SIGUSR1', () => (app.get(FaultJobs).spinNext = true));

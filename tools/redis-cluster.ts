@@ -36,19 +36,14 @@ export class RedisCluster {
 
   /** The port of the master that owns the slot of `key`, from that node's own slot table. */
   async ownerOf(key: string): Promise<number> {
-    const redis = new Redis({ port: this.servers[0].port });
-    redis.on('error', () => undefined);
-    try {
-      const slot = Number(await redis.call('CLUSTER', 'KEYSLOT', key));
-      const ranges = (await redis.call('CLUSTER', 'SLOTS')) as Array<
-        [number, number, [string, number]]
-      >;
-      const range = ranges.find(([from, to]) => from <= slot && slot <= to);
-      if (!range) throw new Error(`no node owns slot ${slot}`);
-      return Number(range[2][1]);
-    } finally {
-      redis.disconnect();
-    }
+    const { admin } = this.servers[0];
+    const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', key));
+    const ranges = (await admin.call('CLUSTER', 'SLOTS')) as Array<
+      [number, number, [string, number]]
+    >;
+    const range = ranges.find(([from, to]) => from <= slot && slot <= to);
+    if (!range) throw new Error(`no node owns slot ${slot}`);
+    return Number(range[2][1]);
   }
 
   async stop(): Promise<void> {
