@@ -4,12 +4,12 @@ import { freePort } from '#tools/free-port.js';
 import { RedisServer } from '#tools/redis-server.js';
 import { type SelfSignedCertificate, selfSignedCertificate } from '#tools/tls.js';
 import { waitFor } from '#tools/wait.js';
-import { type KettleModuleOptions, RedisStore } from '../lib/index.js';
-import { newLease } from '../lib/core/store/lease.js';
-import { RELEASE, RENEW } from '../lib/core/store/scripts.js';
-import { forRootModule, Harness, onMasterModule, startSample, withEnv } from './support/apps.js';
-import { uniquePrefix } from './support/nodes.js';
-import { SHARED_REDIS_URL } from './support/shared-redis.js';
+import { type KettleModuleOptions, RedisStore } from '../../lib/index.js';
+import { newLease } from '../../lib/core/store/lease.js';
+import { RELEASE, RENEW } from '../../lib/core/store/scripts.js';
+import { Harness, startSample, withEnv } from '../support/apps.js';
+import { uniquePrefix } from '../support/nodes.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 const h = new Harness();
 afterEach(() => h.cleanup());
@@ -29,87 +29,6 @@ const fast = (extra: KettleModuleOptions = {}): KettleModuleOptions => ({
 });
 const failing = (kettle: { stats(name: string): { storeErrors: number } | undefined }) =>
   waitFor(() => kettle.stats('secure')!.storeErrors >= 3, 'failed attempts to pile up', 20_000);
-
-describe('bad options fail createApplicationContext, naming the option and its value', () => {
-  const badOptions: Array<[unknown, RegExp]> = [
-    [null, /"options": null; expected an object/],
-    [{ redis: 6379 }, /"redis": 6379; expected a redis:\/\/ or rediss:\/\/ URL/],
-    [{ redis: null }, /"redis": null/],
-    [{ redis: ['redis://h:1'] }, /"redis": an array/],
-    [{ redis: 'http://localhost:6379' }, /"redis": "http:\/\/localhost:6379"/],
-    [{ redis: 'localhost:6379' }, /"redis": "localhost:6379"/],
-    [{ keyPrefix: '' }, /"keyPrefix": ""; expected a non-empty string/],
-    [{ keyPrefix: 1 }, /"keyPrefix": 1/],
-    [{ nodeId: ' ' }, /"nodeId": " "/],
-    [{ nodeId: false }, /"nodeId": false/],
-    [{ interval: 0 }, /"interval": 0; expected a number of milliseconds from 1 to 2147483647/],
-    [{ interval: '1000' }, /"interval": "1000"/],
-    [{ interval: 2 ** 31 }, /"interval": 2147483648/],
-    [{ leaseTtl: 99 }, /"leaseTtl": 99; expected at least 100 ms/],
-    [{ leaseTtl: Number.NaN }, /"leaseTtl": NaN/],
-    [{ shutdownTimeout: -1 }, /"shutdownTimeout": -1/],
-    [{ shutdownTimeout: Infinity }, /"shutdownTimeout": Infinity/],
-    [{ verbose: 'true' }, /"verbose": "true"; expected true or false/],
-    [{ store: 'mongo' }, /"store": "mongo"; expected 'redis', 'memory' or a KettleStore/],
-    [
-      { store: { acquire() {} } },
-      /"store": an object; expected 'redis', 'memory' or a KettleStore/,
-    ],
-    [{ leaseTTL: 3000 }, /"leaseTTL": 3000; expected one of redis, .* \(unknown option\)/],
-  ];
-  const both = badOptions.flatMap(([options, message]) =>
-    (['forRoot', 'forRootAsync'] as const).map((how) => [how, options, message] as const),
-  );
-  it.each(both)('%s(%o)', async (how, options, message) => {
-    expect(await h.bootError(forRootModule(options, how === 'forRootAsync'))).toMatch(message);
-  });
-
-  const badJobs: Array<[unknown, unknown, RegExp]> = [
-    ['', {}, /invalid election name "" in @OnMaster\(\) on Job.run; expected a non-empty string/],
-    [42, {}, /invalid election name 42 in @OnMaster\(\) on Job.run/],
-    ['x', null, /invalid options in @OnMaster\('x'\) on Job.run; expected an object/],
-    ['x', { interval: -1 }, /invalid option "@OnMaster\("x"\) on Job.run: interval": -1/],
-    ['x', { interval: '5s' }, /"@OnMaster\("x"\) on Job.run: interval": "5s"/],
-    ['x', { leaseTtl: 50 }, /"@OnMaster\("x"\) on Job.run: leaseTtl": 50; expected at least 100/],
-  ];
-  it.each(badJobs)('@OnMaster(%o, %o)', async (name, options, message) => {
-    expect(await h.bootError(onMasterModule(name, options))).toMatch(message);
-  });
-
-  // A misspelt `leaseTTL` must not pass silently and leave the election on the module's lease.
-  it('@OnMaster("x", { leaseTTL: 5000 }) (an unknown option)', async () => {
-    expect(await h.bootError(onMasterModule('x', { leaseTTL: 5000 }))).toMatch(/leaseTTL": 5000/);
-  });
-});
-
-describe('bootstrap errors never show a password', () => {
-  const pw = h.secret();
-  const redacted: Array<[string, Record<string, string>, unknown, RegExp]> = [
-    ['an http URL', {}, { redis: `http://u:${pw}@h:1` }, /"redis": "http:\/\/u:\*\*\*@h:1"/],
-    ['a bad port', {}, { redis: `redis://:${pw}@h:x` }, /"redis": "redis:\/\/:\*\*\*@h:x"/],
-    ['ioredis options', {}, { redis: { password: pw }, keyPrefix: '' }, /"keyPrefix": ""/],
-    ['REDIS_URL', { REDIS_URL: `redis://:${pw}@h:x` }, {}, /"REDIS_URL": "redis:\/\/:\*\*\*@h:x"/],
-  ];
-  it.each(redacted)('%s', async (_, env, options, message) => {
-    const error = await withEnv(env, () => h.bootError(forRootModule(options)));
-    expect(error).toMatch(message);
-    expect(error).not.toContain(pw);
-  });
-
-  // Passwords in places a naive redaction misses. The password is not one of h's secrets, and no
-  // logger is captured, so that only these tests would show a leak.
-  const leaked = 'leaked-Passw0rd';
-  const leaks: Array<[string, unknown, boolean, RegExp]> = [
-    ['a "/" in the password of a bad URL', { redis: `redis://:a/${leaked}@h:x` }, false, /"redis"/],
-    ['a top-level `password` option (unknown)', { password: leaked }, false, /"password"/],
-    ['forRootAsync returning the URL itself', `redis://:${leaked}@h:6379`, true, /"options"/],
-  ];
-  it.each(leaks)('%s', async (_, options, async, message) => {
-    const error = await h.bootError(forRootModule(options, async), false);
-    expect(error).toMatch(message);
-    expect(error).not.toContain(leaked);
-  });
-});
 
 describe('a wrong password', () => {
   type Form = (s: RedisServer, pw: string) => [KettleModuleOptions, Record<string, string>];

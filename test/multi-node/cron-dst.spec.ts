@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '#tools/redis-server.js';
 import { waitFor } from '#tools/wait.js';
-import { RedisStore } from '../lib/index.js';
-import { CronSchedule } from '../lib/core/election/schedule.js';
-import { newLease } from '../lib/core/store/lease.js';
+import { RedisStore } from '../../lib/index.js';
+import { CronSchedule } from '../../lib/core/election/schedule.js';
+import { newLease } from '../../lib/core/store/lease.js';
 
 const MINUTE = 60_000;
 const at = (iso: string) => Date.parse(iso);

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RedisServer } from '#tools/redis-server.js';
 import { TcpProxy } from '#tools/tcp-proxy.js';
 import { waitFor } from '#tools/wait.js';
-import type { KettleService, LeadershipChange } from '../lib/index.js';
-import { RunLog, startNode, uniquePrefix } from './support/nodes.js';
+import type { KettleService, LeadershipChange } from '../../lib/index.js';
+import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
 
 const INTERVAL = 200;
 const LEASE = 1500;

@@ -4,11 +4,16 @@ import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { waitFor } from '#tools/wait.js';
-import { type ElectionHealth, KettleHealthIndicator } from '../lib/health/index.js';
-import { KettleModule, type KettleModuleOptions, KettleService, OnMaster } from '../lib/index.js';
-import { Harness } from './support/apps.js';
-import { uniquePrefix } from './support/nodes.js';
-import { SHARED_REDIS_URL } from './support/shared-redis.js';
+import { type ElectionHealth, KettleHealthIndicator } from '../../lib/health/index.js';
+import {
+  KettleModule,
+  type KettleModuleOptions,
+  KettleService,
+  OnMaster,
+} from '../../lib/index.js';
+import { Harness } from '../support/apps.js';
+import { uniquePrefix } from '../support/nodes.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 const LEASE = 3000;
 

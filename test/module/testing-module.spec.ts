@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Cron, ScheduleModule, Timeout } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { waitFor } from '#tools/wait.js';
-import type { KettleTestingOptions } from '../lib/index.js';
+import type { KettleTestingOptions } from '../../lib/index.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   KettleService,
@@ -16,7 +16,7 @@ import {
   OnMaster,
   OnRevoked,
   OTHER_TEST_NODE,
-} from '../lib/index.js';
+} from '../../lib/index.js';
 
 /** The class under test, as a user would write it. */
 @Injectable()

@@ -11,13 +11,13 @@ import {
   KettleTestingController,
   KettleTestingModule,
   OnMaster,
-} from '../lib/index.js';
-import { Kettle } from '../lib/core/index.js';
-import { systemClock } from '../lib/core/utils/clock.js';
-import { firingSlotsOf } from '../lib/schedule/firing-slots.js';
-import { CapturedLogs } from './support/log-capture.js';
-import { uniquePrefix } from './support/nodes.js';
-import { SHARED_REDIS_URL } from './support/shared-redis.js';
+} from '../../lib/index.js';
+import { Kettle } from '../../lib/core/index.js';
+import { systemClock } from '../../lib/core/utils/clock.js';
+import { firingSlotsOf } from '../../lib/schedule/firing-slots.js';
+import { CapturedLogs } from '../support/log-capture.js';
+import { uniquePrefix } from '../support/nodes.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 const LEASE = 1500;
 

@@ -12,10 +12,10 @@ import {
   OnElected,
   OnMaster,
   OnRevoked,
-} from '../lib/index.js';
-import { CapturedLogs } from './support/log-capture.js';
-import { uniquePrefix } from './support/nodes.js';
-import { SHARED_REDIS_URL } from './support/shared-redis.js';
+} from '../../lib/index.js';
+import { CapturedLogs } from '../support/log-capture.js';
+import { uniquePrefix } from '../support/nodes.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 const apps: INestApplicationContext[] = [];
 const cleanups: Array<() => void> = [];

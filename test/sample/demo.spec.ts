@@ -6,14 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '#tools/free-port.js';
-import type { Summary } from '../sample/src/demo/summary.js';
-import { SHARED_REDIS_URL } from './support/shared-redis.js';
+import type { Summary } from '../../sample/src/demo/summary.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 /**
  * `npm run demo -- --script` end to end: real processes, a real Redis, signals. The scenario takes
  * about 20 s with the default timings; the other two runs use a shorter lease.
  */
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEMO = join(ROOT, 'sample/dist/demo/main.js');
 /** After this the demo is interrupted (SIGINT to its process group), so that it still cleans up. */
 const DEMO_TIMEOUT_MS = 100_000;

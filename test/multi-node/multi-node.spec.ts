@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { INestApplicationContext } from '@nestjs/common';
 import { sleep, waitFor } from '#tools/wait.js';
-import type { KettleService, LeadershipChange } from '../lib/index.js';
-import { RunLog, startNode, uniquePrefix } from './support/nodes.js';
-import { SHARED_REDIS_URL } from './support/shared-redis.js';
+import type { KettleService, LeadershipChange } from '../../lib/index.js';
+import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 const INTERVAL = 300;
 const LEASE = 1500;

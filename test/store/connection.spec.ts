@@ -2,11 +2,11 @@ import type { RedisOptions } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RedisServer } from '#tools/redis-server.js';
 import { waitFor } from '#tools/wait.js';
-import { Kettle } from '../lib/core/index.js';
-import type { KettleModuleOptions } from '../lib/index.js';
-import { Harness } from './support/apps.js';
-import { CapturedLogs } from './support/log-capture.js';
-import { uniquePrefix } from './support/nodes.js';
+import { Kettle } from '../../lib/core/index.js';
+import type { KettleModuleOptions } from '../../lib/index.js';
+import { Harness } from '../support/apps.js';
+import { CapturedLogs } from '../support/log-capture.js';
+import { uniquePrefix } from '../support/nodes.js';
 
 const harness = new Harness();
 afterEach(() => harness.cleanup());

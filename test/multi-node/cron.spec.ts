@@ -1,13 +1,9 @@
-import 'reflect-metadata';
-import { Injectable, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '#tools/redis-server.js';
 import { sleep, waitFor } from '#tools/wait.js';
-import { KettleModule, OnMaster } from '../lib/index.js';
-import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
-import { systemClock } from '../lib/core/utils/clock.js';
-import { uniquePrefix } from './support/nodes.js';
+import { Kettle, type KettleLogger, type MasterContext } from '../../lib/core/index.js';
+import { systemClock } from '../../lib/core/utils/clock.js';
+import { uniquePrefix } from '../support/nodes.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
 
@@ -140,90 +136,5 @@ describe('@OnMaster / join with cron: each slot once', () => {
     expect(warnings).toEqual([
       `b: Election "zoned": this node reads cron '* * * * * *' in Europe/Paris, but the last slot was claimed by a node reading cron '* * * * * *' in UTC; the nodes compute different slots. Give every node the same timeZone (and expression).`,
     ]);
-  });
-
-  describe('refuses bad options, naming them', () => {
-    const join = (options: Record<string, unknown>) => {
-      const kettle = new Kettle({ store: 'memory', keyPrefix: uniquePrefix(), logger: silent });
-      kettles.push(kettle);
-      return () => kettle.join('report', options);
-    };
-
-    it('interval and cron together on @OnMaster, at bootstrap', async () => {
-      @Injectable()
-      class Both {
-        @OnMaster('report', { interval: 1000, cron: '0 0 2 * * *' })
-        report(): void {}
-      }
-      @Module({
-        imports: [KettleModule.forRoot({ store: 'memory', keyPrefix: uniquePrefix() })],
-        providers: [Both],
-      })
-      class BothModule {}
-      await expect(
-        NestFactory.createApplicationContext(BothModule, { logger: false, abortOnError: false }),
-      ).rejects.toThrow(
-        /invalid options "@OnMaster\("report"\) on Both.report: interval" \(1000\) and "@OnMaster\("report"\) on Both.report: cron"/,
-      );
-    });
-
-    it('a schedule() spec whose cron or interval is there but empty, or both or neither', () => {
-      const kettle = new Kettle({ store: 'memory', keyPrefix: uniquePrefix(), logger: silent });
-      kettles.push(kettle);
-      const schedule = (spec: Record<string, unknown>) => () =>
-        kettle.schedule('report', spec as never, () => undefined);
-      expect(schedule({ cron: undefined })).toThrow(
-        /invalid option "schedule\("report"\): cron": undefined; expected a cron expression/,
-      );
-      expect(schedule({ cron: '  ' })).toThrow(/"schedule\("report"\): cron": "  "/);
-      // The words of an interval that join() or @OnMaster refuse, for any value.
-      const milliseconds = 'expected a number of milliseconds from 1 to 2147483647';
-      for (const interval of [undefined, -5, 0.4])
-        expect(schedule({ interval })).toThrow(
-          `invalid option "schedule("report"): interval": ${interval}; ${milliseconds}`,
-        );
-      expect(join({ interval: 0.4 })).toThrow(
-        `invalid option "join("report"): interval": 0.4; ${milliseconds}`,
-      );
-      expect(schedule({ cron: '0 0 2 * * *', interval: undefined })).toThrow(
-        /"schedule\("report"\): interval" \(undefined\) and "schedule\("report"\): cron" \("0 0 2 \* \* \*"\): set one of them, not both; remove "schedule\("report"\): interval"/,
-      );
-      expect(schedule({ cron: undefined, interval: 1000 })).toThrow(
-        /set one of them, not both; remove "schedule\("report"\): cron"/,
-      );
-      expect(schedule({ leaseTtl: 1000 })).toThrow(/expected \{ cron \} or \{ interval \}/);
-      expect(kettle.names()).toEqual([]);
-    });
-
-    it('interval and cron together', () => {
-      expect(join({ interval: 1000, cron: '0 0 2 * * *' })).toThrow(
-        /invalid options "join\("report"\): interval" \(1000\) and "join\("report"\): cron" \("0 0 2 \* \* \*"\): set one of them, not both/,
-      );
-    });
-
-    it('a cron expression that cron does not take', () => {
-      expect(join({ cron: '0 0 25 * * *' })).toThrow(
-        /invalid option "join\("report"\): cron": "0 0 25 \* \* \*"; expected a cron expression.*out of range/,
-      );
-      expect(join({ cron: 'every day' })).toThrow(/invalid option "join\("report"\): cron"/);
-      expect(join({ cron: 42 })).toThrow(/invalid option "join\("report"\): cron": 42/);
-      // February 30th never comes.
-      expect(join({ cron: '0 0 0 30 2 *' })).toThrow(/"join\("report"\): cron": "0 0 0 30 2 \*"/);
-    });
-
-    it('a time zone that does not exist, or one without cron', () => {
-      expect(join({ cron: '0 0 2 * * *', timeZone: 'Europe/Pariss' })).toThrow(
-        /invalid option "join\("report"\): timeZone": "Europe\/Pariss"; expected an IANA time zone/,
-      );
-      expect(join({ interval: 1000, timeZone: 'Europe/Paris' })).toThrow(
-        /invalid option "join\("report"\): timeZone": "Europe\/Paris"; expected no value without "cron"/,
-      );
-    });
-
-    it('a catchUp other than none or latest', () => {
-      expect(join({ cron: '0 0 2 * * *', catchUp: 'all' })).toThrow(
-        /invalid option "join\("report"\): catchUp": "all"; expected 'none' or 'latest'/,
-      );
-    });
   });
 });

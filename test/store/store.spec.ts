@@ -3,10 +3,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisServer } from '#tools/redis-server.js';
 import { sleep, waitFor } from '#tools/wait.js';
-import { MemoryStore, QuorumStore, RedisStore, type KettleStore } from '../lib/index.js';
-import { newLease } from '../lib/core/store/lease.js';
-import type { SlotClaim } from '../lib/core/store/kettle-store.interface.js';
-import { SHARED_REDIS_URL } from './support/shared-redis.js';
+import { MemoryStore, QuorumStore, RedisStore, type KettleStore } from '../../lib/index.js';
+import { newLease } from '../../lib/core/store/lease.js';
+import type { SlotClaim } from '../../lib/core/store/kettle-store.interface.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 /** The Redis connection refuses lock commands until it is ready: it has no offline queue. */
 const answering = (store: KettleStore) =>

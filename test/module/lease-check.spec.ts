@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '#tools/wait.js';
-import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
-import { fencedSet, LeadershipEndedError } from '../lib/index.js';
-import { uniquePrefix } from './support/nodes.js';
-import { SHARED_REDIS_URL } from './support/shared-redis.js';
+import { Kettle, type KettleLogger, type MasterContext } from '../../lib/core/index.js';
+import { fencedSet, LeadershipEndedError } from '../../lib/index.js';
+import { uniquePrefix } from '../support/nodes.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
 /** Long enough that a run on a busy machine starts well inside it; the job spins twice this. */

@@ -15,10 +15,10 @@ import {
   MemoryStore,
   type MasterContext,
   OnMaster,
-} from '../lib/index.js';
-import { CapturedLogs } from './support/log-capture.js';
-import { uniquePrefix } from './support/nodes.js';
-import { SHARED_REDIS_URL } from './support/shared-redis.js';
+} from '../../lib/index.js';
+import { CapturedLogs } from '../support/log-capture.js';
+import { uniquePrefix } from '../support/nodes.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 const apps: INestApplicationContext[] = [];
 afterEach(async () => {
@@ -46,51 +46,6 @@ const fast = (extra: KettleModuleOptions = {}): KettleModuleOptions => ({
 });
 
 describe('KettleModule', () => {
-  it('fails at bootstrap on a bad option, naming it and its value', async () => {
-    @Module({ imports: [KettleModule.forRoot({ leaseTtl: -5 })] })
-    class AppModule {}
-    await expect(boot(AppModule)).rejects.toThrow(/invalid option "leaseTtl": -5/);
-  });
-
-  it('fails at bootstrap on clashing @OnMaster options for one name', async () => {
-    @Injectable()
-    class Jobs {
-      @OnMaster('billing', { interval: 1000 })
-      a() {}
-      @OnMaster('billing', { interval: 2000 })
-      b() {}
-    }
-    @Module({ imports: [KettleModule.forRoot({ store: 'memory' })], providers: [Jobs] })
-    class AppModule {}
-    await expect(boot(AppModule)).rejects.toThrow(
-      /election "billing" is declared with clashing "interval" values 1000 and 2000/,
-    );
-  });
-
-  it('fails at bootstrap on a bad @OnMaster name or interval', async () => {
-    @Injectable()
-    class EmptyName {
-      @OnMaster('')
-      a() {}
-    }
-    @Module({ imports: [KettleModule.forRoot({ store: 'memory' })], providers: [EmptyName] })
-    class EmptyNameModule {}
-    await expect(boot(EmptyNameModule)).rejects.toThrow(
-      /invalid election name "" in @OnMaster\(\) on EmptyName.a/,
-    );
-
-    @Injectable()
-    class BadInterval {
-      @OnMaster('x', { interval: 0 })
-      a() {}
-    }
-    @Module({ imports: [KettleModule.forRoot({ store: 'memory' })], providers: [BadInterval] })
-    class BadIntervalModule {}
-    await expect(boot(BadIntervalModule)).rejects.toThrow(
-      /invalid option "@OnMaster\("x"\) on BadInterval.a: interval": 0/,
-    );
-  });
-
   it('takes its options from forRootAsync with useFactory, useClass and useExisting', async () => {
     const CONFIG = 'CONFIG';
     @Module({

@@ -5,7 +5,7 @@ import { Interval, ScheduleModule } from '@nestjs/schedule';
 import { config as rxjsConfig } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '#tools/wait.js';
-import { Kettle, type KettleLogger } from '../lib/core/index.js';
+import { Kettle, type KettleLogger } from '../../lib/core/index.js';
 import {
   KettleModule,
   KettleService,
@@ -13,10 +13,10 @@ import {
   OnMaster,
   OnRevoked,
   type KettleModuleOptions,
-} from '../lib/index.js';
-import { uniquePrefix } from './support/nodes.js';
-import { ownRedisCatchingEscapes } from './support/escapes.js';
-import { captureKettleStderr } from './support/log-capture.js';
+} from '../../lib/index.js';
+import { uniquePrefix } from '../support/nodes.js';
+import { ownRedisCatchingEscapes } from '../support/escapes.js';
+import { captureKettleStderr } from '../support/log-capture.js';
 
 const LEASE = 3000;
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };

@@ -3,10 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { INestApplicationContext } from '@nestjs/common';
 import { TcpProxy } from '#tools/tcp-proxy.js';
 import { waitFor } from '#tools/wait.js';
-import type { KettleModuleOptions, KettleService } from '../lib/index.js';
-import { LatencyWindow } from '../lib/core/election/latency-window.js';
-import { RunLog, startNode, uniquePrefix } from './support/nodes.js';
-import { SHARED_REDIS_URL } from './support/shared-redis.js';
+import type { KettleModuleOptions, KettleService } from '../../lib/index.js';
+import { LatencyWindow } from '../../lib/core/election/latency-window.js';
+import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 const LEASE = 1500;
 

@@ -1,13 +1,13 @@
 import { CronTime } from 'cron';
 import { describe, expect, it } from 'vitest';
-import { CronCalendar } from '../lib/core/election/cron-calendar.js';
-import { StoreClock } from '../lib/core/election/store-clock.js';
-import { systemClock } from '../lib/core/utils/clock.js';
+import { CronCalendar } from '../../lib/core/election/cron-calendar.js';
+import { StoreClock } from '../../lib/core/election/store-clock.js';
+import { systemClock } from '../../lib/core/utils/clock.js';
 import {
   CLOCK_OFFSET_ALLOWANCE_MS,
   CronSchedule,
   isFixedTime,
-} from '../lib/core/election/schedule.js';
+} from '../../lib/core/election/schedule.js';
 
 const SECOND = 1000;
 const MINUTE = 60_000;

@@ -13,10 +13,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RedisServer } from '#tools/redis-server.js';
 import { TcpProxy } from '#tools/tcp-proxy.js';
 import { sleep, waitFor } from '#tools/wait.js';
-import { Kettle, type KettleLogger, type MasterContext } from '../lib/core/index.js';
-import { KettleModule, KettleService, OnMaster, OnRevoked } from '../lib/index.js';
-import { uniquePrefix } from './support/nodes.js';
-import { ownRedisCatchingEscapes } from './support/escapes.js';
+import { Kettle, type KettleLogger, type MasterContext } from '../../lib/core/index.js';
+import { KettleModule, KettleService, OnMaster, OnRevoked } from '../../lib/index.js';
+import { uniquePrefix } from '../support/nodes.js';
+import { ownRedisCatchingEscapes } from '../support/escapes.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
 

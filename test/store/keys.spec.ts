@@ -2,12 +2,12 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '#tools/redis-server.js';
 import { waitFor } from '#tools/wait.js';
-import { Kettle, type KettleLogger } from '../lib/core/index.js';
-import { QuorumStore, RedisStore } from '../lib/index.js';
-import { newLease } from '../lib/core/store/lease.js';
-import { electionKey, hashTagOf, slotKey } from '../lib/core/store/keys.js';
-import { uniquePrefix } from './support/nodes.js';
-import { SHARED_REDIS_URL } from './support/shared-redis.js';
+import { Kettle, type KettleLogger } from '../../lib/core/index.js';
+import { QuorumStore, RedisStore } from '../../lib/index.js';
+import { newLease } from '../../lib/core/store/lease.js';
+import { electionKey, hashTagOf, slotKey } from '../../lib/core/store/keys.js';
+import { uniquePrefix } from '../support/nodes.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
 const KINDS = ['lock', 'term', 'lastrun', 'slot'] as const;
