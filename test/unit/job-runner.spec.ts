@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ElectionCounters } from '../../lib/core/interfaces/election-stats.interface.js';
+import { zeroCounters } from '../../lib/core/election/election-counters.js';
 import type { MasterContext } from '../../lib/core/interfaces/master-context.interface.js';
 import { JobRunner } from '../../lib/core/election/job-runner.js';
 import { Lines } from './election-rig.js';
 import { ManualClock, sleepOn } from './manual-clock.js';
-
-function counters(): ElectionCounters {
-  return {
-    elected: 0,
-    revoked: 0,
-    runs: 0,
-    failedRuns: 0,
-    skippedTicks: 0,
-    followerSkips: 0,
-    repeatedSlots: 0,
-    lateSlots: 0,
-    storeErrors: 0,
-    callbackErrors: 0,
-  };
-}
 
 function context(signal = new AbortController().signal): MasterContext {
   return {
@@ -35,7 +20,7 @@ function context(signal = new AbortController().signal): MasterContext {
 describe('JobRunner on a controlled clock', () => {
   it('runs every job of a run; a failing one is logged and counted, the others finish', async () => {
     const clock = new ManualClock();
-    const stats = counters();
+    const stats = zeroCounters();
     const lines = new Lines();
     const done: string[] = [];
     const runner = new JobRunner(
@@ -65,7 +50,7 @@ describe('JobRunner on a controlled clock', () => {
     const starts: number[] = [];
     const runner = new JobRunner(
       [{ id: 'job', run: () => (starts.push(clock.now()), sleepOn(clock, 200)) }],
-      counters(),
+      zeroCounters(),
       new Lines(),
       clock,
     );
@@ -92,7 +77,7 @@ describe('JobRunner on a controlled clock', () => {
     const clock = new ManualClock();
     const runner = new JobRunner(
       [{ id: 'job', run: () => sleepOn(clock, 300) }],
-      counters(),
+      zeroCounters(),
       new Lines(),
       clock,
     );
@@ -114,7 +99,7 @@ describe('JobRunner on a controlled clock', () => {
 
   it('counts a tracked run (a guarded method of the schedule) until it settles, even when it rejects', async () => {
     const clock = new ManualClock();
-    const runner = new JobRunner([], counters(), new Lines(), clock);
+    const runner = new JobRunner([], zeroCounters(), new Lines(), clock);
     runner.track(sleepOn(clock, 100).then(() => Promise.reject(new Error('body failed'))));
     expect(runner.idle).toBe(false);
     let drained: boolean | undefined;
