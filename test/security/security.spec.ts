@@ -119,6 +119,34 @@ describe('an ACL user without rights', () => {
       ((await admin.pubsub('NUMSUB', `${keyPrefix}released`)) as [string, number])[1];
     await waitFor(async () => (await subscribers()) === 1, 'a subscriber to releases', 5_000);
   });
+
+  // Withdrawing a channel right makes Redis drop the subscribed connection; its SUBSCRIBE on the
+  // reconnect is refused. That refusal is kettle's to hear: an unhandled rejection would end a
+  // process run with Node's defaults, and a subscription given up would leave only polling.
+  it('(channel rights withdrawn while subscribed): no unhandled rejection; subscribed again once granted', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    h.defer(() => process.off('unhandledRejection', onUnhandled));
+    const { kettle, logs, admin, keyPrefix, grant } = await weakNode(['~*', '+@all']);
+    const subscribers = async () =>
+      ((await admin.pubsub('NUMSUB', `${keyPrefix}released`)) as [string, number])[1];
+    await waitFor(() => kettle.isMaster('secure'), 'master');
+    await waitFor(async () => (await subscribers()) === 1, 'a subscriber to releases', 5_000);
+
+    await grant('resetchannels');
+    await waitFor(
+      () => /warn Redis \(subscriber\): NOPERM/.test(logs.text()),
+      'the refusal in the log',
+      5_000,
+    );
+    expect(await subscribers()).toBe(0);
+    await grant('&*');
+    await waitFor(async () => (await subscribers()) === 1, 'a subscriber again', 5_000);
+    // Unhandled rejections surface on the next turns of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(unhandled).toEqual([]);
+  });
 });
 
 describe('a lease another client does not hold', () => {

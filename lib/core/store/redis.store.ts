@@ -55,10 +55,14 @@ const QUIT_WAIT_MS = 1000;
 const RESUBSCRIBE_MS = 1000;
 /** How long `holder()` waits for a connection that is still coming up before it fails. */
 const READ_WAIT_MS = 2000;
-/** A SUBSCRIBE may wait for the connection and is repeated after a reconnect: it changes no lease. */
+/**
+ * A SUBSCRIBE changes no lease, so it may wait for the connection. kettle subscribes again itself on
+ * every reconnect: ioredis's own resubscribe drops a refusal (NOPERM after an ACL change) or a
+ * connection closed before the answer as an unhandled rejection, and never tries again.
+ */
 const SUBSCRIBER_CONNECTION: Partial<RedisOptions> = {
   enableOfflineQueue: true,
-  autoResubscribe: true,
+  autoResubscribe: false,
   maxRetriesPerRequest: null,
   lazyConnect: false,
   disconnectTimeout: DROP_WAIT_MS,
@@ -259,15 +263,16 @@ export class RedisStore implements KettleStore {
       subscriber.on('message', (channel: string, name: string) => {
         if (channel === this.channel) this.releasedListeners.notify(name);
       });
-      // ioredis subscribes again after a reconnect, but only to channels it once got: a refused
-      // SUBSCRIBE (NOPERM, say) is retried here until it is taken.
+      // On every (re)connect, and again after a refusal until it is taken.
       const subscribe = (): void => {
+        clearTimeout(this.resubscribe);
         subscriber.subscribe(this.channel).catch((error: Error) => {
           this.report('subscriber', error);
-          if (!this.closed) this.resubscribe = setTimeout(subscribe, RESUBSCRIBE_MS);
+          if (!this.closed && subscriber.status === 'ready')
+            this.resubscribe = setTimeout(subscribe, RESUBSCRIBE_MS);
         });
       };
-      subscribe();
+      subscriber.on('ready', subscribe);
       this.subscriber = subscriber;
     }
     return remove;
