@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -90,6 +90,9 @@ export class RedisServer {
   /** Starts it (again), empty, as a crashed Redis without AOF comes back. */
   async start(): Promise<void> {
     this.dir = mkdtempSync(join(tmpdir(), `kettle-redis-${this.port}-`));
+    // Written once the server listens: a PING answered by another process already on the port
+    // must not pass for this one's.
+    const pidFile = join(this.dir, 'redis.pid');
     const { config, command = 'redis-server', args = [], detached = false } = this.options;
     const child = children.spawn(
       command,
@@ -104,6 +107,8 @@ export class RedisServer {
         '',
         '--appendonly',
         'no',
+        '--pidfile',
+        pidFile,
         '--protected-mode',
         'no',
         ...args,
@@ -133,7 +138,8 @@ export class RedisServer {
           if (!/NOAUTH|WRONGPASS/.test(error.message)) throw error;
         });
         probe.disconnect();
-        return;
+        if (existsSync(pidFile)) return;
+        await sleep(25);
       } catch {
         probe.disconnect();
         await sleep(25);
