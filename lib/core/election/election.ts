@@ -823,7 +823,7 @@ export class Election {
       Promise.resolve().then(() => command(store)),
       ms,
       action,
-      () => store.commandTimedOut?.(sentAt),
+      () => store.commandTimedOut?.(this.clock.now() - sentAt),
       this.clock,
     );
   }

@@ -130,11 +130,12 @@ export interface KettleStore {
   /** Optional: calls `listener` each time the store can take commands again (after a (re)connect). */
   onConnected?(listener: () => void): () => void;
   /**
-   * Optional: a command sent at `sentAt` (performance.now()) got no answer in time. The store may
-   * drop the connection it went on and open a new one (the server behind the address may have
-   * moved, leaving the old connection open and silent); nothing is sent again.
+   * Optional: a command sent `waitedMs` ago got no answer in time. The store may drop the
+   * connection it went on and open a new one (the server behind the address may have moved, leaving
+   * the old connection open and silent); nothing is sent again. An age, not a time: the election's
+   * clock and the store's need not be the same.
    */
-  commandTimedOut?(sentAt: number): void;
+  commandTimedOut?(waitedMs: number): void;
   /**
    * Closes what the store opened; never a client the user passed in. With `timeoutMs`, it waits
    * that long at most (for connections to close politely, say) before it drops them.

@@ -321,7 +321,7 @@ export class QuorumStore implements KettleStore {
         Promise.resolve().then(() => command(member)),
         timeoutMs,
         action,
-        () => member.commandTimedOut(sentAt),
+        () => member.commandTimedOut(now() - sentAt),
       ),
     );
   }

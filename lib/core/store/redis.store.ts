@@ -241,12 +241,13 @@ export class RedisStore implements KettleStore {
   }
 
   /**
-   * A lock command sent at `sentAt` got no answer in time: if it went on the connection that is up
-   * now, that connection (and the subscriber, which goes to the same address) is dropped for a new
-   * one. However many elections time out on one dead connection, it is dropped once, and a new
+   * A lock command sent `waitedMs` ago got no answer in time: if it went on the connection that is
+   * up now, that connection (and the subscriber, which goes to the same address) is dropped for a
+   * new one. However many elections time out on one dead connection, it is dropped once, and a new
    * connection is never dropped for a command sent before it.
    */
-  commandTimedOut(sentAt: number): void {
+  commandTimedOut(waitedMs: number): void {
+    const sentAt = performance.now() - waitedMs;
     if (this.closed || !this.drop(this.client, 'commands', sentAt)) return;
     this.report('commands', new Error(messages.connectionUnanswered()));
     this.drop(this.subscriber, 'subscriber', sentAt);
