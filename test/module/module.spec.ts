@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RedisServer } from '#tools/redis-server.js';
 import { waitFor } from '#tools/wait.js';
 import {
+  Kettle,
   KettleModule,
   type KettleModuleOptions,
   type KettleOptionsFactory,
@@ -87,6 +88,39 @@ describe('KettleModule', () => {
     })
     class ExistingModule {}
     expect((await boot(ExistingModule)).get(KettleService).nodeId).toBe('from-class');
+  });
+
+  it('injects the core Kettle as the same instance as KettleService, started and stopped once', async () => {
+    const redis = new Redis(SHARED_REDIS_URL);
+    const options = fast({ nodeId: 'one-instance' });
+    @Injectable()
+    class Status {
+      constructor(
+        readonly kettle: Kettle,
+        readonly service: KettleService,
+      ) {}
+      @OnMaster('job')
+      run() {}
+    }
+    @Module({ imports: [KettleModule.forRoot(options)], providers: [Status] })
+    class AppModule {}
+    const app = await boot(AppModule);
+    const status = app.get(Status);
+    expect(status.kettle).toBe(status.service);
+    expect(app.get(Kettle)).toBe(app.get(KettleService));
+    await waitFor(() => status.kettle.isMaster('job'), 'master');
+    const clients = async () =>
+      String(await redis.client('LIST'))
+        .split('\n')
+        .filter((line) => / name=kettle(-sub)?:one-instance /.test(line)).length;
+    // One command connection and one subscriber: a second Kettle would open its own.
+    expect(await clients()).toBe(2);
+    expect(status.kettle.stats('job')).toMatchObject({ elected: 1 });
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+    expect(await redis.get(`${options.keyPrefix}{job}:lock`)).toBeNull();
+    await waitFor(async () => (await clients()) === 0, 'kettle to disconnect');
+    redis.disconnect();
   });
 
   it('runs every method of one name on one lease, logs a failing job with its election and goes on', async () => {
