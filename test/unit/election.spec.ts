@@ -360,6 +360,30 @@ describe('Election on a controlled clock: resign and stop', () => {
   });
 });
 
+describe('Election on a controlled clock: releases heard', () => {
+  it('a release heard while its acquire is on the way: told "held", it tries again at once, not when the old lease would end', async () => {
+    const clock = new ManualClock();
+    const rig = new Rig(clock);
+    const a = rig.node();
+    await clock.advanceUntil(() => a.election.isMaster, 'a to lead');
+    const b = rig.node({}, false);
+    b.link.holdAnswers('acquire');
+    b.election.start();
+    await clock.advanceUntil(() => b.link.heldAnswers > 0, "b's acquire on its way");
+    // The store answered "held" already; the release reaches b before that answer does.
+    await a.election.resign(5000);
+    const releasedAt = clock.now();
+    // The memory store announces a release on the next turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(b.election.phase).toBe('acquiring');
+    b.link.deliver();
+    await clock.advanceUntil(() => b.election.isMaster, 'b to lead', 5 * LEASE);
+    expect(clock.now() - releasedAt).toBeLessThan(retryEvery);
+    expect(b.link.sentOf('acquire')).toHaveLength(2);
+    await rig.stopAll();
+  });
+});
+
 describe('Election on a controlled clock: leadership hooks and the context', () => {
   it('starts the first run once the @OnElected handlers returned, and after one lease at most if they hang, renewing meanwhile', async () => {
     const clock = new ManualClock();
