@@ -205,6 +205,8 @@ export class Node {
   readonly link: Link;
   readonly lines = new Lines();
   stopped = false;
+  /** How long each run from now on takes (NodeOptions.runMs, which a test may change). */
+  runMs: number | undefined;
 
   constructor(
     private readonly rig: Rig,
@@ -212,6 +214,7 @@ export class Node {
     options: NodeOptions,
   ) {
     const { clock } = rig;
+    this.runMs = options.runMs;
     const nodeClock = options.wallOffsetMs ? clock.offsetBy(options.wallOffsetMs) : clock;
     this.link = new Link(rig.store, nodeClock);
     const cron = options.cron
@@ -223,7 +226,7 @@ export class Node {
       timing: electionTiming(options.interval ?? 100, options.leaseTtl ?? 1500),
       cron,
       clock: nodeClock,
-      jobs: options.jobs ?? [{ id: 'job', run: (context) => this.run(context, options) }],
+      jobs: options.jobs ?? [{ id: 'job', run: (context) => this.run(context) }],
       onElected: options.onElected,
       onRevoked: options.onRevoked,
       store: this.link,
@@ -240,7 +243,7 @@ export class Node {
     });
   }
 
-  private async run(context: MasterContext, options: NodeOptions): Promise<void> {
+  private async run(context: MasterContext): Promise<void> {
     const { clock } = this.rig;
     const run: Run = {
       nodeId: this.id,
@@ -257,7 +260,7 @@ export class Node {
       this.rig.abortedAt.set(signal, undefined);
       signal.addEventListener('abort', () => this.rig.abortedAt.set(signal, clock.now()));
     }
-    if (options.runMs !== undefined) await sleepOn(clock, options.runMs);
+    if (this.runMs !== undefined) await sleepOn(clock, this.runMs);
     run.end = clock.now();
   }
 }

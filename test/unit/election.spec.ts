@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LeadershipEndedError } from '../../lib/core/errors.js';
 import type { ElectionPhase } from '../../lib/core/election/election.js';
 import { electionTiming } from '../../lib/core/election/timing.js';
+import { ShutdownDeadline } from '../../lib/core/utils/promise-timeout.js';
 import { Rig } from './election-rig.js';
 import { ManualClock, sleepOn } from './manual-clock.js';
 
@@ -267,6 +268,39 @@ describe('Election on a controlled clock: resign and stop', () => {
     const next = await clock.advanceUntil(() => rig.runsOf(b)[0], 'a run on b', 2 * INTERVAL);
     expect(next.slot).toBe(won.slot + INTERVAL);
     expect(next.start).toBeGreaterThanOrEqual(won.end!);
+    await rig.stopAll();
+  });
+
+  it('stop() during a claim, with a run longer than the stop: the slot it wins runs unaborted for three quarters of what is left', async () => {
+    const clock = new ManualClock();
+    const rig = new Rig(clock);
+    const a = rig.node({ runMs: 10 });
+    await clock.advanceUntil(() => rig.runs.length >= 2, 'runs on a');
+    a.link.holdAnswers('claimRun');
+    await clock.advanceUntil(() => a.link.heldAnswers > 0, 'a claim on its way', 2 * INTERVAL);
+    const timeoutMs = 1000;
+    const stopAt = clock.now();
+    const stopping = a.stop(timeoutMs);
+    // The stop's own deadline, twin of the one a.stop() made: what it leaves for the runs.
+    const twin = new ShutdownDeadline(timeoutMs, clock);
+    await clock.advance(30);
+    const left = twin.forWaits;
+    // The run of the slot it wins ignores its signal and outlasts the stop.
+    a.runMs = 10 * timeoutMs;
+    a.link.deliver();
+    await clock.advanceUntil(() => a.stopped, 'the stop to end', 2 * timeoutMs);
+    await stopping;
+    const won = rig.runs.at(-1)!;
+    expect(won.start).toBe(stopAt + 30);
+    // A job that checks its signal could skip a slot it won while stopping: the signal waits
+    // until only a quarter of the stop's time is left, then gives it that quarter to finish.
+    expect(rig.abortedAtOf(won)).toBeCloseTo(won.start + 0.75 * left, 0);
+    const release = a.link.sentOf('release').at(-1)!;
+    expect(release.at).toBeCloseTo(won.start + left, 0);
+    expect(release.at).toBeLessThan(stopAt + timeoutMs);
+    expect(a.lines.at('warn').join('\n')).toMatch(
+      /a run did not finish within 1000 ms of shutdown/,
+    );
     await rig.stopAll();
   });
 
