@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   // Vite's defaults for the server, and the condition under which package.json "imports" maps
@@ -6,6 +6,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['module', 'node', 'development|production', 'kettle-source'] } },
   test: {
     include: ['test/**/*.spec.ts'],
+    // The Jest spec of the Nest 11 app, which test/compat/nest11-jest.spec.ts runs with Jest.
+    exclude: [...configDefaults.exclude, 'test/compat/nest11-cjs/**'],
     globalSetup: ['test/support/global-setup.ts'],
     // Multi-node tests measure hand-overs; on a shared 2-core machine they run one file at a time.
     fileParallelism: false,

@@ -2,11 +2,12 @@
 # npm run compat:prepare: makes test/compat/nest11-cjs, a NestJS 11 app in CommonJS, ready for
 # test/compat/nest11-cjs.spec.ts. The app gets nestjs-kettle the way a user does, from the packed
 # package installed into its own node_modules (so kettle resolves @nestjs/* 11 from there):
-#   1. build, when dist/ is missing or older than lib/ or the build's tsconfig files;
+#   1. build, when dist/ is missing or older than lib/, the build's tsconfig files or its scripts;
 #   2. npm pack into test/compat/nest11-cjs/nestjs-kettle.tgz;
 #   3. npm install of that tarball and of the app's pinned dependencies (its package-lock.json),
 #      skipped when the tarball, package.json and package-lock.json are those of the last install;
-#   4. compile the app with its own TypeScript 5 (module commonjs), as a NestJS 11 project does.
+#   4. compile the app with its own TypeScript 5 (module commonjs), as a NestJS 11 project does
+#      (its Jest spec, src/*.spec.ts, is for test/compat/nest11-jest.spec.ts to run).
 # A second run with nothing changed takes a few seconds.
 #
 # KETTLE_PACKAGE_DIR=<folder>: pack that folder (a package.json beside a built dist/) instead of
@@ -23,13 +24,15 @@ step() { printf 'compat:prepare: %s\n' "$*"; }
 
 # 1. Build if needed.
 if [ -z "${KETTLE_PACKAGE_DIR:-}" ]; then
-  if [ ! -f dist/index.js ] ||
-    [ -n "$(find lib tsconfig.base.json tsconfig.build.json -newer dist/index.js -print -quit)" ]; then
+  if [ ! -f dist/esm/index.js ] ||
+    [ -n "$(find lib tsconfig.base.json tsconfig.build.json scripts/esm-wrappers.mjs -newer dist/esm/index.js -print -quit)" ]; then
     step "dist/ is missing or older than lib/: npm run build"
     npm run build --silent
   fi
 fi
-[ -f "$package_dir/dist/index.js" ] || { echo "compat:prepare: no $package_dir/dist/index.js" >&2; exit 1; }
+for built in dist/cjs/index.js dist/esm/index.js; do
+  [ -f "$package_dir/$built" ] || { echo "compat:prepare: no $package_dir/$built" >&2; exit 1; }
+done
 
 # 2. Pack. The tarball is replaced only when its bytes differ (npm pack is reproducible).
 pack_dir="$(mktemp -d)"
@@ -64,7 +67,7 @@ fi
 
 # 4. Compile (CommonJS).
 rm -rf "$app/dist"
-"$app/node_modules/.bin/tsc" -p "$app/tsconfig.json"
+"$app/node_modules/.bin/tsc" -p "$app/tsconfig.build.json"
 # The spec reads the stamp's time: the app is ready for what lib/ is now.
 touch "$stamp"
 step "ready: node test/compat/nest11-cjs/dist/main.js"

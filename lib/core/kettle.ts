@@ -243,7 +243,7 @@ export class Kettle {
     if (this.phase === 'running') election.start();
   }
 
-  /** @internal KettleTestingController's and the schedule guard's way to one election. */
+  /** @internal KettleElectionDriver's and the schedule guard's way to one election. */
   electionOf(name: string): Election | undefined {
     return this.elections.get(name);
   }

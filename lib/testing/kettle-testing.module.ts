@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { KettleModuleOptions } from '../interfaces/kettle-module-options.interface.js';
 import { KettleModule } from '../kettle.module.js';
-import { KETTLE_TESTING_STORE, KettleTestingController } from './kettle-testing.controller.js';
+import { KETTLE_TESTING_STORE, KettleElectionDriver } from './kettle-election-driver.js';
 import { TestingStore } from './testing-store.js';
 
 /** KettleModule's options that mean something without a store of your choosing. */
@@ -13,7 +13,7 @@ export const DEFAULT_TEST_NODE_ID = 'test-node';
 /**
  * KettleModule for unit tests, without Redis: import `KettleTestingModule.forRoot()` instead of
  * `KettleModule.forRoot(...)`, call `moduleRef.init()`, and drive the elections with
- * `moduleRef.get(KettleTestingController)`. Every node starts as follower of every election, and
+ * `moduleRef.get(KettleElectionDriver)`. Every node starts as follower of every election, and
  * master jobs run only when the test calls `runOnce`.
  */
 @Module({})
@@ -25,8 +25,8 @@ export class KettleTestingModule {
       module: KettleTestingModule,
       global: true,
       imports: [KettleModule.forRoot({ nodeId: DEFAULT_TEST_NODE_ID, ...options, store })],
-      providers: [{ provide: KETTLE_TESTING_STORE, useValue: store }, KettleTestingController],
-      exports: [KettleTestingController],
+      providers: [{ provide: KETTLE_TESTING_STORE, useValue: store }, KettleElectionDriver],
+      exports: [KettleElectionDriver],
     };
   }
 }

@@ -1,23 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '#tools/wait.js';
 import { SHARED_REDIS_URL } from '../support/shared-redis.js';
+import { APP, assertPrepared, MAIN } from './nest11-app.js';
 
 /**
  * A NestJS 11 app in CommonJS (test/compat/nest11-cjs), with nestjs-kettle installed from its
  * packed tarball by `npm run compat:prepare`: two processes of it elect one master on the shared
  * Redis, and SIGTERM to the master hands over to the other.
  */
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const APP = join(ROOT, 'test/compat/nest11-cjs');
-const MAIN = join(APP, 'dist/main.js');
-/** Written by compat:prepare at its end; the app is up to date when nothing below is newer. */
-const STAMP = join(APP, 'node_modules/.kettle-compat-stamp');
 const ELECTION = 'compat';
 /**
  * Long, so that a hand-over within HAND_OVER_DEADLINE_MS can only come from the released lease,
@@ -28,22 +22,6 @@ const HAND_OVER_DEADLINE_MS = LEASE_TTL_MS / 2;
 const INTERVAL_MS = 500;
 /** Deadlines for what takes a second or less on an idle machine: Nest booting, a process exiting. */
 const DEADLINE_MS = 20_000;
-
-/** Why the app cannot be tested as it is, or undefined when it is ready. */
-function notPrepared(): string | undefined {
-  for (const file of [MAIN, STAMP, join(APP, 'node_modules/nestjs-kettle/package.json')])
-    if (!existsSync(file)) return `${relative(ROOT, file)} is missing`;
-  const preparedAt = statSync(STAMP).mtimeMs;
-  const sources = [...filesUnder(join(ROOT, 'lib')), ...filesUnder(join(APP, 'src'))];
-  const changed = sources.find((file) => statSync(file).mtimeMs > preparedAt);
-  return changed && `${relative(ROOT, changed)} changed after the last compat:prepare`;
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name));
-}
 
 interface AppEvent {
   event: string;
@@ -120,11 +98,7 @@ describe('a NestJS 11 CommonJS app with nestjs-kettle from its tarball', () => {
   let booted: Promise<void> | undefined;
   const boot = () => (booted ??= startNodes());
   async function startNodes(): Promise<void> {
-    const problem = notPrepared();
-    if (problem)
-      throw new Error(
-        `test/compat/nest11-cjs is not prepared (${problem}): run \`npm run compat:prepare\` first`,
-      );
+    assertPrepared();
     // Both at once: they race for the lease.
     nodes.push(new AppNode('compat-a', keyPrefix), new AppNode('compat-b', keyPrefix));
     await waitFor(
@@ -150,7 +124,7 @@ describe('a NestJS 11 CommonJS app with nestjs-kettle from its tarball', () => {
   });
 
   it(
-    'loads @nestjs/core 11 and the ES module nestjs-kettle with require(), from its own node_modules',
+    'loads @nestjs/core 11 and the CommonJS build of nestjs-kettle with require(), from its own node_modules',
     async () => {
       await boot();
       for (const node of nodes) {
@@ -158,7 +132,7 @@ describe('a NestJS 11 CommonJS app with nestjs-kettle from its tarball', () => {
         expect(ready, node.output).toMatchObject({
           moduleSystem: 'commonjs',
           kettleDir: join(APP, 'node_modules/nestjs-kettle'),
-          kettleType: 'module',
+          kettleEntry: join('dist', 'cjs', 'index.js'),
           foreignModules: [],
         });
         // The versions the app resolves, and those that kettle's own files resolve.
@@ -172,7 +146,7 @@ describe('a NestJS 11 CommonJS app with nestjs-kettle from its tarball', () => {
       const [ready] = nodes[0].of('ready');
       console.log(
         `nest11-cjs: @nestjs/core ${ready.nestCore} (for kettle: ${ready.nestCoreForKettle}), ` +
-          `nestjs-kettle ${ready.kettle} (type ${ready.kettleType}) by require(), Node ${ready.nodeVersion}`,
+          `nestjs-kettle ${ready.kettle} (${ready.kettleEntry}) by require(), Node ${ready.nodeVersion}`,
       );
     },
     DEADLINE_MS + 10_000,
@@ -252,7 +226,7 @@ describe('a NestJS 11 CommonJS app with nestjs-kettle from its tarball', () => {
         expect.objectContaining({ term: secondTerm, reason: 'shutdown' }),
       ]);
 
-      // Neither logged an error, nor printed anything on stderr (no warning from require(esm)).
+      // Neither logged an error, nor printed anything on stderr (no warning).
       for (const node of nodes) {
         expect(node.of('error'), node.output).toEqual([]);
         expect(node.stderr, node.output).toBe('');

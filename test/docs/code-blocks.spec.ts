@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * Every ```ts / ```typescript block of README.md and docs/**\/*.md typechecks against the built
- * package, as a user's file would: `nestjs-kettle`, `nestjs-kettle/core` and `nestjs-kettle/health`
+ * package, as a user's file would: `nestjs-kettle` and its subpath entries (`/core`, `/testing`...)
  * resolve through package.json "exports" (a self-reference), so a block that names an API the
  * package does not export fails here. A block whose info string has the word `fragment` is skipped.
  */
@@ -67,7 +67,7 @@ describe('code blocks in README.md and docs/', () => {
   });
 
   it('typechecks every block against the built package (one tsc run for all)', () => {
-    const built = existsSync(join(ROOT, 'dist/index.d.ts'));
+    const built = existsSync(join(ROOT, 'dist/esm/index.d.ts'));
     expect(built, 'dist/ is missing: run `npm run build`').toBe(true);
     // Inside the repository, so that the package's own name resolves through its "exports".
     const dir = mkdtempSync(join(ROOT, '.code-blocks-'));

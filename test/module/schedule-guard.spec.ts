@@ -5,13 +5,8 @@ import { Cron, Interval, ScheduleModule, SchedulerRegistry, Timeout } from '@nes
 import { afterEach, describe, expect, it } from 'vitest';
 import { Test } from '@nestjs/testing';
 import { sleep, waitFor } from '#tools/wait.js';
-import {
-  KettleModule,
-  KettleService,
-  KettleTestingController,
-  KettleTestingModule,
-  OnMaster,
-} from '../../lib/index.js';
+import { KettleModule, KettleService, OnMaster } from '../../lib/index.js';
+import { KettleElectionDriver, KettleTestingModule } from '../../lib/testing/index.js';
 import { Kettle } from '../../lib/core/index.js';
 import { systemClock } from '../../lib/core/utils/clock.js';
 import { firingSlotsOf } from '../../lib/schedule/firing-slots.js';
@@ -265,7 +260,7 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     await moduleRef.init();
     apps.push(moduleRef);
     const hourly = moduleRef.get(Hourly);
-    const control = moduleRef.get(KettleTestingController);
+    const control = moduleRef.get(KettleElectionDriver);
     await hourly.report(); // a follower: skipped
     expect(ran).toBe(0);
     await control.elect('hourly');
@@ -296,7 +291,7 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
       providers: [Odd],
     }).compile();
     await moduleRef.init();
-    const control = moduleRef.get(KettleTestingController);
+    const control = moduleRef.get(KettleElectionDriver);
     await control.elect('odd');
     await expect(moduleRef.get(Odd).report()).resolves.toBeUndefined();
     expect(moduleRef.get(KettleService).stats('odd')).toMatchObject({ runs: 1, failedRuns: 1 });
@@ -341,7 +336,7 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
     await moduleRef.init();
     apps.push(moduleRef);
     const traced = moduleRef.get(Traced);
-    const control = moduleRef.get(KettleTestingController);
+    const control = moduleRef.get(KettleElectionDriver);
     await traced.below(); // a follower of both: skipped
     await traced.above();
     expect(ran).toEqual([]);

@@ -3,20 +3,24 @@ import { Injectable } from '@nestjs/common';
 import { Cron, ScheduleModule, Timeout } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { waitFor } from '#tools/wait.js';
-import type { KettleTestingOptions } from '../../lib/index.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   KettleService,
-  KettleTestingController,
-  KettleTestingModule,
   type LeadershipChange,
   LeadershipEndedError,
   type MasterContext,
   OnElected,
   OnMaster,
   OnRevoked,
-  OTHER_TEST_NODE,
 } from '../../lib/index.js';
+import {
+  KettleElectionDriver,
+  KettleTestingModule,
+  type KettleTestingOptions,
+  OTHER_TEST_NODE,
+} from '../../lib/testing/index.js';
+import * as testing from '../../lib/testing/index.js';
+import * as root from '../../lib/index.js';
 
 /** The class under test, as a user would write it. */
 @Injectable()
@@ -61,7 +65,7 @@ class WarmCache {
 
 describe('a unit test with KettleTestingModule (no Redis)', () => {
   let moduleRef: TestingModule;
-  let kettle: KettleTestingController;
+  let kettle: KettleElectionDriver;
   let service: KettleService;
   let feed: FeedPublisher;
 
@@ -73,16 +77,25 @@ describe('a unit test with KettleTestingModule (no Redis)', () => {
       .setLogger({ log() {}, error() {}, warn() {} })
       .compile();
     await moduleRef.init();
-    kettle = moduleRef.get(KettleTestingController);
+    kettle = moduleRef.get(KettleElectionDriver);
     service = moduleRef.get(KettleService);
     feed = moduleRef.get(FeedPublisher);
   }
 
   // A lease of a minute: no timer of the election fires within a test, so every change below is
-  // the controller's doing, not a renewal that happened to come.
+  // the driver's doing, not a renewal that happened to come.
   beforeEach(() => start({ leaseTtl: 60_000 }));
 
   afterEach(() => moduleRef.close());
+
+  it('answers to the deprecated names, which are the same objects', () => {
+    expect(testing.KettleTestingController).toBe(KettleElectionDriver);
+    expect(moduleRef.get(testing.KettleTestingController)).toBe(kettle);
+    expect(root.KettleTestingController).toBe(KettleElectionDriver);
+    expect(root.KettleTestingModule).toBe(KettleTestingModule);
+    expect(root.DEFAULT_TEST_NODE_ID).toBe(testing.DEFAULT_TEST_NODE_ID);
+    expect(root.OTHER_TEST_NODE).toBe(OTHER_TEST_NODE);
+  });
 
   it('starts as follower: nothing runs until the test elects the node', async () => {
     expect(service.names().sort()).toEqual(['cache', 'feed']);
@@ -228,7 +241,7 @@ describe('a guarded @Cron or @Timeout under KettleTestingModule', () => {
     await moduleRef.init();
     try {
       const reports = moduleRef.get(Reports);
-      await moduleRef.get(KettleTestingController).elect('reports');
+      await moduleRef.get(KettleElectionDriver).elect('reports');
       await reports.hourly();
       await reports.hourly();
       await reports.warmup();
@@ -250,7 +263,7 @@ describe('KettleTestingModule before init', () => {
       imports: [KettleTestingModule.forRoot()],
       providers: [FeedPublisher],
     }).compile();
-    await expect(moduleRef.get(KettleTestingController).elect('feed')).rejects.toThrow(
+    await expect(moduleRef.get(KettleElectionDriver).elect('feed')).rejects.toThrow(
       /moduleRef.init\(\)/,
     );
     await moduleRef.close();

@@ -31,7 +31,11 @@ export async function snapshot(dir: string): Promise<string> {
     cpSync(join(ROOT, 'dist'), join(kettle, 'dist'), { recursive: true });
     cpSync(join(ROOT, 'tools', 'dist'), join(dir, 'tools'), { recursive: true });
     cpSync(join(BENCH_DIST, 'nodes'), join(dir, 'nodes'), { recursive: true });
-    const needed = [join(kettle, 'dist', 'index.js'), join(dir, 'tools', 'event-lines.js')];
+    const needed = [
+      join(kettle, 'dist', 'cjs', 'index.js'),
+      join(kettle, 'dist', 'esm', 'index.js'),
+      join(dir, 'tools', 'event-lines.js'),
+    ];
     if (needed.every((file) => existsSync(file))) return join(dir, 'nodes');
     // Caught in the middle of someone's rebuild: try again shortly.
     if (attempt === 5) throw new Error(`no complete build in ${ROOT}dist and ${ROOT}tools/dist`);

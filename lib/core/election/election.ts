@@ -831,7 +831,7 @@ export class Election {
   // ---- ways in: the testing module and the schedule guard --------------------------------------
 
   /**
-   * @internal KettleTestingController's nudge: look at the lease now instead of at the next timer.
+   * @internal KettleElectionDriver's nudge: look at the lease now instead of at the next timer.
    * As master, renew now (a lost lease is noticed at once); as follower, try to acquire now, even
    * right after resigning. Both are what a timer would do later, so the loop's rules still hold.
    */
@@ -842,7 +842,7 @@ export class Election {
     this.contendNow();
   }
 
-  /** @internal KettleTestingController.runOnce: the jobs once, now, outside the cadence. */
+  /** @internal KettleElectionDriver.runOnce: the jobs once, now, outside the cadence. */
   runNow(): Promise<boolean> {
     const leadership = this.leadership;
     if (!leadership || !this.startsRuns(leadership) || !this.isMaster || !this.runner.hasJobs)

@@ -1,12 +1,12 @@
 /**
  * A NestJS 11 app in CommonJS that uses nestjs-kettle as such an app's author would: the package
  * comes from its packed tarball (`npm run compat:prepare`), and this file compiles to `require()`
- * calls, with which Node 20.19+ loads kettle's ES modules. One JSON line per event on stdout, for
+ * calls, which load kettle's CommonJS build (its `require` export condition). One JSON line per event on stdout, for
  * test/compat/nest11-cjs.spec.ts: `ready` (with the versions it loaded), `elected` and `revoked`,
  * `run` for each run of its @OnMaster job, `status` every STATUS_MS, `closed` after SIGTERM.
  */
 import 'reflect-metadata';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -86,7 +86,8 @@ function loaded(): Record<string, unknown> {
     nestCommon: version(require, '@nestjs/common'),
     kettle: version(require, 'nestjs-kettle'),
     kettleDir: dirname(kettlePackage),
-    kettleType: (require('nestjs-kettle/package.json') as { type?: string }).type ?? 'commonjs',
+    // The file that require('nestjs-kettle') loads, relative to the package.
+    kettleEntry: relative(dirname(kettlePackage), require.resolve('nestjs-kettle')),
     coreEntry: typeof Kettle,
     typescript: version(require, 'typescript'),
     // As kettle's own files resolve them, from node_modules/nestjs-kettle.

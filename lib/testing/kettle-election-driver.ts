@@ -17,7 +17,7 @@ const FOLLOW_MS = 5_000;
  * answers as in production.
  */
 @Injectable()
-export class KettleTestingController {
+export class KettleElectionDriver {
   constructor(
     private readonly kettle: KettleService,
     @Inject(KETTLE_TESTING_STORE) private readonly store: TestingStore,
@@ -84,3 +84,11 @@ export class KettleTestingController {
     );
   }
 }
+
+/**
+ * @deprecated Use `KettleElectionDriver` (the same class: `moduleRef.get(KettleTestingController)`
+ * still works). It is an injectable, not a controller: it has no routes.
+ */
+export const KettleTestingController = KettleElectionDriver;
+/** @deprecated Use `KettleElectionDriver`. */
+export type KettleTestingController = KettleElectionDriver;
