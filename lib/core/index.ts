@@ -29,4 +29,4 @@ export { QuorumStore, type QuorumStoreOptions } from './store/quorum.store.js';
 export { KettleQuorumError } from './store/majority.js';
 export { holderOf, newLease } from './store/lease.js';
 export { LeadershipEndedError } from './errors.js';
-export { fencedSet, FENCED_SET } from './fencing.js';
+export { fencedGet, fencedSet, FENCED_SET, type FencedValue } from './fencing.js';
