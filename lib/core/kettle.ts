@@ -100,7 +100,10 @@ export class Kettle {
     return this.elections.get(name)?.isMaster ?? false;
   }
 
-  /** The fencing token of this node's current leadership of `name`, or undefined when not master. */
+  /**
+   * The fencing token of this node's current leadership of `name`, or undefined when not master.
+   * About the server's clock in ms (1.8e12): a `bigint` column holds it, a 32-bit one does not.
+   */
   term(name: string): number | undefined {
     return this.elections.get(name)?.term;
   }
