@@ -5,6 +5,7 @@
 export { Kettle, type JoinOptions, type ScheduleSpec } from './kettle.js';
 export type { MasterContext } from './interfaces/master-context.interface.js';
 export type { LeadershipChange, StepDownReason } from './interfaces/leadership-change.interface.js';
+export type { RunInfo, RunObserver, RunOutcome } from './interfaces/run-observer.interface.js';
 export type {
   ElectionCounters,
   ElectionStats,
