@@ -31,3 +31,4 @@ export { KettleQuorumError } from './store/majority.js';
 export { holderOf, newLease } from './store/lease.js';
 export { LeadershipEndedError } from './errors.js';
 export { fencedGet, fencedSet, FENCED_SET, type FencedValue } from './fencing.js';
+export { ELECTION_METRICS, type ElectionMetric } from './election-metrics.js';
