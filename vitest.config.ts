@@ -1,9 +1,11 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // Vite's defaults for the server, and the condition under which package.json "imports" maps
-  // #tools/* to the TypeScript sources, so that tests need no build of tools/.
-  ssr: { resolve: { conditions: ['module', 'node', 'development|production', 'kettle-source'] } },
+  // Node's own conditions, and the one under which package.json "imports" maps #tools/* to the
+  // TypeScript sources, so that tests need no build of tools/. Vitest hands these to Node too: not
+  // Vite's "module", under which Node would load OpenTelemetry's ESM builds from CommonJS, as no
+  // application does (and fail on their extensionless imports).
+  ssr: { resolve: { conditions: ['node', 'development|production', 'kettle-source'] } },
   test: {
     include: ['test/**/*.spec.ts'],
     // The Jest spec of the Nest 11 app, which test/compat/nest11-jest.spec.ts runs with Jest.

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run lint: the layers of lib/ hold. The core runs without Nest, and inside it every import
 // points down: kettle -> options -> election -> interfaces -> store -> utils. And the dev harness
-// in tools/ stays out of what users get: lib/, and the sample app (sample/src but its demo/).
+// in tools/ stays out of what users get: lib/, and the sample app (sample/src but its demo/). The
+// optional entries lib/otel and lib/prometheus use only the core's public API.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,7 @@ export const CORE_ROOMS = [
   ['lib/core/election/', 4],
   ['lib/core/options/', 5],
   ['lib/core/fencing.ts', 5],
+  ['lib/core/election-metrics.ts', 5],
   ['lib/core/console-logger.ts', 5],
   ['lib/core/create-store.ts', 6],
   ['lib/core/kettle.ts', 7],
@@ -70,6 +72,36 @@ export function layerViolations(files) {
   return problems;
 }
 
+/**
+ * The optional entries beside the core (`nestjs-kettle/otel`, `nestjs-kettle/prometheus`): each
+ * runs without Nest, on the core's public API and its messages, so that it works with a plain
+ * Kettle as with KettleService.
+ */
+export const CORE_ADDONS = ['lib/otel/', 'lib/prometheus/'];
+const ADDON_MAY_IMPORT = ['lib/core/index.ts', 'lib/core/kettle.messages.ts'];
+
+/** Every import of an addon that is not its own folder, the core's index or its messages. */
+export function addonViolations(files) {
+  const problems = [];
+  for (const [path, source] of files) {
+    const addon = CORE_ADDONS.find((prefix) => path.startsWith(prefix));
+    if (!addon) continue;
+    for (const specifier of importsOf(source)) {
+      if (!specifier.startsWith('.')) {
+        if (NEST_ONLY.some((p) => p.test(specifier)))
+          problems.push(`${path}: imports ${specifier}, which only the Nest layer may use`);
+        continue;
+      }
+      const target = normalize(join(dirname(path), specifier)).replace(/\.js$/, '.ts');
+      if (!target.startsWith(addon) && !ADDON_MAY_IMPORT.includes(target))
+        problems.push(
+          `${path}: imports ${specifier}; an addon imports only lib/core/index.ts and kettle.messages.ts`,
+        );
+    }
+  }
+  return problems;
+}
+
 /** Where tools/ may not be imported from; the sample's demo/ is the repository's, not a user's. */
 function shippedOrUserCode(path) {
   if (path.startsWith('sample/src/demo/')) return false;
@@ -102,7 +134,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const lib = sources(join(root, 'lib'), root);
   const sample = sources(join(root, 'sample', 'src'), root);
-  const problems = [...layerViolations(lib), ...toolsViolations([...lib, ...sample])];
+  const problems = [
+    ...layerViolations(lib),
+    ...addonViolations(lib),
+    ...toolsViolations([...lib, ...sample]),
+  ];
   for (const problem of problems) console.error(problem);
   if (problems.length > 0) process.exit(1);
 }

@@ -12,7 +12,7 @@ import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package's entries: '' is `nestjs-kettle`, 'core' is `nestjs-kettle/core`, and so on. */
-export const ENTRIES = ['', 'core', 'health', 'testing'];
+export const ENTRIES = ['', 'core', 'health', 'testing', 'otel', 'prometheus'];
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);

@@ -5,6 +5,7 @@
 export { Kettle, type JoinOptions, type ScheduleSpec } from './kettle.js';
 export type { MasterContext } from './interfaces/master-context.interface.js';
 export type { LeadershipChange, StepDownReason } from './interfaces/leadership-change.interface.js';
+export type { RunInfo, RunObserver, RunOutcome } from './interfaces/run-observer.interface.js';
 export type {
   ElectionCounters,
   ElectionStats,
@@ -29,4 +30,5 @@ export { QuorumStore, type QuorumStoreOptions } from './store/quorum.store.js';
 export { KettleQuorumError } from './store/majority.js';
 export { holderOf, newLease } from './store/lease.js';
 export { LeadershipEndedError } from './errors.js';
-export { fencedSet, FENCED_SET } from './fencing.js';
+export { fencedGet, fencedSet, FENCED_SET, type FencedValue } from './fencing.js';
+export { ELECTION_METRICS, type ElectionMetric } from './election-metrics.js';

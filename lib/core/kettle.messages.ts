@@ -139,3 +139,7 @@ export function redactUrl(value: string): string {
     return colon < 0 ? `${scheme}${userInfo}@` : `${scheme}${userInfo.slice(0, colon)}:***@`;
   });
 }
+export const runObserverFailed = (name: string, reason: string) =>
+  `Election "${name}": a run observer failed: ${reason}`;
+export const invalidRunObserver = (value: unknown) =>
+  `Kettle: onRun() expects a function (the run observer); got ${describeValue(value)}.`;

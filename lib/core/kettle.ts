@@ -11,6 +11,7 @@ import type {
 } from './interfaces/kettle-options.interface.js';
 import type { LeadershipChange } from './interfaces/leadership-change.interface.js';
 import type { MasterContext } from './interfaces/master-context.interface.js';
+import type { RunObserver } from './interfaces/run-observer.interface.js';
 import { cronSchedule, resolveElection } from './options/election-options.js';
 import { type ResolvedKettleOptions, resolveKettleOptions } from './options/resolve-options.js';
 import { milliseconds, nonEmptyString } from './options/validators.js';
@@ -20,6 +21,7 @@ import {
   intervalAndCron,
   invalidOption,
   invalidRun,
+  invalidRunObserver,
   notJoined,
   redisConnectionError,
   shuttingDown,
@@ -59,6 +61,7 @@ export class Kettle {
   readonly logger: KettleLogger;
   private readonly elections = new Map<string, Election>();
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
+  private readonly runObservers = new Set<RunObserver>();
   private phase: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private stopped?: Promise<void>;
   private leaving?: Promise<void>;
@@ -100,7 +103,10 @@ export class Kettle {
     return this.elections.get(name)?.isMaster ?? false;
   }
 
-  /** The fencing token of this node's current leadership of `name`, or undefined when not master. */
+  /**
+   * The fencing token of this node's current leadership of `name`, or undefined when not master.
+   * About the server's clock in ms (1.8e12): a `bigint` column holds it, a 32-bit one does not.
+   */
   term(name: string): number | undefined {
     return this.elections.get(name)?.term;
   }
@@ -139,6 +145,19 @@ export class Kettle {
   onChange(listener: (change: LeadershipChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Wraps every run of a master job on this node, guarded firings included, in `observer` (e.g. a
+   * tracing span: `nestjs-kettle/otel`); returns the unsubscriber. It gets the run (election, node,
+   * term, job, slot) and `proceed`, which runs the job and resolves with its outcome. The job runs
+   * once whatever the observer does; an observer that throws or rejects is logged and counted
+   * (`stats(name).callbackErrors`). Several observers nest, the first added outermost.
+   */
+  onRun(observer: RunObserver): () => void {
+    if (typeof observer !== 'function') throw new TypeError(invalidRunObserver(observer));
+    this.runObservers.add(observer);
+    return () => this.runObservers.delete(observer);
   }
 
   /**
@@ -238,6 +257,7 @@ export class Kettle {
       logger: this.logger,
       verbose: this.options.verbose,
       listeners: this.listeners,
+      runObservers: this.runObservers,
     });
     this.elections.set(name, election);
     if (this.phase === 'running') election.start();
@@ -269,6 +289,7 @@ export class Kettle {
   /** @internal Last step of `stop()`: closes the store kettle opened (never the user's own). */
   async close(): Promise<void> {
     this.listeners.clear();
+    this.runObservers.clear();
     if (this.options.store.kind !== 'custom')
       await this.store.close(this.shutdownDeadline().forClose);
   }

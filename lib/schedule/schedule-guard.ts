@@ -67,16 +67,21 @@ async function runIfMaster(
       return undefined;
     }
     election.stats.runs++;
-    try {
-      return await body();
-    } catch (error) {
-      election.stats.failedRuns++;
-      election.logger.error(
-        guardedRunFailed(election.name, id, describeError(error)),
-        stackOf(error),
-      );
-      return undefined;
-    }
+    let result: unknown;
+    await election.observeScheduledRun(id, async () => {
+      try {
+        result = await body();
+        return { ok: true };
+      } catch (error) {
+        election.stats.failedRuns++;
+        election.logger.error(
+          guardedRunFailed(election.name, id, describeError(error)),
+          stackOf(error),
+        );
+        return { ok: false, error };
+      }
+    });
+    return result;
   });
   // Counted, not logged: a follower skips every firing, and Nest prints debug lines by default.
   if (!running && election && !election.isMaster) election.stats.followerSkips++;

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Cron, Interval, ScheduleModule, SchedulerRegistry, Timeout } from '@nestjs/schedule';
@@ -7,7 +8,7 @@ import { Test } from '@nestjs/testing';
 import { sleep, waitFor } from '#tools/wait.js';
 import { KettleModule, KettleService, OnMaster } from '../../lib/index.js';
 import { KettleElectionDriver, KettleTestingModule } from '../../lib/testing/index.js';
-import { Kettle } from '../../lib/core/index.js';
+import { Kettle, type RunInfo, type RunOutcome } from '../../lib/core/index.js';
 import { systemClock } from '../../lib/core/utils/clock.js';
 import { firingSlotsOf } from '../../lib/schedule/firing-slots.js';
 import { CapturedLogs } from '../support/log-capture.js';
@@ -16,8 +17,11 @@ import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 const LEASE = 1500;
 
-/** Which node ran which scheduled body, in order. */
-type Runs = Array<{ nodeId: string; method: string; term: number | undefined }>;
+/** Which node ran which scheduled body, in order, and within which run observer's context. */
+type Runs = Array<{ nodeId: string; method: string; term: number | undefined; within?: string }>;
+
+/** What a run observer of the tests sets around a run: the body reads it. */
+const observerContext = new AsyncLocalStorage<string>();
 
 describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)', () => {
   const apps: INestApplicationContext[] = [];
@@ -34,7 +38,8 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
       @Interval('sweep', 50)
       @OnMaster('sweep', { leaseTtl: LEASE })
       sweep(): void {
-        runs.push({ nodeId, method: 'sweep', term: this.kettle.term('sweep') });
+        const within = observerContext.getStore();
+        runs.push({ nodeId, method: 'sweep', term: this.kettle.term('sweep'), within });
       }
 
       // ...and above it: both orders work.
@@ -102,6 +107,35 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
       'a sweep on the new master',
     );
     expect(follower.kettle.term('sweep')).toBeGreaterThan(before);
+  });
+
+  it('wraps each guarded run in the run observers (onRun), with its term, in their context', async () => {
+    const prefix = uniquePrefix();
+    const runs: Runs = [];
+    const { kettle } = await node('a', prefix, runs);
+    const observed: Array<{ run: RunInfo; outcome: RunOutcome }> = [];
+    const unsubscribe = kettle.onRun((run, proceed) =>
+      observerContext.run(`observing ${run.job}`, async () => {
+        observed.push({ run, outcome: await proceed() });
+      }),
+    );
+    await waitFor(() => observed.filter((o) => o.run.name === 'sweep').length >= 3, 'sweeps');
+    unsubscribe();
+    const sweeps = observed.filter((o) => o.run.name === 'sweep');
+    for (const { run, outcome } of sweeps) {
+      expect(run).toMatchObject({ nodeId: 'a', term: kettle.term('sweep'), job: 'Jobs.sweep' });
+      expect(outcome).toEqual({ ok: true });
+    }
+    const within = runs.filter((r) => r.method === 'sweep' && r.within).map((r) => r.within);
+    expect(within.length).toBe(sweeps.length);
+    expect(new Set(within)).toEqual(new Set(['observing Jobs.sweep']));
+    // Unsubscribed: later runs go unobserved.
+    const count = runs.length;
+    await waitFor(() => runs.slice(count).some((r) => r.method === 'sweep'), 'another sweep');
+    expect(runs.slice(count).every((r) => r.within === undefined)).toBe(true);
+    expect(() => kettle.onRun('not a function' as never)).toThrow(
+      'Kettle: onRun() expects a function (the run observer); got "not a function".',
+    );
   });
 
   it('guards @Cron and @Timeout the same way', async () => {

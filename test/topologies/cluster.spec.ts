@@ -3,7 +3,7 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCluster } from '#tools/redis-cluster.js';
 import { waitFor } from '#tools/wait.js';
-import type { KettleService } from '../../lib/index.js';
+import { fencedGet, fencedSet, type KettleService } from '../../lib/index.js';
 import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
 
 const INTERVAL = 200;
@@ -173,6 +173,36 @@ describe('kettle on Redis Cluster (three masters)', () => {
       );
       expect(master.term(name)).toBeGreaterThan(terms.get(name)!);
     }
+  });
+
+  it('fencedSet and fencedGet work through a Cluster client, sending the script in full once per master', async () => {
+    const prefix = uniquePrefix();
+    const redis = new Cluster(cluster.nodes);
+    clients.push(redis);
+    // One resource on each master.
+    const keys = new Map<number, string>();
+    for (let i = 0; keys.size < 3; i++) {
+      const key = `${prefix}resource-${i}`;
+      const owner = await cluster.ownerOf(key);
+      if (!keys.has(owner)) keys.set(owner, key);
+    }
+    const evalCalls = async () =>
+      Promise.all(
+        cluster.servers.map(async (server) => {
+          const stats = await server.admin.info('commandstats');
+          return Number(/^cmdstat_eval:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
+        }),
+      );
+    await Promise.all(cluster.servers.map((server) => server.admin.script('FLUSH')));
+    const before = await evalCalls();
+    for (const key of keys.values()) {
+      for (let term = 1; term <= 3; term++)
+        expect(await fencedSet(redis, key, `v${term}`, term)).toBe(true);
+      expect(await fencedSet(redis, key, 'stale', 2)).toBe(false);
+      expect(await fencedGet(redis, key)).toEqual({ term: 3, value: 'v3' });
+    }
+    const after = await evalCalls();
+    expect(after.map((calls, i) => calls - before[i])).toEqual([1, 1, 1]);
   });
 
   it('leads an election again, in a higher term, after the master owning its slot dies and comes back empty', async () => {

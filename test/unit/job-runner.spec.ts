@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { zeroCounters } from '../../lib/core/election/election-counters.js';
 import type { MasterContext } from '../../lib/core/interfaces/master-context.interface.js';
+import type { RunObserver } from '../../lib/core/interfaces/run-observer.interface.js';
 import { JobRunner } from '../../lib/core/election/job-runner.js';
 import { Lines } from './election-rig.js';
 import { ManualClock, sleepOn } from './manual-clock.js';
@@ -107,5 +108,83 @@ describe('JobRunner on a controlled clock', () => {
     await clock.advance(100);
     expect(drained).toBe(true);
     expect(runner.idle).toBe(true);
+  });
+});
+
+describe('JobRunner with run observers', () => {
+  it('wraps each job of a run in every observer, the first outermost, and tells them how it ended', async () => {
+    const clock = new ManualClock();
+    const stats = zeroCounters();
+    const seen: string[] = [];
+    const observer =
+      (label: string): RunObserver =>
+      async (run, proceed) => {
+        seen.push(`${label} start ${run.job} term ${run.term} at ${clock.now()}`);
+        const outcome = await proceed();
+        const ended = outcome.ok ? 'ok' : `failed: ${(outcome.error as Error).message}`;
+        seen.push(`${label} end ${run.job} ${ended} at ${clock.now()}`);
+      };
+    const runner = new JobRunner(
+      [
+        { id: 'Jobs.slow', run: () => sleepOn(clock, 100) },
+        { id: 'Jobs.bad', run: () => Promise.reject(new Error('boom')) },
+      ],
+      stats,
+      new Lines(),
+      clock,
+      [observer('outer'), observer('inner')],
+    );
+    const run = runner.start(context());
+    await clock.advance(100);
+    await run;
+    expect(seen).toEqual([
+      'outer start Jobs.slow term 1 at 0',
+      'inner start Jobs.slow term 1 at 0',
+      'outer start Jobs.bad term 1 at 0',
+      'inner start Jobs.bad term 1 at 0',
+      'inner end Jobs.bad failed: boom at 0',
+      'outer end Jobs.bad failed: boom at 0',
+      'inner end Jobs.slow ok at 100',
+      'outer end Jobs.slow ok at 100',
+    ]);
+    // The job's failure counts once, as without observers.
+    expect(stats).toMatchObject({ runs: 1, failedRuns: 1, callbackErrors: 0 });
+  });
+
+  it('runs the job exactly once whatever an observer does, and counts the observer failures', async () => {
+    const clock = new ManualClock();
+    const stats = zeroCounters();
+    const lines = new Lines();
+    let runs = 0;
+    const observers: RunObserver[] = [
+      () => {
+        throw new Error('threw before proceeding');
+      },
+      () => Promise.reject(new Error('rejected before proceeding')),
+      () => undefined, // never proceeds
+      (_run, proceed) => void proceed().then(() => proceed()), // proceeds twice
+      async (_run, proceed) => {
+        await sleepOn(clock, 10); // proceeds after an await of its own
+        await proceed();
+        throw new Error('threw after proceeding');
+      },
+    ];
+    for (const observer of observers) {
+      const runner = new JobRunner([{ id: 'job', run: () => void runs++ }], stats, lines, clock, [
+        observer,
+      ]);
+      const run = runner.start(context());
+      await clock.advance(10);
+      await run;
+      await clock.advance(0);
+      expect(runner.idle).toBe(true);
+    }
+    expect(runs).toBe(observers.length);
+    expect(stats.callbackErrors).toBe(3);
+    expect(lines.at('error')).toEqual([
+      'Election "job": a run observer failed: threw before proceeding',
+      'Election "job": a run observer failed: rejected before proceeding',
+      'Election "job": a run observer failed: threw after proceeding',
+    ]);
   });
 });

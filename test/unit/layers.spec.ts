@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { importsOf, layerViolations, toolsViolations } from '../../scripts/check-layers.mjs';
+import {
+  addonViolations,
+  importsOf,
+  layerViolations,
+  toolsViolations,
+} from '../../scripts/check-layers.mjs';
 
 describe('the layer check of npm run lint', () => {
   it('reads static, type-only, re-exported and dynamic imports', () => {
@@ -97,6 +102,23 @@ describe('the layer check of npm run lint', () => {
       'lib/core/kettle.ts: imports #tools/wait.js, from the dev harness in tools/',
       'lib/health/x.ts: imports ../../tools/wait.js, from the dev harness in tools/',
       'sample/src/main.ts: imports #tools/redis-server.js, from the dev harness in tools/',
+    ]);
+  });
+
+  it('lets the otel and prometheus entries import the core index and its messages, nothing else', () => {
+    const files = new Map([
+      [
+        'lib/otel/index.ts',
+        "import { metrics } from '@opentelemetry/api';\nimport type { Kettle } from '../core/index.js';\nimport { invalidOption } from '../core/kettle.messages.js';\nimport { x } from './x.js';",
+      ],
+      ['lib/prometheus/index.ts', "import type { Election } from '../core/election/election.js';"],
+      ['lib/otel/nest.ts', "import { Injectable } from '@nestjs/common';"],
+      ['lib/prometheus/x.ts', "import { KettleService } from '../kettle.service.js';"],
+    ]);
+    expect(addonViolations(files)).toEqual([
+      'lib/prometheus/index.ts: imports ../core/election/election.js; an addon imports only lib/core/index.ts and kettle.messages.ts',
+      'lib/otel/nest.ts: imports @nestjs/common, which only the Nest layer may use',
+      'lib/prometheus/x.ts: imports ../kettle.service.js; an addon imports only lib/core/index.ts and kettle.messages.ts',
     ]);
   });
 });

@@ -1,6 +1,7 @@
 import type { ElectionOptions, KettleLogger } from '../interfaces/kettle-options.interface.js';
 import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
+import type { RunObserver } from '../interfaces/run-observer.interface.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
 import type { Clock } from '../utils/clock.js';
 import type { CatchUp, CronSchedule } from './schedule.js';
@@ -49,4 +50,6 @@ export interface ElectionConfig {
   readonly verbose: boolean;
   /** Told of every change of this node's role, each in turn; one that throws is logged and counted. */
   readonly listeners: Iterable<(change: LeadershipChange) => void>;
+  /** Wrap every run of a job here, guarded firings too (`Kettle.onRun`). */
+  readonly runObservers?: Iterable<RunObserver>;
 }

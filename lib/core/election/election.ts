@@ -6,6 +6,7 @@ import type {
   StepDownReason,
 } from '../interfaces/leadership-change.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
+import type { RunOutcome } from '../interfaces/run-observer.interface.js';
 import * as messages from '../kettle.messages.js';
 import type { AcquireResult, KettleStore, SlotClaim } from '../store/kettle-store.interface.js';
 import { newLease } from '../store/lease.js';
@@ -173,7 +174,13 @@ export class Election {
       (error) => this.log.stepFailed(error),
       this.clock,
     );
-    this.runner = new JobRunner(options.jobs, this.stats, this.logger, this.clock);
+    this.runner = new JobRunner(
+      options.jobs,
+      this.stats,
+      this.logger,
+      this.clock,
+      options.runObservers,
+    );
     const { name, onElected = [], onRevoked = [] } = options;
     this.hooks = new LeadershipHooks(
       name,
@@ -869,6 +876,18 @@ export class Election {
     const running = run();
     this.runner.track(running);
     return running;
+  }
+
+  /**
+   * @internal The schedule guard's run of a firing it claimed, `job` being the method: through the
+   * run observers, as a job's run. `run` must not reject; nor does this.
+   */
+  observeScheduledRun(job: string, run: () => Promise<RunOutcome>): Promise<RunOutcome> {
+    const leadership = this.leadership;
+    if (!leadership) return run();
+    const { name, nodeId } = this.options;
+    const scheduledAt = new Date(this.clock.wallNow());
+    return this.runner.observed({ name, nodeId, term: leadership.term, job, scheduledAt }, run);
   }
 
   /**

@@ -1,9 +1,10 @@
 import type { ElectionCounters } from '../interfaces/election-stats.interface.js';
 import type { MasterContext } from '../interfaces/master-context.interface.js';
+import type { RunInfo, RunObserver, RunOutcome } from '../interfaces/run-observer.interface.js';
 import * as messages from '../kettle.messages.js';
 import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
 import type { MasterJob } from './election-config.js';
-import { describeError, stackOf } from '../utils/thrown-values.js';
+import { catchRejection, describeError, stackOf } from '../utils/thrown-values.js';
 import { settlesWithin } from '../utils/promise-timeout.js';
 import { type Clock, systemClock } from '../utils/clock.js';
 
@@ -20,6 +21,8 @@ export class JobRunner {
     private readonly stats: ElectionCounters,
     private readonly logger: KettleLogger,
     private readonly clock: Clock = systemClock,
+    /** Wrap every run, each the next, the first outermost (`Kettle.onRun`). */
+    private readonly observers: Iterable<RunObserver> = [],
   ) {}
 
   get hasJobs(): boolean {
@@ -45,22 +48,76 @@ export class JobRunner {
   start(context: MasterContext): Promise<void> {
     this.stats.runs++;
     this.runStartedAt = this.clock.now();
-    const runs = this.jobs.map(async (job) => {
-      try {
-        await job.run(context);
-      } catch (error) {
-        this.stats.failedRuns++;
-        this.logger.error(
-          `${messages.runFailed(context.name)} (${job.id}): ${describeError(error)}`,
-          stackOf(error),
-        );
-      }
-    });
+    const { name, nodeId, term, scheduledAt } = context;
+    const runs = this.jobs.map((job) =>
+      this.observed({ name, nodeId, term, job: job.id, scheduledAt }, () =>
+        this.runJob(job, context),
+      ),
+    );
     const running = Promise.all(runs).then(() => {
       this.running = undefined;
     });
     this.running = running;
     return running;
+  }
+
+  private async runJob(job: MasterJob, context: MasterContext): Promise<RunOutcome> {
+    try {
+      await job.run(context);
+      return { ok: true };
+    } catch (error) {
+      this.stats.failedRuns++;
+      this.logger.error(
+        `${messages.runFailed(context.name)} (${job.id}): ${describeError(error)}`,
+        stackOf(error),
+      );
+      return { ok: false, error };
+    }
+  }
+
+  /**
+   * Runs `run` (which never rejects) through the run observers; it runs exactly once whatever they
+   * do, and the promise never rejects either.
+   */
+  observed(info: RunInfo, run: () => Promise<RunOutcome>): Promise<RunOutcome> {
+    return this.through([...this.observers], 0, info, run);
+  }
+
+  private through(
+    observers: readonly RunObserver[],
+    index: number,
+    info: RunInfo,
+    run: () => Promise<RunOutcome>,
+  ): Promise<RunOutcome> {
+    if (index === observers.length) return run();
+    let inner: Promise<RunOutcome> | undefined;
+    const proceed = () => (inner ??= this.through(observers, index + 1, info, run));
+    const failed = (error: unknown) => {
+      this.stats.callbackErrors++;
+      this.logger.error(
+        messages.runObserverFailed(info.name, describeError(error)),
+        stackOf(error),
+      );
+    };
+    let returned: unknown;
+    try {
+      returned = observers[index](info, proceed);
+    } catch (error) {
+      failed(error);
+      return proceed();
+    }
+    if (inner) {
+      catchRejection(returned, failed);
+      return inner;
+    }
+    // Not called yet: the observer may call it after an await of its own; else once it settles.
+    return Promise.resolve(returned).then(
+      () => proceed(),
+      (error: unknown) => {
+        failed(error);
+        return proceed();
+      },
+    );
   }
 
   /**

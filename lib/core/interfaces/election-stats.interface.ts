@@ -30,7 +30,8 @@ export interface ElectionCounters {
   storeErrors: number;
   /**
    * User callbacks that threw: leadership listeners (`onChange`, a `leadership$` subscriber that
-   * throws synchronously), @OnElected and @OnRevoked handlers, and the logger. Runs that fail
+   * throws synchronously), run observers (`onRun`), @OnElected and @OnRevoked handlers, and the
+   * logger. Runs that fail
    * count in `failedRuns`.
    */
   callbackErrors: number;

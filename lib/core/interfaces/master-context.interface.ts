@@ -6,7 +6,9 @@ export interface MasterContext {
   readonly nodeId: string;
   /**
    * The fencing token of this leadership: it strictly increases across leaderships of one election.
-   * Pass it to the store you write to and have it reject writes with a lower term.
+   * Pass it to the store you write to and have it reject writes with a lower term. It starts from
+   * the Redis server's clock in ms (about 1.8e12): store it in a `bigint` column, not a 32-bit
+   * `integer` (or as text of equal length, padded). A JavaScript number holds it exactly.
    */
   readonly term: number;
   /**
