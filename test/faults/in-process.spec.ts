@@ -27,7 +27,14 @@ describe('faults', () => {
     changes: TimedChange[],
   ) {
     const { app, kettle } = await startNode(
-      { redis, keyPrefix: prefix, nodeId, interval: INTERVAL, leaseTtl: LEASE },
+      {
+        redis,
+        keyPrefix: prefix,
+        nodeId,
+        interval: INTERVAL,
+        allowShortInterval: true,
+        leaseTtl: LEASE,
+      },
       log,
     );
     cleanups.push(() => app.close());

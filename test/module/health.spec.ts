@@ -66,7 +66,15 @@ describe('KettleHealthIndicator with @nestjs/terminus', () => {
       run() {}
     }
     @Module({
-      imports: [KettleModule.forRoot({ interval: 200, leaseTtl: LEASE, ...options }), HealthModule],
+      imports: [
+        KettleModule.forRoot({
+          interval: 200,
+          allowShortInterval: true,
+          leaseTtl: LEASE,
+          ...options,
+        }),
+        HealthModule,
+      ],
       providers: withJob ? [Job] : [],
     })
     class AppModule {}

@@ -57,6 +57,7 @@ describe('shutdown and resign keep their promises', () => {
         keyPrefix: prefix,
         nodeId,
         interval: 100,
+        allowShortInterval: true,
         leaseTtl: 3000,
       });
       k.join('job', {
@@ -119,7 +120,7 @@ describe('shutdown and resign keep their promises', () => {
     @Injectable()
     class Job {
       constructor(private readonly client: Client) {}
-      @OnMaster('job', { interval: 50 })
+      @OnMaster('job', { interval: 50, allowShortInterval: true })
       run() {
         events.push(this.client.closed ? 'run on a closed client' : 'run');
         this.client.nextRun?.();
@@ -148,7 +149,7 @@ describe('shutdown and resign keep their promises', () => {
     const node = async (nodeId: string) => {
       @Injectable()
       class Job {
-        @OnMaster('job', { interval: 100 })
+        @OnMaster('job', { interval: 100, allowShortInterval: true })
         async run({ signal }: MasterContext) {
           const run: (typeof runs)[number] = { node: nodeId, start: performance.now() };
           runs.push(run);
@@ -214,6 +215,7 @@ describe('shutdown and resign keep their promises', () => {
         keyPrefix: prefix,
         nodeId,
         interval: 100,
+        allowShortInterval: true,
         leaseTtl: 3000,
         shutdownTimeout: SHUTDOWN,
       };
@@ -251,7 +253,7 @@ describe('shutdown and resign keep their promises', () => {
       import { Kettle } from 'nestjs-kettle/core';
       const silent = { log() {}, warn() {}, error() {}, debug() {} };
       const kettle = new Kettle({ redis: ${JSON.stringify(frozen.url)},
-        keyPrefix: ${JSON.stringify(prefix)}, nodeId: 'child', interval: 100, leaseTtl: 30000,
+        keyPrefix: ${JSON.stringify(prefix)}, nodeId: 'child', interval: 100, allowShortInterval: true, leaseTtl: 30000,
         shutdownTimeout: 1000, logger: silent });
       kettle.join('job', { run() {} });
       kettle.start();

@@ -31,7 +31,7 @@ class FeedPublisher {
     this.opened.push(context);
   }
 
-  @OnMaster('feed', { interval: 50 })
+  @OnMaster('feed', { interval: 50, allowShortInterval: true })
   publish(context: MasterContext) {
     this.published.push(context);
     if (this.failNext) throw new Error('publish failed');

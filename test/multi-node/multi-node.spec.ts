@@ -23,6 +23,7 @@ describe('three nodes on one Redis', () => {
           keyPrefix: prefix,
           nodeId: id,
           interval: INTERVAL,
+          allowShortInterval: true,
           leaseTtl: LEASE,
         },
         log,

@@ -49,6 +49,7 @@ describe('kettle on Redis Sentinel', () => {
           keyPrefix: prefix,
           nodeId,
           interval: INTERVAL,
+          allowShortInterval: true,
           leaseTtl,
         },
         log,
