@@ -15,7 +15,7 @@ import { TcpProxy } from '#tools/tcp-proxy.js';
 import { sleep, waitFor } from '#tools/wait.js';
 import { Kettle, type KettleLogger, type MasterContext } from '../../lib/core/index.js';
 import { KettleModule, KettleService, OnMaster, OnRevoked } from '../../lib/index.js';
-import { uniquePrefix } from '../support/nodes.js';
+import { isChange, uniquePrefix } from '../support/nodes.js';
 import { ownRedisCatchingEscapes } from '../support/escapes.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
@@ -131,7 +131,9 @@ describe('shutdown and resign keep their promises', () => {
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
     const kettle = app.get(KettleService);
-    kettle.leadership$.subscribe(({ isMaster }) => events.push(isMaster ? 'elected' : 'revoked'));
+    kettle.leadership$.subscribe(
+      (change) => isChange(change) && events.push(change.isMaster ? 'elected' : 'revoked'),
+    );
     await waitFor(() => events.filter((e) => e === 'run').length >= 2, 'runs');
     await app.close();
     expect(events).toContain('closed');

@@ -226,9 +226,12 @@ describe('user code that throws never stalls an election', () => {
       const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
       apps.push(app);
       const kettle = app.get(KettleService);
+      // The current role, told during subscribe, passes; the changes after it throw.
+      let subscribed = false;
       kettle.leadership$.subscribe(() => {
-        throw new Error('subscriber failed');
+        if (subscribed) throw new Error('subscriber failed');
       });
+      subscribed = true;
       return { app, kettle };
     }
 
