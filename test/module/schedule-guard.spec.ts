@@ -359,6 +359,7 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
   it('refuses a getter or setter, at class definition', () => {
     expect(() => {
       class Accessor {
+        // @ts-expect-error: the type refuses it as well
         @OnMaster('accessor')
         get value(): number {
           return 1;
