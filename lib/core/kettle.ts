@@ -11,7 +11,7 @@ import type {
 } from './interfaces/kettle-options.interface.js';
 import type { LeadershipChange } from './interfaces/leadership-change.interface.js';
 import type { MasterContext } from './interfaces/master-context.interface.js';
-import { cronSchedule, resolveElection } from './options/election-options.js';
+import { checkElectionKeys, cronSchedule, resolveElection } from './options/election-options.js';
 import { type ResolvedKettleOptions, resolveKettleOptions } from './options/resolve-options.js';
 import { duration, nonEmptyString } from './options/validators.js';
 import {
@@ -173,6 +173,8 @@ export class Kettle {
    */
   schedule(name: string, spec: ScheduleSpec, run: (context: MasterContext) => unknown): void {
     const where = `schedule(${JSON.stringify(name)}): `;
+    // A misspelt key first: `{ intreval }` is better told as such than as no interval.
+    if (spec !== null && typeof spec === 'object') checkElectionKeys(spec, where);
     if (spec === null || typeof spec !== 'object' || !('cron' in spec || 'interval' in spec))
       throw new TypeError(invalidOption('spec', spec, '{ cron } or { interval }', { where }));
     // Present is what counts: `{ cron: undefined }` would otherwise become an interval job.

@@ -561,6 +561,9 @@ describe('@OnMaster, join() and schedule() with cron refuse bad options, naming 
       /set one of them, not both; remove "cron"/,
     );
     expect(schedule({ leaseTtl: 1000 })).toThrow(/expected \{ cron \} or \{ interval \}/);
+    expect(schedule({ intreval: 5000 })).toThrow(
+      /schedule\("report"\): unknown option "intreval"; did you mean "interval"\?/,
+    );
     expect(kettle.names()).toEqual([]);
   });
 
