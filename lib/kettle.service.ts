@@ -43,14 +43,16 @@ export class KettleService
     // subscriber causes while it hears them comes after them, not before or never.
     const held: LeadershipChange[] = [];
     let replaying = true;
-    const live = this.changes.subscribe({
-      next: (change) => (replaying ? held.push(change) : subscriber.next(change)),
-      complete: () => subscriber.complete(),
-    });
+    // Added first: a subscriber that ends (or throws) while it hears the roles unsubscribes it.
+    subscriber.add(
+      this.changes.subscribe({
+        next: (change) => (replaying ? held.push(change) : subscriber.next(change)),
+        complete: () => subscriber.complete(),
+      }),
+    );
     for (const role of this.currentRoles()) subscriber.next(role);
     while (held.length > 0) subscriber.next(held.shift()!);
     replaying = false;
-    return live;
   });
 
   /** @internal The changes from now on, without the current roles: for KettleTestingController. */
