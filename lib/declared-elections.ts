@@ -7,6 +7,7 @@ import type { ElectionOptions } from './core/interfaces/kettle-options.interface
 import type { LeadershipChange } from './core/interfaces/leadership-change.interface.js';
 import type { MasterContext } from './core/interfaces/master-context.interface.js';
 import { checkElectionKeys, ELECTION_OPTION_KEYS } from './core/options/election-options.js';
+import { parseDuration } from './core/utils/duration.js';
 import {
   clashingOptions,
   invalidDecoratorOptions,
@@ -62,7 +63,7 @@ export class DeclaredElections {
     for (const key of ELECTION_OPTION_KEYS) {
       const [mine, theirs] = [settings[key], election.settings[key]];
       if (mine === undefined) continue;
-      if (theirs !== undefined && theirs !== mine)
+      if (theirs !== undefined && !sameSetting(theirs, mine))
         throw new Error(clashingOptions(name, key, theirs, mine));
       (election.settings as Record<string, unknown>)[key] = mine;
     }
@@ -102,4 +103,11 @@ export class DeclaredElections {
     }
     return election;
   }
+}
+
+/** `'30s'` and `30000` are one interval; anything that is not a duration compares as it is. */
+function sameSetting(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  const [msA, msB] = [parseDuration(a), parseDuration(b)];
+  return msA !== undefined && msA === msB;
 }

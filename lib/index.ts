@@ -7,7 +7,11 @@ export {
   type KettleOptionsFactory,
 } from './kettle.module.js';
 export { KettleService } from './kettle.service.js';
-export { OnMaster } from './decorators/on-master.decorator.js';
+export {
+  OnMaster,
+  type Guarded,
+  type MethodDecoratorFor,
+} from './decorators/on-master.decorator.js';
 export { OnElected, OnRevoked } from './decorators/on-leadership.decorators.js';
 export type {
   KettleModuleOptions,

@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { type Observable, Subject } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { Kettle } from './core/kettle.js';
 import type { LeadershipChange } from './core/interfaces/leadership-change.interface.js';
 import type { KettleModuleOptions } from './interfaces/kettle-module-options.interface.js';
@@ -28,18 +28,57 @@ export class KettleService
     OnApplicationShutdown
 {
   private readonly changes = new Subject<LeadershipChange>();
+  /** The last change told of each election joined, until it is left. */
+  private readonly lastChanges = new Map<string, LeadershipChange>();
 
   /**
-   * Every change of this node's role, per election. A subscriber that throws does not reach the
-   * election, but rxjs rethrows it in a setTimeout unless `config.onUnhandledError` is set: an
+   * This node's role in each election: on subscribe, the current role in every election joined
+   * (master with its term; follower with the term it last held, 0 if none, and no `reason`), then
+   * every change, per election, none lost or told twice. A subscriber that throws does not reach
+   * the election, but rxjs rethrows it in a setTimeout unless `config.onUnhandledError` is set: an
    * uncaught exception, which ends the process by default. Catch in the subscriber.
    */
-  readonly leadership$: Observable<LeadershipChange> = this.changes.asObservable();
+  readonly leadership$: Observable<LeadershipChange> = new Observable((subscriber) => {
+    // Subscribed before the roles are read, and held back until they are told: a change that a
+    // subscriber causes while it hears them comes after them, not before or never.
+    const held: LeadershipChange[] = [];
+    let replaying = true;
+    // Added first: a subscriber that ends (or throws) while it hears the roles unsubscribes it.
+    subscriber.add(
+      this.changes.subscribe({
+        next: (change) => (replaying ? held.push(change) : subscriber.next(change)),
+        complete: () => subscriber.complete(),
+      }),
+    );
+    for (const role of this.currentRoles()) subscriber.next(role);
+    while (held.length > 0) subscriber.next(held.shift()!);
+    replaying = false;
+  });
+
+  /** @internal The changes from now on, without the current roles: for KettleElectionDriver. */
+  readonly changesFromNow$: Observable<LeadershipChange> = this.changes.asObservable();
 
   /** The options are validated here, at bootstrap: a bad one fails the app's start, naming it. */
   constructor(@Inject(KETTLE_MODULE_OPTIONS) options: KettleModuleOptions = {}) {
     super(withNestLogger(options));
-    this.onChange((change) => this.changes.next(change));
+    this.onChange((change) => {
+      if (change.reason === 'shutdown') this.lastChanges.delete(change.name);
+      else this.lastChanges.set(change.name, change);
+      this.changes.next(change);
+    });
+  }
+
+  /** What leadership$ tells a new subscriber first: the role as last told, per election. */
+  private currentRoles(): LeadershipChange[] {
+    const names = this.names();
+    // A follower that leaves is told nothing: what it last heard goes here.
+    for (const name of this.lastChanges.keys())
+      if (!names.includes(name)) this.lastChanges.delete(name);
+    return names.map((name) => {
+      const last = this.lastChanges.get(name);
+      if (last?.isMaster) return last;
+      return { name, nodeId: this.nodeId, isMaster: false, term: last?.term ?? 0 };
+    });
   }
 
   onApplicationBootstrap(): void {

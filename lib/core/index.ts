@@ -3,6 +3,7 @@
  * KettleModule is built on the same `Kettle`.
  */
 export { Kettle, type JoinOptions, type ScheduleSpec } from './kettle.js';
+export type { Duration } from './utils/duration.js';
 export type { MasterContext } from './interfaces/master-context.interface.js';
 export type { LeadershipChange, StepDownReason } from './interfaces/leadership-change.interface.js';
 export type { RunInfo, RunObserver, RunOutcome } from './interfaces/run-observer.interface.js';

@@ -1,8 +1,48 @@
 /** The user-facing errors and logs of the module and its elections (the stores keep their own). */
 
-/** `secret`: the value may be a password (an unknown option): say its type, never the string. */
-export const invalidOption = (option: string, value: unknown, expected: string, secret = false) =>
-  `Kettle: invalid option "${option}": ${secret && typeof value === 'string' ? 'a string' : describeValue(value)}; expected ${expected}.`;
+/**
+ * `where`: whose option it is, as the start of the sentence, e.g. `@OnMaster("report") on
+ * Reports.daily: `; empty for the module's. `secret`: the value may be a password (an unknown
+ * option): say its type, never the string.
+ */
+export const invalidOption = (
+  option: string,
+  value: unknown,
+  expected: string,
+  { where = '', secret = false }: { where?: string; secret?: boolean } = {},
+) =>
+  `Kettle: ${where}invalid option "${option}": ${secret && typeof value === 'string' ? 'a string' : describeValue(value)}; expected ${expected}.`;
+
+/** `suggestion`: the known option it most likely misspells. The value may be a password. */
+export const unknownOption = (
+  option: string,
+  value: unknown,
+  known: readonly string[],
+  suggestion: string | undefined,
+  where = '',
+) =>
+  suggestion === undefined
+    ? invalidOption(option, value, `one of ${known.join(', ')} (unknown option)`, {
+        where,
+        secret: true,
+      })
+    : `Kettle: ${where}unknown option "${option}"; did you mean "${suggestion}"? (the options are ${known.join(', ')})`;
+
+/** `value` (`ms` once read) is under the floor of `interval`; `mayBeSeconds`: a whole number without a unit. */
+export const intervalTooShort = (
+  option: string,
+  value: unknown,
+  ms: number,
+  floorMs: number,
+  mayBeSeconds: boolean,
+  where = '',
+) => {
+  const seconds = mayBeSeconds && ms >= 1 && ms < floorMs;
+  return (
+    `Kettle: ${where}invalid option "${option}": ${describeValue(value)} is ${ms} ms; expected at least ${floorMs} ms` +
+    `${seconds ? ` (did you mean '${ms}s'?)` : ''}, or "allowShortInterval": true to run the jobs this often.`
+  );
+};
 
 export const clashingOptions = (name: string, option: string, a: unknown, b: unknown) =>
   `Kettle: election "${name}" is declared with clashing "${option}" values ${describeValue(a)} and ${describeValue(b)}; ` +
@@ -69,7 +109,7 @@ export const duplicateGuard = (name: string, first: string, second: string) =>
 export const guardedProviderTwice = (name: string, method: string, first: string, second: string) =>
   `Kettle: @OnMaster('${name}') on ${method} guards two instances: its class is provided in two modules, ${first} and ${second}, and their firings would share one slot key and silence each other. Provide it in one module and export it from there.`;
 export const cronNeedsClaimSlot = (where: string, store: string) =>
-  `Kettle: invalid option "${where}cron": the store (${store}) has no claimSlot method, which a cron schedule needs to run each slot once; add claimSlot to the store, or use "interval".`;
+  `Kettle: ${where}invalid option "cron": the store (${store}) has no claimSlot method, which a cron schedule needs to run each slot once; add claimSlot to the store, or use "interval".`;
 export const firingsNotDeduplicated = (store: string) =>
   `Kettle: the store (${store}) has no claimSlot method: a @Cron, @Interval or @Timeout guarded by @OnMaster runs on the master at each of its firings, and firings are not deduplicated across a hand-over.`;
 /**
@@ -82,9 +122,11 @@ export const intervalAndCron = (
   cron: unknown,
   remove?: 'interval' | 'cron',
 ) =>
-  `Kettle: invalid options "${where}interval" (${describeValue(interval)}) and "${where}cron" (${describeValue(cron)}): set one of them, not both; ${remove ? `remove "${where}${remove}"` : 'cron decides when the jobs run'}.`;
-export const onlyWithCron = (option: string, value: unknown) =>
-  invalidOption(option, value, 'no value without "cron" (it applies to a cron schedule only)');
+  `Kettle: ${where}invalid options "interval" (${describeValue(interval)}) and "cron" (${describeValue(cron)}): set one of them, not both; ${remove ? `remove "${remove}"` : 'cron decides when the jobs run'}.`;
+export const onlyWithCron = (option: string, value: unknown, where = '') =>
+  invalidOption(option, value, 'no value without "cron" (it applies to a cron schedule only)', {
+    where,
+  });
 export const slotSkippedLate = (name: string, slot: string, lateMs: number) =>
   `Election "${name}": the slot of ${slot} fell due ${lateMs} ms ago, while nobody could run it; skipped (catchUp 'none', or no earlier slot ran)`;
 export const slotSuperseded = (name: string, slot: string) =>

@@ -12,9 +12,9 @@ import type {
 import type { LeadershipChange } from './interfaces/leadership-change.interface.js';
 import type { MasterContext } from './interfaces/master-context.interface.js';
 import type { RunObserver } from './interfaces/run-observer.interface.js';
-import { cronSchedule, resolveElection } from './options/election-options.js';
+import { checkElectionKeys, cronSchedule, resolveElection } from './options/election-options.js';
 import { type ResolvedKettleOptions, resolveKettleOptions } from './options/resolve-options.js';
-import { milliseconds, nonEmptyString } from './options/validators.js';
+import { duration, nonEmptyString } from './options/validators.js';
 import {
   alreadyJoined,
   cronNeedsClaimSlot,
@@ -31,6 +31,7 @@ import type { KettleStore } from './store/kettle-store.interface.js';
 import { ShutdownDeadline } from './utils/promise-timeout.js';
 import { type Clock, systemClock } from './utils/clock.js';
 import { consoleLogger } from './console-logger.js';
+import type { Duration } from './utils/duration.js';
 
 /** `join(name, options)`: an election joined at run time. */
 export interface JoinOptions extends ElectionOptions {
@@ -47,9 +48,14 @@ export type ScheduleSpec =
       readonly cron: string;
       readonly timeZone?: string;
       readonly catchUp?: 'none' | 'latest';
-      readonly leaseTtl?: number;
+      readonly leaseTtl?: Duration;
     }
-  | { readonly interval: number; readonly leaseTtl?: number };
+  | {
+      readonly interval: Duration;
+      readonly leaseTtl?: Duration;
+      /** Allows an interval under 1000 ms. Default: the module's `allowShortInterval`. */
+      readonly allowShortInterval?: boolean;
+    };
 
 /**
  * The elections of one node, without Nest: `new Kettle(options)`, `join`, `start`, `isMaster`,
@@ -186,8 +192,10 @@ export class Kettle {
    */
   schedule(name: string, spec: ScheduleSpec, run: (context: MasterContext) => unknown): void {
     const where = `schedule(${JSON.stringify(name)}): `;
+    // A misspelt key first: `{ intreval }` is better told as such than as no interval.
+    if (spec !== null && typeof spec === 'object') checkElectionKeys(spec, where);
     if (spec === null || typeof spec !== 'object' || !('cron' in spec || 'interval' in spec))
-      throw new TypeError(invalidOption(`${where}spec`, spec, '{ cron } or { interval }'));
+      throw new TypeError(invalidOption('spec', spec, '{ cron } or { interval }', { where }));
     // Present is what counts: `{ cron: undefined }` would otherwise become an interval job.
     const { cron, interval } = spec as { cron?: unknown; interval?: unknown };
     if ('cron' in spec && 'interval' in spec) {
@@ -197,9 +205,9 @@ export class Kettle {
     }
     // As resolveElection checks them, with its words, but undefined counts as there.
     if ('cron' in spec) cronSchedule(where, cron, (spec as { timeZone?: unknown }).timeZone);
-    else milliseconds(`${where}interval`, interval, 1);
+    else duration('interval', interval, 1, where);
     if (typeof run !== 'function')
-      throw new TypeError(invalidOption(`${where}run`, run, 'a function'));
+      throw new TypeError(invalidOption('run', run, 'a function', { where }));
     this.addElection(name, { settings: spec, jobs: [{ id: `schedule('${name}')`, run }] }, where);
   }
 
@@ -239,7 +247,7 @@ export class Kettle {
 
   /** @internal The explorer's way in, and join's: one election per name per node. */
   addElection(name: string, declaration: ElectionDeclaration, where = ''): void {
-    nonEmptyString(`${where}name`, name);
+    nonEmptyString('name', name, where);
     if (this.elections.has(name)) throw new Error(alreadyJoined(name));
     if (this.phase === 'stopping' || this.phase === 'stopped') throw new Error(shuttingDown(name));
     const { settings, ...handlers } = declaration;

@@ -1,5 +1,8 @@
 import { SetMetadata } from '@nestjs/common';
 import { ON_ELECTED_METADATA, ON_REVOKED_METADATA } from '../kettle.constants.js';
+import type { LeadershipChange } from '../core/interfaces/leadership-change.interface.js';
+import type { MasterContext } from '../core/interfaces/master-context.interface.js';
+import type { MethodDecoratorFor } from './on-master.decorator.js';
 
 export interface LeadershipEventMetadata {
   readonly name: string;
@@ -11,7 +14,7 @@ export interface LeadershipEventMetadata {
  * `@OnMaster` run of the leadership waits for it (at most one lease). Without an `@OnMaster` for
  * `name`, the node still joins the election: leadership only, no jobs.
  */
-export const OnElected = (name: string): MethodDecorator =>
+export const OnElected = (name: string): MethodDecoratorFor<MasterContext> =>
   SetMetadata<string, LeadershipEventMetadata>(ON_ELECTED_METADATA, { name });
 
 /**
@@ -19,5 +22,5 @@ export const OnElected = (name: string): MethodDecorator =>
  * LeadershipChange (`isMaster: false`, `term`, `reason`), for what must stop with it. It runs after
  * that leadership's `@OnElected` handlers have returned; another node may already be master.
  */
-export const OnRevoked = (name: string): MethodDecorator =>
+export const OnRevoked = (name: string): MethodDecoratorFor<LeadershipChange> =>
   SetMetadata<string, LeadershipEventMetadata>(ON_REVOKED_METADATA, { name });

@@ -1,4 +1,5 @@
 import type { OnMasterOptions } from '../interfaces/kettle-module-options.interface.js';
+import type { MasterContext } from '../core/interfaces/master-context.interface.js';
 import { ON_MASTER_METADATA } from '../kettle.constants.js';
 import { notAMethod } from '../core/kettle.messages.js';
 import { guardable } from '../schedule/schedule-guard.js';
@@ -9,14 +10,34 @@ export interface OnMasterMetadata {
 }
 
 /**
+ * A method decorator that takes only the methods kettle can call with `Arg`: `(arg: Arg) => ...`,
+ * or with no parameter. `(id: string) => ...` does not compile.
+ */
+export type MethodDecoratorFor<Arg> = <Method extends (arg: Arg) => unknown>(
+  target: object,
+  key: string | symbol,
+  descriptor: TypedPropertyDescriptor<Method>,
+) => TypedPropertyDescriptor<Method> | void;
+
+/**
+ * What a method guarded by `@OnMaster` under `@Cron`, `@Interval` or `@Timeout` returns to its
+ * callers: a promise, of `undefined` whenever the body did not run (this node is not master, the
+ * slot ran elsewhere, the body threw). Declare the method with it, e.g. `async sweep():
+ * Guarded<number>`, so that callers see what they get.
+ */
+export type Guarded<R> = Promise<Awaited<R> | undefined>;
+
+/**
  * Runs the method on the node that holds election `name`, once every interval, with a
  * MasterContext as its first argument. Methods that share a name share one election.
  *
  * With `@Cron`, `@Interval` or `@Timeout` (@nestjs/schedule) on the same method, the schedule
- * decides when: it fires on every node, and the body runs only on the master of `name`.
+ * decides when: it fires on every node, and the body runs only on the master of `name`, with the
+ * arguments the schedule passes (none: declare it without parameters, and its return type with
+ * `Guarded`).
  */
 export const OnMaster =
-  (name: string, options: OnMasterOptions = {}): MethodDecorator =>
+  (name: string, options: OnMasterOptions = {}): MethodDecoratorFor<MasterContext> =>
   (_target, key, descriptor) => {
     const original: unknown = descriptor.value;
     if (typeof original !== 'function') throw new TypeError(notAMethod(name, String(key)));
@@ -30,6 +51,6 @@ export const OnMaster =
     }
     Reflect.defineMetadata(ON_MASTER_METADATA, metadata, method);
     Object.defineProperty(method, 'name', { value: original.name });
-    descriptor.value = method as typeof descriptor.value;
+    descriptor.value = method as unknown as typeof descriptor.value;
     return descriptor;
   };

@@ -4,14 +4,16 @@ import { KETTLE_STORE } from '../kettle.constants.js';
 import { KettleService } from '../kettle.service.js';
 import type { KettleStore } from '../core/store/kettle-store.interface.js';
 import { withTimeout } from '../core/utils/promise-timeout.js';
+import type { Duration } from '../core/utils/duration.js';
+import { duration } from '../core/options/validators.js';
 
 /** The default of terminus's own ping checks; a probe's timeoutSeconds should exceed it. */
 const DEFAULT_HEALTH_TIMEOUT_MS = 1000;
 
 /** `KettleHealthIndicator.isHealthy(key, options)`. */
 export interface KettleHealthOptions {
-  /** How long the store may take to answer before the check is down, in ms (default 1000). */
-  timeout?: number;
+  /** How long the store may take to answer before the check is down: ms, or e.g. `'2s'` (default 1000). */
+  timeout?: Duration;
 }
 
 /** One election this node takes part in, as the health check reports it. */
@@ -43,6 +45,8 @@ export class KettleHealthIndicator {
     key: Key = 'kettle' as Key,
     options: KettleHealthOptions = {},
   ): Promise<HealthIndicatorResult<Key>> {
+    // A bad timeout is the caller's mistake, not the store's: thrown, naming it.
+    const timeoutMs = duration('timeout', options.timeout ?? DEFAULT_HEALTH_TIMEOUT_MS, 1);
     const check = this.health.check(key);
     const { nodeId } = this.kettle;
     const names = this.kettle.names();
@@ -53,7 +57,7 @@ export class KettleHealthIndicator {
       // A store that knows it has no connection says so at once, rather than after the timeout.
       if (this.store.connected === false) throw new Error('the store is not connected');
       const reads = Promise.all(names.map((name) => this.store.holder(name)));
-      masters = await withTimeout(reads, options.timeout ?? DEFAULT_HEALTH_TIMEOUT_MS, 'the store');
+      masters = await withTimeout(reads, timeoutMs, 'the store');
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return check.down({ message, nodeId, elections: this.elections(names) });

@@ -72,7 +72,7 @@ export class KettleElectionDriver {
   /** The next change of this node's role in `name` to `isMaster`; subscribed before it is caused. */
   private change(name: string, isMaster: boolean, what: string): Promise<unknown> {
     return firstValueFrom(
-      this.kettle.leadership$.pipe(
+      this.kettle.changesFromNow$.pipe(
         filter((change) => change.name === name && change.isMaster === isMaster),
         timeout({
           first: FOLLOW_MS,

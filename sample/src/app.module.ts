@@ -18,8 +18,9 @@ import { StatusController } from './status.controller.js';
         // REDIS_TIMEOUT_SECONDS, as the original kettle does.
         nodeId: config.get<string>('NODE_ID'),
         keyPrefix: config.get<string>('KETTLE_KEY_PREFIX', 'kettle:'),
-        interval: Number(config.get('KETTLE_INTERVAL_MS', 2000)),
-        leaseTtl: Number(config.get('KETTLE_LEASE_TTL_MS', 3000)),
+        // Durations may be strings, as the environment gives them ('2000', '2s').
+        interval: config.get('KETTLE_INTERVAL_MS', 2000),
+        leaseTtl: config.get('KETTLE_LEASE_TTL_MS', 3000),
         store: config.get<'redis' | 'memory'>('KETTLE_STORE', 'redis'),
         verbose: true,
       }),

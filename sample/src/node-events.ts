@@ -43,6 +43,8 @@ export class NodeEvents implements OnModuleInit {
     // Elections start at bootstrap, after every onModuleInit: no change is missed. The stream ends
     // when kettle shuts down, after it has reported stepping down.
     this.kettle.leadership$.subscribe(({ name, nodeId, isMaster, term, reason }) => {
+      // leadership$ first tells the current role: a follower's has no reason, and is no event.
+      if (!isMaster && !reason) return;
       if (name === this.election)
         this.subject.next({
           ev: 'leadership',

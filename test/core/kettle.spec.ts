@@ -24,6 +24,7 @@ describe('nestjs-kettle/core: Kettle without Nest', () => {
       keyPrefix,
       nodeId,
       interval: 200,
+      allowShortInterval: true,
       leaseTtl: 1500,
       logger: silent,
     });

@@ -7,6 +7,7 @@ const kettle = new Kettle({
   keyPrefix: process.env.KETTLE_PREFIX,
   nodeId: process.env.NODE_ID,
   interval: 200,
+  allowShortInterval: true,
   leaseTtl: 1500,
 });
 const print = (event) => console.log(JSON.stringify(event));

@@ -3,7 +3,7 @@ import { RedisServer } from '#tools/redis-server.js';
 import { TcpProxy } from '#tools/tcp-proxy.js';
 import { waitFor } from '#tools/wait.js';
 import type { KettleService, LeadershipChange } from '../../lib/index.js';
-import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
+import { isChange, RunLog, startNode, uniquePrefix } from '../support/nodes.js';
 
 const INTERVAL = 200;
 const LEASE = 1500;
@@ -27,11 +27,20 @@ describe('faults', () => {
     changes: TimedChange[],
   ) {
     const { app, kettle } = await startNode(
-      { redis, keyPrefix: prefix, nodeId, interval: INTERVAL, leaseTtl: LEASE },
+      {
+        redis,
+        keyPrefix: prefix,
+        nodeId,
+        interval: INTERVAL,
+        allowShortInterval: true,
+        leaseTtl: LEASE,
+      },
       log,
     );
     cleanups.push(() => app.close());
-    kettle.leadership$.subscribe((change) => changes.push({ ...change, at: performance.now() }));
+    kettle.leadership$.subscribe(
+      (change) => isChange(change) && changes.push({ ...change, at: performance.now() }),
+    );
     return kettle;
   }
 

@@ -65,6 +65,7 @@ describe('nestjs-kettle/otel against the OpenTelemetry SDK', () => {
       keyPrefix: uniquePrefix(),
       nodeId: 'otel-node',
       interval: 50,
+      allowShortInterval: true,
       leaseTtl: 1500,
       logger: silent,
     });

@@ -26,6 +26,7 @@ describe('nestjs-kettle/prometheus against prom-client', () => {
       keyPrefix,
       nodeId,
       interval: 50,
+      allowShortInterval: true,
       leaseTtl: 1500,
       logger: silent,
     });

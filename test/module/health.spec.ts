@@ -6,6 +6,7 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { waitFor } from '#tools/wait.js';
 import { type ElectionHealth, KettleHealthIndicator } from '../../lib/health/index.js';
 import {
+  type Duration,
   KettleModule,
   type KettleModuleOptions,
   KettleService,
@@ -39,7 +40,10 @@ describe('KettleHealthIndicator with @nestjs/terminus', () => {
    * module wired as docs/METRICS-AND-HEALTH.md says (TerminusModule, a controller, the indicator
    * in providers).
    */
-  async function node(options: KettleModuleOptions, { withJob = true, timeout = 5000 } = {}) {
+  async function node(
+    options: KettleModuleOptions,
+    { withJob = true, timeout = 5000 }: { withJob?: boolean; timeout?: Duration } = {},
+  ) {
     @Controller('health')
     class HealthController {
       constructor(
@@ -66,7 +70,15 @@ describe('KettleHealthIndicator with @nestjs/terminus', () => {
       run() {}
     }
     @Module({
-      imports: [KettleModule.forRoot({ interval: 200, leaseTtl: LEASE, ...options }), HealthModule],
+      imports: [
+        KettleModule.forRoot({
+          interval: 200,
+          allowShortInterval: true,
+          leaseTtl: LEASE,
+          ...options,
+        }),
+        HealthModule,
+      ],
       providers: withJob ? [Job] : [],
     })
     class AppModule {}
@@ -143,13 +155,17 @@ describe('KettleHealthIndicator with @nestjs/terminus', () => {
     // Any key the caller picks names the result.
     const custom = await app.get(KettleHealthIndicator).isHealthy('leases');
     expect(custom.leases).toMatchObject({ status: 'up', nodeId: 'idle' });
+    // A timeout that is no duration is the caller's mistake, named.
+    await expect(
+      app.get(KettleHealthIndicator).isHealthy('leases', { timeout: 'soon' as never }),
+    ).rejects.toThrow(/invalid option "timeout": "soon"; expected a duration/);
   });
 
   it('is down while its Redis is gone or hung, with the reason, and up again when it is back', async () => {
     const server = await harness.server();
     const { kettle, probeUntil } = await node(
       { redis: server.url, keyPrefix: uniquePrefix(), nodeId: 'alone' },
-      { timeout: 300 },
+      { timeout: '300ms' },
     );
     await waitFor(() => kettle.isMaster('job'), 'master');
     await probeUntil((answer) => answer.status === 200, 'up');

@@ -37,6 +37,7 @@ const onRedis = (extra: KettleModuleOptions = {}): KettleModuleOptions => ({
   redis: SHARED_REDIS_URL,
   keyPrefix: uniquePrefix(),
   interval: 100,
+  allowShortInterval: true,
   leaseTtl: 1000,
   ...extra,
 });

@@ -38,6 +38,7 @@ describe('MasterContext.leaseValid(), throwIfLost() and fencedSet(context)', () 
       keyPrefix,
       nodeId: 'a',
       interval: 100,
+      allowShortInterval: true,
       leaseTtl: LEASE,
       logger: silent,
     });

@@ -20,7 +20,7 @@ describe('KettleService.stats() and metrics() on Redis', () => {
 
   async function node(options: KettleModuleOptions): Promise<KettleService> {
     const { app, kettle } = await startNode(
-      { interval: 200, leaseTtl: LEASE, ...options },
+      { interval: 200, allowShortInterval: true, leaseTtl: LEASE, ...options },
       new RunLog(),
       'metered',
     );

@@ -42,6 +42,7 @@ const fast = (extra: KettleModuleOptions = {}): KettleModuleOptions => ({
   redis: SHARED_REDIS_URL,
   keyPrefix: uniquePrefix(),
   interval: 100,
+  allowShortInterval: true,
   leaseTtl: 1000,
   ...extra,
 });
@@ -198,7 +199,11 @@ describe('KettleModule', () => {
     class AppModule {}
     const kettle = (await boot(AppModule)).get(KettleService);
     const terms: number[] = [];
-    kettle.join('tenant-42', { interval: 50, run: ({ term }) => void terms.push(term) });
+    kettle.join('tenant-42', {
+      interval: 50,
+      allowShortInterval: true,
+      run: ({ term }) => void terms.push(term),
+    });
     expect(() => kettle.join('tenant-42')).toThrow(/already joined election "tenant-42"/);
     await waitFor(() => terms.length >= 2, 'runs of a joined election');
     expect(kettle.isMaster('tenant-42')).toBe(true);
@@ -274,12 +279,13 @@ describe('KettleModule', () => {
     const scheduled: Date[] = [];
     kettle.join('legacy-interval', {
       interval: 50,
+      allowShortInterval: true,
       run: (context) => scheduled.push(context.scheduledAt),
     });
     await waitFor(() => scheduled.length > 0, 'an interval run');
     expect(Math.abs(scheduled[0].getTime() - Date.now())).toBeLessThan(5000);
     expect(() => kettle.schedule('legacy-cron', { cron: '* * * * * *' }, () => {})).toThrow(
-      /invalid option "schedule\("legacy-cron"\): cron": the store \(LegacyStore\) has no claimSlot method/,
+      /schedule\("legacy-cron"\): invalid option "cron": the store \(LegacyStore\) has no claimSlot method/,
     );
   });
 

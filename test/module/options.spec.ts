@@ -1,15 +1,17 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Kettle, type KettleLogger } from '../../lib/core/index.js';
-import { KettleModule, MemoryStore, OnMaster } from '../../lib/index.js';
+import { KettleModule, KettleService, MemoryStore, OnMaster } from '../../lib/index.js';
 import { resolveKettleOptions } from '../../lib/core/options/resolve-options.js';
 import { redactUrl } from '../../lib/core/kettle.messages.js';
 import { electionTiming } from '../../lib/core/election/timing.js';
 import { forRootModule, Harness, onMasterModule, withEnv } from '../support/apps.js';
 import { uniquePrefix } from '../support/nodes.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 /**
  * Every option check in one place: the resolved module options, and the errors a bad option,
@@ -105,11 +107,36 @@ describe('resolveKettleOptions', () => {
     expect(resolveKettleOptions({ store: unset }, {}).store).toMatchObject({ kind: 'custom' });
   });
 
+  it('takes durations as numbers, numeric strings and strings with a unit', () => {
+    const options = resolveKettleOptions(
+      { interval: '2m', leaseTtl: '1.5s', shutdownTimeout: '2500' },
+      {},
+    );
+    expect(options).toMatchObject({ interval: 120_000, leaseTtl: 1500, shutdownTimeout: 2500 });
+    expect(resolveKettleOptions({ interval: '1h', leaseTtl: 3000 }, {})).toMatchObject({
+      interval: 3_600_000,
+      leaseTtl: 3000,
+    });
+  });
+
+  it('takes an interval under a second with allowShortInterval, and only then', () => {
+    expect(resolveKettleOptions({ interval: 50, allowShortInterval: true }, {})).toMatchObject({
+      interval: 50,
+      allowShortInterval: true,
+    });
+    expect(resolveKettleOptions({ interval: 1000 }, {}).interval).toBe(1000);
+    expect(() => resolveKettleOptions({ interval: 999 }, {})).toThrow(/"interval": 999 is 999/);
+    // A fraction is not seconds: no suggestion.
+    expect(() => resolveKettleOptions({ interval: 1.5, allowShortInterval: false }, {})).toThrow(
+      /"interval": 1.5 is 2 ms; expected at least 1000 ms, or "allowShortInterval": true/,
+    );
+  });
+
   const bad: Array<[string, Record<string, unknown>, RegExp]> = [
     [
       'interval 0',
       { interval: 0 },
-      /"interval": 0; expected a number of milliseconds from 1 to 2147483647/,
+      /"interval": 0; expected a duration from 1 ms to 2147483647 ms: a number of milliseconds, or a string such as '500ms', '30s', '2m' or '1h'/,
     ],
     [
       'an interval longer than a timer can wait',
@@ -118,7 +145,33 @@ describe('resolveKettleOptions', () => {
     ],
     ['an interval under 1 ms', { interval: 0.5 }, /"interval": 0.5/],
     ['interval NaN', { interval: Number.NaN }, /"interval": NaN/],
-    ['interval as a string', { interval: '1000' }, /"interval": "1000"/],
+    [
+      'interval as words',
+      { interval: '2 minutes' },
+      /"interval": "2 minutes"; expected a duration/,
+    ],
+    ['a negative interval string', { interval: '-1s' }, /"interval": "-1s"; expected a duration/],
+    ['an empty interval', { interval: '' }, /"interval": ""; expected a duration/],
+    [
+      'an interval in seconds under the floor',
+      { interval: 60 },
+      /"interval": 60 is 60 ms; expected at least 1000 ms \(did you mean '60s'\?\), or "allowShortInterval": true/,
+    ],
+    [
+      'a short interval with its unit',
+      { interval: '500ms' },
+      /"interval": "500ms" is 500 ms; expected at least 1000 ms, or "allowShortInterval": true/,
+    ],
+    [
+      'allowShortInterval as a string',
+      { allowShortInterval: 'yes' },
+      /"allowShortInterval": "yes"; expected true or false/,
+    ],
+    [
+      'shutdownTimeout as words',
+      { shutdownTimeout: 'ten seconds' },
+      /"shutdownTimeout": "ten seconds"/,
+    ],
     ['leaseTtl Infinity', { leaseTtl: Infinity }, /"leaseTtl": Infinity/],
     [
       'a lease too short for its renew period',
@@ -145,7 +198,12 @@ describe('resolveKettleOptions', () => {
     [
       'a misspelt option',
       { leaseTTL: 3000 },
-      /"leaseTTL": 3000; expected one of .* \(unknown option\)/,
+      /unknown option "leaseTTL"; did you mean "leaseTtl"\? \(the options are redis, .*\)/,
+    ],
+    [
+      'an unknown option like none',
+      { colour: 'red' },
+      /invalid option "colour": a string; expected one of redis, .* \(unknown option\)/,
     ],
   ];
   it.each(bad)(
@@ -213,8 +271,12 @@ describe('bad options fail createApplicationContext, naming the option and its v
     [{ keyPrefix: 1 }, /"keyPrefix": 1/],
     [{ nodeId: ' ' }, /"nodeId": " "/],
     [{ nodeId: false }, /"nodeId": false/],
-    [{ interval: 0 }, /"interval": 0; expected a number of milliseconds from 1 to 2147483647/],
-    [{ interval: '1000' }, /"interval": "1000"/],
+    [{ interval: 0 }, /"interval": 0; expected a duration from 1 ms to 2147483647 ms/],
+    [{ interval: '1 second' }, /"interval": "1 second"/],
+    [
+      { interval: 999 },
+      /"interval": 999 is 999 ms; expected at least 1000 ms \(did you mean '999s'\?\)/,
+    ],
     [{ interval: 2 ** 31 }, /"interval": 2147483648/],
     [{ leaseTtl: 99 }, /"leaseTtl": 99; expected at least 100 ms/],
     [{ leaseTtl: Number.NaN }, /"leaseTtl": NaN/],
@@ -226,7 +288,7 @@ describe('bad options fail createApplicationContext, naming the option and its v
       { store: { acquire() {} } },
       /"store": an object; expected 'redis', 'memory' or a KettleStore/,
     ],
-    [{ leaseTTL: 3000 }, /"leaseTTL": 3000; expected one of redis, .* \(unknown option\)/],
+    [{ leaseTTL: 3000 }, /unknown option "leaseTTL"; did you mean "leaseTtl"\?/],
   ];
   const both = badOptions.flatMap(([options, message]) =>
     (['forRoot', 'forRootAsync'] as const).map((how) => [how, options, message] as const),
@@ -239,9 +301,27 @@ describe('bad options fail createApplicationContext, naming the option and its v
     ['', {}, /invalid election name "" in @OnMaster\(\) on Job.run; expected a non-empty string/],
     [42, {}, /invalid election name 42 in @OnMaster\(\) on Job.run/],
     ['x', null, /invalid options in @OnMaster\('x'\) on Job.run; expected an object/],
-    ['x', { interval: -1 }, /invalid option "@OnMaster\("x"\) on Job.run: interval": -1/],
-    ['x', { interval: '5s' }, /"@OnMaster\("x"\) on Job.run: interval": "5s"/],
-    ['x', { leaseTtl: 50 }, /"@OnMaster\("x"\) on Job.run: leaseTtl": 50; expected at least 100/],
+    [
+      'x',
+      { interval: -1 },
+      /Kettle: @OnMaster\("x"\) on Job.run: invalid option "interval": -1; expected/,
+    ],
+    ['x', { interval: '5 s' }, /@OnMaster\("x"\) on Job.run: invalid option "interval": "5 s"/],
+    [
+      'x',
+      { interval: 30 },
+      /@OnMaster\("x"\) on Job.run: invalid option "interval": 30 is 30 ms; .*'30s'/,
+    ],
+    [
+      'x',
+      { leaseTtl: 50 },
+      /@OnMaster\("x"\) on Job.run: invalid option "leaseTtl": 50; expected at least 100/,
+    ],
+    [
+      'x',
+      { intervall: 5000 },
+      /@OnMaster\("x"\) on Job.run: unknown option "intervall"; did you mean "interval"\?/,
+    ],
   ];
   it.each(badJobs)('@OnMaster(%o, %o)', async (name, options, message) => {
     expect(await h.bootError(onMasterModule(name, options))).toMatch(message);
@@ -289,12 +369,108 @@ describe('bad options fail createApplicationContext, naming the option and its v
     @Module({ imports: [KettleModule.forRoot({ store: 'memory' })], providers: [BadInterval] })
     class BadIntervalModule {}
     expect(await h.bootError(BadIntervalModule)).toMatch(
-      /invalid option "@OnMaster\("x"\) on BadInterval.a: interval": 0/,
+      /@OnMaster\("x"\) on BadInterval.a: invalid option "interval": 0/,
     );
   });
 
+  // What a ConfigService reads from the environment is a string.
+  it('forRootAsync with ConfigService strings: durations in ms or with a unit', async () => {
+    @Injectable()
+    class Job {
+      @OnMaster('config-durations', { interval: '90s', leaseTtl: '4000' })
+      run() {}
+    }
+    @Module({
+      imports: [
+        KettleModule.forRootAsync({
+          imports: [
+            ConfigModule.forRoot({
+              ignoreEnvFile: true,
+              load: [
+                () => ({
+                  KETTLE_INTERVAL: '2000',
+                  KETTLE_LEASE_TTL: '5s',
+                  KETTLE_SHUTDOWN_TIMEOUT: '1500ms',
+                }),
+              ],
+            }),
+          ],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({
+            redis: SHARED_REDIS_URL,
+            keyPrefix: uniquePrefix(),
+            interval: config.get('KETTLE_INTERVAL'),
+            leaseTtl: config.get('KETTLE_LEASE_TTL'),
+            shutdownTimeout: config.get('KETTLE_SHUTDOWN_TIMEOUT'),
+          }),
+        }),
+      ],
+      providers: [Job],
+    })
+    class AppModule {}
+    const app = await NestFactory.createApplicationContext(AppModule, {
+      logger: false,
+      abortOnError: false,
+    });
+    try {
+      const kettle = app.get(KettleService);
+      kettle.join('config-module-timing', { run() {} });
+      expect(kettle.electionOf('config-module-timing')?.timing).toMatchObject({
+        interval: 2000,
+        leaseTtl: 5000,
+      });
+      expect(kettle.electionOf('config-durations')?.timing).toMatchObject({
+        interval: 90_000,
+        leaseTtl: 4000,
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a short interval on one election, with its own allowShortInterval', async () => {
+    const kettle = new Kettle({ store: 'memory', keyPrefix: uniquePrefix(), logger: silent });
+    try {
+      expect(() => kettle.join('fast', { interval: 200 })).toThrow(
+        /join\("fast"\): invalid option "interval": 200 is 200 ms; expected at least 1000 ms \(did you mean '200s'\?\), or "allowShortInterval": true/,
+      );
+      kettle.join('fast', { interval: 200, allowShortInterval: true });
+      kettle.schedule('poll', { interval: '250ms', allowShortInterval: true }, () => undefined);
+      expect(kettle.electionOf('fast')?.timing.interval).toBe(200);
+      expect(kettle.electionOf('poll')?.timing.interval).toBe(250);
+      expect(() => kettle.join('typo', { allowShortIntervals: true } as never)).toThrow(
+        /join\("typo"\): unknown option "allowShortIntervals"; did you mean "allowShortInterval"\?/,
+      );
+    } finally {
+      await kettle.stop();
+    }
+  });
+
+  it('two @OnMaster of one election may write one interval two ways', async () => {
+    @Injectable()
+    class Jobs {
+      @OnMaster('same-interval', { interval: '2s' })
+      a() {}
+      @OnMaster('same-interval', { interval: 2000 })
+      b() {}
+    }
+    @Module({ imports: [KettleModule.forRoot({ store: 'memory' })], providers: [Jobs] })
+    class AppModule {}
+    const app = await NestFactory.createApplicationContext(AppModule, {
+      logger: false,
+      abortOnError: false,
+    });
+    try {
+      expect(app.get(KettleService).electionOf('same-interval')?.timing.interval).toBe(2000);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('@OnMaster("x", { leaseTTL: 5000 }) (an unknown option)', async () => {
-    expect(await h.bootError(onMasterModule('x', { leaseTTL: 5000 }))).toMatch(/leaseTTL": 5000/);
+    expect(await h.bootError(onMasterModule('x', { leaseTTL: 5000 }))).toMatch(
+      /@OnMaster\("x"\) on Job.run: unknown option "leaseTTL"; did you mean "leaseTtl"\?/,
+    );
   });
 });
 
@@ -353,7 +529,7 @@ describe('@OnMaster, join() and schedule() with cron refuse bad options, naming 
     await expect(
       NestFactory.createApplicationContext(BothModule, { logger: false, abortOnError: false }),
     ).rejects.toThrow(
-      /invalid options "@OnMaster\("report"\) on Both.report: interval" \(1000\) and "@OnMaster\("report"\) on Both.report: cron"/,
+      /@OnMaster\("report"\) on Both.report: invalid options "interval" \(1000\) and "cron"/,
     );
   });
 
@@ -363,56 +539,62 @@ describe('@OnMaster, join() and schedule() with cron refuse bad options, naming 
     const schedule = (spec: Record<string, unknown>) => () =>
       kettle.schedule('report', spec as never, () => undefined);
     expect(schedule({ cron: undefined })).toThrow(
-      /invalid option "schedule\("report"\): cron": undefined; expected a cron expression/,
+      /schedule\("report"\): invalid option "cron": undefined; expected a cron expression/,
     );
-    expect(schedule({ cron: '  ' })).toThrow(/"schedule\("report"\): cron": "  "/);
+    expect(schedule({ cron: '  ' })).toThrow(/schedule\("report"\): invalid option "cron": "  "/);
     // The words of an interval that join() or @OnMaster refuse, for any value.
-    const milliseconds = 'expected a number of milliseconds from 1 to 2147483647';
-    for (const interval of [undefined, -5, 0.4])
+    const milliseconds = 'expected a duration from 1 ms to 2147483647 ms';
+    for (const interval of [undefined, -5, 0.4, '-5s'])
       expect(schedule({ interval })).toThrow(
-        `invalid option "schedule("report"): interval": ${interval}; ${milliseconds}`,
+        `schedule("report"): invalid option "interval": ${JSON.stringify(interval) ?? interval}; ${milliseconds}`,
       );
     expect(join({ interval: 0.4 })).toThrow(
-      `invalid option "join("report"): interval": 0.4; ${milliseconds}`,
+      `join("report"): invalid option "interval": 0.4; ${milliseconds}`,
+    );
+    expect(schedule({ interval: 500 })).toThrow(
+      `schedule("report"): invalid option "interval": 500 is 500 ms; expected at least 1000 ms (did you mean '500s'?)`,
     );
     expect(schedule({ cron: '0 0 2 * * *', interval: undefined })).toThrow(
-      /"schedule\("report"\): interval" \(undefined\) and "schedule\("report"\): cron" \("0 0 2 \* \* \*"\): set one of them, not both; remove "schedule\("report"\): interval"/,
+      /schedule\("report"\): invalid options "interval" \(undefined\) and "cron" \("0 0 2 \* \* \*"\): set one of them, not both; remove "interval"/,
     );
     expect(schedule({ cron: undefined, interval: 1000 })).toThrow(
-      /set one of them, not both; remove "schedule\("report"\): cron"/,
+      /set one of them, not both; remove "cron"/,
     );
     expect(schedule({ leaseTtl: 1000 })).toThrow(/expected \{ cron \} or \{ interval \}/);
+    expect(schedule({ intreval: 5000 })).toThrow(
+      /schedule\("report"\): unknown option "intreval"; did you mean "interval"\?/,
+    );
     expect(kettle.names()).toEqual([]);
   });
 
   it('interval and cron together', () => {
     expect(join({ interval: 1000, cron: '0 0 2 * * *' })).toThrow(
-      /invalid options "join\("report"\): interval" \(1000\) and "join\("report"\): cron" \("0 0 2 \* \* \*"\): set one of them, not both/,
+      /join\("report"\): invalid options "interval" \(1000\) and "cron" \("0 0 2 \* \* \*"\): set one of them, not both/,
     );
   });
 
   it('a cron expression that cron does not take', () => {
     expect(join({ cron: '0 0 25 * * *' })).toThrow(
-      /invalid option "join\("report"\): cron": "0 0 25 \* \* \*"; expected a cron expression.*out of range/,
+      /join\("report"\): invalid option "cron": "0 0 25 \* \* \*"; expected a cron expression.*out of range/,
     );
-    expect(join({ cron: 'every day' })).toThrow(/invalid option "join\("report"\): cron"/);
-    expect(join({ cron: 42 })).toThrow(/invalid option "join\("report"\): cron": 42/);
+    expect(join({ cron: 'every day' })).toThrow(/join\("report"\): invalid option "cron"/);
+    expect(join({ cron: 42 })).toThrow(/join\("report"\): invalid option "cron": 42/);
     // February 30th never comes.
-    expect(join({ cron: '0 0 0 30 2 *' })).toThrow(/"join\("report"\): cron": "0 0 0 30 2 \*"/);
+    expect(join({ cron: '0 0 0 30 2 *' })).toThrow(/invalid option "cron": "0 0 0 30 2 \*"/);
   });
 
   it('a time zone that does not exist, or one without cron', () => {
     expect(join({ cron: '0 0 2 * * *', timeZone: 'Europe/Pariss' })).toThrow(
-      /invalid option "join\("report"\): timeZone": "Europe\/Pariss"; expected an IANA time zone/,
+      /join\("report"\): invalid option "timeZone": "Europe\/Pariss"; expected an IANA time zone/,
     );
     expect(join({ interval: 1000, timeZone: 'Europe/Paris' })).toThrow(
-      /invalid option "join\("report"\): timeZone": "Europe\/Paris"; expected no value without "cron"/,
+      /join\("report"\): invalid option "timeZone": "Europe\/Paris"; expected no value without "cron"/,
     );
   });
 
   it('a catchUp other than none or latest', () => {
     expect(join({ cron: '0 0 2 * * *', catchUp: 'all' })).toThrow(
-      /invalid option "join\("report"\): catchUp": "all"; expected 'none' or 'latest'/,
+      /join\("report"\): invalid option "catchUp": "all"; expected 'none' or 'latest'/,
     );
   });
 });

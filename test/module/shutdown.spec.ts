@@ -15,7 +15,7 @@ import { TcpProxy } from '#tools/tcp-proxy.js';
 import { sleep, waitFor } from '#tools/wait.js';
 import { Kettle, type KettleLogger, type MasterContext } from '../../lib/core/index.js';
 import { KettleModule, KettleService, OnMaster, OnRevoked } from '../../lib/index.js';
-import { uniquePrefix } from '../support/nodes.js';
+import { isChange, uniquePrefix } from '../support/nodes.js';
 import { ownRedisCatchingEscapes } from '../support/escapes.js';
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
@@ -57,6 +57,7 @@ describe('shutdown and resign keep their promises', () => {
         keyPrefix: prefix,
         nodeId,
         interval: 100,
+        allowShortInterval: true,
         leaseTtl: 3000,
       });
       k.join('job', {
@@ -119,7 +120,7 @@ describe('shutdown and resign keep their promises', () => {
     @Injectable()
     class Job {
       constructor(private readonly client: Client) {}
-      @OnMaster('job', { interval: 50 })
+      @OnMaster('job', { interval: 50, allowShortInterval: true })
       run() {
         events.push(this.client.closed ? 'run on a closed client' : 'run');
         this.client.nextRun?.();
@@ -130,7 +131,9 @@ describe('shutdown and resign keep their promises', () => {
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
     const kettle = app.get(KettleService);
-    kettle.leadership$.subscribe(({ isMaster }) => events.push(isMaster ? 'elected' : 'revoked'));
+    kettle.leadership$.subscribe(
+      (change) => isChange(change) && events.push(change.isMaster ? 'elected' : 'revoked'),
+    );
     await waitFor(() => events.filter((e) => e === 'run').length >= 2, 'runs');
     await app.close();
     expect(events).toContain('closed');
@@ -148,7 +151,7 @@ describe('shutdown and resign keep their promises', () => {
     const node = async (nodeId: string) => {
       @Injectable()
       class Job {
-        @OnMaster('job', { interval: 100 })
+        @OnMaster('job', { interval: 100, allowShortInterval: true })
         async run({ signal }: MasterContext) {
           const run: (typeof runs)[number] = { node: nodeId, start: performance.now() };
           runs.push(run);
@@ -214,6 +217,7 @@ describe('shutdown and resign keep their promises', () => {
         keyPrefix: prefix,
         nodeId,
         interval: 100,
+        allowShortInterval: true,
         leaseTtl: 3000,
         shutdownTimeout: SHUTDOWN,
       };
@@ -251,7 +255,7 @@ describe('shutdown and resign keep their promises', () => {
       import { Kettle } from 'nestjs-kettle/core';
       const silent = { log() {}, warn() {}, error() {}, debug() {} };
       const kettle = new Kettle({ redis: ${JSON.stringify(frozen.url)},
-        keyPrefix: ${JSON.stringify(prefix)}, nodeId: 'child', interval: 100, leaseTtl: 30000,
+        keyPrefix: ${JSON.stringify(prefix)}, nodeId: 'child', interval: 100, allowShortInterval: true, leaseTtl: 30000,
         shutdownTimeout: 1000, logger: silent });
       kettle.join('job', { run() {} });
       kettle.start();

@@ -70,6 +70,7 @@ describe('@OnMaster / join with cron: each slot once', () => {
     const slots: number[] = [];
     kettle.join('tick', {
       interval: 200,
+      allowShortInterval: true,
       leaseTtl: 1500,
       run: ({ scheduledAt }: MasterContext) => void slots.push(scheduledAt.getTime()),
     });
@@ -107,7 +108,7 @@ describe('@OnMaster / join with cron: each slot once', () => {
     await sleep(2500);
     expect(runs).toHaveLength(count);
     expect(() => other.schedule('x', {} as never, () => undefined)).toThrow(
-      /invalid option "schedule\("x"\): spec": an object; expected \{ cron \} or \{ interval \}/,
+      /schedule\("x"\): invalid option "spec": an object; expected \{ cron \} or \{ interval \}/,
     );
   }, 30_000);
 

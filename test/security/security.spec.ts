@@ -24,6 +24,7 @@ afterAll(() => {
 const fast = (extra: KettleModuleOptions = {}): KettleModuleOptions => ({
   keyPrefix: uniquePrefix(),
   interval: 100,
+  allowShortInterval: true,
   leaseTtl: 600,
   ...extra,
 });

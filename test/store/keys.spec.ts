@@ -149,6 +149,7 @@ describe('election keys expire', () => {
       keyPrefix,
       nodeId: 'a',
       interval: 100,
+      allowShortInterval: true,
       leaseTtl: 1500,
       logger: silent,
     });

@@ -6,9 +6,17 @@ import {
   KettleModule,
   type KettleModuleOptions,
   KettleService,
+  type LeadershipChange,
   type MasterContext,
   OnMaster,
 } from '../../lib/index.js';
+
+/**
+ * False for the current role of a follower that leadership$ tells a new subscriber: a step-down
+ * always has a reason. For tests that count what happened after they subscribed.
+ */
+export const isChange = (change: LeadershipChange): boolean =>
+  change.isMaster || change.reason !== undefined;
 
 /** One run of a master job, on the wall clock of this process (all test nodes share it). */
 export interface RunRecord {

@@ -57,7 +57,7 @@ describe('kettle on Redis Cluster (three masters)', () => {
     clients.push(redis);
     const log = new RunLog();
     const { app, kettle } = await startNode(
-      { redis, keyPrefix: prefix, nodeId, interval: INTERVAL, leaseTtl },
+      { redis, keyPrefix: prefix, nodeId, interval: INTERVAL, allowShortInterval: true, leaseTtl },
       log,
       'job',
     );

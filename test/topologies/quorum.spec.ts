@@ -355,6 +355,7 @@ describe('KettleModule on a quorum', () => {
       redis: servers.map((server) => server.url),
       keyPrefix: `test:${randomBytes(4).toString('hex')}:`,
       interval: 200,
+      allowShortInterval: true,
       leaseTtl: LEASE,
     };
     const nodes = [

@@ -5,7 +5,7 @@ import { RedisSentinel } from '#tools/redis-sentinel.js';
 import { waitFor } from '#tools/wait.js';
 import type { KettleService, LeadershipChange } from '../../lib/index.js';
 import { resolveKettleOptions } from '../../lib/core/options/resolve-options.js';
-import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
+import { isChange, RunLog, startNode, uniquePrefix } from '../support/nodes.js';
 
 const INTERVAL = 200;
 /**
@@ -49,12 +49,13 @@ describe('kettle on Redis Sentinel', () => {
           keyPrefix: prefix,
           nodeId,
           interval: INTERVAL,
+          allowShortInterval: true,
           leaseTtl,
         },
         log,
       );
       apps.push(app);
-      kettle.leadership$.subscribe((change) => changes.push(change));
+      kettle.leadership$.subscribe((change) => isChange(change) && changes.push(change));
       nodes.push(kettle);
     }
     return { nodes, prefix };

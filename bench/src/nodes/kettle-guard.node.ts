@@ -16,8 +16,9 @@ class BenchJob implements OnModuleInit {
   @Cron(env.cron)
   @WithFiringTime()
   @OnMaster(electionName(0))
-  run(firedAt: number): void {
-    reporter.run(0, this.kettle.term(electionName(0)), slotOfFiring(firedAt));
+  // WithFiringTime passes the time; @OnMaster's type allows only what kettle itself could pass.
+  run(firedAt?: unknown): void {
+    reporter.run(0, this.kettle.term(electionName(0)), slotOfFiring(firedAt as number));
   }
 
   onModuleInit(): void {

@@ -1,5 +1,6 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { KettleStore } from '../store/kettle-store.interface.js';
+import type { Duration } from '../utils/duration.js';
 
 export interface KettleOptions {
   /**
@@ -16,15 +17,24 @@ export interface KettleOptions {
   keyPrefix?: string;
   /** This node's id, as other nodes see it. Default: hostname, pid and a random suffix. */
   nodeId?: string;
-  /** Milliseconds between runs of the master's jobs. Default 30000. */
-  interval?: number;
   /**
-   * Milliseconds a lease lasts without renewal: how long a crashed master blocks the others.
-   * The master renews every third of it; followers retry on the same period. Default 10000, at least 100.
+   * Time between runs of the master's jobs: ms, or a string such as `'30s'` (see Duration).
+   * Default 30000, at least 1000 unless `allowShortInterval`.
    */
-  leaseTtl?: number;
-  /** Milliseconds `app.close()` waits for running jobs before it releases the lease. Default 10000. */
-  shutdownTimeout?: number;
+  interval?: Duration;
+  /**
+   * Allows an `interval` under 1000 ms, here and in every election that does not set its own.
+   * Default false: an interval in seconds (`interval: 60`) would otherwise run every 60 ms.
+   */
+  allowShortInterval?: boolean;
+  /**
+   * How long a lease lasts without renewal: how long a crashed master blocks the others (ms, or
+   * a string such as `'10s'`). The master renews every third of it; followers retry on the same
+   * period. Default 10000, at least 100.
+   */
+  leaseTtl?: Duration;
+  /** How long `app.close()` waits for running jobs before it releases the lease. Default 10000 (ms). */
+  shutdownTimeout?: Duration;
   /** Log every leadership change at log level (otherwise at debug). Default false. */
   verbose?: boolean;
   /**
@@ -49,10 +59,12 @@ export interface KettleLogger {
 
 /** Per-election settings of `@OnMaster` and `KettleService.join`; they override the module's. */
 export interface ElectionOptions {
-  /** Milliseconds between runs of the master's jobs. Not with `cron`. */
-  interval?: number;
-  /** Milliseconds a lease lasts without renewal. */
-  leaseTtl?: number;
+  /** Time between runs of the master's jobs (ms, or a string such as `'30s'`). Not with `cron`. */
+  interval?: Duration;
+  /** Allows an `interval` under 1000 ms for this election. Default: the module's. */
+  allowShortInterval?: boolean;
+  /** How long a lease lasts without renewal (ms, or a string such as `'10s'`). */
+  leaseTtl?: Duration;
   /**
    * Runs the master's jobs on this schedule instead of every `interval`: a cron expression in
    * @nestjs/schedule's syntax (the `cron` package's, with an optional seconds field), e.g.

@@ -6,3 +6,9 @@ export const DEFAULT_LEASE_TTL_MS = 10_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** Shorter leases leave too little room for a renew round trip and timer jitter. */
 export const MIN_LEASE_TTL_MS = 100;
+/**
+ * The shortest interval taken without `allowShortInterval`. A job that runs more than once a second
+ * on one elected node is rare, while an interval written in seconds (`interval: 60`) is a common
+ * slip that would run every 60 ms: below this floor, the user says so.
+ */
+export const MIN_INTERVAL_MS = 1000;

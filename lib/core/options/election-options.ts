@@ -1,12 +1,13 @@
 import type { ElectionOptions } from '../interfaces/kettle-options.interface.js';
-import { intervalAndCron, invalidOption, onlyWithCron } from '../kettle.messages.js';
+import { intervalAndCron, invalidOption, onlyWithCron, unknownOption } from '../kettle.messages.js';
+import { didYouMean } from '../utils/did-you-mean.js';
 import {
   CATCH_UP_VALUES,
   type CatchUp,
   CronSchedule,
   DEFAULT_CATCH_UP,
 } from '../election/schedule.js';
-import { leaseTtl, milliseconds, oneOf } from './validators.js';
+import { boolean, jobInterval, leaseTtl, oneOf } from './validators.js';
 
 /** An election's settings after defaults and validation. */
 export interface ResolvedElection {
@@ -23,11 +24,19 @@ export const ELECTION_OPTION_KEYS = [
   'cron',
   'timeZone',
   'catchUp',
+  'allowShortInterval',
 ] as const;
+
+/** What every election takes from the module unless it sets its own. */
+export interface ElectionDefaults {
+  readonly interval: number;
+  readonly leaseTtl: number;
+  readonly allowShortInterval: boolean;
+}
 
 /** An election's interval (or cron schedule) and lease: its own where given, else the module's. */
 export function resolveElection(
-  defaults: { readonly interval: number; readonly leaseTtl: number },
+  defaults: ElectionDefaults,
   options: ElectionOptions = {},
   where = '',
 ): ResolvedElection {
@@ -36,16 +45,25 @@ export function resolveElection(
   if (options.interval !== undefined && cron !== undefined)
     throw new TypeError(intervalAndCron(where, options.interval, cron));
   if (cron === undefined) {
-    if (timeZone !== undefined) throw new TypeError(onlyWithCron(`${where}timeZone`, timeZone));
-    if (catchUp !== undefined) throw new TypeError(onlyWithCron(`${where}catchUp`, catchUp));
+    if (timeZone !== undefined) throw new TypeError(onlyWithCron('timeZone', timeZone, where));
+    if (catchUp !== undefined) throw new TypeError(onlyWithCron('catchUp', catchUp, where));
   }
+  const allowShort = boolean(
+    'allowShortInterval',
+    options.allowShortInterval ?? defaults.allowShortInterval,
+    where,
+  );
   return {
-    interval: milliseconds(`${where}interval`, options.interval ?? defaults.interval, 1),
-    leaseTtl: leaseTtl(`${where}leaseTtl`, options.leaseTtl ?? defaults.leaseTtl),
+    // The module's own was checked against the module's allowShortInterval.
+    interval:
+      options.interval === undefined
+        ? defaults.interval
+        : jobInterval('interval', options.interval, allowShort, where),
+    leaseTtl: leaseTtl('leaseTtl', options.leaseTtl ?? defaults.leaseTtl, where),
     ...(cron !== undefined && {
       cron: {
         schedule: cronSchedule(where, cron, timeZone),
-        catchUp: oneOf(`${where}catchUp`, catchUp ?? DEFAULT_CATCH_UP, CATCH_UP_VALUES),
+        catchUp: oneOf('catchUp', catchUp ?? DEFAULT_CATCH_UP, CATCH_UP_VALUES, where),
       },
     }),
   };
@@ -55,14 +73,8 @@ export function resolveElection(
 export function checkElectionKeys(options: object, where: string): void {
   for (const [key, value] of Object.entries(options)) {
     if (!(ELECTION_OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new TypeError(
-        invalidOption(
-          `${where}${key}`,
-          value,
-          `one of ${ELECTION_OPTION_KEYS.join(', ')} (unknown option)`,
-          true,
-        ),
-      );
+      const suggestion = didYouMean(key, ELECTION_OPTION_KEYS);
+      throw new TypeError(unknownOption(key, value, ELECTION_OPTION_KEYS, suggestion, where));
     }
   }
 }
@@ -75,7 +87,7 @@ export function cronSchedule(where: string, cron: unknown, timeZone: unknown): C
       new CronSchedule('* * * * * *', timeZone);
     } catch {
       throw new TypeError(
-        invalidOption(`${where}timeZone`, timeZone, "an IANA time zone, e.g. 'Europe/Paris'"),
+        invalidOption('timeZone', timeZone, "an IANA time zone, e.g. 'Europe/Paris'", { where }),
       );
     }
   }
@@ -86,9 +98,10 @@ export function cronSchedule(where: string, cron: unknown, timeZone: unknown): C
     const reason = error instanceof Error && typeof cron === 'string' ? ` (${error.message})` : '';
     throw new TypeError(
       invalidOption(
-        `${where}cron`,
+        'cron',
         cron,
         `a cron expression in @nestjs/schedule's syntax, with an optional seconds field, e.g. '0 0 2 * * *'${reason}`,
+        { where },
       ),
     );
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KettleLogger, KettleOptions } from '../interfaces/kettle-options.interface.js';
-import { invalidOption } from '../kettle.messages.js';
+import { invalidOption, unknownOption } from '../kettle.messages.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
 import { checkKeyPrefix, DEFAULT_KEY_PREFIX } from '../store/keys.js';
 import {
@@ -15,8 +15,9 @@ import {
   DEFAULT_LEASE_TTL_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
 } from './defaults.js';
-import { resolveElection } from './election-options.js';
-import { boolean, hasMethods, milliseconds, nonEmptyString } from './validators.js';
+import { didYouMean } from '../utils/did-you-mean.js';
+import { type ElectionDefaults, resolveElection } from './election-options.js';
+import { boolean, duration, hasMethods, nonEmptyString } from './validators.js';
 
 /** The options after defaults, the environment and validation. */
 export interface ResolvedKettleOptions {
@@ -24,6 +25,8 @@ export interface ResolvedKettleOptions {
   readonly nodeId: string;
   readonly interval: number;
   readonly leaseTtl: number;
+  /** The default of every election: intervals under a second are refused unless it is true. */
+  readonly allowShortInterval: boolean;
   readonly shutdownTimeout: number;
   readonly verbose: boolean;
   readonly store: StoreChoice;
@@ -44,6 +47,7 @@ const KNOWN_OPTIONS = [
   'keyPrefix',
   'nodeId',
   'interval',
+  'allowShortInterval',
   'leaseTtl',
   'shutdownTimeout',
   'verbose',
@@ -71,14 +75,8 @@ export function resolveKettleOptions(
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.includes(key)) {
-      throw new TypeError(
-        invalidOption(
-          key,
-          (options as Record<string, unknown>)[key],
-          `one of ${KNOWN_OPTIONS.join(', ')} (unknown option)`,
-          true,
-        ),
-      );
+      const value = (options as Record<string, unknown>)[key];
+      throw new TypeError(unknownOption(key, value, KNOWN_OPTIONS, didYouMean(key, KNOWN_OPTIONS)));
     }
   }
   const { store = 'redis' } = options;
@@ -88,7 +86,7 @@ export function resolveKettleOptions(
       nonEmptyString('keyPrefix', options.keyPrefix ?? DEFAULT_KEY_PREFIX),
     ),
     nodeId: nonEmptyString('nodeId', options.nodeId ?? defaultNodeId()),
-    shutdownTimeout: milliseconds(
+    shutdownTimeout: duration(
       'shutdownTimeout',
       options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
       0,
@@ -101,12 +99,13 @@ export function resolveKettleOptions(
 }
 
 /** The module's interval and lease, the defaults of every election. */
-function moduleTiming(options: KettleOptions): { interval: number; leaseTtl: number } {
+function moduleTiming(options: KettleOptions): ElectionDefaults {
+  const allowShortInterval = boolean('allowShortInterval', options.allowShortInterval ?? false);
   const { interval, leaseTtl } = resolveElection(
-    { interval: DEFAULT_INTERVAL_MS, leaseTtl: DEFAULT_LEASE_TTL_MS },
-    { interval: options.interval, leaseTtl: options.leaseTtl },
+    { interval: DEFAULT_INTERVAL_MS, leaseTtl: DEFAULT_LEASE_TTL_MS, allowShortInterval },
+    { interval: options.interval, leaseTtl: options.leaseTtl, allowShortInterval },
   );
-  return { interval, leaseTtl };
+  return { interval, leaseTtl, allowShortInterval };
 }
 
 function logger(value: unknown): KettleLogger {

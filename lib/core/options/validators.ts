@@ -1,48 +1,84 @@
-import { invalidOption } from '../kettle.messages.js';
-import { MIN_LEASE_TTL_MS } from './defaults.js';
+import { invalidOption, intervalTooShort } from '../kettle.messages.js';
+import { hasUnit, parseDuration } from '../utils/duration.js';
+import { MIN_INTERVAL_MS, MIN_LEASE_TTL_MS } from './defaults.js';
 
 /** Node's timers hold at most 2^31 - 1 ms; longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-export function nonEmptyString(option: string, value: unknown): string {
+/** `where` in each: whose option it is, e.g. `join("report"): ` (see invalidOption). */
+
+export function nonEmptyString(option: string, value: unknown, where = ''): string {
   if (typeof value !== 'string' || value.trim() === '')
-    throw new TypeError(invalidOption(option, value, 'a non-empty string'));
+    throw new TypeError(invalidOption(option, value, 'a non-empty string', { where }));
   return value;
 }
 
-/** A whole number of milliseconds from `min` to what a timer can hold. */
-export function milliseconds(option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
+/**
+ * A whole number of milliseconds from `min` to what a timer can hold, given as a Duration: a
+ * number of ms, or a string such as `'2000'`, `'500ms'`, `'30s'`, `'2m'`, `'1h'`.
+ */
+export function duration(option: string, value: unknown, min: number, where = ''): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < min || ms > MAX_TIMER_MS) {
     throw new TypeError(
-      invalidOption(option, value, `a number of milliseconds from ${min} to ${MAX_TIMER_MS}`),
+      invalidOption(
+        option,
+        value,
+        `a duration from ${min} ms to ${MAX_TIMER_MS} ms: a number of milliseconds, or a string such as '500ms', '30s', '2m' or '1h'`,
+        { where },
+      ),
     );
   }
-  return Math.round(value);
+  return Math.round(ms);
 }
 
-export function leaseTtl(option: string, value: unknown): number {
-  const ms = milliseconds(option, value, 1);
+/** The period of an interval job: at least MIN_INTERVAL_MS, unless `allowShort`. */
+export function jobInterval(
+  option: string,
+  value: unknown,
+  allowShort: boolean,
+  where = '',
+): number {
+  const ms = duration(option, value, 1, where);
+  if (!allowShort && ms < MIN_INTERVAL_MS) {
+    // `60` may be seconds; `'60ms'` or `1.5` is meant as written.
+    const mayBeSeconds = !hasUnit(value) && Number.isInteger(parseDuration(value));
+    throw new TypeError(intervalTooShort(option, value, ms, MIN_INTERVAL_MS, mayBeSeconds, where));
+  }
+  return ms;
+}
+
+export function leaseTtl(option: string, value: unknown, where = ''): number {
+  const ms = duration(option, value, 1, where);
   if (ms < MIN_LEASE_TTL_MS) {
     throw new TypeError(
       invalidOption(
         option,
         value,
         `at least ${MIN_LEASE_TTL_MS} ms, so that a renewal (every third of the lease) fits before it ends`,
+        { where },
       ),
     );
   }
   return ms;
 }
 
-export function boolean(option: string, value: unknown): boolean {
+export function boolean(option: string, value: unknown, where = ''): boolean {
   if (typeof value !== 'boolean')
-    throw new TypeError(invalidOption(option, value, 'true or false'));
+    throw new TypeError(invalidOption(option, value, 'true or false', { where }));
   return value;
 }
 
-export function oneOf<T extends string>(option: string, value: unknown, values: readonly T[]): T {
+export function oneOf<T extends string>(
+  option: string,
+  value: unknown,
+  values: readonly T[],
+  where = '',
+): T {
   if (!(values as readonly unknown[]).includes(value))
-    throw new TypeError(invalidOption(option, value, values.map((v) => `'${v}'`).join(' or ')));
+    throw new TypeError(
+      invalidOption(option, value, values.map((v) => `'${v}'`).join(' or '), { where }),
+    );
   return value as T;
 }
 

@@ -59,7 +59,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOption
     if (flag === '--script') options.script = true;
     else if (flag === '--help' || flag === '-h') options.help = true;
     else if (flag === '--nodes') options.nodes = number(1, 26);
-    else if (flag === '--interval-ms') options.intervalMs = number(100, 60_000);
+    else if (flag === '--interval-ms') options.intervalMs = number(1000, 60_000);
     else if (flag === '--lease-ms') options.leaseMs = number(300, 60_000);
     else if (flag === '--cron') options.cron = cronExpression(flag, argv[++i]);
     else throw new Error(`unknown argument ${flag}\n\n${USAGE}`);

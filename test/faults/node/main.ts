@@ -183,6 +183,7 @@ async function main(): Promise<void> {
         keyPrefix,
         nodeId,
         interval: Number(env.INTERVAL_MS ?? 500),
+        allowShortInterval: true,
         leaseTtl: Number(env.LEASE_MS ?? 1500),
         shutdownTimeout: Number(env.SHUTDOWN_MS ?? 2000),
       }),

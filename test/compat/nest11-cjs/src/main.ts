@@ -39,8 +39,10 @@ class LeadershipReporter implements OnModuleInit, OnApplicationShutdown {
   constructor(private readonly kettle: KettleService) {}
 
   onModuleInit(): void {
-    this.kettle.leadership$.subscribe(({ name, isMaster, term, reason }) =>
-      emit(isMaster ? 'elected' : 'revoked', { name, term, reason }),
+    // leadership$ first tells the current role: a follower's has no reason, and is no event.
+    this.kettle.leadership$.subscribe(
+      ({ name, isMaster, term, reason }) =>
+        (isMaster || reason) && emit(isMaster ? 'elected' : 'revoked', { name, term, reason }),
     );
   }
 
@@ -65,6 +67,7 @@ const logger: KettleLogger = {
       keyPrefix: env.KEY_PREFIX ?? 'compat:',
       nodeId,
       interval: Number(env.INTERVAL_MS ?? 1000),
+      allowShortInterval: true,
       leaseTtl: Number(env.LEASE_TTL_MS ?? 10_000),
     }),
   ],
