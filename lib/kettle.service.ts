@@ -16,11 +16,11 @@ import { KETTLE_MODULE_OPTIONS } from './kettle.module-definition.js';
 /**
  * Who leads: the core `Kettle` of `nestjs-kettle/core` (every method of it), started and stopped
  * with the application, plus an Observable of changes. `Kettle` itself is injectable too, as the
- * same instance.
+ * same instance. `KettleService<'billing' | 'reports'>` lets TypeScript check the election names.
  */
 @Injectable()
-export class KettleService
-  extends Kettle
+export class KettleService<Names extends string = string>
+  extends Kettle<Names>
   implements
     OnApplicationBootstrap,
     OnModuleDestroy,
@@ -42,8 +42,9 @@ export class KettleService
     this.onChange((change) => this.changes.next(change));
   }
 
-  onApplicationBootstrap(): void {
-    this.start();
+  /** With `failFast`, waits for the store first: the app's start fails, naming the cause. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.startWhenReady();
   }
 
   /**

@@ -6,3 +6,7 @@ export const DEFAULT_LEASE_TTL_MS = 10_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** Shorter leases leave too little room for a renew round trip and timer jitter. */
 export const MIN_LEASE_TTL_MS = 100;
+/** How long `failFast: true` gives the store to answer at bootstrap. */
+export const DEFAULT_FAIL_FAST_TIMEOUT_MS = 5_000;
+/** How long `getMaster()` waits for the store unless told otherwise. */
+export const DEFAULT_READ_TIMEOUT_MS = 1_000;
