@@ -141,10 +141,10 @@ const STORE_FAILURES: Record<string, string> = {
 };
 /** `action`: e.g. `getMaster("billing")`; `detail`: the driver's own words, when they help. */
 export const storeReadFailed = (action: string, reason: string, detail?: string) =>
-  `Kettle: ${action}: ${STORE_FAILURES[reason] ?? reason}${detail ? ` (${redactUrl(detail)})` : ''}`;
+  `Kettle: ${action}: ${STORE_FAILURES[reason] ?? reason}${detail ? ` (${redactUrlsIn(detail)})` : ''}`;
 /** Logged at ERROR once per cause: a password, a right, a host name or a certificate. */
 export const storeMisconfigured = (where: string, reason: string, detail: string) =>
-  `Redis (${where}): ${STORE_FAILURES[reason] ?? reason}: ${redactUrl(detail)}; kettle keeps retrying, but no election can be won until the configuration is fixed`;
+  `Redis (${where}): ${STORE_FAILURES[reason] ?? reason}: ${redactUrlsIn(detail)}; kettle keeps retrying, but no election can be won until the configuration is fixed`;
 export const failFastGaveUp = (ms: number) =>
   `failFast: the store could not be reached within ${ms} ms`;
 /** The one line at start: where the leases live, and which elections this node contends for. */
@@ -164,4 +164,9 @@ export function redactUrl(value: string): string {
     const colon = userInfo.indexOf(':');
     return colon < 0 ? `${scheme}${userInfo}@` : `${scheme}${userInfo.slice(0, colon)}:***@`;
   });
+}
+
+/** `text` with the password of every URL in it replaced: a driver's message may quote one. */
+export function redactUrlsIn(text: string): string {
+  return redactUrl(text).replace(/[a-z][\w+.-]*:\/\/[^\s@/]*@/gi, (found) => redactUrl(found));
 }
