@@ -33,9 +33,8 @@ import {
 import { createStore, describeStore } from './create-store.js';
 import { DEFAULT_FAIL_FAST_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS } from './options/defaults.js';
 import { isConfigurationError, reasonOf, storeReadError } from './store/store-error.js';
-import { KettleTimeoutError, withTimeout } from './utils/promise-timeout.js';
 import type { KettleStore } from './store/kettle-store.interface.js';
-import { ShutdownDeadline } from './utils/promise-timeout.js';
+import { KettleTimeoutError, ShutdownDeadline, withTimeout } from './utils/promise-timeout.js';
 import { type Clock, systemClock } from './utils/clock.js';
 import { consoleLogger } from './console-logger.js';
 
@@ -88,9 +87,9 @@ export class Kettle<Names extends string = string> {
   private lastStoreError?: Error;
   /** Told at once of a cause of the configuration, while `ready()` waits. */
   private readonly readyWaiters = new Set<(error: Error) => void>();
-  /** This process's token in its presence key, and the other tokens it was warned of. */
+  /** This process's token in its presence key, and how often each other token was seen there. */
   private readonly instance = randomBytes(8).toString('hex');
-  private readonly clashes = new Set<string>();
+  private readonly sightings = new Map<string, number>();
   private presenceTimer?: unknown;
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
   private phase: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
@@ -335,7 +334,6 @@ export class Kettle<Names extends string = string> {
   addElection(name: string, declaration: ElectionDeclaration, where = ''): void {
     nonEmptyString(`${where}name`, name);
     if (this.elections.has(name)) throw new Error(alreadyJoined(name));
-    this.everJoined.add(name);
     if (this.phase === 'stopping' || this.phase === 'stopped') throw new Error(shuttingDown(name));
     const { settings, ...handlers } = declaration;
     const { interval, leaseTtl, cron } = resolveElection(this.options, settings, where);
@@ -354,6 +352,7 @@ export class Kettle<Names extends string = string> {
       listeners: this.listeners,
     });
     this.elections.set(name, election);
+    this.everJoined.add(name);
     if (this.phase === 'running') election.start();
   }
 
@@ -429,7 +428,9 @@ export class Kettle<Names extends string = string> {
 
   /**
    * Marks this node id as this process's in the store, again and again until stopped, and warns
-   * once per other process seen with the same id. A store without announceNode is not asked.
+   * once per other process seen with the same id. A store without announceNode is not asked. A
+   * token seen once may be this node's previous process, restarted within the key's life (a pod
+   * name as node id); only a live process writes it again, so the warning waits for a second sight.
    */
   private announcePresence(): void {
     const { store } = this;
@@ -439,10 +440,10 @@ export class Kettle<Names extends string = string> {
       .then(() => store.announceNode!(this.nodeId, this.instance, periodMs * 3))
       .then(
         (other) => {
-          if (other && !this.clashes.has(other)) {
-            this.clashes.add(other);
-            this.logger.warn(duplicateNodeId(this.nodeId));
-          }
+          if (!other) return;
+          const seen = (this.sightings.get(other) ?? 0) + 1;
+          this.sightings.set(other, seen);
+          if (seen === 2) this.logger.warn(duplicateNodeId(this.nodeId));
         },
         // An outage is the elections' to report.
         () => undefined,

@@ -52,4 +52,19 @@ describe('two processes with one nodeId', () => {
     cleanups.push(() => redis.disconnect());
     expect(await redis.exists(`${keyPrefix}node:{web-1}`, `${keyPrefix}node:{web-2}`)).toBe(2);
   });
+
+  it("a restart with the same id (its old process's mark still there) is no clash", async () => {
+    const keyPrefix = uniquePrefix();
+    const redis = new Redis(SHARED_REDIS_URL);
+    cleanups.push(() => redis.disconnect());
+    // What a process killed a moment ago leaves: its token, for a while yet.
+    await redis.set(`${keyPrefix}node:{web-1}`, 'previous-process', 'PX', 30_000);
+    const restarted = node(keyPrefix, 'web-1');
+    await waitFor(
+      async () => (await redis.get(`${keyPrefix}node:{web-1}`)) !== 'previous-process',
+      'the restarted node to mark its id',
+    );
+    await sleep(2500); // several refreshes
+    expect(restarted.clashes()).toEqual([]);
+  });
 });
