@@ -12,7 +12,7 @@ import { checkKeyPrefix, electionKey, type ElectionKeyKind, nodeKey, slotKey } f
 import { holderOf } from './lease.js';
 import type { RedisConnection } from './redis-connection.js';
 import { ReleaseListeners } from './release-listeners.js';
-import { settlesWithin } from '../utils/promise-timeout.js';
+import { settlesWithin, withTimeout } from '../utils/promise-timeout.js';
 import { ACQUIRE, CLAIM_RUN, CLAIM_SLOT, NODE_PRESENCE, RELEASE, RENEW } from './scripts.js';
 import { isConfigurationError, KettleStoreError, storeReadError } from './store-error.js';
 
@@ -54,7 +54,7 @@ const LOCK_CLUSTER: Partial<ClusterOptions> = {
 };
 const QUIT_WAIT_MS = 1000;
 const RESUBSCRIBE_MS = 1000;
-/** How long `holder()` waits for a connection that is still coming up before it fails. */
+/** How long `holder()` waits for a connection still coming up, and then for the answer. */
 const READ_WAIT_MS = 2000;
 /**
  * A SUBSCRIBE changes no lease, so it may wait for the connection. kettle subscribes again itself on
@@ -197,7 +197,12 @@ export class RedisStore implements KettleStore {
           'not-connected',
           `Redis is not connected (${this.client.status})`,
         );
-      const lease = await this.client.get(this.key(name, 'lock'));
+      // A hung server keeps its connection open: only a timeout tells.
+      const lease = await withTimeout(
+        this.client.get(this.key(name, 'lock')),
+        READ_WAIT_MS,
+        action,
+      );
       return lease === null ? null : holderOf(lease);
     } catch (error) {
       throw storeReadError(action, error, this.lastErrors.get('commands'));
