@@ -16,11 +16,11 @@ import { KETTLE_MODULE_OPTIONS } from './kettle.module-definition.js';
 /**
  * Who leads: the core `Kettle` of `nestjs-kettle/core` (every method of it), started and stopped
  * with the application, plus an Observable of changes. `Kettle` itself is injectable too, as the
- * same instance.
+ * same instance. `KettleService<'billing' | 'reports'>` lets TypeScript check the election names.
  */
 @Injectable()
-export class KettleService
-  extends Kettle
+export class KettleService<Names extends string = string>
+  extends Kettle<Names>
   implements
     OnApplicationBootstrap,
     OnModuleDestroy,
@@ -70,7 +70,7 @@ export class KettleService
 
   /** What leadership$ tells a new subscriber first: the role as last told, per election. */
   private currentRoles(): LeadershipChange[] {
-    const names = this.names();
+    const names: string[] = this.names();
     // A follower that leaves is told nothing: what it last heard goes here.
     for (const name of this.lastChanges.keys())
       if (!names.includes(name)) this.lastChanges.delete(name);
@@ -81,8 +81,9 @@ export class KettleService
     });
   }
 
-  onApplicationBootstrap(): void {
-    this.start();
+  /** With `failFast`, waits for the store first: the app's start fails, naming the cause. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.startWhenReady();
   }
 
   /**

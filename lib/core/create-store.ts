@@ -1,4 +1,7 @@
-import type { ResolvedKettleOptions } from './options/resolve-options.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { redactUrl } from './kettle.messages.js';
+import type { ResolvedKettleOptions, StoreChoice } from './options/resolve-options.js';
+import type { RedisConnection } from './store/redis-connection.js';
 import type { KettleStore } from './store/kettle-store.interface.js';
 import { MemoryStore } from './store/memory.store.js';
 import { QuorumStore } from './store/quorum.store.js';
@@ -28,4 +31,45 @@ export function createStore(
     onError,
     onWarning,
   });
+}
+
+/**
+ * Where the leases live, for the line logged at start: the kind and the address, never a
+ * password (a URL is shown without its user info and query).
+ */
+export function describeStore(store: StoreChoice): string {
+  if (store.kind === 'memory') return 'the memory store (this process only)';
+  if (store.kind === 'custom')
+    return `a custom store (${store.store.constructor?.name ?? 'anonymous'})`;
+  if (store.kind === 'quorum')
+    return `a quorum of ${store.connections.length} Redis servers (${store.connections.map(addressOf).join(', ')})`;
+  return addressOf(store.connection);
+}
+
+function addressOf(connection: RedisConnection): string {
+  if ('url' in connection) {
+    const url = new URL(connection.url);
+    return `Redis ${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  }
+  if ('client' in connection) {
+    const { client } = connection;
+    if (client.isCluster) {
+      // The nodes it was given; ioredis keeps them in a field its types mark private.
+      const startup = (client as unknown as { startupNodes?: unknown[] }).startupNodes ?? [];
+      const nodes = startup.map((node) => {
+        if (node === null || typeof node !== 'object') return redactUrl(String(node));
+        const { host, port } = node as { host?: string; port?: number };
+        return `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+      });
+      return `Redis Cluster (${nodes.join(', ')})`;
+    }
+    return addressOf({ options: (client as Redis).options });
+  }
+  const { sentinels, name, path, host, port, tls } = connection.options as RedisOptions;
+  if (sentinels?.length) {
+    const nodes = sentinels.map((s) => `${s.host ?? '127.0.0.1'}:${s.port ?? 26379}`);
+    return `Redis Sentinel "${name}" (${nodes.join(', ')})`;
+  }
+  if (path) return `Redis unix:${path}`;
+  return `Redis ${host ?? '127.0.0.1'}:${port ?? 6379}${tls ? ' (TLS)' : ''}`;
 }

@@ -2,7 +2,7 @@
  * `nestjs-kettle/core`: the elections and the stores without Nest, for a plain Node worker.
  * KettleModule is built on the same `Kettle`.
  */
-export { Kettle, type JoinOptions, type ScheduleSpec } from './kettle.js';
+export { Kettle, type JoinOptions, type ReadOptions, type ScheduleSpec } from './kettle.js';
 export type { Duration } from './utils/duration.js';
 export type { MasterContext } from './interfaces/master-context.interface.js';
 export type { LeadershipChange, StepDownReason } from './interfaces/leadership-change.interface.js';
@@ -29,6 +29,7 @@ export type { RedisConnection } from './store/redis-connection.js';
 export { MemoryStore } from './store/memory.store.js';
 export { QuorumStore, type QuorumStoreOptions } from './store/quorum.store.js';
 export { KettleQuorumError } from './store/majority.js';
+export { KettleStoreError, type KettleStoreErrorReason } from './store/store-error.js';
 export { holderOf, newLease } from './store/lease.js';
 export { LeadershipEndedError } from './errors.js';
 export { fencedGet, fencedSet, FENCED_SET, type FencedValue } from './fencing.js';

@@ -171,6 +171,32 @@ export const invalidFence = (value: unknown) =>
 
 export const storeRecovered = (name: string) => `Election "${name}": the store answers again`;
 
+/** What each reason of a KettleStoreError says (store/store-error.ts). */
+const STORE_FAILURES: Record<string, string> = {
+  auth: 'Redis refused the credentials; check the password (and the ACL user)',
+  permission: 'the Redis ACL user lacks a right kettle needs',
+  dns: 'the Redis host name does not resolve',
+  tls: 'the TLS handshake with Redis failed; check the certificate and its CA',
+  'not-connected': 'Redis is not connected',
+  timeout: 'the store did not answer in time',
+  failed: 'the store failed',
+};
+/** `action`: e.g. `getMaster("billing")`; `detail`: the driver's own words, when they help. */
+export const storeReadFailed = (action: string, reason: string, detail?: string) =>
+  `Kettle: ${action}: ${STORE_FAILURES[reason] ?? reason}${detail ? ` (${redactUrlsIn(detail)})` : ''}`;
+/** Logged at ERROR once per cause: a password, a right, a host name or a certificate. */
+export const storeMisconfigured = (where: string, reason: string, detail: string) =>
+  `Redis (${where}): ${STORE_FAILURES[reason] ?? reason}: ${redactUrlsIn(detail)}; kettle keeps retrying, but no election can be won until the configuration is fixed`;
+export const failFastGaveUp = (ms: number) =>
+  `failFast: the store could not be reached within ${ms} ms`;
+/** The one line at start: where the leases live, and which elections this node contends for. */
+export const starting = (nodeId: string, store: string, keyPrefix: string, names: string[]) =>
+  `node "${nodeId}" starts on ${store}, key prefix "${keyPrefix}", elections: ${names.length ? names.map((n) => JSON.stringify(n)).join(', ') : 'none yet'}`;
+export const unknownElection = (name: string, known: string[]) =>
+  `Kettle: this node has no election ${JSON.stringify(name)}; ${known.length ? `it knows ${known.map((n) => JSON.stringify(n)).join(', ')}` : 'it has joined none'}. Check the spelling, or join it first.`;
+export const duplicateNodeId = (nodeId: string) =>
+  `another process runs with the same nodeId "${nodeId}" on this store: getMaster(), the health check and the logs cannot tell the two apart. Give every replica a distinct nodeId.`;
+
 /**
  * A URL fit for errors and logs: the password is replaced, whatever characters it holds (the user
  * info runs from `://` to the last `@` before the path).
@@ -185,3 +211,8 @@ export const runObserverFailed = (name: string, reason: string) =>
   `Election "${name}": a run observer failed: ${reason}`;
 export const invalidRunObserver = (value: unknown) =>
   `Kettle: onRun() expects a function (the run observer); got ${describeValue(value)}.`;
+
+/** `text` with the password of every URL in it replaced: a driver's message may quote one. */
+export function redactUrlsIn(text: string): string {
+  return redactUrl(text).replace(/[a-z][\w+.-]*:\/\/[^\s@/]*@/gi, (found) => redactUrl(found));
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Election } from './election/election.js';
 import type { ElectionDeclaration } from './election/election-config.js';
 import { electionStats } from './election/election-stats.js';
@@ -22,13 +23,20 @@ import {
   invalidOption,
   invalidRun,
   invalidRunObserver,
+  duplicateNodeId,
+  failFastGaveUp,
   notJoined,
   redisConnectionError,
   shuttingDown,
+  starting,
+  storeMisconfigured,
+  unknownElection,
 } from './kettle.messages.js';
-import { createStore } from './create-store.js';
+import { createStore, describeStore } from './create-store.js';
+import { DEFAULT_FAIL_FAST_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS } from './options/defaults.js';
+import { isConfigurationError, reasonOf, storeReadError } from './store/store-error.js';
 import type { KettleStore } from './store/kettle-store.interface.js';
-import { ShutdownDeadline } from './utils/promise-timeout.js';
+import { KettleTimeoutError, ShutdownDeadline, withTimeout } from './utils/promise-timeout.js';
 import { type Clock, systemClock } from './utils/clock.js';
 import { consoleLogger } from './console-logger.js';
 import type { Duration } from './utils/duration.js';
@@ -57,15 +65,40 @@ export type ScheduleSpec =
       readonly allowShortInterval?: boolean;
     };
 
+/** `getMaster(name, options)`. */
+export interface ReadOptions {
+  /** How long the store may take to answer, in ms (default 1000). */
+  timeoutMs?: number;
+}
+
+/** How often a node refreshes its presence key (a lease's length, within these bounds). */
+const PRESENCE_MIN_MS = 1_000;
+const PRESENCE_MAX_MS = 10_000;
+
 /**
  * The elections of one node, without Nest: `new Kettle(options)`, `join`, `start`, `isMaster`,
  * `stop` (the original kettle's New / Start / IsMaster / cancel). KettleService is this, in Nest.
+ *
+ * `Names` (optional) lists the election names, e.g. `Kettle<'billing' | 'reports'>`, so that
+ * TypeScript catches a misspelt one; at run time an unknown name throws once started.
  */
-export class Kettle {
+export class Kettle<Names extends string = string> {
   private readonly options: ResolvedKettleOptions;
   /** @internal Where this node logs: the `logger` option, made safe to call (one that throws changes nothing). */
   readonly logger: KettleLogger;
   private readonly elections = new Map<string, Election>();
+  /** Every name this node has joined, left ones too: a query for any other is a mistake. */
+  private readonly everJoined = new Set<string>();
+  /** Causes of the configuration already logged at ERROR: each once. */
+  private readonly misconfigurations = new Set<string>();
+  /** The store's last connection error, which says why it cannot be reached. */
+  private lastStoreError?: Error;
+  /** Told at once of a cause of the configuration, while `ready()` waits. */
+  private readonly readyWaiters = new Set<(error: Error) => void>();
+  /** This process's token in its presence key, and how often each other token was seen there. */
+  private readonly instance = randomBytes(8).toString('hex');
+  private readonly sightings = new Map<string, number>();
+  private presenceTimer?: unknown;
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
   private readonly runObservers = new Set<RunObserver>();
   private phase: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
@@ -94,7 +127,7 @@ export class Kettle {
     this.logger = guardedLogger(this.options.logger ?? consoleLogger);
     this.store = createStore(
       this.options,
-      (where, error) => this.logger.warn(redisConnectionError(where, error.message)),
+      (where, error) => this.storeFailed(where, error),
       (message) => this.logger.warn(message),
     );
   }
@@ -104,32 +137,49 @@ export class Kettle {
     return this.options.nodeId;
   }
 
-  /** True only while this node holds an unexpired lease on `name` (a local check, no round trip). */
-  isMaster(name: string): boolean {
-    return this.elections.get(name)?.isMaster ?? false;
+  /**
+   * True only while this node holds an unexpired lease on `name` (a local check, no round trip).
+   * Once started, a name this node never joined throws, listing the ones it knows.
+   */
+  isMaster(name: Names): boolean {
+    return this.local(name)?.isMaster ?? false;
   }
 
   /**
    * The fencing token of this node's current leadership of `name`, or undefined when not master.
    * About the server's clock in ms (1.8e12): a `bigint` column holds it, a 32-bit one does not.
    */
-  term(name: string): number | undefined {
-    return this.elections.get(name)?.term;
+  term(name: Names): number | undefined {
+    return this.local(name)?.term;
   }
 
-  /** The node id that holds `name` now, read from the store; null when nobody does. */
-  getMaster(name: string): Promise<string | null> {
-    return this.store.holder(nonEmptyString('name', name));
+  /**
+   * The node id that holds `name` now, read from the store; null when nobody does. Any name, even
+   * one this node never joined. Rejects with a KettleStoreError (`reason`: 'not-connected',
+   * 'timeout', 'auth'...) when the store does not answer within `timeoutMs` (default 1000).
+   */
+  getMaster(name: Names, options: ReadOptions = {}): Promise<string | null> {
+    nonEmptyString('name', name);
+    const timeoutMs = duration(
+      'getMaster timeoutMs',
+      options?.timeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
+      1,
+    );
+    const action = `getMaster(${JSON.stringify(name)})`;
+    const read = Promise.resolve().then(() => this.store.holder(name));
+    return withTimeout(read, timeoutMs, 'the store').catch((error: unknown) => {
+      throw storeReadError(action, error, this.lastStoreError);
+    });
   }
 
   /** The names this node contends for. */
-  names(): string[] {
-    return [...this.elections.keys()];
+  names(): Names[] {
+    return [...this.elections.keys()] as Names[];
   }
 
   /** Counters, role, lease left and renew latency of election `name`; undefined when not joined. */
-  stats(name: string): ElectionStats | undefined {
-    const election = this.elections.get(name);
+  stats(name: Names): ElectionStats | undefined {
+    const election = this.local(name);
     return election && electionStats(election);
   }
 
@@ -139,8 +189,8 @@ export class Kettle {
   }
 
   /** Milliseconds of lease left on this node's clock (0 when not master). */
-  leaseLeft(name: string): number {
-    return this.elections.get(name)?.leaseLeft ?? 0;
+  leaseLeft(name: Names): number {
+    return this.local(name)?.leaseLeft ?? 0;
   }
 
   /**
@@ -173,12 +223,12 @@ export class Kettle {
    * Resolves once the lease was released (by this, or by a stop or a loss that came first); at
    * once when this node is not master.
    */
-  async resign(name: string): Promise<void> {
+  async resign(name: Names): Promise<void> {
     await this.joined(name).resign(this.options.shutdownTimeout);
   }
 
   /** Joins election `name`; it contends from `start()`, or at once when already started. */
-  join(name: string, options: JoinOptions = {}): void {
+  join(name: Names, options: JoinOptions = {}): void {
     const { run, ...settings } = options ?? {};
     if (run !== undefined && typeof run !== 'function') throw new TypeError(invalidRun(name));
     const where = `join(${JSON.stringify(name)}): `;
@@ -190,7 +240,7 @@ export class Kettle {
    * guarantees of `@OnMaster` (each slot once, whichever node leads): SchedulerRegistry.addCronJob's
    * counterpart. `leave(name)` stops it.
    */
-  schedule(name: string, spec: ScheduleSpec, run: (context: MasterContext) => unknown): void {
+  schedule(name: Names, spec: ScheduleSpec, run: (context: MasterContext) => unknown): void {
     const where = `schedule(${JSON.stringify(name)}): `;
     // A misspelt key first: `{ intreval }` is better told as such than as no interval.
     if (spec !== null && typeof spec === 'object') checkElectionKeys(spec, where);
@@ -212,7 +262,7 @@ export class Kettle {
   }
 
   /** Leaves election `name`: stops contending, waits for a running job, releases the lease if held. */
-  async leave(name: string): Promise<void> {
+  async leave(name: Names): Promise<void> {
     const election = this.joined(name);
     // It stays listed until it has stopped, so that a stop meanwhile waits for it too.
     try {
@@ -229,7 +279,69 @@ export class Kettle {
   start(): void {
     if (this.phase !== 'idle') return;
     this.phase = 'running';
+    this.logger.log(
+      starting(
+        this.nodeId,
+        describeStore(this.options.store),
+        this.options.keyPrefix,
+        this.names(),
+      ),
+    );
     for (const election of this.elections.values()) election.start();
+    this.announcePresence();
+  }
+
+  /**
+   * Resolves once the store takes commands (at once for a store that does not say); rejects with
+   * a KettleStoreError naming the cause when it cannot be reached within `timeoutMs` (default: the
+   * `failFast` option's, else 5000), and at once on a cause of the configuration (a wrong
+   * password, a host that does not resolve, a certificate refused). `KettleService` calls it at
+   * bootstrap with the `failFast` option; in a plain worker: `await kettle.ready(); kettle.start()`.
+   */
+  async ready(options: ReadOptions = {}): Promise<void> {
+    const timeoutMs = duration(
+      'ready timeoutMs',
+      options?.timeoutMs ?? this.options.failFast?.timeoutMs ?? DEFAULT_FAIL_FAST_TIMEOUT_MS,
+      1,
+    );
+    const { store } = this;
+    if (store.connected !== false || !store.onConnected) return;
+    const action = failFastGaveUp(timeoutMs);
+    const fast = this.options.store.kind === 'redis' ? this.lastStoreError : undefined;
+    if (fast && isConfigurationError(fast)) throw storeReadError(action, fast);
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        unsubscribe();
+        this.readyWaiters.delete(misconfigured);
+        if (error) reject(error);
+        else resolve();
+      };
+      // One server of a quorum wrongly set up still leaves a majority to wait for.
+      const misconfigured = (error: Error) => {
+        if (this.options.store.kind === 'redis') done(storeReadError(action, error));
+      };
+      const unsubscribe = store.onConnected!(() => done());
+      const timer = setTimeout(() => {
+        const cause = this.lastStoreError ?? new KettleTimeoutError('the store', timeoutMs);
+        done(storeReadError(action, cause));
+      }, timeoutMs);
+      this.readyWaiters.add(misconfigured);
+      if (store.connected) done();
+    });
+  }
+
+  /** @internal KettleService's bootstrap: with `failFast`, the store first, closed if it fails. */
+  async startWhenReady(): Promise<void> {
+    if (this.options.failFast) {
+      try {
+        await this.ready();
+      } catch (error) {
+        await this.stop();
+        throw error;
+      }
+    }
+    this.start();
   }
 
   /**
@@ -268,6 +380,7 @@ export class Kettle {
       runObservers: this.runObservers,
     });
     this.elections.set(name, election);
+    this.everJoined.add(name);
     if (this.phase === 'running') election.start();
   }
 
@@ -288,6 +401,7 @@ export class Kettle {
 
   private async leaveElections(): Promise<void> {
     this.phase = 'stopping';
+    this.currentClock.clearTimeout(this.presenceTimer);
     const deadline = this.shutdownDeadline();
     await Promise.all([...this.elections.values()].map((election) => election.stop(deadline)));
     this.elections.clear();
@@ -311,5 +425,64 @@ export class Kettle {
     const election = this.elections.get(name);
     if (!election) throw new Error(notJoined(name));
     return election;
+  }
+
+  /**
+   * The election `name` for a query of this node's own state; undefined when left (or not yet
+   * started). A name never joined, once started, is a typo: it throws, listing the known ones.
+   */
+  private local(name: string): Election | undefined {
+    const election = this.elections.get(name);
+    if (election || this.phase === 'idle' || this.everJoined.has(name)) return election;
+    throw new Error(unknownElection(name, [...this.everJoined]));
+  }
+
+  /**
+   * A connection error of the store: a cause of the configuration (a password, a right, a host
+   * name, a certificate) at ERROR, once each, for it will not pass by itself; an outage at WARN
+   * (the store reports each one once).
+   */
+  private storeFailed(where: string, error: Error): void {
+    this.lastStoreError = error;
+    if (!isConfigurationError(error)) {
+      this.logger.warn(redisConnectionError(where, error.message));
+      return;
+    }
+    for (const waiter of this.readyWaiters) waiter(error);
+    const reason = reasonOf(error);
+    if (this.misconfigurations.has(`${reason} ${error.message}`)) return;
+    this.misconfigurations.add(`${reason} ${error.message}`);
+    this.logger.error(storeMisconfigured(where, reason, error.message));
+  }
+
+  /**
+   * Marks this node id as this process's in the store, again and again until stopped, and warns
+   * once per other process seen with the same id. A store without announceNode is not asked. A
+   * token seen once may be this node's previous process, restarted within the key's life (a pod
+   * name as node id); only a live process writes it again, so the warning waits for a second sight.
+   */
+  private announcePresence(): void {
+    const { store } = this;
+    if (!store.announceNode || this.phase !== 'running') return;
+    const periodMs = Math.min(PRESENCE_MAX_MS, Math.max(PRESENCE_MIN_MS, this.options.leaseTtl));
+    Promise.resolve()
+      .then(() => store.announceNode!(this.nodeId, this.instance, periodMs * 3))
+      .then(
+        (other) => {
+          if (!other) return;
+          const seen = (this.sightings.get(other) ?? 0) + 1;
+          this.sightings.set(other, seen);
+          if (seen === 2) this.logger.warn(duplicateNodeId(this.nodeId));
+        },
+        // An outage is the elections' to report.
+        () => undefined,
+      )
+      .finally(() => {
+        if (this.phase === 'running')
+          this.presenceTimer = this.currentClock.setTimeout(
+            () => this.announcePresence(),
+            periodMs,
+          );
+      });
   }
 }

@@ -102,13 +102,15 @@ describe('nestjs-kettle/core: Kettle without Nest', () => {
       );
       children.push(child);
       const events: Array<Record<string, unknown>> = [];
+      const logs: string[] = [];
       let stderr = '';
-      // Whole lines: a chunk of stdout may end mid-line.
+      // Whole lines: a chunk of stdout may end mid-line. kettle's own log lines start `[Kettle]`.
       createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.trim()) events.push(JSON.parse(line));
+        if (line.startsWith('[Kettle]')) logs.push(line);
+        else if (line.trim()) events.push(JSON.parse(line));
       });
       child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      return { child, events, stderr: () => stderr };
+      return { child, events, logs, stderr: () => stderr };
     };
     const first = worker('w1');
     await waitFor(
@@ -116,6 +118,11 @@ describe('nestjs-kettle/core: Kettle without Nest', () => {
       'the worker to run its job',
     );
     expect(first.stderr()).toBe('');
+    // One line at start says where, under which prefix, as whom, for what.
+    const redis = new URL(SHARED_REDIS_URL);
+    expect(first.logs).toEqual([
+      `[Kettle] node "w1" starts on Redis redis://${redis.host}, key prefix "${prefix}", elections: "report"`,
+    ]);
     const second = worker('w2');
     await waitFor(() => second.events.some((e) => e.event === 'started'), 'the second worker');
     first.child.kill('SIGTERM');

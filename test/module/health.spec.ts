@@ -192,7 +192,9 @@ describe('KettleHealthIndicator with @nestjs/terminus', () => {
     server.pause();
     try {
       const hung = await probeUntil((answer) => answer.status === 503, 'down while Redis hangs');
-      expect(hung.report.details.kettle.message).toBe('the store got no answer within 300 ms');
+      expect(hung.report.details.kettle.message).toBe(
+        'Kettle: getMaster("job"): the store did not answer in time (300 ms)',
+      );
     } finally {
       server.resume();
     }

@@ -75,7 +75,10 @@ describe('KettleService.stats() and metrics() on Redis', () => {
     expect(metered.runs).toBeGreaterThanOrEqual(stats.runs);
     // Plain data: it survives JSON (for a status endpoint) unchanged.
     expect(JSON.parse(JSON.stringify(all))).toEqual(all);
-    expect(master.stats('unknown')).toBeUndefined();
+    // A name never joined is a typo: it throws, listing the known ones.
+    expect(() => master.stats('unknown')).toThrow(
+      /no election "unknown"; it knows "metered", "joined"/,
+    );
   });
 
   it('measure the round trip to Redis, not a local figure', async () => {

@@ -40,6 +40,16 @@ describe('resolveKettleOptions', () => {
       store: { kind: 'redis', connection: { options: { host: '127.0.0.1', port: 6379 } } },
     });
     expect(options.nodeId).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{6}$`));
+    expect(options.failFast).toBeUndefined();
+  });
+
+  it('failFast: true waits 5000 ms, an object its own timeoutMs, false not at all', () => {
+    const resolved = (failFast: unknown) =>
+      resolveKettleOptions({ failFast } as never, {}).failFast;
+    expect(resolved(true)).toEqual({ timeoutMs: 5000 });
+    expect(resolved({})).toEqual({ timeoutMs: 5000 });
+    expect(resolved({ timeoutMs: 250 })).toEqual({ timeoutMs: 250 });
+    expect(resolved(false)).toBeUndefined();
   });
 
   it('reads the original kettle environment: REDIS_HOST, REDIS_PASSWORD, REDIS_TIMEOUT_SECONDS', () => {
@@ -289,6 +299,9 @@ describe('bad options fail createApplicationContext, naming the option and its v
       /"store": an object; expected 'redis', 'memory' or a KettleStore/,
     ],
     [{ leaseTTL: 3000 }, /unknown option "leaseTTL"; did you mean "leaseTtl"\?/],
+    [{ failFast: 'yes' }, /"failFast": "yes"; expected true, false or \{ timeoutMs \}/],
+    [{ failFast: { timeoutMs: 0 } }, /"failFast.timeoutMs": 0; expected a duration/],
+    [{ failFast: { timeout: 100 } }, /"failFast.timeout": 100; expected timeoutMs only/],
   ];
   const both = badOptions.flatMap(([options, message]) =>
     (['forRoot', 'forRootAsync'] as const).map((how) => [how, options, message] as const),

@@ -4,10 +4,10 @@ import { freePort } from '#tools/free-port.js';
 import { RedisServer } from '#tools/redis-server.js';
 import { type SelfSignedCertificate, selfSignedCertificate } from '#tools/tls.js';
 import { waitFor } from '#tools/wait.js';
-import { type KettleModuleOptions, RedisStore } from '../../lib/index.js';
+import { KettleStoreError, type KettleModuleOptions, RedisStore } from '../../lib/index.js';
 import { newLease } from '../../lib/core/store/lease.js';
 import { RELEASE, RENEW } from '../../lib/core/store/scripts.js';
-import { Harness, startSample, withEnv } from '../support/apps.js';
+import { forRootModule, Harness, startSample, withEnv } from '../support/apps.js';
 import { uniquePrefix } from '../support/nodes.js';
 import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
@@ -62,8 +62,22 @@ describe('a wrong password', () => {
       await failing(kettle);
       expect(kettle.isMaster('secure')).toBe(false);
       expect(runs.count).toBe(0);
-      expect(logs.text()).toMatch(new RegExp(`warn Redis \\(commands\\): ${reason}`));
+      // The configuration is wrong: ERROR, once (from whichever connection met it first),
+      // however often the connections retry.
+      const errors = logs.lines.filter((line) => line.level === 'error');
+      expect(errors.map((line) => line.message)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^Redis \\((commands|subscriber)\\): Redis refused the credentials.*: ${reason}`,
+          ),
+        ),
+      ]);
       expect(logs.text()).toMatch(/warn Election "secure": acquire failed \(.+\); retrying/);
+      // A read says why, in kettle's words, with the driver's error as its cause.
+      const read = await kettle.getMaster('secure').catch((error: unknown) => error);
+      expect(read).toBeInstanceOf(KettleStoreError);
+      expect(read).toMatchObject({ reason: 'auth', message: expect.stringContaining(reason) });
+      expect((read as Error).cause).toBeInstanceOf(Error);
       await close();
       // Nothing of kettle's is left connected, nor reconnecting.
       const admin = h.client({ ...redis.redisOptions, password });
@@ -101,6 +115,11 @@ describe('an ACL user without rights', () => {
       expect(logs.text()).toMatch(
         new RegExp(`warn Election "secure": acquire failed \\(${reason.source}`),
       );
+      // A right missing is the configuration's: each refusal at ERROR, once.
+      const errors = logs.lines.filter((l) => l.level === 'error').map((l) => l.message);
+      expect(errors.length).toBeGreaterThan(0);
+      expect(new Set(errors).size).toBe(errors.length);
+      expect(errors.join('\n')).toMatch(reason);
       await grant(...rights);
       await waitFor(() => kettle.isMaster('secure') && runs.count > 0, 'master', 20_000);
       expect(logs.text()).toMatch(/log Election "secure": the store answers again/);
@@ -137,7 +156,7 @@ describe('an ACL user without rights', () => {
 
     await grant('resetchannels');
     await waitFor(
-      () => /warn Redis \(subscriber\): NOPERM/.test(logs.text()),
+      () => /error Redis \(subscriber\): .*NOPERM/.test(logs.text()),
       'the refusal in the log',
       5_000,
     );
@@ -222,7 +241,12 @@ describe('rediss:// against a redis-server with a self-signed certificate', () =
     const url = `rediss://:${password}@127.0.0.1:${redis.port}`;
     const { kettle, runs, logs, close } = await h.node(fast({ redis: url }));
     await failing(kettle);
-    expect(logs.text()).toMatch(/warn Redis \(commands\): self[- ]signed certificate/);
+    const errors = logs.lines.filter((line) => line.level === 'error').map((l) => l.message);
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /^Redis \((commands|subscriber)\): the TLS handshake .*self[- ]signed certificate/,
+      ),
+    ]);
     expect(kettle.isMaster('secure')).toBe(false);
     expect(runs.count).toBe(0);
     await close();
@@ -252,5 +276,56 @@ describe('rediss:// against a redis-server with a self-signed certificate', () =
     expect(sample.output).toMatch(/Election "report": this node is master \(term \d+\)/);
     // A graceful shutdown released the lease.
     expect(await admin.exists(lock)).toBe(0);
+  });
+});
+
+describe('failFast', () => {
+  const failFast = { failFast: { timeoutMs: 3000 } };
+
+  it('a wrong password: the app does not start, and the error says why', async () => {
+    const redis = await h.server({ args: ['--requirepass', h.secret()] });
+    const url = `redis://:${h.secret()}@127.0.0.1:${redis.port}`;
+    const message = await h.bootError(forRootModule(fast({ redis: url, ...failFast })));
+    expect(message).toMatch(
+      /^Kettle: failFast: the store could not be reached within 3000 ms: Redis refused the credentials.*WRONGPASS/,
+    );
+  });
+
+  it('a closed port: the app does not start, and the error says Redis is not connected', async () => {
+    const port = await freePort();
+    const message = await h.bootError(
+      forRootModule(fast({ redis: `redis://127.0.0.1:${port}`, ...failFast })),
+    );
+    expect(message).toMatch(
+      /could not be reached within 3000 ms: Redis is not connected.*ECONNREFUSED/,
+    );
+  });
+
+  it('a host name that does not resolve: ERROR once, and failFast names it', async () => {
+    const redis = 'redis://kettle-no-such-host.invalid:6379';
+    const message = await h.bootError(forRootModule(fast({ redis, ...failFast })));
+    expect(message).toMatch(/the Redis host name does not resolve.*(ENOTFOUND|EAI_AGAIN)/);
+    const { logs, close } = await h.node(fast({ redis }));
+    await waitFor(() => logs.lines.some((l) => l.level === 'error'), 'the ERROR line');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(logs.lines.filter((l) => l.level === 'error')).toHaveLength(1);
+    await close();
+  });
+
+  it('a reachable store: boots, and the start line names it without the password', async () => {
+    const password = h.secret();
+    const redis = await h.server({ args: ['--requirepass', password] });
+    const url = `redis://:${password}@127.0.0.1:${redis.port}`;
+    const { kettle, logs } = await h.node(fast({ redis: url, nodeId: 'ff', ...failFast }));
+    expect(logs.lines.filter((l) => l.level === 'log' && /starts on/.test(l.message))).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(
+          new RegExp(
+            `^node "ff" starts on Redis redis://127\\.0\\.0\\.1:${redis.port}, key prefix "test:[0-9a-f]+:", elections: "secure"$`,
+          ),
+        ),
+      }),
+    ]);
+    await waitFor(() => kettle.isMaster('secure'), 'master');
   });
 });

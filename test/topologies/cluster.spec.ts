@@ -115,6 +115,12 @@ describe('kettle on Redis Cluster (three masters)', () => {
       expect(await owner.get(`${prefix}{${name}}:lock`)).toContain(master.nodeId);
       expect(Number(await owner.get(`${prefix}{${name}}:term`))).toBe(master.term(name));
     }
+    // Each node marks its id (to notice a duplicate) on the master that owns that key's slot.
+    for (const id of ['c1', 'c2', 'c3']) {
+      const key = `${prefix}node:{${id}}`;
+      const owner = nodeClient(await cluster.ownerOf(key));
+      await waitFor(async () => (await owner.exists(key)) === 1, `the presence key of ${id}`);
+    }
   });
 
   it('elects, runs and hands over elections whose names or prefix hold braces, each in one slot', async () => {

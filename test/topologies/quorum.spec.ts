@@ -74,6 +74,16 @@ describe('QuorumStore on three redis-servers', () => {
     expect(termOf(first)).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  it('announceNode: a second token for one node id is told, from any server', async () => {
+    const { store, direct, prefix } = await quorum();
+    expect(await store.announceNode('web-1', 'first', 5000)).toBeNull();
+    expect(await store.announceNode('web-1', 'first', 5000)).toBeNull();
+    expect(await store.announceNode('web-1', 'second', 5000)).toBe('first');
+    expect(await store.announceNode('web-1', 'first', 5000)).toBe('second');
+    const key = `${prefix}node:{web-1}`;
+    expect(await Promise.all(direct.map((r) => r.get(key)))).toEqual(['first', 'first', 'first']);
+  });
+
   it('names a holder only when a majority of the servers agree on it', async () => {
     const { store, direct, key, servers } = await quorum();
     await direct[0].set(key('job', 'lock'), 'x#1', 'PX', 5000);

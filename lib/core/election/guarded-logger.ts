@@ -34,7 +34,9 @@ class GuardedLogger implements KettleLogger {
     const failed = (error: unknown) => this.failed(level, message, error);
     try {
       const result: unknown =
-        level === 'error' ? this.target.error(message, stack) : this.target[level](message);
+        level === 'error' && stack !== undefined
+          ? this.target.error(message, stack)
+          : this.target[level](message);
       catchRejection(result, failed);
     } catch (error) {
       failed(error);

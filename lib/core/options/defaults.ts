@@ -12,3 +12,7 @@ export const MIN_LEASE_TTL_MS = 100;
  * slip that would run every 60 ms: below this floor, the user says so.
  */
 export const MIN_INTERVAL_MS = 1000;
+/** How long `failFast: true` gives the store to answer at bootstrap. */
+export const DEFAULT_FAIL_FAST_TIMEOUT_MS = 5_000;
+/** How long `getMaster()` waits for the store unless told otherwise. */
+export const DEFAULT_READ_TIMEOUT_MS = 1_000;

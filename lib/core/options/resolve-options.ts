@@ -13,6 +13,7 @@ import {
 import {
   DEFAULT_INTERVAL_MS,
   DEFAULT_LEASE_TTL_MS,
+  DEFAULT_FAIL_FAST_TIMEOUT_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
 } from './defaults.js';
 import { didYouMean } from '../utils/did-you-mean.js';
@@ -32,6 +33,8 @@ export interface ResolvedKettleOptions {
   readonly store: StoreChoice;
   /** Undefined: the default of where kettle runs (Nest's Logger, or the console). */
   readonly logger?: KettleLogger;
+  /** Set: bootstrap waits this long for the store, and fails when it cannot be reached. */
+  readonly failFast?: { readonly timeoutMs: number };
 }
 
 export type StoreChoice =
@@ -53,6 +56,7 @@ const KNOWN_OPTIONS = [
   'verbose',
   'store',
   'logger',
+  'failFast',
 ];
 const STORE_METHODS = [
   'acquire',
@@ -94,6 +98,7 @@ export function resolveKettleOptions(
     verbose: boolean('verbose', options.verbose ?? false),
     ...moduleTiming(options),
     logger: options.logger === undefined ? undefined : logger(options.logger),
+    ...(options.failFast !== undefined && failFast(options.failFast)),
     store: store === 'redis' ? redisStore(options.redis, env) : otherStore(store),
   };
 }
@@ -113,6 +118,25 @@ function logger(value: unknown): KettleLogger {
   throw new TypeError(
     invalidOption('logger', value, `an object with ${LOGGER_METHODS.join(', ')} methods`),
   );
+}
+
+function failFast(value: unknown): { failFast?: { timeoutMs: number } } {
+  if (value === false) return {};
+  if (value === true) return { failFast: { timeoutMs: DEFAULT_FAIL_FAST_TIMEOUT_MS } };
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const { timeoutMs = DEFAULT_FAIL_FAST_TIMEOUT_MS, ...rest } = value as { timeoutMs?: unknown };
+    const unknown = Object.keys(rest)[0];
+    if (unknown !== undefined)
+      throw new TypeError(
+        invalidOption(
+          `failFast.${unknown}`,
+          (rest as Record<string, unknown>)[unknown],
+          'timeoutMs only',
+        ),
+      );
+    return { failFast: { timeoutMs: duration('failFast.timeoutMs', timeoutMs, 1) } };
+  }
+  throw new TypeError(invalidOption('failFast', value, 'true, false or { timeoutMs }'));
 }
 
 function otherStore(store: unknown): StoreChoice {

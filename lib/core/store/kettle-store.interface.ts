@@ -137,6 +137,12 @@ export interface KettleStore {
    */
   commandTimedOut?(waitedMs: number): void;
   /**
+   * Optional: marks node `nodeId` as run by the process with `token` for `ttlMs`, and returns the
+   * token of another process that marked it since (two replicas given one nodeId), else null.
+   * Without it, kettle does not look for a duplicate node id.
+   */
+  announceNode?(nodeId: string, token: string, ttlMs: number): Promise<string | null>;
+  /**
    * Closes what the store opened; never a client the user passed in. With `timeoutMs`, it waits
    * that long at most (for connections to close politely, say) before it drops them.
    */

@@ -54,3 +54,11 @@ export function checkKeyPrefix(option: string, keyPrefix: string): string {
   }
   return keyPrefix;
 }
+
+/**
+ * `kettle:node:{web-1}`: where a node announces itself, to notice another process with its id.
+ * Not an election's key (those start with `{` after the prefix), and a key of its own on Cluster.
+ */
+export function nodeKey(keyPrefix: string, nodeId: string): string {
+  return `${keyPrefix}node:{${hashTagOf(nodeId)}}`;
+}

@@ -277,6 +277,18 @@ export class QuorumStore implements KettleStore {
     return { outcome: 'not-holder' };
   }
 
+  /** Another process's token on any server that answers: a duplicate is worth a warning anywhere. */
+  async announceNode(nodeId: string, token: string, ttlMs: number): Promise<string | null> {
+    const answers = await Promise.allSettled(
+      this.calls('announce', SERVER_TIMEOUT_MS, (member) =>
+        member.announceNode(nodeId, token, ttlMs),
+      ),
+    );
+    for (const answer of answers)
+      if (answer.status === 'fulfilled' && answer.value) return answer.value;
+    return null;
+  }
+
   /** Every server announces a release: a listener may hear one release up to once per server. */
   onReleased(listener: (name: string) => void, only?: string): () => void {
     const unsubscribers = this.members.map((member) => member.onReleased(listener, only));

@@ -8,12 +8,13 @@ import type {
   SlotClaim,
   SlotClaimOptions,
 } from './kettle-store.interface.js';
-import { checkKeyPrefix, electionKey, type ElectionKeyKind, slotKey } from './keys.js';
+import { checkKeyPrefix, electionKey, type ElectionKeyKind, nodeKey, slotKey } from './keys.js';
 import { holderOf } from './lease.js';
 import type { RedisConnection } from './redis-connection.js';
 import { ReleaseListeners } from './release-listeners.js';
-import { settlesWithin } from '../utils/promise-timeout.js';
-import { ACQUIRE, CLAIM_RUN, CLAIM_SLOT, RELEASE, RENEW } from './scripts.js';
+import { settlesWithin, withTimeout } from '../utils/promise-timeout.js';
+import { ACQUIRE, CLAIM_RUN, CLAIM_SLOT, NODE_PRESENCE, RELEASE, RENEW } from './scripts.js';
+import { isConfigurationError, KettleStoreError, storeReadError } from './store-error.js';
 
 export interface RedisStoreOptions {
   readonly connection: RedisConnection;
@@ -53,7 +54,7 @@ const LOCK_CLUSTER: Partial<ClusterOptions> = {
 };
 const QUIT_WAIT_MS = 1000;
 const RESUBSCRIBE_MS = 1000;
-/** How long `holder()` waits for a connection that is still coming up before it fails. */
+/** How long `holder()` waits for a connection still coming up, and then for the answer. */
 const READ_WAIT_MS = 2000;
 /**
  * A SUBSCRIBE changes no lease, so it may wait for the connection. kettle subscribes again itself on
@@ -118,6 +119,7 @@ interface ScriptCommands {
     sinceLast: number,
     schedule: string,
   ): Promise<[number, number, string?, number?]>;
+  kettleNodePresence(key: string, token: string, ttl: number): Promise<string | null>;
 }
 type ScriptClient = (Redis | Cluster) & ScriptCommands;
 
@@ -131,9 +133,11 @@ export class RedisStore implements KettleStore {
   private readonly connectedListeners = new Set<() => void>();
   private readonly channel: string;
   /** The last error of each connection, reported once until it changes or the connection is ready. */
-  private readonly lastErrors = new Map<string, string>();
+  private readonly lastErrors = new Map<string, Error>();
   /** When each connection last became ready (performance.now()); unset once it is dropped. */
   private readonly readyAt = new Map<string, number>();
+  /** Refusals of lock commands for a reason of the configuration, each reported once. */
+  private readonly refusals = new Set<string>();
   /** Connections whose retryStrategy gave up once already: that is reported once. */
   private readonly retryGaveUp = new Set<string>();
   private resubscribe?: NodeJS.Timeout;
@@ -156,15 +160,13 @@ export class RedisStore implements KettleStore {
     this.client.defineCommand('kettleRelease', { numberOfKeys: 1, lua: RELEASE });
     this.client.defineCommand('kettleClaimRun', { numberOfKeys: 2, lua: CLAIM_RUN });
     this.client.defineCommand('kettleClaimSlot', { numberOfKeys: 2, lua: CLAIM_SLOT });
+    this.client.defineCommand('kettleNodePresence', { numberOfKeys: 1, lua: NODE_PRESENCE });
   }
 
   async acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
     this.ensureConnected();
-    const [acquired, value, ttl] = await this.client.kettleAcquire(
-      this.key(name, 'lock'),
-      this.key(name, 'term'),
-      lease,
-      ttlMs,
+    const [acquired, value, ttl] = await this.refused(
+      this.client.kettleAcquire(this.key(name, 'lock'), this.key(name, 'term'), lease, ttlMs),
     );
     if (acquired === 1) return { acquired: true, term: Number(value) };
     return { acquired: false, holder: value ? holderOf(String(value)) : null, ttlMs: Number(ttl) };
@@ -172,20 +174,39 @@ export class RedisStore implements KettleStore {
 
   async renew(name: string, lease: string, ttlMs: number): Promise<boolean> {
     this.ensureConnected();
-    return (await this.client.kettleRenew(this.key(name, 'lock'), lease, ttlMs)) === 1;
+    return (
+      (await this.refused(this.client.kettleRenew(this.key(name, 'lock'), lease, ttlMs))) === 1
+    );
   }
 
   async release(name: string, lease: string): Promise<boolean> {
     this.ensureConnected();
     const key = this.key(name, 'lock');
-    return (await this.client.kettleRelease(key, lease, this.channel, name)) === 1;
+    return (await this.refused(this.client.kettleRelease(key, lease, this.channel, name))) === 1;
   }
 
+  /** Throws a KettleStoreError that says why when Redis does not answer. */
   async holder(name: string): Promise<string | null> {
-    // A read may wait for the connection (unlike a lock command, it does no harm late).
-    await this.waitUntilReady(READ_WAIT_MS);
-    const lease = await this.client.get(this.key(name, 'lock'));
-    return lease === null ? null : holderOf(lease);
+    const action = `holder(${JSON.stringify(name)})`;
+    try {
+      // A read may wait for a connection still coming up (unlike a lock command, it does no harm
+      // late); not for one in an outage already reported, which it would only wait out.
+      if (!this.lastErrors.has('commands')) await this.waitUntilReady(READ_WAIT_MS);
+      if (this.client.status !== 'ready')
+        throw new KettleStoreError(
+          'not-connected',
+          `Redis is not connected (${this.client.status})`,
+        );
+      // A hung server keeps its connection open: only a timeout tells.
+      const lease = await withTimeout(
+        this.client.get(this.key(name, 'lock')),
+        READ_WAIT_MS,
+        action,
+      );
+      return lease === null ? null : holderOf(lease);
+    } catch (error) {
+      throw storeReadError(action, error, this.lastErrors.get('commands'));
+    }
   }
 
   async claimRun(
@@ -195,12 +216,14 @@ export class RedisStore implements KettleStore {
     ttlMs: number,
   ): Promise<ClaimResult> {
     this.ensureConnected();
-    const [code, ms, slot] = await this.client.kettleClaimRun(
-      this.key(name, 'lock'),
-      this.key(name, 'lastrun'),
-      lease,
-      intervalMs,
-      ttlMs,
+    const [code, ms, slot] = await this.refused(
+      this.client.kettleClaimRun(
+        this.key(name, 'lock'),
+        this.key(name, 'lastrun'),
+        lease,
+        intervalMs,
+        ttlMs,
+      ),
     );
     if (code === 1) return { outcome: 'run', nextInMs: Number(ms), slotMs: Number(slot) };
     if (code === 0) return { outcome: 'wait', waitMs: Number(ms) };
@@ -215,20 +238,30 @@ export class RedisStore implements KettleStore {
     options: SlotClaimOptions,
   ): Promise<SlotClaim> {
     this.ensureConnected();
-    const [code, ms, recorded, storeNow] = await this.client.kettleClaimSlot(
-      this.key(name, 'lock'),
-      this.slotKey(name, options.key),
-      lease,
-      ttlMs,
-      Math.round(slotMs),
-      options.term,
-      Math.round(options.graceMs),
-      options.catchUp ? 1 : 0,
-      Math.max(1, Math.round(options.keepMs)),
-      sinceLastMs(options),
-      options.schedule ?? '',
+    const [code, ms, recorded, storeNow] = await this.refused(
+      this.client.kettleClaimSlot(
+        this.key(name, 'lock'),
+        this.slotKey(name, options.key),
+        lease,
+        ttlMs,
+        Math.round(slotMs),
+        options.term,
+        Math.round(options.graceMs),
+        options.catchUp ? 1 : 0,
+        Math.max(1, Math.round(options.keepMs)),
+        sinceLastMs(options),
+        options.schedule ?? '',
+      ),
     );
     return withRecorded(slotClaim(code, Number(ms)), options, recorded, Number(storeNow));
+  }
+
+  async announceNode(nodeId: string, token: string, ttlMs: number): Promise<string | null> {
+    this.ensureConnected();
+    const key = nodeKey(this.options.keyPrefix, nodeId);
+    return (
+      (await this.client.kettleNodePresence(key, token, Math.max(1, Math.round(ttlMs)))) ?? null
+    );
   }
 
   get connected(): boolean {
@@ -426,8 +459,8 @@ export class RedisStore implements KettleStore {
 
   /** ioredis repeats the same error on every reconnect attempt: report each outage once. */
   private report(where: string, error: Error): void {
-    if (this.lastErrors.get(where) === error.message) return;
-    this.lastErrors.set(where, error.message);
+    if (this.lastErrors.get(where)?.message === error.message) return;
+    this.lastErrors.set(where, error);
     this.options.onError?.(where, error);
   }
 
@@ -435,7 +468,29 @@ export class RedisStore implements KettleStore {
   protected ensureConnected(): void {
     if (this.client.status === 'ready') return;
     const cause = this.lastErrors.get('commands');
-    throw new Error(`Redis is not connected (${cause ?? this.client.status})`);
+    throw new KettleStoreError(
+      'not-connected',
+      `Redis is not connected (${cause?.message ?? this.client.status})`,
+      { cause },
+    );
+  }
+
+  /**
+   * A lock command refused for a reason of the configuration (NOPERM for a script or a key) is
+   * reported as a connection error is: the log says it at ERROR, once.
+   */
+  protected refused<T>(command: Promise<T>): Promise<T> {
+    return command.catch((error: unknown) => {
+      if (
+        error instanceof Error &&
+        isConfigurationError(error) &&
+        !this.refusals.has(error.message)
+      ) {
+        this.refusals.add(error.message);
+        this.options.onError?.('commands', error);
+      }
+      throw error;
+    });
   }
 }
 

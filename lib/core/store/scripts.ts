@@ -137,3 +137,16 @@ else
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[7])
 return {1, 0, seen, now}`;
+
+/**
+ * KEYS: the node's presence key (`nodeKey`). ARGV: this process's instance token, ttl ms.
+ * Sets the key to the token for ttl ms and returns the token it held before when that was another
+ * (a second process with the same node id refreshed it meanwhile), else false (nil). Two such
+ * processes take turns overwriting it, so each reads the other's token on its next refresh.
+ */
+export const NODE_PRESENCE = `local before = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if before and before ~= ARGV[1] then
+  return before
+end
+return false`;

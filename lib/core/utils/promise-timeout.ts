@@ -3,7 +3,10 @@ import { type Clock, systemClock } from './clock.js';
 /** A store command that did not answer in time: its outcome is unknown, never a success. */
 export class KettleTimeoutError extends Error {
   override readonly name = 'KettleTimeoutError';
-  constructor(action: string, ms: number) {
+  constructor(
+    action: string,
+    readonly ms: number,
+  ) {
     super(`${action} got no answer within ${Math.round(ms)} ms`);
   }
 }

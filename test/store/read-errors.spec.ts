@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '#tools/wait.js';
+import { Kettle, KettleStoreError, type KettleLogger } from '../../lib/core/index.js';
+import { Harness } from '../support/apps.js';
+import { uniquePrefix } from '../support/nodes.js';
+
+const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
+const h = new Harness();
+afterEach(() => h.cleanup());
+
+/** A started core node on `url` that contends for `job`. */
+function node(url: string): Kettle {
+  const kettle = new Kettle({
+    redis: url,
+    keyPrefix: uniquePrefix(),
+    nodeId: 'reader',
+    logger: silent,
+  });
+  kettle.join('job', { interval: 100 });
+  kettle.start();
+  h.defer(() => kettle.stop());
+  return kettle;
+}
+
+describe('getMaster() when the store does not answer', () => {
+  it('Redis gone: rejects with a KettleStoreError "not-connected" in kettle words, not the driver\'s', async () => {
+    const server = await h.server();
+    const kettle = node(server.url);
+    await waitFor(() => kettle.isMaster('job'), 'master');
+    expect(await kettle.getMaster('job')).toBe('reader');
+    await server.kill();
+    await waitFor(() => !kettle.isMaster('job'), 'the node to notice');
+    const error = await kettle.getMaster('job').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KettleStoreError);
+    expect(error).toMatchObject({
+      name: 'KettleStoreError',
+      reason: 'not-connected',
+      message: expect.stringMatching(/^Kettle: getMaster\("job"\): Redis is not connected/),
+    });
+    expect((error as Error).message).not.toMatch(/enableOfflineQueue|Stream isn't writeable/);
+  });
+
+  it('Redis hung: rejects with reason "timeout" within its timeoutMs', async () => {
+    const server = await h.server();
+    const kettle = node(server.url);
+    await waitFor(() => kettle.isMaster('job'), 'master');
+    server.pause();
+    h.defer(() => server.resume());
+    const error = await kettle.getMaster('job', { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      reason: 'timeout',
+      message: 'Kettle: getMaster("job"): the store did not answer in time (200 ms)',
+    });
+  });
+
+  it('a bad timeoutMs throws, naming it', () => {
+    const kettle = new Kettle({ store: 'memory', logger: silent });
+    expect(() => kettle.getMaster('job', { timeoutMs: 0 })).toThrow(
+      /invalid option "getMaster timeoutMs": 0/,
+    );
+  });
+});
