@@ -16,7 +16,7 @@ function node(url: string): Kettle {
     nodeId: 'reader',
     logger: silent,
   });
-  kettle.join('job', { interval: 100 });
+  kettle.join('job', { interval: 100, allowShortInterval: true });
   kettle.start();
   h.defer(() => kettle.stop());
   return kettle;
