@@ -65,10 +65,13 @@ export type ScheduleSpec =
       readonly allowShortInterval?: boolean;
     };
 
-/** `getMaster(name, options)`. */
+/** `getMaster(name, options)` and `ready(options)`. */
 export interface ReadOptions {
-  /** How long the store may take to answer, in ms (default 1000). */
-  timeoutMs?: number;
+  /**
+   * How long the store may take to answer: ms, or a string such as `'2s'` (default 1000 for
+   * `getMaster`; for `ready`, the `failFast` option's, else 5000).
+   */
+  timeoutMs?: Duration;
 }
 
 /** How often a node refreshes its presence key (a lease's length, within these bounds). */

@@ -53,8 +53,11 @@ describe('getMaster() when the store does not answer', () => {
     });
   });
 
-  it('a bad timeoutMs throws, naming it', () => {
+  it('timeoutMs is a Duration; a bad one throws, naming it', async () => {
     const kettle = new Kettle({ store: 'memory', logger: silent });
+    h.defer(() => kettle.stop());
+    expect(await kettle.getMaster('job', { timeoutMs: '2s' })).toBeNull();
+    await kettle.ready({ timeoutMs: '1s' });
     expect(() => kettle.getMaster('job', { timeoutMs: 0 })).toThrow(
       /invalid option "getMaster timeoutMs": 0/,
     );
