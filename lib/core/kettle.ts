@@ -224,7 +224,7 @@ export class Kettle<Names extends string = string> {
    * gets `shutdownTimeout` to end, then the lease is released and another node takes it at once;
    * this one contends again later. `isMaster(name)` stays true until the running job has ended.
    * Resolves once the lease was released (by this, or by a stop or a loss that came first); at
-   * once when this node is not master.
+   * once when this node is not master. A name never joined rejects, listing the known ones.
    */
   async resign(name: Names): Promise<void> {
     await this.joined(name).resign(this.options.shutdownTimeout);
@@ -424,10 +424,12 @@ export class Kettle<Names extends string = string> {
     return this.deadline;
   }
 
+  /** The election `name`, for a call that needs it joined; a name never joined is told as a typo. */
   private joined(name: string): Election {
     const election = this.elections.get(name);
-    if (!election) throw new Error(notJoined(name));
-    return election;
+    if (election) return election;
+    if (!this.everJoined.has(name)) throw new Error(unknownElection(name, [...this.everJoined]));
+    throw new Error(notJoined(name));
   }
 
   /**
