@@ -25,6 +25,7 @@ import {
   invalidRunObserver,
   duplicateNodeId,
   failFastGaveUp,
+  failFastRefused,
   notJoined,
   redisConnectionError,
   shuttingDown,
@@ -309,9 +310,12 @@ export class Kettle<Names extends string = string> {
     );
     const { store } = this;
     if (store.connected !== false || !store.onConnected) return;
-    const action = failFastGaveUp(timeoutMs);
+    // Named as in the start line, which comes only after: the user learns which store failed.
+    const where = describeStore(this.options.store);
+    const action = failFastGaveUp(where, timeoutMs);
+    const refused = failFastRefused(where);
     const fast = this.options.store.kind === 'redis' ? this.lastStoreError : undefined;
-    if (fast && isConfigurationError(fast)) throw storeReadError(action, fast);
+    if (fast && isConfigurationError(fast)) throw storeReadError(refused, fast);
     await new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer);
@@ -322,7 +326,7 @@ export class Kettle<Names extends string = string> {
       };
       // One server of a quorum wrongly set up still leaves a majority to wait for.
       const misconfigured = (error: Error) => {
-        if (this.options.store.kind === 'redis') done(storeReadError(action, error));
+        if (this.options.store.kind === 'redis') done(storeReadError(refused, error));
       };
       const unsubscribe = store.onConnected!(() => done());
       const timer = setTimeout(() => {
