@@ -159,8 +159,9 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return `an object`;
 }
-export const testingNotJoined = (name: string) =>
-  `Kettle testing: this node has no election "${name}". Elections are joined at bootstrap: call ` +
+/** `known`: the elections this node has joined. */
+export const testingNotJoined = (name: string, known: string[]) =>
+  `Kettle testing: this node has no election "${name}" (${known.length ? `it has ${known.map((n) => JSON.stringify(n)).join(', ')}` : 'it has joined none'}). Elections are joined at bootstrap: call ` +
   `moduleRef.init() (or app.init()) first, and provide a class with @OnMaster, @OnElected or ` +
   `@OnRevoked('${name}'), or call KettleService.join('${name}').`;
 export const testingTimedOut = (name: string, change: string, ms: number) =>

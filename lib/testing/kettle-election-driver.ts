@@ -65,7 +65,7 @@ export class KettleElectionDriver {
 
   private election(name: string): Election {
     const election = this.kettle.electionOf(name);
-    if (!election) throw new Error(testingNotJoined(name));
+    if (!election) throw new Error(testingNotJoined(name, this.kettle.names()));
     return election;
   }
 

@@ -198,7 +198,7 @@ describe('a unit test with KettleTestingModule (no Redis)', () => {
 
   it('says what is missing when an election is unknown', async () => {
     await expect(kettle.elect('nope')).rejects.toThrow(
-      /Kettle testing: this node has no election "nope".*call moduleRef.init\(\)/,
+      /Kettle testing: this node has no election "nope" \(it has "feed", "cache"\).*call moduleRef.init\(\)/,
     );
   });
 
