@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '#tools/free-port.js';
 import { waitFor } from '#tools/wait.js';
 import { Kettle, KettleStoreError, type KettleLogger } from '../../lib/core/index.js';
 import { Harness } from '../support/apps.js';
@@ -38,6 +39,16 @@ describe('getMaster() when the store does not answer', () => {
       message: expect.stringMatching(/^Kettle: getMaster\("job"\): Redis is not connected/),
     });
     expect((error as Error).message).not.toMatch(/enableOfflineQueue|Stream isn't writeable/);
+  });
+
+  it('Redis refusing from the start: "not-connected" with the cause, not a timeout', async () => {
+    // Asked at once, before the first attempt has failed: the read must not wait it out.
+    const kettle = node(`redis://127.0.0.1:${await freePort()}`);
+    const error = await kettle.getMaster('job').catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      reason: 'not-connected',
+      message: expect.stringMatching(/Redis is not connected.*ECONNREFUSED/),
+    });
   });
 
   it('Redis hung: rejects with reason "timeout" within its timeoutMs', async () => {
