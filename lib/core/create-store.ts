@@ -1,5 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import { redactUrl } from './kettle.messages.js';
+import { redactUrl, redactUrlsIn } from './kettle.messages.js';
 import type { ResolvedKettleOptions, StoreChoice } from './options/resolve-options.js';
 import type { RedisConnection } from './store/redis-connection.js';
 import type { KettleStore } from './store/kettle-store.interface.js';
@@ -41,9 +41,12 @@ export function describeStore(store: StoreChoice): string {
   if (store.kind === 'memory') return 'the memory store (this process only)';
   if (store.kind === 'custom')
     return `a custom store (${store.store.constructor?.name ?? 'anonymous'})`;
+  // A URL may sit where a host belongs (`{ host: process.env.REDIS_URL }`): its password goes too.
   if (store.kind === 'quorum')
-    return `a quorum of ${store.connections.length} Redis servers (${store.connections.map(addressOf).join(', ')})`;
-  return addressOf(store.connection);
+    return redactUrlsIn(
+      `a quorum of ${store.connections.length} Redis servers (${store.connections.map(addressOf).join(', ')})`,
+    );
+  return redactUrlsIn(addressOf(store.connection));
 }
 
 function addressOf(connection: RedisConnection): string {

@@ -159,8 +159,9 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return `an object`;
 }
-export const testingNotJoined = (name: string) =>
-  `Kettle testing: this node has no election "${name}". Elections are joined at bootstrap: call ` +
+/** `known`: the elections this node has joined. */
+export const testingNotJoined = (name: string, known: string[]) =>
+  `Kettle testing: this node has no election "${name}" (${known.length ? `it has ${known.map((n) => JSON.stringify(n)).join(', ')}` : 'it has joined none'}). Elections are joined at bootstrap: call ` +
   `moduleRef.init() (or app.init()) first, and provide a class with @OnMaster, @OnElected or ` +
   `@OnRevoked('${name}'), or call KettleService.join('${name}').`;
 export const testingTimedOut = (name: string, change: string, ms: number) =>
@@ -187,8 +188,11 @@ export const storeReadFailed = (action: string, reason: string, detail?: string)
 /** Logged at ERROR once per cause: a password, a right, a host name or a certificate. */
 export const storeMisconfigured = (where: string, reason: string, detail: string) =>
   `Redis (${where}): ${STORE_FAILURES[reason] ?? reason}: ${redactUrlsIn(detail)}; kettle keeps retrying, but no election can be won until the configuration is fixed`;
-export const failFastGaveUp = (ms: number) =>
-  `failFast: the store could not be reached within ${ms} ms`;
+/** `store`: where the leases live, as the start line names it (describeStore). */
+export const failFastGaveUp = (store: string, ms: number) =>
+  `failFast: ${store} could not be reached within ${ms} ms`;
+/** A cause of the configuration, told at once: no wait would help. */
+export const failFastRefused = (store: string) => `failFast: ${store} cannot be used`;
 /** The one line at start: where the leases live, and which elections this node contends for. */
 export const starting = (nodeId: string, store: string, keyPrefix: string, names: string[]) =>
   `node "${nodeId}" starts on ${store}, key prefix "${keyPrefix}", elections: ${names.length ? names.map((n) => JSON.stringify(n)).join(', ') : 'none yet'}`;

@@ -25,6 +25,7 @@ import {
   invalidRunObserver,
   duplicateNodeId,
   failFastGaveUp,
+  failFastRefused,
   notJoined,
   redisConnectionError,
   shuttingDown,
@@ -65,10 +66,13 @@ export type ScheduleSpec =
       readonly allowShortInterval?: boolean;
     };
 
-/** `getMaster(name, options)`. */
+/** `getMaster(name, options)` and `ready(options)`. */
 export interface ReadOptions {
-  /** How long the store may take to answer, in ms (default 1000). */
-  timeoutMs?: number;
+  /**
+   * How long the store may take to answer: ms, or a string such as `'2s'` (default 1000 for
+   * `getMaster`; for `ready`, the `failFast` option's, else 5000).
+   */
+  timeoutMs?: Duration;
 }
 
 /** How often a node refreshes its presence key (a lease's length, within these bounds). */
@@ -221,7 +225,7 @@ export class Kettle<Names extends string = string> {
    * gets `shutdownTimeout` to end, then the lease is released and another node takes it at once;
    * this one contends again later. `isMaster(name)` stays true until the running job has ended.
    * Resolves once the lease was released (by this, or by a stop or a loss that came first); at
-   * once when this node is not master.
+   * once when this node is not master. A name never joined rejects, listing the known ones.
    */
   async resign(name: Names): Promise<void> {
     await this.joined(name).resign(this.options.shutdownTimeout);
@@ -306,9 +310,12 @@ export class Kettle<Names extends string = string> {
     );
     const { store } = this;
     if (store.connected !== false || !store.onConnected) return;
-    const action = failFastGaveUp(timeoutMs);
+    // Named as in the start line, which comes only after: the user learns which store failed.
+    const where = describeStore(this.options.store);
+    const action = failFastGaveUp(where, timeoutMs);
+    const refused = failFastRefused(where);
     const fast = this.options.store.kind === 'redis' ? this.lastStoreError : undefined;
-    if (fast && isConfigurationError(fast)) throw storeReadError(action, fast);
+    if (fast && isConfigurationError(fast)) throw storeReadError(refused, fast);
     await new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer);
@@ -319,7 +326,7 @@ export class Kettle<Names extends string = string> {
       };
       // One server of a quorum wrongly set up still leaves a majority to wait for.
       const misconfigured = (error: Error) => {
-        if (this.options.store.kind === 'redis') done(storeReadError(action, error));
+        if (this.options.store.kind === 'redis') done(storeReadError(refused, error));
       };
       const unsubscribe = store.onConnected!(() => done());
       const timer = setTimeout(() => {
@@ -421,10 +428,12 @@ export class Kettle<Names extends string = string> {
     return this.deadline;
   }
 
+  /** The election `name`, for a call that needs it joined; a name never joined is told as a typo. */
   private joined(name: string): Election {
     const election = this.elections.get(name);
-    if (!election) throw new Error(notJoined(name));
-    return election;
+    if (election) return election;
+    if (!this.everJoined.has(name)) throw new Error(unknownElection(name, [...this.everJoined]));
+    throw new Error(notJoined(name));
   }
 
   /**

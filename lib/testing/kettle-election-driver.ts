@@ -14,10 +14,11 @@ const FOLLOW_MS = 5_000;
 /**
  * Drives this node's elections in a unit test, without Redis: the real election loop runs against
  * a store that the test decides for. `KettleService` (`isMaster`, `term`, `leadership$`, `stats`)
- * answers as in production.
+ * answers as in production. `KettleElectionDriver<'billing' | 'reports'>` checks the names as
+ * `KettleService<...>` does: `moduleRef.get<KettleElectionDriver<Names>>(KettleElectionDriver)`.
  */
 @Injectable()
-export class KettleElectionDriver {
+export class KettleElectionDriver<Names extends string = string> {
   constructor(
     private readonly kettle: KettleService,
     @Inject(KETTLE_TESTING_STORE) private readonly store: TestingStore,
@@ -27,7 +28,7 @@ export class KettleElectionDriver {
    * Makes this node master of `name`. Resolves once it is, with a new term, and its `@OnElected`
    * handlers have returned. No-op when it is master already.
    */
-  async elect(name: string): Promise<void> {
+  async elect(name: Names): Promise<void> {
     const election = this.election(name);
     if (election.isMaster) return;
     const elected = this.change(name, true, 'become master');
@@ -41,7 +42,7 @@ export class KettleElectionDriver {
    * Gives `name` to another node (`getMaster` then says `other-node`). Resolves once this node has
    * stepped down (reason `lost`, its signal aborted) and its `@OnRevoked` handlers have returned.
    */
-  async revoke(name: string): Promise<void> {
+  async revoke(name: Names): Promise<void> {
     const election = this.election(name);
     const wasMaster = election.isMaster;
     const revoked = wasMaster ? this.change(name, false, 'step down') : undefined;
@@ -59,13 +60,13 @@ export class KettleElectionDriver {
    * this node is not master or the election has no `@OnMaster` method. The store never schedules
    * runs of its own: they happen only here.
    */
-  runOnce(name: string): Promise<boolean> {
+  runOnce(name: Names): Promise<boolean> {
     return this.election(name).runNow();
   }
 
   private election(name: string): Election {
     const election = this.kettle.electionOf(name);
-    if (!election) throw new Error(testingNotJoined(name));
+    if (!election) throw new Error(testingNotJoined(name, this.kettle.names()));
     return election;
   }
 

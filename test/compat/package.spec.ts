@@ -146,6 +146,30 @@ describe('the package installed from its tarball', () => {
     }
   });
 
+  it("loads every entry, and its peers, from the app's own node_modules only", () => {
+    assertPrepared();
+    // The app lies inside this repository, whose node_modules Node would fall back to: a peer the
+    // app lacks (or a Nest 12 package) would load from there unseen, never from a user's app.
+    const script = `
+      const found = {};
+      for (const entry of ${JSON.stringify(entries)}) {
+        const before = new Set(Object.keys(require.cache));
+        require(entry);
+        found[entry] = Object.keys(require.cache)
+          .filter((file) => !before.has(file) && !file.startsWith(process.cwd() + '/'));
+      }
+      console.log(JSON.stringify(found));`;
+    const node = spawnSync(process.execPath, ['-e', script], {
+      cwd: APP,
+      env: { PATH: process.env.PATH },
+      encoding: 'utf8',
+    });
+    expect(node.status, node.stderr).toBe(0);
+    const found = JSON.parse(node.stdout) as Record<string, string[]>;
+    expect(Object.keys(found)).toEqual(entries);
+    for (const entry of entries) expect(found[entry], entry).toEqual([]);
+  });
+
   it('has types for import (NodeNext), require (NodeNext) and TypeScript 5 CommonJS', () => {
     assertPrepared();
     // In the app, with its TypeScript 5: a file per module system that imports every entry.

@@ -31,7 +31,15 @@ describe('a name this node never joined', () => {
     expect(() => kettle.term(typo)).toThrow(unknown);
     expect(() => kettle.stats(typo)).toThrow(unknown);
     expect(() => kettle.leaseLeft(typo)).toThrow(unknown);
-    await expect(kettle.resign(typo)).rejects.toThrow(/has not joined election "biling"/);
+    await expect(kettle.resign(typo)).rejects.toThrow(unknown);
+    await expect(kettle.leave(typo)).rejects.toThrow(unknown);
+  });
+
+  it('resign and leave of a name left are told that it is not joined, not that it is unknown', async () => {
+    const kettle = started();
+    await kettle.leave('reports');
+    await expect(kettle.resign('reports')).rejects.toThrow(/has not joined election "reports"/);
+    await expect(kettle.leave('reports')).rejects.toThrow(/has not joined election "reports"/);
   });
 
   it('getMaster reads any name from the store; a name left, or before start, is no error', async () => {

@@ -49,6 +49,10 @@ describe('resolveKettleOptions', () => {
     expect(resolved(true)).toEqual({ timeoutMs: 5000 });
     expect(resolved({})).toEqual({ timeoutMs: 5000 });
     expect(resolved({ timeoutMs: 250 })).toEqual({ timeoutMs: 250 });
+    // A Duration, as for every length of time: typed so, not only taken at run time.
+    expect(resolveKettleOptions({ failFast: { timeoutMs: '2s' } }, {}).failFast).toEqual({
+      timeoutMs: 2000,
+    });
     expect(resolved(false)).toBeUndefined();
   });
 
@@ -301,7 +305,14 @@ describe('bad options fail createApplicationContext, naming the option and its v
     [{ leaseTTL: 3000 }, /unknown option "leaseTTL"; did you mean "leaseTtl"\?/],
     [{ failFast: 'yes' }, /"failFast": "yes"; expected true, false or \{ timeoutMs \}/],
     [{ failFast: { timeoutMs: 0 } }, /"failFast.timeoutMs": 0; expected a duration/],
-    [{ failFast: { timeout: 100 } }, /"failFast.timeout": 100; expected timeoutMs only/],
+    [
+      { failFast: { timeout: 100 } },
+      /unknown option "failFast.timeout"; did you mean "failFast.timeoutMs"\?/,
+    ],
+    [
+      { failFast: { retries: 3 } },
+      /"failFast.retries": 3; expected one of failFast.timeoutMs \(unknown option\)/,
+    ],
   ];
   const both = badOptions.flatMap(([options, message]) =>
     (['forRoot', 'forRootAsync'] as const).map((how) => [how, options, message] as const),

@@ -196,9 +196,17 @@ describe('a unit test with KettleTestingModule (no Redis)', () => {
     expect(service.isMaster('feed')).toBe(true);
   });
 
+  it('checks the election names as KettleService<Names> does', async () => {
+    const typed = moduleRef.get<KettleElectionDriver<'feed' | 'cache'>>(KettleElectionDriver);
+    await typed.elect('feed');
+    expect(service.isMaster('feed')).toBe(true);
+    // @ts-expect-error 'fed' is not one of the names: npm run typecheck fails if this compiles.
+    await expect(typed.revoke('fed')).rejects.toThrow(/no election "fed"/);
+  });
+
   it('says what is missing when an election is unknown', async () => {
     await expect(kettle.elect('nope')).rejects.toThrow(
-      /Kettle testing: this node has no election "nope".*call moduleRef.init\(\)/,
+      /Kettle testing: this node has no election "nope" \(it has "feed", "cache"\).*call moduleRef.init\(\)/,
     );
   });
 

@@ -286,8 +286,11 @@ describe('failFast', () => {
     const redis = await h.server({ args: ['--requirepass', h.secret()] });
     const url = `redis://:${h.secret()}@127.0.0.1:${redis.port}`;
     const message = await h.bootError(forRootModule(fast({ redis: url, ...failFast })));
+    // At once, and naming the store as the start line would (which a failed start never logs).
     expect(message).toMatch(
-      /^Kettle: failFast: the store could not be reached within 3000 ms: Redis refused the credentials.*WRONGPASS/,
+      new RegExp(
+        `^Kettle: failFast: Redis redis://127\\.0\\.0\\.1:${redis.port} cannot be used: Redis refused the credentials.*WRONGPASS`,
+      ),
     );
   });
 
@@ -297,7 +300,9 @@ describe('failFast', () => {
       forRootModule(fast({ redis: `redis://127.0.0.1:${port}`, ...failFast })),
     );
     expect(message).toMatch(
-      /could not be reached within 3000 ms: Redis is not connected.*ECONNREFUSED/,
+      new RegExp(
+        `failFast: Redis redis://127\\.0\\.0\\.1:${port} could not be reached within 3000 ms: Redis is not connected.*ECONNREFUSED`,
+      ),
     );
   });
 

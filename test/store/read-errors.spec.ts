@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '#tools/free-port.js';
 import { waitFor } from '#tools/wait.js';
 import { Kettle, KettleStoreError, type KettleLogger } from '../../lib/core/index.js';
 import { Harness } from '../support/apps.js';
@@ -40,6 +41,16 @@ describe('getMaster() when the store does not answer', () => {
     expect((error as Error).message).not.toMatch(/enableOfflineQueue|Stream isn't writeable/);
   });
 
+  it('Redis refusing from the start: "not-connected" with the cause, not a timeout', async () => {
+    // Asked at once, before the first attempt has failed: the read must not wait it out.
+    const kettle = node(`redis://127.0.0.1:${await freePort()}`);
+    const error = await kettle.getMaster('job').catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      reason: 'not-connected',
+      message: expect.stringMatching(/Redis is not connected.*ECONNREFUSED/),
+    });
+  });
+
   it('Redis hung: rejects with reason "timeout" within its timeoutMs', async () => {
     const server = await h.server();
     const kettle = node(server.url);
@@ -53,8 +64,11 @@ describe('getMaster() when the store does not answer', () => {
     });
   });
 
-  it('a bad timeoutMs throws, naming it', () => {
+  it('timeoutMs is a Duration; a bad one throws, naming it', async () => {
     const kettle = new Kettle({ store: 'memory', logger: silent });
+    h.defer(() => kettle.stop());
+    expect(await kettle.getMaster('job', { timeoutMs: '2s' })).toBeNull();
+    await kettle.ready({ timeoutMs: '1s' });
     expect(() => kettle.getMaster('job', { timeoutMs: 0 })).toThrow(
       /invalid option "getMaster timeoutMs": 0/,
     );

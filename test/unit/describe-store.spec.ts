@@ -29,6 +29,13 @@ describe('the store, as the start line names it: the address, never a password',
       'Redis 10.1.2.3:6380',
     );
     expect(line({ path: '/run/redis.sock' })).toBe('Redis unix:/run/redis.sock');
+    // A URL given as the host, a common slip: its password is not shown either.
+    expect(line({ host: 'redis://app:pw-secret@redis.internal:6380' })).toBe(
+      'Redis redis://app:***@redis.internal:6380:6379',
+    );
+    expect(line(['redis://a:1', 'redis://b:2', { host: 'rediss://:pw-secret@c' }])).toBe(
+      'a quorum of 3 Redis servers (Redis redis://a:1, Redis redis://b:2, Redis rediss://:***@c:6379)',
+    );
     const sentinels = [
       { host: 's1', port: 26379 },
       { host: 's2', port: 26380 },

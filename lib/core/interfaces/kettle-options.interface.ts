@@ -50,10 +50,10 @@ export interface KettleOptions {
   /**
    * Bootstrap waits for the store and fails, with a KettleStoreError that says why (a wrong
    * password, a host that does not resolve, a closed port), when it cannot be reached within
-   * `timeoutMs` (default 5000); a cause of the configuration fails it at once. `true` is
-   * `{ timeoutMs: 5000 }`. Default false: the app boots and kettle keeps retrying.
+   * `timeoutMs` (default 5000; ms, or a string such as `'5s'`); a cause of the configuration fails
+   * it at once. `true` is `{ timeoutMs: 5000 }`. Default false: the app boots and kettle keeps retrying.
    */
-  failFast?: boolean | { timeoutMs?: number };
+  failFast?: boolean | { timeoutMs?: Duration };
 }
 
 /** What kettle logs to: Nest's `Logger` fits, and so do most others. */

@@ -9,13 +9,19 @@ export type StepDownReason =
   /** The election was left, or the application is shutting down. */
   | 'shutdown';
 
-/** One change of this node's role in one election. */
+/**
+ * One change of this node's role in one election; or, first to a `leadership$` subscriber, the
+ * current role in it (a follower's without `reason`).
+ */
 export interface LeadershipChange {
   readonly name: string;
   readonly nodeId: string;
   readonly isMaster: boolean;
-  /** The term that began (isMaster true) or ended (isMaster false). */
+  /**
+   * The term that began (isMaster true) or ended (isMaster false). In a follower's current role
+   * on `leadership$`: the term this node last held, 0 when it has held none.
+   */
   readonly term: number;
-  /** Set when isMaster is false. */
+  /** Set on every step-down; absent from a follower's current role on `leadership$`. */
   readonly reason?: StepDownReason;
 }

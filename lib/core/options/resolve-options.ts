@@ -126,14 +126,17 @@ function failFast(value: unknown): { failFast?: { timeoutMs: number } } {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const { timeoutMs = DEFAULT_FAIL_FAST_TIMEOUT_MS, ...rest } = value as { timeoutMs?: unknown };
     const unknown = Object.keys(rest)[0];
-    if (unknown !== undefined)
+    if (unknown !== undefined) {
+      const suggestion = didYouMean(unknown, ['timeoutMs']) && 'failFast.timeoutMs';
       throw new TypeError(
-        invalidOption(
+        unknownOption(
           `failFast.${unknown}`,
           (rest as Record<string, unknown>)[unknown],
-          'timeoutMs only',
+          ['failFast.timeoutMs'],
+          suggestion,
         ),
       );
+    }
     return { failFast: { timeoutMs: duration('failFast.timeoutMs', timeoutMs, 1) } };
   }
   throw new TypeError(invalidOption('failFast', value, 'true, false or { timeoutMs }'));

@@ -313,13 +313,19 @@ export class RedisStore implements KettleStore {
   }
 
   /** Resolves when the command connection is ready, or after `ms`, whichever comes first. */
+  /**
+   * Until the connection is ready, or an attempt fails (refused, a wrong password: an outage now
+   * reported, that the caller says as such, not as a timeout), at most `ms`.
+   */
   private async waitUntilReady(ms: number): Promise<void> {
     if (this.client.status === 'ready' || this.client.status === 'end') return;
-    let onReady!: () => void;
-    const ready = new Promise<void>((resolve) => (onReady = resolve));
-    this.client.once('ready', onReady);
+    let settle!: () => void;
+    const ready = new Promise<void>((resolve) => (settle = resolve));
+    this.client.once('ready', settle);
+    this.client.once('error', settle);
     await settlesWithin(ready, ms);
-    this.client.off('ready', onReady);
+    this.client.off('ready', settle);
+    this.client.off('error', settle);
   }
 
   /** QUITs each connection, waiting at most `timeoutMs` for the answers, then drops them. */
