@@ -37,7 +37,8 @@ export const intervalTooShort = (
   mayBeSeconds: boolean,
   where = '',
 ) => {
-  const seconds = mayBeSeconds && ms >= 1 && ms < floorMs;
+  // Under 100, a whole number reads as seconds (60 for a minute); 500 may as well be meant in ms.
+  const seconds = mayBeSeconds && ms >= 1 && ms < Math.min(100, floorMs);
   return (
     `Kettle: ${where}invalid option "${option}": ${describeValue(value)} is ${ms} ms; expected at least ${floorMs} ms` +
     `${seconds ? ` (did you mean '${ms}s'?)` : ''}, or "allowShortInterval": true to run the jobs this often.`

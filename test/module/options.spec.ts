@@ -289,7 +289,7 @@ describe('bad options fail createApplicationContext, naming the option and its v
     [{ interval: '1 second' }, /"interval": "1 second"/],
     [
       { interval: 999 },
-      /"interval": 999 is 999 ms; expected at least 1000 ms \(did you mean '999s'\?\)/,
+      /"interval": 999 is 999 ms; expected at least 1000 ms, or "allowShortInterval": true/,
     ],
     [{ interval: 2 ** 31 }, /"interval": 2147483648/],
     [{ leaseTtl: 99 }, /"leaseTtl": 99; expected at least 100 ms/],
@@ -456,7 +456,7 @@ describe('bad options fail createApplicationContext, naming the option and its v
     const kettle = new Kettle({ store: 'memory', keyPrefix: uniquePrefix(), logger: silent });
     try {
       expect(() => kettle.join('fast', { interval: 200 })).toThrow(
-        /join\("fast"\): invalid option "interval": 200 is 200 ms; expected at least 1000 ms \(did you mean '200s'\?\), or "allowShortInterval": true/,
+        /join\("fast"\): invalid option "interval": 200 is 200 ms; expected at least 1000 ms, or "allowShortInterval": true/,
       );
       kettle.join('fast', { interval: 200, allowShortInterval: true });
       kettle.schedule('poll', { interval: '250ms', allowShortInterval: true }, () => undefined);
@@ -576,7 +576,7 @@ describe('@OnMaster, join() and schedule() with cron refuse bad options, naming 
       `join("report"): invalid option "interval": 0.4; ${milliseconds}`,
     );
     expect(schedule({ interval: 500 })).toThrow(
-      `schedule("report"): invalid option "interval": 500 is 500 ms; expected at least 1000 ms (did you mean '500s'?)`,
+      `schedule("report"): invalid option "interval": 500 is 500 ms; expected at least 1000 ms, or "allowShortInterval": true`,
     );
     expect(schedule({ cron: '0 0 2 * * *', interval: undefined })).toThrow(
       /schedule\("report"\): invalid options "interval" \(undefined\) and "cron" \("0 0 2 \* \* \*"\): set one of them, not both; remove "interval"/,
