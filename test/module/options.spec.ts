@@ -133,6 +133,21 @@ describe('resolveKettleOptions', () => {
     });
   });
 
+  it('reads "true" and "false" as booleans, as ConfigService hands them over, and nothing else', () => {
+    const options = { verbose: 'true', failFast: 'true', allowShortInterval: 'true', interval: 50 };
+    expect(resolveKettleOptions(options as never, {})).toMatchObject({
+      verbose: true,
+      failFast: { timeoutMs: 5000 },
+      allowShortInterval: true,
+      interval: 50,
+    });
+    expect(resolveKettleOptions({ failFast: 'false' } as never, {})).not.toHaveProperty('failFast');
+    expect(() => resolveKettleOptions({ verbose: 'yes' } as never, {})).toThrow(
+      /"verbose": "yes"; expected true or false/,
+    );
+    expect(() => resolveKettleOptions({ failFast: 'TRUE' } as never, {})).toThrow(/"failFast"/);
+  });
+
   it('takes an interval under a second with allowShortInterval, and only then', () => {
     expect(resolveKettleOptions({ interval: 50, allowShortInterval: true }, {})).toMatchObject({
       interval: 50,
@@ -296,7 +311,7 @@ describe('bad options fail createApplicationContext, naming the option and its v
     [{ leaseTtl: Number.NaN }, /"leaseTtl": NaN/],
     [{ shutdownTimeout: -1 }, /"shutdownTimeout": -1/],
     [{ shutdownTimeout: Infinity }, /"shutdownTimeout": Infinity/],
-    [{ verbose: 'true' }, /"verbose": "true"; expected true or false/],
+    [{ verbose: 'yes' }, /"verbose": "yes"; expected true or false/],
     [{ store: 'mongo' }, /"store": "mongo"; expected 'redis', 'memory' or a KettleStore/],
     [
       { store: { acquire() {} } },
@@ -398,7 +413,7 @@ describe('bad options fail createApplicationContext, naming the option and its v
   });
 
   // What a ConfigService reads from the environment is a string.
-  it('forRootAsync with ConfigService strings: durations in ms or with a unit', async () => {
+  it('forRootAsync with ConfigService strings: durations in ms or with a unit, and booleans', async () => {
     @Injectable()
     class Job {
       @OnMaster('config-durations', { interval: '90s', leaseTtl: '4000' })
@@ -415,6 +430,8 @@ describe('bad options fail createApplicationContext, naming the option and its v
                   KETTLE_INTERVAL: '2000',
                   KETTLE_LEASE_TTL: '5s',
                   KETTLE_SHUTDOWN_TIMEOUT: '1500ms',
+                  KETTLE_VERBOSE: 'true',
+                  KETTLE_FAIL_FAST: 'true',
                 }),
               ],
             }),
@@ -426,6 +443,8 @@ describe('bad options fail createApplicationContext, naming the option and its v
             interval: config.get('KETTLE_INTERVAL'),
             leaseTtl: config.get('KETTLE_LEASE_TTL'),
             shutdownTimeout: config.get('KETTLE_SHUTDOWN_TIMEOUT'),
+            verbose: config.get('KETTLE_VERBOSE'),
+            failFast: config.get('KETTLE_FAIL_FAST'),
           }),
         }),
       ],

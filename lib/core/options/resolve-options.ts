@@ -121,8 +121,9 @@ function logger(value: unknown): KettleLogger {
 }
 
 function failFast(value: unknown): { failFast?: { timeoutMs: number } } {
-  if (value === false) return {};
-  if (value === true) return { failFast: { timeoutMs: DEFAULT_FAIL_FAST_TIMEOUT_MS } };
+  if (value === false || value === 'false') return {};
+  if (value === true || value === 'true')
+    return { failFast: { timeoutMs: DEFAULT_FAIL_FAST_TIMEOUT_MS } };
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const { timeoutMs = DEFAULT_FAIL_FAST_TIMEOUT_MS, ...rest } = value as { timeoutMs?: unknown };
     const unknown = Object.keys(rest)[0];

@@ -63,7 +63,9 @@ export function leaseTtl(option: string, value: unknown, where = ''): number {
   return ms;
 }
 
+/** A boolean, or the text of one: ConfigService hands environment values over as strings. */
 export function boolean(option: string, value: unknown, where = ''): boolean {
+  if (value === 'true' || value === 'false') return value === 'true';
   if (typeof value !== 'boolean')
     throw new TypeError(invalidOption(option, value, 'true or false', { where }));
   return value;
