@@ -120,7 +120,12 @@ describe('@OnMaster on a @Cron, @Interval or @Timeout method (@nestjs/schedule)'
       }),
     );
     await waitFor(() => observed.filter((o) => o.run.name === 'sweep').length >= 3, 'sweeps');
+    await waitFor(() => observed.some((o) => o.run.name === 'report'), 'a report (a @Cron)');
     unsubscribe();
+    // A cron firing's run is scheduled at the slot it claimed (a whole second here), not at the
+    // moment the timer fired, which is a few ms later.
+    for (const { run } of observed.filter((o) => o.run.name === 'report'))
+      expect(run.scheduledAt.getTime() % 1000).toBe(0);
     const sweeps = observed.filter((o) => o.run.name === 'sweep');
     for (const { run, outcome } of sweeps) {
       expect(run).toMatchObject({ nodeId: 'a', term: kettle.term('sweep'), job: 'Jobs.sweep' });

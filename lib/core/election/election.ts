@@ -143,6 +143,8 @@ export class Election {
    * lost), a second firing of one slot here is refused here.
    */
   private readonly firedSlots = new Map<string, number>();
+  /** The slot a guarded firing just claimed, per method: its run's `scheduledAt`. */
+  private readonly claimedFiringSlots = new Map<string, number>();
   /** The disagreements on the schedule already warned of: once each. */
   private readonly scheduleMismatches = new Set<string>();
 
@@ -884,9 +886,11 @@ export class Election {
    */
   observeScheduledRun(job: string, run: () => Promise<RunOutcome>): Promise<RunOutcome> {
     const leadership = this.leadership;
+    const slot = this.claimedFiringSlots.get(job);
+    this.claimedFiringSlots.delete(job);
     if (!leadership) return run();
     const { name, nodeId } = this.options;
-    const scheduledAt = new Date(this.clock.wallNow());
+    const scheduledAt = new Date(slot ?? this.clock.wallNow());
     return this.runner.observed({ name, nodeId, term: leadership.term, job, scheduledAt }, run);
   }
 
@@ -948,7 +952,10 @@ export class Election {
       if (claim.outcome === 'already-ran') return 'repeated';
       if (claim.outcome === 'late') return 'late';
       if (claim.outcome === 'run') {
-        if (leadership.deadline - this.clock.now() >= safetyMargin && this.isMaster) return 'run';
+        if (leadership.deadline - this.clock.now() >= safetyMargin && this.isMaster) {
+          this.claimedFiringSlots.set(key, slot);
+          return 'run';
+        }
         // Won with too little lease left to start, so not run: a later firing of this slot may
         // claim it again (the store answers this term 'run' again).
         if (this.firedSlots.get(key) === slot) {
