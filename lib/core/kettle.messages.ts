@@ -216,6 +216,8 @@ export const runObserverFailed = (name: string, reason: string) =>
   `Election "${name}": a run observer failed: ${reason}`;
 export const invalidRunObserver = (value: unknown) =>
   `Kettle: onRun() expects a function (the run observer); got ${describeValue(value)}.`;
+export const metricsRegisteredTwice = (name: string) =>
+  `Kettle: kettleCollector(): the registry already has a metric "${name}": call the remover the first kettleCollector() returned, or give this one another prefix.`;
 
 /** `text` with the password of every URL in it replaced: a driver's message may quote one. */
 export function redactUrlsIn(text: string): string {

@@ -4,7 +4,7 @@
  */
 import { Counter, Gauge, type Registry, register } from 'prom-client';
 import { ELECTION_METRICS, type ElectionMetric, type Kettle } from '../core/index.js';
-import { invalidOption } from '../core/kettle.messages.js';
+import { invalidOption, metricsRegisteredTwice } from '../core/kettle.messages.js';
 
 /** What Prometheus allows at the start of a metric name (an empty prefix too). */
 const METRIC_NAME_PREFIX = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
@@ -41,6 +41,11 @@ export function kettleCollector(kettle: Kettle, options: KettleCollectorOptions 
         'letters, digits, _ and :, not starting with a digit',
       ),
     );
+  // All or nothing: a clash found halfway would leave half of them registered.
+  const taken = ELECTION_METRICS.map((metric) => prometheusName(prefix, metric)).find(
+    (name) => registry.getSingleMetric(name) !== undefined,
+  );
+  if (taken !== undefined) throw new Error(metricsRegisteredTwice(taken));
   const names = ELECTION_METRICS.map((metric) => {
     const name = prometheusName(prefix, metric);
     const inSeconds = metric.unit === 'ms';

@@ -87,6 +87,14 @@ describe('nestjs-kettle/prometheus against prom-client', () => {
     expect(await registry.getMetricsAsJSON()).toEqual([]);
     // Registered again once removed: no clash of names.
     kettleCollector(kettle, { registry });
+    // Twice on one registry: a clear error, and nothing more registered (another prefix is fine).
+    const count = (await registry.getMetricsAsJSON()).length;
+    expect(() => kettleCollector(kettle, { registry })).toThrow(
+      'Kettle: kettleCollector(): the registry already has a metric "kettle_is_master": call the remover the first kettleCollector() returned, or give this one another prefix.',
+    );
+    expect((await registry.getMetricsAsJSON()).length).toBe(count);
+    kettleCollector(kettle, { registry, prefix: 'other_' });
+    expect((await registry.getMetricsAsJSON()).length).toBe(2 * count);
 
     expect(() => kettleCollector({} as never)).toThrow(
       'Kettle: invalid option "kettleCollector(kettle)": an object; expected a Kettle or KettleService.',
