@@ -43,6 +43,21 @@ export function importsOf(source) {
   return found;
 }
 
+/**
+ * The relative imports of `path` as [specifier, the .ts file it names]; a package import that only
+ * the Nest layer may use is a problem of its own, added to `problems`.
+ */
+function relativeImports(path, source, problems) {
+  const found = [];
+  for (const specifier of importsOf(source)) {
+    if (specifier.startsWith('.'))
+      found.push([specifier, normalize(join(dirname(path), specifier)).replace(/\.js$/, '.ts')]);
+    else if (NEST_ONLY.some((p) => p.test(specifier)))
+      problems.push(`${path}: imports ${specifier}, which only the Nest layer may use`);
+  }
+  return found;
+}
+
 /** Every broken rule in `files` (repository-relative path -> source), one line each. */
 export function layerViolations(files) {
   const problems = [];
@@ -53,13 +68,7 @@ export function layerViolations(files) {
       problems.push(`${path}: not in any room of lib/core; add it to CORE_ROOMS`);
       continue;
     }
-    for (const specifier of importsOf(source)) {
-      if (!specifier.startsWith('.')) {
-        if (NEST_ONLY.some((p) => p.test(specifier)))
-          problems.push(`${path}: imports ${specifier}, which only the Nest layer may use`);
-        continue;
-      }
-      const target = normalize(join(dirname(path), specifier)).replace(/\.js$/, '.ts');
+    for (const [specifier, target] of relativeImports(path, source, problems)) {
       if (!target.startsWith('lib/core/')) {
         problems.push(`${path}: imports ${specifier}, outside lib/core`);
         continue;
@@ -86,13 +95,7 @@ export function addonViolations(files) {
   for (const [path, source] of files) {
     const addon = CORE_ADDONS.find((prefix) => path.startsWith(prefix));
     if (!addon) continue;
-    for (const specifier of importsOf(source)) {
-      if (!specifier.startsWith('.')) {
-        if (NEST_ONLY.some((p) => p.test(specifier)))
-          problems.push(`${path}: imports ${specifier}, which only the Nest layer may use`);
-        continue;
-      }
-      const target = normalize(join(dirname(path), specifier)).replace(/\.js$/, '.ts');
+    for (const [specifier, target] of relativeImports(path, source, problems)) {
       if (!target.startsWith(addon) && !ADDON_MAY_IMPORT.includes(target))
         problems.push(
           `${path}: imports ${specifier}; an addon imports only lib/core/index.ts and kettle.messages.ts`,
