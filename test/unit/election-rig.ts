@@ -207,6 +207,7 @@ export class Node {
   stopped = false;
   /** How long each run from now on takes (NodeOptions.runMs, which a test may change). */
   runMs: number | undefined;
+  readonly interval: number;
 
   constructor(
     private readonly rig: Rig,
@@ -215,6 +216,7 @@ export class Node {
   ) {
     const { clock } = rig;
     this.runMs = options.runMs;
+    this.interval = options.interval ?? 100;
     const nodeClock = options.wallOffsetMs ? clock.offsetBy(options.wallOffsetMs) : clock;
     this.link = new Link(rig.store, nodeClock);
     const cron = options.cron
@@ -223,7 +225,7 @@ export class Node {
     this.election = new Election({
       name: rig.name,
       nodeId: id,
-      timing: electionTiming(options.interval ?? 100, options.leaseTtl ?? 1500),
+      timing: electionTiming(this.interval, options.leaseTtl ?? 1500),
       cron,
       clock: nodeClock,
       jobs: options.jobs ?? [{ id: 'job', run: (context) => this.run(context) }],
@@ -234,6 +236,16 @@ export class Node {
       verbose: true,
       listeners: [(change) => void rig.changes.push({ ...change, at: clock.now() })],
     });
+  }
+
+  /** Holds back the answer to this master's next claim, and runs the clock until it is sent. */
+  async holdNextClaim(): Promise<void> {
+    this.link.holdAnswers('claimRun');
+    await this.rig.clock.advanceUntil(
+      () => this.link.heldAnswers > 0,
+      'a claim on its way',
+      2 * this.interval,
+    );
   }
 
   /** Starts a stop with a deadline `timeoutMs` long on the clock; `stopped` once it resolved. */

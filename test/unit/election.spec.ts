@@ -180,8 +180,7 @@ describe('Election on a controlled clock: ticks and claims', () => {
     const interval = 1001;
     const a = rig.node({ interval });
     await clock.advanceUntil(() => rig.runs.length >= 2, 'two runs');
-    a.link.holdAnswers('claimRun');
-    await clock.advanceUntil(() => a.link.heldAnswers > 0, 'a claim on its way', 2 * interval);
+    await a.holdNextClaim();
     const claim = a.link.sentOf('claimRun').at(-1)!;
     // Answered just after the margin of its lease is gone.
     await clock.advance(claim.at + renewDeadline - safetyMargin + 1 - clock.now());
@@ -245,8 +244,7 @@ describe('Election on a controlled clock: resign and stop', () => {
     const a = rig.node({ runMs: 50 });
     await clock.advanceUntil(() => rig.runs.length >= 2, 'runs on a');
     const b = rig.node();
-    a.link.holdAnswers('claimRun');
-    await clock.advanceUntil(() => a.link.heldAnswers > 0, 'a claim on its way', 2 * INTERVAL);
+    await a.holdNextClaim();
     const runsBefore = rig.runs.length;
     const stopAt = clock.now();
     const stopping = a.stop();
@@ -276,8 +274,7 @@ describe('Election on a controlled clock: resign and stop', () => {
     const rig = new Rig(clock);
     const a = rig.node({ runMs: 10 });
     await clock.advanceUntil(() => rig.runs.length >= 2, 'runs on a');
-    a.link.holdAnswers('claimRun');
-    await clock.advanceUntil(() => a.link.heldAnswers > 0, 'a claim on its way', 2 * INTERVAL);
+    await a.holdNextClaim();
     const timeoutMs = 1000;
     const stopAt = clock.now();
     const stopping = a.stop(timeoutMs);
@@ -310,8 +307,7 @@ describe('Election on a controlled clock: resign and stop', () => {
     const a = rig.node({ runMs: 50 });
     await clock.advanceUntil(() => rig.runs.length >= 2, 'runs on a');
     const b = rig.node();
-    a.link.holdAnswers('claimRun');
-    await clock.advanceUntil(() => a.link.heldAnswers > 0, 'a claim on its way', 2 * INTERVAL);
+    await a.holdNextClaim();
     let resolvedAt: number | undefined;
     void a.election.resign(5000).then(() => (resolvedAt = clock.now()));
     await clock.advance(30);
