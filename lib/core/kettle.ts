@@ -160,9 +160,10 @@ export class Kettle<Names extends string = string> {
   /**
    * The node id that holds `name` now, read from the store; null when nobody does. Any name, even
    * one this node never joined. Rejects with a KettleStoreError (`reason`: 'not-connected',
-   * 'timeout', 'auth'...) when the store does not answer within `timeoutMs` (default 1000).
+   * 'timeout', 'auth'...) when the store does not answer within `timeoutMs` (default 1000). A bad
+   * name or timeout rejects too: a caller that only attaches `.catch` hears of every failure.
    */
-  getMaster(name: Names, options: ReadOptions = {}): Promise<string | null> {
+  async getMaster(name: Names, options: ReadOptions = {}): Promise<string | null> {
     nonEmptyString('name', name);
     const timeoutMs = duration(
       'getMaster timeoutMs',
@@ -171,9 +172,11 @@ export class Kettle<Names extends string = string> {
     );
     const action = `getMaster(${JSON.stringify(name)})`;
     const read = Promise.resolve().then(() => this.store.holder(name));
-    return withTimeout(read, timeoutMs, 'the store').catch((error: unknown) => {
+    try {
+      return await withTimeout(read, timeoutMs, 'the store');
+    } catch (error) {
       throw storeReadError(action, error, this.lastStoreError);
-    });
+    }
   }
 
   /** The names this node contends for. */

@@ -15,6 +15,8 @@ function node(url: string): Kettle {
     redis: url,
     keyPrefix: uniquePrefix(),
     nodeId: 'reader',
+    // Short, so that it notices Redis gone (steps down) in under a second.
+    leaseTtl: 1000,
     logger: silent,
   });
   kettle.join('job', { interval: 100, allowShortInterval: true });
@@ -64,13 +66,15 @@ describe('getMaster() when the store does not answer', () => {
     });
   });
 
-  it('timeoutMs is a Duration; a bad one throws, naming it', async () => {
+  it('timeoutMs is a Duration; a bad one, or a bad name, rejects, naming it', async () => {
     const kettle = new Kettle({ store: 'memory', logger: silent });
     h.defer(() => kettle.stop());
     expect(await kettle.getMaster('job', { timeoutMs: '2s' })).toBeNull();
     await kettle.ready({ timeoutMs: '1s' });
-    expect(() => kettle.getMaster('job', { timeoutMs: 0 })).toThrow(
+    // Rejected, not thrown: a caller that only attaches .catch hears of it.
+    await expect(kettle.getMaster('job', { timeoutMs: 0 })).rejects.toThrow(
       /invalid option "getMaster timeoutMs": 0/,
     );
+    await expect(kettle.getMaster('')).rejects.toThrow(/invalid option "name": ""/);
   });
 });
