@@ -196,6 +196,17 @@ describe('Election on a controlled clock: ticks and claims', () => {
   });
 });
 
+/** A master (`a`) whose job takes `runMs`, two runs in, the answer to its next claim held back. */
+async function masterWithClaimInFlight(runMs: number) {
+  const clock = new ManualClock();
+  const rig = new Rig(clock);
+  const a = rig.node({ runMs });
+  await clock.advanceUntil(() => rig.runs.length >= 2, 'runs on a');
+  const b = rig.node();
+  await a.holdNextClaim();
+  return { clock, rig, a, b };
+}
+
 describe('Election on a controlled clock: resign and stop', () => {
   it('resign() during a run: the run ends first, its signal aborted; no run starts meanwhile; then the other node takes over at once', async () => {
     const clock = new ManualClock();
@@ -239,12 +250,7 @@ describe('Election on a controlled clock: resign and stop', () => {
   });
 
   it('stop() during a claim: the slot it wins runs and ends before the lease is released; the next node runs the next slot', async () => {
-    const clock = new ManualClock();
-    const rig = new Rig(clock);
-    const a = rig.node({ runMs: 50 });
-    await clock.advanceUntil(() => rig.runs.length >= 2, 'runs on a');
-    const b = rig.node();
-    await a.holdNextClaim();
+    const { clock, rig, a, b } = await masterWithClaimInFlight(50);
     const runsBefore = rig.runs.length;
     const stopAt = clock.now();
     const stopping = a.stop();
@@ -270,11 +276,7 @@ describe('Election on a controlled clock: resign and stop', () => {
   });
 
   it('stop() during a claim, with a run longer than the stop: the slot it wins runs unaborted for three quarters of what is left', async () => {
-    const clock = new ManualClock();
-    const rig = new Rig(clock);
-    const a = rig.node({ runMs: 10 });
-    await clock.advanceUntil(() => rig.runs.length >= 2, 'runs on a');
-    await a.holdNextClaim();
+    const { clock, rig, a } = await masterWithClaimInFlight(10);
     const timeoutMs = 1000;
     const stopAt = clock.now();
     const stopping = a.stop(timeoutMs);
@@ -287,7 +289,7 @@ describe('Election on a controlled clock: resign and stop', () => {
     a.link.deliver();
     await clock.advanceUntil(() => a.stopped, 'the stop to end', 2 * timeoutMs);
     await stopping;
-    const won = rig.runs.at(-1)!;
+    const won = rig.runsOf(a).at(-1)!;
     expect(won.start).toBe(stopAt + 30);
     // A job that checks its signal could skip a slot it won while stopping: the signal waits
     // until only a quarter of the stop's time is left, then gives it that quarter to finish.
@@ -302,12 +304,7 @@ describe('Election on a controlled clock: resign and stop', () => {
   });
 
   it('resign() during a claim: the slot it wins runs before the lease goes', async () => {
-    const clock = new ManualClock();
-    const rig = new Rig(clock);
-    const a = rig.node({ runMs: 50 });
-    await clock.advanceUntil(() => rig.runs.length >= 2, 'runs on a');
-    const b = rig.node();
-    await a.holdNextClaim();
+    const { clock, rig, a, b } = await masterWithClaimInFlight(50);
     let resolvedAt: number | undefined;
     void a.election.resign(5000).then(() => (resolvedAt = clock.now()));
     await clock.advance(30);
