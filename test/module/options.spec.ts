@@ -3,7 +3,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Kettle, type KettleLogger } from '../../lib/core/index.js';
 import { KettleModule, KettleService, MemoryStore, OnMaster } from '../../lib/index.js';
 import { resolveKettleOptions } from '../../lib/core/options/resolve-options.js';
@@ -19,14 +19,8 @@ import { SHARED_REDIS_URL } from '../support/shared-redis.js';
  */
 
 const silent: KettleLogger = { log() {}, warn() {}, error() {}, debug() {} };
-const h = new Harness();
-afterEach(() => h.cleanup());
 // Passwords never appear in an error or a log captured in this file.
-afterAll(() => {
-  const { outputs, leaks } = h.leaks();
-  expect(outputs).toBeGreaterThan(0);
-  expect(leaks).toEqual([]);
-});
+const h = Harness.forFile();
 
 describe('resolveKettleOptions', () => {
   it('fills in documented defaults', () => {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, afterEach, expect } from 'vitest';
 import { children } from '#tools/children.js';
 import { RedisServer } from '#tools/redis-server.js';
 import {
@@ -41,6 +42,21 @@ export class Harness {
   watch<T extends { text(): string }>(output: T): T {
     this.outputs.push(output);
     return output;
+  }
+
+  /**
+   * Registers, for the calling test file, the cleanup after each test and, after all of them, the
+   * check that no captured output holds a password this harness handed out.
+   */
+  static forFile(): Harness {
+    const harness = new Harness();
+    afterEach(() => harness.cleanup());
+    afterAll(() => {
+      const { outputs, leaks } = harness.leaks();
+      expect(outputs).toBeGreaterThan(0);
+      expect(leaks).toEqual([]);
+    });
+    return harness;
   }
 
   /** Every (secret, output) pair where a password shows, as text; and how many outputs there were. */
