@@ -3,7 +3,7 @@ import { Election } from './election/election.js';
 import type { ElectionDeclaration } from './election/election-config.js';
 import { electionStats } from './election/election-stats.js';
 import { guardedLogger } from './election/guarded-logger.js';
-import { electionTiming } from './election/timing.js';
+import { electionTiming, TIMER_SLICE_MS } from './election/timing.js';
 import type { ElectionStats } from './interfaces/election-stats.interface.js';
 import type {
   ElectionOptions,
@@ -39,6 +39,7 @@ import { isConfigurationError, reasonOf, storeReadError } from './store/store-er
 import type { KettleStore } from './store/kettle-store.interface.js';
 import { KettleTimeoutError, ShutdownDeadline, withTimeout } from './utils/promise-timeout.js';
 import { type Clock, systemClock } from './utils/clock.js';
+import { TimerWheel } from './utils/timer-wheel.js';
 import { consoleLogger } from './console-logger.js';
 import type { Duration } from './utils/duration.js';
 
@@ -124,6 +125,8 @@ export class Kettle<Names extends string = string> {
     setTimeout: (callback, ms) => this.clock.setTimeout(callback, ms),
     clearTimeout: (timer) => this.clock.clearTimeout(timer),
   };
+  /** Every election's timers: those due in one slice fire together, and their commands batch. */
+  private readonly timerWheel = new TimerWheel(this.currentClock, TIMER_SLICE_MS);
 
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
   constructor(options: KettleOptions = {}) {
@@ -382,6 +385,7 @@ export class Kettle<Names extends string = string> {
       timing: electionTiming(interval, leaseTtl),
       cron,
       clock: this.currentClock,
+      timerWheel: this.timerWheel,
       ...handlers,
       store: this.store,
       logger: this.logger,

@@ -4,6 +4,7 @@ import type { MasterContext } from '../interfaces/master-context.interface.js';
 import type { RunObserver } from '../interfaces/run-observer.interface.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
 import type { Clock } from '../utils/clock.js';
+import type { TimerWheel } from '../utils/timer-wheel.js';
 import type { CatchUp, CronSchedule } from './schedule.js';
 import type { ElectionTiming } from './timing.js';
 
@@ -44,6 +45,11 @@ export interface ElectionConfig {
    * slots on its wall time (the store checks them on its own).
    */
   readonly clock?: Clock;
+  /**
+   * Where its timers run: a wheel shared by a node's elections fires theirs in batches. Its own,
+   * exact to the millisecond on `clock`, when not given.
+   */
+  readonly timerWheel?: TimerWheel;
   readonly store: KettleStore;
   readonly logger: KettleLogger;
   /** Leadership changes at log level when true, at debug level otherwise. */

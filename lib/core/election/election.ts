@@ -18,6 +18,7 @@ import { type Clock, systemClock } from '../utils/clock.js';
 import { guardedLogger } from './guarded-logger.js';
 import { JobRunner } from './job-runner.js';
 import { Timers } from './timers.js';
+import { TimerWheel } from '../utils/timer-wheel.js';
 import { LatencyWindow, RENEW_LATENCY_WINDOW } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
@@ -174,7 +175,7 @@ export class Election {
         tick: () => this.tick(),
       },
       (error) => this.log.stepFailed(error),
-      this.clock,
+      options.timerWheel ?? new TimerWheel(this.clock, 0),
     );
     this.runner = new JobRunner(
       options.jobs,
@@ -276,7 +277,7 @@ export class Election {
   private async tryAcquire(attempt: AcquireAttempt): Promise<void> {
     const { leaseTtl, retryEvery, renewEvery } = this.timing;
     // A value that was only ever refused ("held") never held the lease: it may be offered again.
-    const lease = (this.unusedLease ??= newLease(this.options.nodeId));
+    const lease = (this.unusedLease ??= newLease(this.options.nodeId, leaseTtl));
     this.unusedLease = undefined;
     const sentAt = this.clock.now();
     let result: AcquireResult;

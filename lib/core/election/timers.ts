@@ -1,35 +1,34 @@
-import { type Clock, systemClock } from '../utils/clock.js';
+import { systemClock } from '../utils/clock.js';
+import { TimerWheel, type WheelTimer } from '../utils/timer-wheel.js';
 
 /**
  * Named one-shot timers, each with its handler: setting one replaces it, so each name is pending
- * at most once. A handler may be async; a rejection goes to `onError` instead of becoming
- * unhandled.
+ * at most once. They run on a TimerWheel, which many elections share: the timers of all of them
+ * that fall due in one slice fire together. A handler may be async; a rejection goes to `onError`
+ * instead of becoming unhandled.
  */
 export class Timers<Name extends string> {
-  private readonly pending = new Map<Name, unknown>();
+  private readonly pending = new Map<Name, WheelTimer>();
 
   constructor(
     private readonly handlers: Readonly<Record<Name, () => unknown>>,
     private readonly onError: (error: unknown) => void,
-    private readonly clock: Clock = systemClock,
+    private readonly wheel: TimerWheel = new TimerWheel(systemClock, 0),
   ) {}
 
   set(name: Name, ms: number): void {
     this.clear(name);
-    const handle = this.clock.setTimeout(
-      () => {
-        this.pending.delete(name);
-        Promise.resolve()
-          .then(() => this.handlers[name]())
-          .catch(this.onError);
-      },
-      Math.max(0, ms),
-    );
-    this.pending.set(name, handle);
+    const timer = this.wheel.set(() => {
+      this.pending.delete(name);
+      Promise.resolve()
+        .then(() => this.handlers[name]())
+        .catch(this.onError);
+    }, ms);
+    this.pending.set(name, timer);
   }
 
   clear(name: Name): void {
-    this.clock.clearTimeout(this.pending.get(name));
+    this.wheel.clear(this.pending.get(name));
     this.pending.delete(name);
   }
 

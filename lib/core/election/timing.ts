@@ -29,6 +29,13 @@ export interface ElectionTiming {
   readonly safetyMargin: number;
 }
 
+/**
+ * A node's election timers fire in slices this long (TimerWheel): at most this late, and those
+ * of one slice together, so that their commands go out as one. 10,000 elections with a 1 s
+ * interval then send about 100 commands a second, not 10,000.
+ */
+export const TIMER_SLICE_MS = 10;
+
 export function electionTiming(interval: number, leaseTtl: number): ElectionTiming {
   const renewEvery = Math.floor(leaseTtl / 3);
   const drift = clockDrift(leaseTtl);
