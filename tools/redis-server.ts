@@ -87,6 +87,15 @@ export class RedisServer {
     return this.adminClient;
   }
 
+  /**
+   * Calls of `command` (lower case: `evalsha`, `set`) this server has run since it started, those
+   * of Lua scripts included (INFO commandstats).
+   */
+  async commandCalls(command: string): Promise<number> {
+    const stats = await this.admin.info('commandstats');
+    return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+  }
+
   /** Starts it (again), empty, as a crashed Redis without AOF comes back. */
   async start(): Promise<void> {
     this.dir = mkdtempSync(join(tmpdir(), `kettle-redis-${this.port}-`));

@@ -4,13 +4,6 @@ import { RedisServer } from '#tools/redis-server.js';
 import { fencedGet, fencedSet } from '../../lib/core/index.js';
 import { uniquePrefix } from '../support/nodes.js';
 
-/** Calls of `command` the server has run since it started (INFO commandstats). */
-async function callsOf(server: RedisServer, command: string): Promise<number> {
-  const stats = await server.admin.info('commandstats');
-  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats);
-  return match ? Number(match[1]) : 0;
-}
-
 describe('fencedSet and fencedGet', () => {
   // A private server: its command counts are this file's alone.
   let server: RedisServer;
@@ -47,16 +40,16 @@ describe('fencedSet and fencedGet', () => {
   it('sends the script in full once, then by its SHA1, and again in full after a SCRIPT FLUSH', async () => {
     const key = `${uniquePrefix()}resource`;
     await client.script('FLUSH');
-    const evalBefore = await callsOf(server, 'eval');
-    const evalshaBefore = await callsOf(server, 'evalsha');
+    const evalBefore = await server.commandCalls('eval');
+    const evalshaBefore = await server.commandCalls('evalsha');
     for (let term = 1; term <= 10; term++) await fencedSet(client, key, `v${term}`, term);
-    expect(await callsOf(server, 'eval')).toBe(evalBefore + 1);
-    expect(await callsOf(server, 'evalsha')).toBe(evalshaBefore + 10);
+    expect(await server.commandCalls('eval')).toBe(evalBefore + 1);
+    expect(await server.commandCalls('evalsha')).toBe(evalshaBefore + 10);
 
     await client.script('FLUSH');
     expect(await fencedSet(client, key, 'after flush', 11)).toBe(true);
     expect(await fencedSet(client, key, 'cached again', 12)).toBe(true);
-    expect(await callsOf(server, 'eval')).toBe(evalBefore + 2);
+    expect(await server.commandCalls('eval')).toBe(evalBefore + 2);
     expect(await fencedGet(client, key)).toEqual({ term: 12, value: 'cached again' });
   });
 

@@ -193,12 +193,7 @@ describe('kettle on Redis Cluster (three masters)', () => {
       if (!keys.has(owner)) keys.set(owner, key);
     }
     const evalCalls = async () =>
-      Promise.all(
-        cluster.servers.map(async (server) => {
-          const stats = await server.admin.info('commandstats');
-          return Number(/^cmdstat_eval:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
-        }),
-      );
+      Promise.all(cluster.servers.map((server) => server.commandCalls('eval')));
     await Promise.all(cluster.servers.map((server) => server.admin.script('FLUSH')));
     const before = await evalCalls();
     for (const key of keys.values()) {
