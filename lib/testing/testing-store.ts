@@ -45,7 +45,7 @@ export class TestingStore implements KettleStore {
     const ours = this.ours.get(name);
     if (ours) await this.memory.release(name, ours);
     if (this.theirs.has(name)) return;
-    const lease = newLease(OTHER_TEST_NODE);
+    const lease = newLease(OTHER_TEST_NODE, NOT_DURING_A_TEST_MS);
     const taken = await this.memory.acquire(name, lease, NOT_DURING_A_TEST_MS);
     if (taken.acquired) this.theirs.set(name, lease);
   }

@@ -31,7 +31,7 @@ describe('cron slots across daylight-saving changes (Europe/Paris)', () => {
       keyPrefix: `test:${randomBytes(4).toString('hex')}:`,
     });
     await waitFor(() => prefixed.connected, 'the store to connect');
-    const lease = newLease('a');
+    const lease = newLease('a', 5000);
     await prefixed.acquire('dst', lease, 60_000);
     // The slots are in the past on Redis's clock: a grace that covers them, so that only the
     // order of the slots decides.

@@ -182,7 +182,7 @@ describe('election keys expire', () => {
     // whose clock is ahead, leave one so. Its key must outlive it, not the time of the acquire.
     const [seconds] = (await redis.time()) as [number | string, number | string];
     await redis.set(termKey, String(Number(seconds) * 1000 + 600_000));
-    const lease = newLease('a');
+    const lease = newLease('a', 5000);
     const ahead = await waitFor(
       () => store.acquire('job', lease, 5000).catch(() => null),
       'acquire',
@@ -224,7 +224,7 @@ describe('election keys expire', () => {
     // A server whose connection was not ready yet misses an acquire, and a round settles on a
     // majority (the third raise may land later): acquire again until all three hold the term.
     const term = await waitFor(async () => {
-      const lease = newLease('a');
+      const lease = newLease('a', 5000);
       const result = await store.acquire('job', lease, 5000).catch(() => null);
       if (!result?.acquired) return null;
       await store.release('job', lease).catch(() => false);

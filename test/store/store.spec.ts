@@ -59,29 +59,29 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
   });
 
   it('acquires a free lease once and returns increasing terms', async () => {
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     const first = await store.acquire('job', a, 5000);
     expect(first.acquired).toBe(true);
-    const contended = await store.acquire('job', newLease('b'), 5000);
+    const contended = await store.acquire('job', newLease('b', 5000), 5000);
     expect(contended).toMatchObject({ acquired: false, holder: 'a' });
     expect(contended.acquired === false && contended.ttlMs).toBeGreaterThan(4000);
     expect(await store.holder('job')).toBe('a');
 
     expect(await store.release('job', a)).toBe(true);
-    const second = await store.acquire('job', newLease('b'), 5000);
+    const second = await store.acquire('job', newLease('b', 5000), 5000);
     expect(second.acquired && second.term).toBeGreaterThan(first.acquired ? first.term : Infinity);
   });
 
   it('seeds a new term from the clock, so a store that lost its data does not repeat terms', async () => {
-    const result = await store.acquire('fresh', newLease('a'), 5000);
+    const result = await store.acquire('fresh', newLease('a', 5000), 5000);
     expect(result.acquired && result.term).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('renews and releases only for the holder of the lease', async () => {
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     await store.acquire('job', a, 300);
-    expect(await store.renew('job', newLease('a'), 5000)).toBe(false);
-    expect(await store.release('job', newLease('a'))).toBe(false);
+    expect(await store.renew('job', newLease('a', 5000), 5000)).toBe(false);
+    expect(await store.release('job', newLease('a', 5000))).toBe(false);
     expect(await store.renew('job', a, 5000)).toBe(true);
     await sleep(400);
     expect(await store.holder('job')).toBe('a');
@@ -91,13 +91,13 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
   });
 
   it('lets the lease expire after its TTL, and never revives it', async () => {
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     await store.acquire('job', a, 100);
     await waitFor(async () => (await store.holder('job')) === null, 'the lease to expire', 2000);
     // A quorum takes back a free server on renewal, but a lease gone from a majority stays gone.
     expect(await store.renew('job', a, 5000)).toBe(false);
     expect(await store.holder('job')).toBeNull();
-    expect((await store.acquire('job', newLease('b'), 5000)).acquired).toBe(true);
+    expect((await store.acquire('job', newLease('b', 5000), 5000)).acquired).toBe(true);
   });
 
   it('announces a release to every listener', async () => {
@@ -105,7 +105,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
     const unsubscribe = store.onReleased((name) => heard.push(name));
     // The subscription may still be on its way: release until a message arrives.
     await waitFor(async () => {
-      const a = newLease('a');
+      const a = newLease('a', 5000);
       await store.acquire('job', a, 5000);
       await store.release('job', a);
       await sleep(20);
@@ -115,21 +115,21 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
   });
 
   it('renews the lease with every claim, and only for its holder', async () => {
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     await store.acquire('job', a, 300);
     await store.claimRun('job', a, 1000, 5000);
     await sleep(400);
     expect(await store.holder('job')).toBe('a');
-    const b = newLease('b');
+    const b = newLease('b', 5000);
     expect(await store.claimRun('job', b, 1000, 50)).toEqual({ outcome: 'not-holder' });
     await sleep(100);
     expect(await store.holder('job')).toBe('a');
   });
 
   it('claims one run per interval and keeps the cadence across holders', async () => {
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     await store.acquire('job', a, 5000);
-    expect(await store.claimRun('job', newLease('b'), 1000, 5000)).toEqual({
+    expect(await store.claimRun('job', newLease('b', 5000), 1000, 5000)).toEqual({
       outcome: 'not-holder',
     });
     const run = await store.claimRun('job', a, 1000, 5000);
@@ -141,7 +141,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
 
     // A new holder inherits the slot: it waits for the rest of the interval instead of running again.
     await store.release('job', a);
-    const b = newLease('b');
+    const b = newLease('b', 5000);
     await store.acquire('job', b, 5000);
     const inherited = await store.claimRun('job', b, 1000, 5000);
     expect(inherited.outcome).toBe('wait');
@@ -155,7 +155,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
   });
 
   it("says which slot an interval run is, on the store's clock", async () => {
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     await store.acquire('job', a, 5000);
     const before = Date.now();
     const run = await store.claimRun('job', a, 1000, 5000);
@@ -183,10 +183,10 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
     }
 
     it('runs each slot once, across holders, and never one older than the last claimed', async () => {
-      const a = newLease('a');
+      const a = newLease('a', 5000);
       await store.acquire('job', a, 5000);
       const slot = Date.now() - 100;
-      expect(await claim('job', newLease('b'), slot, 5000, options)).toEqual({
+      expect(await claim('job', newLease('b', 5000), slot, 5000, options)).toEqual({
         outcome: 'not-holder',
       });
       expect(await claim('job', a, slot, 5000, options)).toEqual({ outcome: 'run' });
@@ -196,7 +196,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
       });
       // A new holder (a hand-over) finds the slot taken, and runs the next one.
       await store.release('job', a);
-      const b = newLease('b');
+      const b = newLease('b', 5000);
       await store.acquire('job', b, 5000);
       const next = { ...options, term: 8 };
       expect(await claim('job', b, slot, 5000, next)).toMatchObject({
@@ -206,7 +206,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
     });
 
     it('answers run again to the term that claimed the slot (its answer may have been lost), to no other', async () => {
-      const a = newLease('a');
+      const a = newLease('a', 5000);
       await store.acquire('job', a, 5000);
       const slot = Date.now() - 100;
       expect(await claim('job', a, slot, 5000, options)).toEqual({ outcome: 'run' });
@@ -225,7 +225,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
     });
 
     it("with sinceLastMs, runs a firing only when none was claimed that long before on the store's clock", async () => {
-      const a = newLease('a');
+      const a = newLease('a', 5000);
       await store.acquire('job', a, 5000);
       const interval = { ...options, key: 'Jobs.sweep', sinceLastMs: 300 };
       // The slot the node names is ignored: its clock may say anything.
@@ -237,7 +237,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
     });
 
     it('records the schedule with the slot, and tells a claimer that reads it otherwise', async () => {
-      const a = newLease('a');
+      const a = newLease('a', 5000);
       await store.acquire('job', a, 5000);
       const slot = Date.now() - 1000;
       const utc = { ...options, schedule: "cron '0 0 2 * * *' in UTC" };
@@ -257,7 +257,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
     });
 
     it('keeps the slots of each key apart', async () => {
-      const a = newLease('a');
+      const a = newLease('a', 5000);
       await store.acquire('job', a, 5000);
       const slot = Date.now() - 100;
       expect(await claim('job', a, slot, 5000, options)).toEqual({ outcome: 'run' });
@@ -268,7 +268,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
     });
 
     it("refuses a slot still in the future on the store's clock, and says how long to wait", async () => {
-      const a = newLease('a');
+      const a = newLease('a', 5000);
       await store.acquire('job', a, 300);
       const early = await claim('job', a, Date.now() + 2000, 5000, options);
       expect(early.outcome).toBe('early');
@@ -280,7 +280,7 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
     });
 
     it('skips a slot past its grace, unless an earlier slot ran and it is caught up', async () => {
-      const a = newLease('a');
+      const a = newLease('a', 5000);
       await store.acquire('job', a, 5000);
       const now = Date.now();
       // Nothing ran before: even catching up, an old slot is late (a first deploy).
@@ -313,9 +313,10 @@ describe('RedisStore keys', () => {
     const redis = new Redis(SHARED_REDIS_URL);
     try {
       await answering(store);
-      const lease = newLease('a');
+      const lease = newLease('a', 5000);
       await store.acquire('billing', lease, 5000);
-      await store.claimRun('billing', lease, 1000, 5000);
+      // A lease shorter than two intervals: the claim records its slot in Redis at once.
+      await store.claimRun('billing', lease, 3000, 5000);
       const keys = (await redis.keys(`${prefix}*`)).sort();
       expect(keys).toEqual([
         `${prefix}{billing}:lastrun`,

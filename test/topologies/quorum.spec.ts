@@ -35,7 +35,7 @@ async function quorum(count = 3) {
   const reaches = (on = servers.map((_, i) => i)) =>
     waitFor(
       async () => {
-        const lease = newLease('warm-up');
+        const lease = newLease('warm-up', 5000);
         const taken = await store.acquire('warm-up', lease, 5000).catch(() => undefined);
         const values = await Promise.all(on.map((i) => direct[i].get(key('warm-up', 'lock'))));
         await store.release('warm-up', lease).catch(() => undefined);
@@ -53,7 +53,7 @@ const termOf = (result: Awaited<ReturnType<QuorumStore['acquire']>>) =>
 describe('QuorumStore on three redis-servers', () => {
   it('takes a free lease on every server, refuses a second holder, and counts terms on', async () => {
     const { store, direct, key } = await quorum();
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     const first = await store.acquire('job', a, 5000);
     expect(first.acquired).toBe(true);
     // The store answers at a majority; the third server follows on the same connection.
@@ -62,14 +62,14 @@ describe('QuorumStore on three redis-servers', () => {
         (await Promise.all(direct.map((r) => r.get(key('job', 'lock'))))).every((v) => v === a),
       'the lease on all three servers',
     );
-    const contended = await store.acquire('job', newLease('b'), 5000);
+    const contended = await store.acquire('job', newLease('b', 5000), 5000);
     expect(contended).toMatchObject({ acquired: false, holder: 'a' });
     expect(contended.acquired === false && contended.ttlMs).toBeGreaterThan(4000);
     expect(await store.holder('job')).toBe('a');
 
     expect(await store.release('job', a)).toBe(true);
     expect(await store.holder('job')).toBeNull();
-    const second = await store.acquire('job', newLease('b'), 5000);
+    const second = await store.acquire('job', newLease('b', 5000), 5000);
     expect(termOf(second)).toBeGreaterThan(termOf(first));
     expect(termOf(first)).toBeGreaterThan(Date.now() - 60_000);
   });
@@ -102,14 +102,14 @@ describe('QuorumStore on three redis-servers', () => {
     const { store, servers } = await quorum();
     await servers[1].kill();
     await waitFor(() => store.connected, 'a majority connected');
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     expect((await store.acquire('job', a, 5000)).acquired).toBe(true);
     expect(await store.renew('job', a, 5000)).toBe(true);
     expect((await store.claimRun('job', a, 1000, 5000)).outcome).toBe('run');
     expect(await store.holder('job')).toBe('a');
     // Another lease is refused, not an error: the down server's failure comes first, but the two
     // others say no, which is a majority.
-    const b = newLease('b');
+    const b = newLease('b', 5000);
     expect(await store.acquire('job', b, 5000)).toMatchObject({ acquired: false, holder: 'a' });
     expect(await store.renew('job', b, 5000)).toBe(false);
     expect(await store.claimRun('job', b, 1000, 5000)).toEqual({ outcome: 'not-holder' });
@@ -119,20 +119,22 @@ describe('QuorumStore on three redis-servers', () => {
 
   it('with two servers down, says so (KettleQuorumError) instead of answering', async () => {
     const { store, servers } = await quorum();
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     expect((await store.acquire('job', a, 5000)).acquired).toBe(true);
     await servers[0].kill();
     await servers[2].kill();
     await waitFor(() => !store.connected, 'the store to see a minority');
     await expect(store.renew('job', a, 5000)).rejects.toThrow(KettleQuorumError);
     await expect(store.claimRun('job', a, 1000, 5000)).rejects.toThrow(/redis\[0\].*redis\[2\]/);
-    await expect(store.acquire('other', newLease('b'), 5000)).rejects.toThrow(KettleQuorumError);
+    await expect(store.acquire('other', newLease('b', 5000), 5000)).rejects.toThrow(
+      KettleQuorumError,
+    );
   });
 
   it('is not stalled by a hung server: each command answers with the majority', async () => {
     const { store, servers } = await quorum();
     servers[2].pause(); // SIGSTOP: its connection stays open and nothing answers
-    const lease = newLease('a');
+    const lease = newLease('a', 5000);
     const ttl = 20_000;
     const sentAt = performance.now();
     expect((await store.acquire('job', lease, ttl)).acquired).toBe(true);
@@ -156,7 +158,7 @@ describe('QuorumStore on three redis-servers', () => {
     harness.defer(() => store.close());
     const lock = `${prefix}{job}:lock`;
     const first = quiet(harness.client(servers[0].url));
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     const ttl = 3000;
     await waitFor(() => store.connected, 'the store connected');
     expect((await store.acquire('job', a, ttl)).acquired).toBe(true);
@@ -182,7 +184,7 @@ describe('QuorumStore on three redis-servers', () => {
   it('answers an undecided command within a tenth of the lease, not when a hung server would', async () => {
     const { store, direct, key, servers } = await quorum();
     const ttl = 6000;
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     // Server 0 free (or ours), server 1 another node's: only the hung server 2 could decide.
     await direct[1].set(key('job', 'lock'), 'other#1', 'PX', 30_000);
     servers[2].pause();
@@ -210,7 +212,7 @@ describe('QuorumStore on three redis-servers', () => {
     await direct[0].set(key('job', 'lock'), 'other#1', 'PX', 10_000);
     await direct[2].set(key('job', 'lock'), 'other#1', 'PX', 10_000);
 
-    const refused = await store.acquire('job', newLease('a'), 10_000);
+    const refused = await store.acquire('job', newLease('a', 5000), 10_000);
     expect(refused).toMatchObject({ acquired: false, holder: 'other' });
     expect(refused.acquired === false && refused.ttlMs).toBeGreaterThan(5000);
     const dropped = () => direct[1].exists(key('job', 'lock')).then((n) => n === 0);
@@ -220,7 +222,9 @@ describe('QuorumStore on three redis-servers', () => {
     // A split with a server down: the acquire cannot tell, and still drops what it took.
     await direct[2].del(key('job', 'lock'));
     await servers[2].kill();
-    await expect(store.acquire('job', newLease('a'), 10_000)).rejects.toThrow(KettleQuorumError);
+    await expect(store.acquire('job', newLease('a', 5000), 10_000)).rejects.toThrow(
+      KettleQuorumError,
+    );
     await waitFor(dropped, 'server 1 to drop the partial lease again', 2000);
     await sleep(50);
     expect(heard).toEqual([]);
@@ -232,7 +236,7 @@ describe('QuorumStore on three redis-servers', () => {
     await direct[0].set(key('job', 'term'), String(AHEAD));
 
     await servers[2].kill(); // majority {0, 1}
-    const first = newLease('a');
+    const first = newLease('a', 5000);
     const t1 = termOf(await store.acquire('job', first, 5000));
     expect(t1).toBe(AHEAD + 1);
     await store.release('job', first);
@@ -240,7 +244,7 @@ describe('QuorumStore on three redis-servers', () => {
     await servers[2].start(); // back empty: its term starts again from the clock
     await reaches([1, 2]);
     await servers[0].kill(); // majority {1, 2}: a plain INCR would give about 1.7e12 here
-    const second = newLease('b');
+    const second = newLease('b', 5000);
     const t2 = termOf(await store.acquire('job', second, 5000));
     expect(t2).toBeGreaterThan(t1);
     await waitFor(
@@ -252,13 +256,13 @@ describe('QuorumStore on three redis-servers', () => {
     await servers[0].start();
     await reaches([0, 2]);
     await servers[1].kill(); // majority {0, 2}: server 0 is empty now, server 2 was raised
-    const t3 = termOf(await store.acquire('job', newLease('c'), 5000));
+    const t3 = termOf(await store.acquire('job', newLease('c', 5000), 5000));
     expect(t3).toBeGreaterThan(t2);
   });
 
   it('marks no run on a server when the majority does not confirm the lease', async () => {
     const { store, direct, key } = await quorum();
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     // Only server 0 still holds `a` (a lease the others lost): the single-server claim would
     // have marked a run there, and this node would wait an interval for nothing later.
     await direct[0].set(key('job', 'lock'), a, 'PX', 5000);
@@ -285,7 +289,7 @@ describe('QuorumStore on three redis-servers', () => {
     const direct = servers.map((server) => quiet(harness.client(server.url)));
     const lock = `${prefix}{job}:lock`;
     await waitFor(() => store.connected, 'the store connected');
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     for (const redis of direct) await redis.set(lock, a, 'PX', 5000);
 
     const claim = store.claimRun('job', a, 1000, 20_000);
@@ -303,7 +307,7 @@ describe('QuorumStore on three redis-servers', () => {
 
   it('claims again a slot its term marked on a minority only; another term that reads the mark does not', async () => {
     const { store, direct, prefix, servers } = await quorum();
-    const a = newLease('a');
+    const a = newLease('a', 5000);
     const acquired = await store.acquire('job', a, 5000);
     const term = termOf(acquired);
     const slot = Date.now() - 100;
@@ -335,7 +339,7 @@ describe('QuorumStore on three redis-servers', () => {
     const heard: string[] = [];
     const unsubscribe = store.onReleased((name) => heard.push(name), 'job');
     await waitFor(async () => {
-      const a = newLease('a');
+      const a = newLease('a', 5000);
       await store.acquire('job', a, 5000);
       await store.release('job', a);
       await sleep(20);

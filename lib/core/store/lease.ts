@@ -2,9 +2,14 @@ import { randomBytes } from 'node:crypto';
 
 const SEPARATOR = '#';
 
-/** A lease value: the holder's node id and an unguessable token, new for every leadership. */
-export function newLease(nodeId: string): string {
-  return `${nodeId}${SEPARATOR}${randomBytes(16).toString('hex')}`;
+/**
+ * A lease value: the holder's node id, an unguessable token new for every leadership, and the
+ * lease's TTL (`billing-1#<32 hex>:10000`). The TTL lets a script that overwrote a value it
+ * then found was another node's put it back with no shorter a life than that holder gives it
+ * (LEASES in scripts.ts).
+ */
+export function newLease(nodeId: string, ttlMs: number): string {
+  return `${nodeId}${SEPARATOR}${randomBytes(16).toString('hex')}:${Math.max(1, Math.round(ttlMs))}`;
 }
 
 /** The node id inside a lease value. */

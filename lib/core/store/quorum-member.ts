@@ -93,7 +93,7 @@ export class QuorumMember extends RedisStore {
 
   /** Raises this server's term to `term` if `lease` holds the lock here; true when it does. */
   async raiseTerm(name: string, lease: string, term: number): Promise<boolean> {
-    this.ensureConnected();
+    this.ensureConnectedInOrder();
     const raised = await this.commands.kettleRaiseTerm(
       this.key(name, 'lock'),
       this.key(name, 'term'),
@@ -108,13 +108,13 @@ export class QuorumMember extends RedisStore {
    * (false: a server taken back is not a vote that the lease still stands).
    */
   async renewOrTakeBack(name: string, lease: string, ttlMs: number): Promise<boolean> {
-    this.ensureConnected();
+    this.ensureConnectedInOrder();
     return (await this.commands.kettleRenewOrTakeBack(this.key(name, 'lock'), lease, ttlMs)) === 1;
   }
 
   /** Deletes the lock if `lease` holds it here, without announcing a release. */
   async discard(name: string, lease: string): Promise<boolean> {
-    this.ensureConnected();
+    this.ensureConnectedInOrder();
     return (await this.commands.kettleDiscard(this.key(name, 'lock'), lease)) === 1;
   }
 
@@ -125,7 +125,7 @@ export class QuorumMember extends RedisStore {
     intervalMs: number,
     ttlMs: number,
   ): Promise<RunCheck> {
-    this.ensureConnected();
+    this.ensureConnectedInOrder();
     const [code, since] = await this.commands.kettleCheckRun(
       this.key(name, 'lock'),
       this.key(name, 'lastrun'),
@@ -149,7 +149,7 @@ export class QuorumMember extends RedisStore {
     backdateMs: number,
     intervalMs: number,
   ): Promise<number | null> {
-    this.ensureConnected();
+    this.ensureConnectedInOrder();
     const slot = await this.commands.kettleMarkRun(
       this.key(name, 'lock'),
       this.key(name, 'lastrun'),
@@ -168,7 +168,7 @@ export class QuorumMember extends RedisStore {
     ttlMs: number,
     key?: string,
   ): Promise<SlotCheck> {
-    this.ensureConnected();
+    this.ensureConnectedInOrder();
     const [code, last, late, since, term, schedule] = await this.commands.kettleCheckSlot(
       this.key(name, 'lock'),
       this.slotKey(name, key),
@@ -199,7 +199,7 @@ export class QuorumMember extends RedisStore {
     slotMs: number,
     options: SlotClaimOptions,
   ): Promise<'marked' | 'already' | 'not-holder'> {
-    this.ensureConnected();
+    this.ensureConnectedInOrder();
     const code = await this.commands.kettleMarkSlot(
       this.key(name, 'lock'),
       this.slotKey(name, options.key),

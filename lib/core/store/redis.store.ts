@@ -13,7 +13,9 @@ import { holderOf } from './lease.js';
 import type { RedisConnection } from './redis-connection.js';
 import { ReleaseListeners } from './release-listeners.js';
 import { settlesWithin, withTimeout } from '../utils/promise-timeout.js';
-import { ACQUIRE, CLAIM_RUN, CLAIM_SLOT, NODE_PRESENCE, RELEASE, RENEW } from './scripts.js';
+import calculateSlot from 'cluster-key-slot';
+import { TurnBatch } from '../utils/turn-batch.js';
+import { CLAIM_SLOT, LEASE_OPS, LEASES, NODE_PRESENCE } from './scripts.js';
 import { isConfigurationError, KettleStoreError, storeReadError } from './store-error.js';
 
 export interface RedisStoreOptions {
@@ -91,21 +93,10 @@ const sentinelDefaults = (options: RedisOptions): Partial<RedisOptions> =>
   options.sentinels?.length ? { failoverDetector: true } : {};
 
 interface ScriptCommands {
-  kettleAcquire(
-    lock: string,
-    term: string,
-    lease: string,
-    ttl: number,
-  ): Promise<[number, string | number, number?]>;
-  kettleRenew(lock: string, lease: string, ttl: number): Promise<number>;
-  kettleRelease(lock: string, lease: string, channel: string, name: string): Promise<number>;
-  kettleClaimRun(
-    lock: string,
-    lastRun: string,
-    lease: string,
-    interval: number,
-    ttl: number,
-  ): Promise<[number, number, number?]>;
+  kettleLeases(
+    keyCount: number,
+    ...keysAndArgs: (string | number)[]
+  ): Promise<LeaseReply[number][]>;
   kettleClaimSlot(
     lock: string,
     slotKey: string,
@@ -122,6 +113,32 @@ interface ScriptCommands {
   kettleNodePresence(key: string, token: string, ttl: number): Promise<string | null>;
 }
 type ScriptClient = (Redis | Cluster) & ScriptCommands;
+
+/** One item of a LEASES call: see scripts.ts. `other` is the term key or the last-run key. */
+interface LeaseItem {
+  readonly op: (typeof LEASE_OPS)[keyof typeof LEASE_OPS];
+  readonly lock: string;
+  readonly other: string;
+  readonly lease: string;
+  readonly ttl?: number;
+  readonly interval?: number;
+  readonly last?: number;
+  readonly name?: string;
+}
+type LeaseReply = readonly [number, string | number, number];
+
+/**
+ * The most lease items in one LEASES call: a few milliseconds of the server's time at most, so
+ * that other clients are not held up behind one node's batch.
+ */
+const MAX_LEASE_ITEMS = 500;
+
+/** The last slot a lease claimed here: its next claim and its release pass it on (LEASES). */
+interface ClaimedSlot {
+  readonly lease: string;
+  readonly slot: number;
+  readonly interval: number;
+}
 
 /** Leases in Redis. It opens its own connections and closes them; a client passed in is only copied. */
 export class RedisStore implements KettleStore {
@@ -142,6 +159,10 @@ export class RedisStore implements KettleStore {
   private readonly retryGaveUp = new Set<string>();
   private resubscribe?: NodeJS.Timeout;
   private closed = false;
+  /** The lease commands of one turn, sent as one LEASES call per server (per slot on Cluster). */
+  private readonly leases: TurnBatch<LeaseItem, LeaseReply>;
+  /** Per lock key, the last slot claimed by the lease that holds it here. */
+  private readonly claimedSlots = new Map<string, ClaimedSlot>();
 
   constructor(private readonly options: RedisStoreOptions) {
     checkKeyPrefix('keyPrefix', options.keyPrefix);
@@ -155,34 +176,60 @@ export class RedisStore implements KettleStore {
       for (const listener of this.connectedListeners) listener();
     });
     this.client.once('ready', () => void this.checkEviction());
-    this.client.defineCommand('kettleAcquire', { numberOfKeys: 2, lua: ACQUIRE });
-    this.client.defineCommand('kettleRenew', { numberOfKeys: 1, lua: RENEW });
-    this.client.defineCommand('kettleRelease', { numberOfKeys: 1, lua: RELEASE });
-    this.client.defineCommand('kettleClaimRun', { numberOfKeys: 2, lua: CLAIM_RUN });
+    this.client.defineCommand('kettleLeases', { lua: LEASES });
     this.client.defineCommand('kettleClaimSlot', { numberOfKeys: 2, lua: CLAIM_SLOT });
     this.client.defineCommand('kettleNodePresence', { numberOfKeys: 1, lua: NODE_PRESENCE });
+    const cluster = this.client.isCluster;
+    this.leases = new TurnBatch<LeaseItem, LeaseReply>({
+      send: (items) => this.sendLeases(items),
+      groupOf: cluster ? (item) => calculateSlot(item.lock) : undefined,
+      maxItems: MAX_LEASE_ITEMS,
+    });
   }
 
   async acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
     this.ensureConnected();
-    const [acquired, value, ttl] = await this.refused(
-      this.client.kettleAcquire(this.key(name, 'lock'), this.key(name, 'term'), lease, ttlMs),
-    );
+    const [acquired, value, ttl] = await this.lease({
+      op: LEASE_OPS.acquire,
+      lock: this.key(name, 'lock'),
+      other: this.key(name, 'term'),
+      lease,
+      ttl: ttlMs,
+    });
     if (acquired === 1) return { acquired: true, term: Number(value) };
     return { acquired: false, holder: value ? holderOf(String(value)) : null, ttlMs: Number(ttl) };
   }
 
   async renew(name: string, lease: string, ttlMs: number): Promise<boolean> {
     this.ensureConnected();
-    return (
-      (await this.refused(this.client.kettleRenew(this.key(name, 'lock'), lease, ttlMs))) === 1
-    );
+    const lock = this.key(name, 'lock');
+    const [renewed] = await this.lease({
+      op: LEASE_OPS.renew,
+      lock,
+      other: lock,
+      lease,
+      ttl: ttlMs,
+    });
+    if (renewed !== 1) this.forgetSlot(lock, lease);
+    return renewed === 1;
   }
 
   async release(name: string, lease: string): Promise<boolean> {
     this.ensureConnected();
-    const key = this.key(name, 'lock');
-    return (await this.refused(this.client.kettleRelease(key, lease, this.channel, name))) === 1;
+    const lock = this.key(name, 'lock');
+    const claimed = this.claimedSlots.get(lock);
+    const mine = claimed?.lease === lease ? claimed : undefined;
+    this.forgetSlot(lock, lease);
+    const [released] = await this.lease({
+      op: LEASE_OPS.release,
+      lock,
+      other: this.key(name, 'lastrun'),
+      lease,
+      interval: mine?.interval,
+      last: mine?.slot,
+      name,
+    });
+    return released === 1;
   }
 
   /** Throws a KettleStoreError that says why when Redis does not answer. */
@@ -192,6 +239,7 @@ export class RedisStore implements KettleStore {
       // A read may wait for a connection still coming up (unlike a lock command, it does no harm
       // late); not for one in an outage already reported, which it would only wait out.
       if (!this.lastErrors.has('commands')) await this.waitUntilReady(READ_WAIT_MS);
+      this.leases.flush();
       if (this.client.status !== 'ready')
         throw new KettleStoreError(
           'not-connected',
@@ -216,17 +264,26 @@ export class RedisStore implements KettleStore {
     ttlMs: number,
   ): Promise<ClaimResult> {
     this.ensureConnected();
-    const [code, ms, slot] = await this.refused(
-      this.client.kettleClaimRun(
-        this.key(name, 'lock'),
-        this.key(name, 'lastrun'),
-        lease,
-        intervalMs,
-        ttlMs,
-      ),
-    );
-    if (code === 1) return { outcome: 'run', nextInMs: Number(ms), slotMs: Number(slot) };
+    const lock = this.key(name, 'lock');
+    const interval = Math.max(1, Math.round(intervalMs));
+    const claimed = this.claimedSlots.get(lock);
+    const last =
+      claimed?.lease === lease && claimed.interval === interval ? claimed.slot : undefined;
+    const [code, ms, slot] = await this.lease({
+      op: LEASE_OPS.claim,
+      lock,
+      other: this.key(name, 'lastrun'),
+      lease,
+      ttl: ttlMs,
+      interval,
+      last,
+    });
+    if (code === 1) {
+      this.claimedSlots.set(lock, { lease, slot: Number(slot), interval });
+      return { outcome: 'run', nextInMs: Number(ms), slotMs: Number(slot) };
+    }
     if (code === 0) return { outcome: 'wait', waitMs: Number(ms) };
+    this.forgetSlot(lock, lease);
     return { outcome: 'not-holder' };
   }
 
@@ -237,7 +294,7 @@ export class RedisStore implements KettleStore {
     ttlMs: number,
     options: SlotClaimOptions,
   ): Promise<SlotClaim> {
-    this.ensureConnected();
+    this.ensureConnectedInOrder();
     const [code, ms, recorded, storeNow] = await this.refused(
       this.client.kettleClaimSlot(
         this.key(name, 'lock'),
@@ -257,7 +314,7 @@ export class RedisStore implements KettleStore {
   }
 
   async announceNode(nodeId: string, token: string, ttlMs: number): Promise<string | null> {
-    this.ensureConnected();
+    this.ensureConnectedInOrder();
     const key = nodeKey(this.options.keyPrefix, nodeId);
     return (
       (await this.client.kettleNodePresence(key, token, Math.max(1, Math.round(ttlMs)))) ?? null
@@ -336,6 +393,33 @@ export class RedisStore implements KettleStore {
     this.connectedListeners.clear();
     const waitMs = Math.min(timeoutMs, QUIT_WAIT_MS);
     await Promise.all([this.client, this.subscriber].map((c) => (c ? quit(c, waitMs) : undefined)));
+  }
+
+  private lease(item: LeaseItem): Promise<LeaseReply> {
+    return this.refused(this.leases.submit(item));
+  }
+
+  private async sendLeases(items: LeaseItem[]): Promise<LeaseReply[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.channel];
+    for (const { op, lock, other, lease, ttl, interval, last, name } of items) {
+      keys.push(lock, other);
+      args.push(
+        op,
+        lease,
+        whole(ttl),
+        whole(interval),
+        last === undefined ? '' : whole(last),
+        name ?? '',
+      );
+    }
+    const flat = await this.client.kettleLeases(keys.length, ...keys, ...args);
+    return items.map((_, i) => [Number(flat[3 * i]), flat[3 * i + 1]!, Number(flat[3 * i + 2])]);
+  }
+
+  /** Forgets the slot `lease` claimed last on `lock`: that leadership is over here. */
+  private forgetSlot(lock: string, lease: string): void {
+    if (this.claimedSlots.get(lock)?.lease === lease) this.claimedSlots.delete(lock);
   }
 
   /** CLIENT SETNAME takes no spaces or newlines. */
@@ -482,6 +566,15 @@ export class RedisStore implements KettleStore {
   }
 
   /**
+   * For a command sent on its own: as ensureConnected, and the lease commands queued for this turn
+   * go first, so that commands leave in the order they were called.
+   */
+  protected ensureConnectedInOrder(): void {
+    this.ensureConnected();
+    this.leases.flush();
+  }
+
+  /**
    * A lock command refused for a reason of the configuration (NOPERM for a script or a key) is
    * reported as a connection error is: the log says it at ERROR, once.
    */
@@ -498,6 +591,11 @@ export class RedisStore implements KettleStore {
       throw error;
     });
   }
+}
+
+/** A LEASES argument in whole ms ('' when not given: the script does not read it). */
+function whole(ms: number | undefined): number | string {
+  return ms === undefined ? '' : Math.max(1, Math.round(ms));
 }
 
 /** The since-last period of a claim, in whole ms; 0 when the claim is of a slot. */

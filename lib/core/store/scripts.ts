@@ -17,69 +17,123 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 export const TERM_KEY_LIFE_MS = 86_400_000;
 
 /**
- * Sets the term key (KEYS[2]) to `term` (a Lua number), expiring `TERM_KEY_LIFE_MS` after the
- * server clock reaches it. Needs `now` (NOW_MS).
+ * Sets the term key `key` (a Lua expression, KEYS[2] by default) to `term` (a Lua number),
+ * expiring `TERM_KEY_LIFE_MS` after the server clock reaches it. Needs `now` (NOW_MS).
  */
-export const SET_TERM = (term: string) =>
-  `redis.call('SET', KEYS[2], string.format('%d', ${term}), 'PX', string.format('%d', math.max(${term} - now, 0) + ${TERM_KEY_LIFE_MS}))`;
+export const SET_TERM = (term: string, key = 'KEYS[2]') =>
+  `redis.call('SET', ${key}, string.format('%d', ${term}), 'PX', string.format('%d', math.max(${term} - now, 0) + ${TERM_KEY_LIFE_MS}))`;
+
+/** What LEASES does for one item, and how many ARGV values each item takes. */
+export const LEASE_OPS = { acquire: 'a', renew: 'r', claim: 'c', release: 'x' } as const;
+export const LEASE_ITEM_ARGS = 6;
 
 /**
- * KEYS: lock, term. ARGV: lease, ttl ms.
- * Returns {1, term} when acquired, else {0, holder lease, remaining ttl ms}.
- * The new term is the last one plus one, but never less than the server clock (ms): a Redis that
- * restarted empty, or a replica promoted before it got the latest terms, must not hand out a term
- * already given (only a clock set back, or a new master's clock behind the old one's, could).
+ * Every lease command of a node's turn, in one call (RedisStore batches them: one round trip for
+ * thousands of elections). Costs one inner command per renewal or claim of a held lease.
+ *
+ * KEYS: two per item: the lock, then the term key (acquire) or the last-run key (the others).
+ * ARGV[1]: the release channel. Then six per item: op (LEASE_OPS), lease, ttl ms, interval ms,
+ * last slot ('' when unknown), election name.
+ * Returns three values per item:
+ * - acquire: {1, term, 0} when taken, else {0, holder lease, remaining ttl ms}. The new term is
+ *   the last one plus one, but never less than the server clock (ms): a Redis that restarted
+ *   empty, or a replica promoted before it got the latest terms, must not hand out a term already
+ *   given (only a clock set back, or a new master's clock behind the old one's, could).
+ * - renew: {1, 0, 0} when extended to ttl, else {0, 0, 0}.
+ * - claim (renews too, so a master that ticks as often as it renews sends one command, not two):
+ *   {-1, 0, 0} when the lease is not the caller's; {0, wait ms, 0} when this slot already ran;
+ *   {1, ms to next slot, slot} when the caller may run now (the slot: ms on the server's clock).
+ *   The last slot is the caller's own (`last`, the one its term claimed last), else the last-run
+ *   key's. Slots stay on their grid unless a whole interval was missed; a last slot in the future
+ *   by more than an interval means the server clock went back, and is ignored.
+ * - release: {1, 0, 0} when deleted, and followers hear it on the channel at once; else {0, 0, 0}.
+ *   It records `last` in the last-run key for the next master.
+ *
+ * The last-run key is written at a claim only when the lease is shorter than two intervals. With
+ * a longer lease, a master that ends without releasing is followed no sooner than a lease after
+ * its last claim, when a last-run key written then (it lives two intervals) would have expired and
+ * the next master starts a new grid anyway; one that releases records its last slot then.
+ *
+ * A renewal or claim sets the lock with XX and GET, one command, and puts back a value that was
+ * not its own (a node that lost the lease) with the TTL that value carries (lease.ts): its holder
+ * set no longer a TTL, so its lease in Redis only ever lengthens, by at most a lease of its own,
+ * and it steps down on its own clock anyway. A value that carries none gets the caller's TTL.
  */
-export const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  ${NOW_MS}
-  local term = math.max((tonumber(redis.call('GET', KEYS[2])) or 0) + 1, now)
-  ${SET_TERM('term')}
-  return {1, term}
+export const LEASES = `local replies = {}
+local now
+local function clock()
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now
 end
-return {0, redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}`;
-
-/** KEYS: lock. ARGV: lease, ttl ms. Returns 1 when extended. */
-export const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local function extend(lock, lease, ttl)
+  local before = redis.call('SET', lock, lease, 'XX', 'PX', ttl, 'GET')
+  if before == lease then
+    return true
+  end
+  if before then
+    redis.call('SET', lock, before, 'PX', tonumber(string.match(before, ':(%d+)$')) or ttl)
+  end
+  return false
 end
-return 0`;
-
-/** KEYS: lock. ARGV: lease, channel, name. Returns 1 when released; followers hear it at once. */
-export const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[2], ARGV[3])
-  return 1
+for i = 1, #KEYS / 2 do
+  local lock, other = KEYS[2 * i - 1], KEYS[2 * i]
+  local at = 1 + ${LEASE_ITEM_ARGS} * (i - 1)
+  local op, lease, ttl = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
+  local a, b, c = 0, 0, 0
+  if op == '${LEASE_OPS.acquire}' then
+    local held = redis.call('GET', lock)
+    if held then
+      a, b, c = 0, held, redis.call('PTTL', lock)
+    else
+      redis.call('SET', lock, lease, 'PX', ttl)
+      now = clock()
+      local term = math.max((tonumber(redis.call('GET', other)) or 0) + 1, now)
+      ${SET_TERM('term', 'other')}
+      a, b = 1, term
+    end
+  elseif op == '${LEASE_OPS.renew}' then
+    if extend(lock, lease, ttl) then
+      a = 1
+    end
+  elseif op == '${LEASE_OPS.claim}' then
+    if not extend(lock, lease, ttl) then
+      a = -1
+    else
+      now = clock()
+      local interval = tonumber(ARGV[at + 4])
+      local last = tonumber(ARGV[at + 5]) or tonumber(redis.call('GET', other))
+      if last and last - now > interval then
+        last = nil
+      end
+      if last and now < last + interval then
+        b = last + interval - now
+      else
+        local slot = now
+        if last and now < last + 2 * interval then
+          slot = last + interval
+        end
+        if tonumber(ttl) < 2 * interval then
+          redis.call('SET', other, string.format('%d', slot), 'PX', string.format('%d', 2 * interval))
+        end
+        a, b, c = 1, slot + interval - now, slot
+      end
+    end
+  elseif op == '${LEASE_OPS.release}' then
+    if redis.call('GET', lock) == lease then
+      if ARGV[at + 5] ~= '' then
+        redis.call('SET', other, ARGV[at + 5], 'PX', string.format('%d', 2 * tonumber(ARGV[at + 4])))
+      end
+      redis.call('DEL', lock)
+      redis.call('PUBLISH', ARGV[1], ARGV[at + 6])
+      a = 1
+    end
+  end
+  replies[3 * i - 2], replies[3 * i - 1], replies[3 * i] = a, b, c
 end
-return 0`;
-
-/**
- * KEYS: lock, last run. ARGV: lease, interval ms, ttl ms.
- * A claim renews the lease too (PEXPIRE), so a master that ticks at least as often as it renews
- * sends one command per interval instead of two.
- * Returns {-1, 0} when the lease is not the caller's, {0, wait ms} when this slot already ran,
- * {1, ms to next slot, slot} when the caller may run now (the slot: ms on the server's clock). Slots stay on their grid unless a whole
- * interval was missed; a last run in the future by more than an interval means the server clock
- * went back, and is ignored.
- */
-export const CLAIM_RUN = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-  return {-1, 0}
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-${NOW_MS}
-local interval = tonumber(ARGV[2])
-local last = tonumber(redis.call('GET', KEYS[2]))
-if last and last - now > interval then
-  last = nil
-end
-if last and now < last + interval then
-  return {0, last + interval - now}
-end
-local slot = now
-if last and now < last + 2 * interval then
-  slot = last + interval
-end
-redis.call('SET', KEYS[2], string.format('%d', slot), 'PX', string.format('%d', 2 * interval))
-return {1, slot + interval - now, slot}`;
+return replies`;
 
 /**
  * KEYS: lock, slot. ARGV: lease, ttl ms, slot ms, term, grace ms, catch up (1 or 0), keep ms,
