@@ -11,7 +11,8 @@ import { revision, snapshot } from './infra/snapshot.js';
 import { peer } from './peers.js';
 import { failoverChart, scaleChart } from './report/svg.js';
 import { CRON_END, CRON_START, cronSection } from './report/cron.js';
-import { electionScaleSection, SCALE_END, SCALE_START } from './report/scale.js';
+import { cadenceOf, executedPerElection, sentPerElection } from './report/metrics.js';
+import { electionScaleSection, masterOf, SCALE_END, SCALE_START } from './report/scale.js';
 import {
   SCALE_TARGETS_END,
   SCALE_TARGETS_START,
@@ -155,16 +156,16 @@ async function electionScale(results: BenchResults, stage: Stage): Promise<void>
   }
 }
 
-/** One step's figures on the console, for whoever runs a section alone. */
+/** One step's figures on the console, as the report will show them, for whoever runs it alone. */
 function scaleLine(step: ElectionScaleStep): string {
-  const cost = step.cost;
-  if (!cost) return 'no figures';
-  const per = (perSecond: number) => (perSecond / step.elections).toFixed(3);
+  const sent = sentPerElection(step);
+  const executed = executedPerElection(step);
+  const runner = step.cost?.runner;
+  if (sent === undefined || executed === undefined || !runner) return 'no figures';
   return (
-    `sent ${per(cost.sentPerNodePerSecond * cost.nodes)} / executed ${per(cost.redis.executedPerSecond)} per election per s, ` +
-    `runner CPU ${cost.runner?.cpuPercent.toFixed(1) ?? '?'} %, event-loop p99 ${cost.runner?.eld.p99.toFixed(1) ?? '?'} ms, ` +
-    `missed ${((cost.missedShare ?? NaN) * 100).toFixed(1)} %, stuck ${cost.stuck ?? '?'}, ` +
-    `one master: ${cost.mastership ? JSON.stringify(cost.mastership) : 'n/a'}, ` +
+    `sent ${sent.toFixed(3)} / executed ${executed.toFixed(3)} per election per s, ` +
+    `runner CPU ${runner.cpuPercent.toFixed(1)} %, event-loop delay p99 ${runner.eld.p99.toFixed(1)} ms, ` +
+    `${cadenceOf(step)}, one master: ${masterOf(step)}, ` +
     `take-over ${step.gracefulAllMs?.toFixed(0) ?? '-'} / ${step.crashAllMs?.toFixed(0) ?? '-'} ms`
   );
 }
@@ -188,6 +189,21 @@ function withSection(
   return `${report.slice(0, at)}${section}\n\n${report.slice(at)}`;
 }
 
+/**
+ * A report written before the elections-scale parts had markers, without its elections-scale
+ * subsection and its old target row, so that `--only scale` puts the new ones in their place.
+ */
+function withoutUnmarkedScale(report: string): string {
+  if (report.includes(SCALE_START)) return report;
+  const from = report.indexOf('### Elections in one process');
+  const to = report.indexOf('### Nodes on one election');
+  const cut = from >= 0 && to > from ? report.slice(0, from) + report.slice(to) : report;
+  return cut
+    .split('\n')
+    .filter((line) => !line.startsWith('| cost per election flat'))
+    .join('\n');
+}
+
 /** The report as it is, with only the `--only` section's parts replaced. */
 function withOnly(section: 'cron' | 'scale'): string {
   let current = '';
@@ -205,7 +221,7 @@ function withOnly(section: 'cron' | 'scale'): string {
     );
   const targetsBefore = '### Where a peer is better than kettle';
   const withTargets = withSection(
-    current,
+    withoutUnmarkedScale(current),
     scaleTargets(results),
     [SCALE_TARGETS_START, SCALE_TARGETS_END],
     targetsBefore,
