@@ -131,7 +131,7 @@ function escape(text: string): string {
 /** One colour per peer, in the order of the results. */
 const PEER_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
 const CHART_HEIGHT = 480;
-const PLOT = { left: 70, right: 250, top: 60, bottom: 50 };
+const PLOT = { left: 70, right: 290, top: 60, bottom: 50 };
 
 /**
  * Elections in one process: commands per election per second against elections, both on log
@@ -210,7 +210,7 @@ export function scaleChart(results: BenchResults, sentTarget: number): string {
   }
   series.forEach((s, i) => {
     const ly = PLOT.top + 10 + i * 22;
-    const lx = plotRight + 20;
+    const lx = plotRight + 12;
     out.push(
       `<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`,
       `<text x="${lx + 30}" y="${ly + 4}">${escape(label(s.id))}</text>`,
