@@ -9,13 +9,21 @@ import type { Stage } from './cluster/cluster.js';
 import { redisVersion } from './infra/command-stats.js';
 import { revision, snapshot } from './infra/snapshot.js';
 import { peer } from './peers.js';
-import { failoverChart } from './report/svg.js';
+import { failoverChart, scaleChart } from './report/svg.js';
 import { CRON_END, CRON_START, cronSection } from './report/cron.js';
+import { cadenceOf, executedPerElection, sentPerElection } from './report/metrics.js';
+import { electionScaleSection, masterOf, SCALE_END, SCALE_START } from './report/scale.js';
+import {
+  SCALE_TARGETS_END,
+  SCALE_TARGETS_START,
+  scaleTargets,
+  SENT_PER_ELECTION,
+} from './report/targets.js';
 import { report } from './report/markdown.js';
 import type { BenchResults } from './results.js';
 import { cronSession } from './scenarios/cron.js';
 import { failoverSession } from './scenarios/failover-session.js';
-import { electionScaleStep } from './scenarios/scale-elections.js';
+import { type ElectionScaleStep, electionScaleStep } from './scenarios/scale-elections.js';
 import { nodeScaleStep } from './scenarios/scale-nodes.js';
 import { versions } from './versions.js';
 
@@ -23,15 +31,30 @@ import { versions } from './versions.js';
  * `npm run bench` (full, writes bench/REPORT.md and bench/failover.svg) or `npm run bench:smoke`
  * (a short run whose report goes to bench/results/smoke/). `--report-only` rewrites the report
  * from the last run's results without measuring again. `--only cron` measures the cron scenario
- * alone and replaces only the cron section of the report.
+ * alone and replaces only the cron section of the report; `--only scale` does the same for the
+ * elections-scale steps (their section, kettle's targets for them, and scale.svg).
+ * `--levels 1,100,1000` replaces the elections-scale levels of the configuration.
  */
 const args = process.argv.slice(2);
+const SECTIONS = ['cron', 'scale'] as const;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-if (only !== undefined && only !== 'cron') {
-  console.error(`--only takes one section: cron (got ${String(only)})`);
+if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) {
+  console.error(`--only takes one section: ${SECTIONS.join(' or ')} (got ${String(only)})`);
   process.exit(2);
 }
-const config = args.includes('--smoke') ? SMOKE : FULL;
+const config = withLevels(args.includes('--smoke') ? SMOKE : FULL);
+
+function withLevels(base: BenchConfig): BenchConfig {
+  if (!args.includes('--levels')) return base;
+  const levels = String(args[args.indexOf('--levels') + 1])
+    .split(',')
+    .map(Number);
+  if (levels.some((n) => !Number.isInteger(n) || n < 1)) {
+    console.error('--levels takes elections per step, comma-separated: 1,100,1000');
+    process.exit(2);
+  }
+  return { ...base, scaleElections: { ...base.scaleElections, levels } };
+}
 const bench = new URL('../', import.meta.url);
 const scratch = new URL(`results/${config.mode}/`, bench);
 const output = config.mode === 'full' ? bench : scratch;
@@ -78,7 +101,9 @@ async function measure(config: BenchConfig): Promise<BenchResults> {
   };
   progress(`${config.mode} bench on redis-server ${results.machine.redis}, port ${redis.port}`);
   if (!only) await comparisons(results, stage);
-  for (const id of config.cron.peers) {
+  if (!only || only === 'scale') await electionScale(results, stage);
+  const cronPeers = !only || only === 'cron' ? config.cron.peers : [];
+  for (const id of cronPeers) {
     progress(`cron: ${id}`);
     try {
       results.cron!.push(await cronSession(peer(id), stage, { ...config }, progress));
@@ -93,7 +118,7 @@ async function measure(config: BenchConfig): Promise<BenchResults> {
   return results;
 }
 
-/** Sections 1 to 5: every peer on the interval job, and the scale steps. */
+/** Sections 1 to 4 and nodes on one election: every peer on the interval job. */
 async function comparisons(results: BenchResults, stage: Stage): Promise<void> {
   const { interval, leaseTtl } = config;
   for (const id of config.peers) {
@@ -104,17 +129,7 @@ async function comparisons(results: BenchResults, stage: Stage): Promise<void> {
       results.skipped.push(`Scenarios 1-4 for ${id}: ${describe(error)}`);
     }
   }
-  const { scaleElections: elections, scaleNodes: nodes } = config;
-  for (const id of elections.peers) {
-    for (const count of elections.levels) {
-      progress(`scale: ${id} with ${count} elections in one process`);
-      const settings = { interval, leaseTtl, ...elections };
-      const failover = elections.failoverPeers.includes(id);
-      const step = await electionScaleStep(peer(id), count, stage, { ...settings, failover });
-      if (step.error) progress(`  ${id} at ${count} elections: ${step.error}`);
-      results.electionScale.push(step);
-    }
-  }
+  const nodes = config.scaleNodes;
   for (const id of nodes.peers) {
     for (const count of nodes.levels) {
       progress(`scale: ${id} with ${count} nodes on one election`);
@@ -125,24 +140,98 @@ async function comparisons(results: BenchResults, stage: Stage): Promise<void> {
   }
 }
 
+/** Section 5's elections in one process: every level, for every peer of the step, on 2 nodes. */
+async function electionScale(results: BenchResults, stage: Stage): Promise<void> {
+  const { interval, leaseTtl, scaleElections: elections } = config;
+  for (const id of elections.peers) {
+    for (const count of elections.levels) {
+      progress(`scale: ${id} with ${count} elections on each of 2 nodes`);
+      const settings = { interval, leaseTtl, ...elections };
+      const failover = elections.failoverPeers.includes(id);
+      const step = await electionScaleStep(peer(id), count, stage, { ...settings, failover });
+      if (step.error) progress(`  ${id} at ${count} elections: ${step.error}`);
+      else progress(`  ${id} at ${count} elections: ${scaleLine(step)}`);
+      results.electionScale.push(step);
+    }
+  }
+}
+
+/** One step's figures on the console, as the report will show them, for whoever runs it alone. */
+function scaleLine(step: ElectionScaleStep): string {
+  const sent = sentPerElection(step);
+  const executed = executedPerElection(step);
+  const runner = step.cost?.runner;
+  if (sent === undefined || executed === undefined || !runner) return 'no figures';
+  return (
+    `sent ${sent.toFixed(3)} / executed ${executed.toFixed(3)} per election per s, ` +
+    `runner CPU ${runner.cpuPercent.toFixed(1)} %, event-loop delay p99 ${runner.eld.p99.toFixed(1)} ms, ` +
+    `${cadenceOf(step)}, one master: ${masterOf(step)}, ` +
+    `take-over ${step.gracefulAllMs?.toFixed(0) ?? '-'} / ${step.crashAllMs?.toFixed(0) ?? '-'} ms`
+  );
+}
+
 /**
- * The report as it is, with its cron section replaced by `section` (or put in before "How it was
- * measured"); the section alone when there is no report yet.
+ * `report` with the part between `start` and `end` replaced by `section` (which carries its own
+ * markers), or put in before `before` (or at the end) when the report has no such part.
  */
-function withSection(section: string): string {
-  let current: string;
+function withSection(
+  report: string,
+  section: string,
+  [start, end]: readonly [string, string],
+  before: string,
+): string {
+  const from = report.indexOf(start);
+  const to = report.indexOf(end);
+  if (from >= 0 && to > from)
+    return report.slice(0, from) + section + report.slice(to + end.length);
+  const at = report.indexOf(before);
+  if (at < 0) return `${report}\n${section}\n`;
+  return `${report.slice(0, at)}${section}\n\n${report.slice(at)}`;
+}
+
+/**
+ * A report written before the elections-scale parts had markers, without its elections-scale
+ * subsection and its old target row, so that `--only scale` puts the new ones in their place.
+ */
+function withoutUnmarkedScale(report: string): string {
+  if (report.includes(SCALE_START)) return report;
+  const from = report.indexOf('### Elections in one process');
+  const to = report.indexOf('### Nodes on one election');
+  const cut = from >= 0 && to > from ? report.slice(0, from) + report.slice(to) : report;
+  return cut
+    .split('\n')
+    .filter((line) => !line.startsWith('| cost per election flat'))
+    .join('\n');
+}
+
+/** The report as it is, with only the `--only` section's parts replaced. */
+function withOnly(section: 'cron' | 'scale'): string {
+  let current = '';
   try {
     current = readFileSync(reportFile, 'utf8');
   } catch {
-    return `${section}\n`;
+    // No report yet: the section alone.
   }
-  const start = current.indexOf(CRON_START);
-  const end = current.indexOf(CRON_END);
-  if (start >= 0 && end > start)
-    return current.slice(0, start) + section + current.slice(end + CRON_END.length);
-  const before = current.indexOf('## How it was measured');
-  if (before < 0) return `${current}\n${section}\n`;
-  return `${current.slice(0, before)}${section}\n\n${current.slice(before)}`;
+  if (section === 'cron')
+    return withSection(
+      current,
+      cronSection(results),
+      [CRON_START, CRON_END],
+      '## How it was measured',
+    );
+  const targetsBefore = '### Where a peer is better than kettle';
+  const withTargets = withSection(
+    withoutUnmarkedScale(current),
+    scaleTargets(results),
+    [SCALE_TARGETS_START, SCALE_TARGETS_END],
+    targetsBefore,
+  );
+  return withSection(
+    withTargets,
+    electionScaleSection(results, true),
+    [SCALE_START, SCALE_END],
+    '### Nodes on one election',
+  );
 }
 
 function describe(error: unknown): string {
@@ -157,10 +246,13 @@ const reportFile = new URL('REPORT.md', output);
 // Formatted as `prettier --write` would, so that the generated file stays as the tools leave it.
 const style = await resolveConfig(fileURLToPath(reportFile));
 if (only) {
-  const section = cronSection(results);
-  writeFileSync(reportFile, await format(withSection(section), { ...style, parser: 'markdown' }));
+  if (only === 'scale')
+    writeFileSync(new URL('scale.svg', output), scaleChart(results, SENT_PER_ELECTION));
+  const report = withOnly(only as 'cron' | 'scale');
+  writeFileSync(reportFile, await format(report, { ...style, parser: 'markdown' }));
 } else {
   writeFileSync(new URL('failover.svg', output), failoverChart(results));
+  writeFileSync(new URL('scale.svg', output), scaleChart(results, SENT_PER_ELECTION));
   writeFileSync(reportFile, await format(report(results), { ...style, parser: 'markdown' }));
 }
 progress(`report: ${fileURLToPath(reportFile)}`);

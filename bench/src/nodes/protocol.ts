@@ -40,9 +40,26 @@ export interface NodeStats {
   stale: number;
   /** Elections this node leads now (where the peer knows). */
   leading: number;
+  /** Which ones: bit i set when it leads election i (encodeBits). */
+  leadingBits: string;
+  /** Elections it ran in the last two intervals, the same way: stuck elections are in no node's set. */
+  recentBits: string;
+  /** Elections it started or stopped leading since the process started. */
+  leadChanges: number;
 }
 
 /** Election `i`'s name: 0 is the one every scenario watches, the rest exist to load the node. */
 export function electionName(index: number): string {
   return index === 0 ? 'bench' : `bench-${index}`;
+}
+
+/** A set of election indices as base64 bits (bit i of byte i >> 3): 1,250 bytes for 10,000. */
+export function encodeBits(count: number, has: (index: number) => boolean): string {
+  const bytes = new Uint8Array(Math.ceil(count / 8));
+  for (let i = 0; i < count; i++) if (has(i)) bytes[i >> 3]! |= 1 << (i & 7);
+  return Buffer.from(bytes).toString('base64');
+}
+
+export function decodeBits(bits: string): Uint8Array {
+  return new Uint8Array(Buffer.from(bits, 'base64'));
 }

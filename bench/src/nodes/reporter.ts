@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { epochNow } from '#tools/clock.js';
 import { writeEventLine } from '#tools/event-lines.js';
 import { env } from './env.js';
-import type { NodeMessage } from './protocol.js';
+import { encodeBits, type NodeMessage } from './protocol.js';
 
 const ELD_RESOLUTION_MS = 10;
 
@@ -16,6 +16,7 @@ class Reporter {
   private runs = 0;
   private missed = 0;
   private repeats = 0;
+  private leadChanges = 0;
   /** When each election last ran here (0: never), on epochNow(). */
   private readonly lastRun = new Float64Array(env.elections);
   private readonly leading = new Set<number>();
@@ -66,6 +67,7 @@ class Reporter {
     if (on === this.leading.has(index)) return;
     if (on) this.leading.add(index);
     else this.leading.delete(index);
+    this.leadChanges++;
     if (index === 0) this.emit({ ev: 'lead', t, node: env.nodeId, on, term });
     const count = this.leading.size;
     if (on && [1, Math.ceil(env.elections / 2), env.elections].includes(count))
@@ -101,6 +103,7 @@ class Reporter {
     const t = epochNow();
     let stale = 0;
     for (const last of this.lastRun) if (t - last > 2 * env.interval) stale++;
+    const recent = (i: number) => t - this.lastRun[i]! <= 2 * env.interval;
     this.emit({
       ev: 'stats',
       t: epochNow(),
@@ -114,6 +117,9 @@ class Reporter {
       repeats: this.repeats,
       stale,
       leading: this.leading.size,
+      leadingBits: encodeBits(env.elections, (i) => this.leading.has(i)),
+      recentBits: encodeBits(env.elections, recent),
+      leadChanges: this.leadChanges,
     });
   }
 

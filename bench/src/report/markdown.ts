@@ -2,10 +2,10 @@ import { PEERS } from '../peers.js';
 import type { BenchResults } from '../results.js';
 import { label, num, table } from './format.js';
 import { headline, ratios, whereBetter } from './headline.js';
-import { electionScaleTable, nodeScaleTable, scaleFindings } from './scale.js';
+import { electionScaleSection, nodeScaleTable } from './scale.js';
 import { cronSection } from './cron.js';
 import { commandMix, costTable, exactlyOnceTable, failoverTable } from './sections.js';
-import { targets } from './targets.js';
+import { scaleTargets, targets } from './targets.js';
 import { limits, method } from './text.js';
 
 /** bench/REPORT.md, made from one run's results and nothing else. */
@@ -27,7 +27,7 @@ export function report(results: BenchResults): string {
     `**Settings, the same for every peer:** interval ${config.interval} ms, lease (lock TTL) ${config.leaseTtl} ms, retry period ${retry} ms (kettle's leaseTtl / 3, given to every peer that has one), ` +
       `${config.nodes} nodes, each a separate process running a small Nest app. ` +
       `Scenarios 1-4: ${config.crashes} crashes and ${config.gracefuls} graceful stops per peer, alternating, after a ${config.costWindowMs / 1000} s steady-state window. ` +
-      `Scale: ${elections.levels.map((n) => n.toLocaleString('en-US')).join(', ')} elections in one process (${elections.windowMs / 1000} s window, ${elections.fewWindowMs / 1000} s up to 100 elections, after ${elections.warmupMs / 1000} s warm-up); ` +
+      `Scale: ${elections.levels.map((n) => n.toLocaleString('en-US')).join(', ')} elections in one process, on 2 nodes (${elections.windowMs / 1000} s window, ${elections.fewWindowMs / 1000} s up to 100 elections, after ${elections.warmupMs / 1000} s warm-up); ` +
       `${config.scaleNodes.levels.join(', ')} nodes on one election with ${config.scaleNodes.faults} fault(s) of each kind.`,
     '',
     table(
@@ -47,6 +47,8 @@ export function report(results: BenchResults): string {
     '### kettle\u2019s targets',
     '',
     targets(results),
+    '',
+    scaleTargets(results),
     '',
     '### Where a peer is better than kettle',
     '',
@@ -76,11 +78,7 @@ export function report(results: BenchResults): string {
     '',
     '## 5. Scale',
     '',
-    `### Elections in one process (${elections.failoverPeers.map(label).join(', ') || 'no peer'}: a second process then takes over)`,
-    '',
-    electionScaleTable(results),
-    '',
-    scaleFindings(results),
+    electionScaleSection(results, false),
     '',
     '### Nodes on one election',
     '',
@@ -104,8 +102,9 @@ export function report(results: BenchResults): string {
     '## Reproduce',
     '',
     '```bash',
-    'npm run bench        # this report: bench/REPORT.md and bench/failover.svg (16-20 minutes on 2 cores, the cron section 4-5 of them)',
+    'npm run bench        # this report: bench/REPORT.md, bench/failover.svg and bench/scale.svg (16-20 minutes on 2 cores, the cron section 4-5 of them)',
     'npm run bench -- --only cron  # the cron section alone, replaced in bench/REPORT.md',
+    'npm run bench -- --only scale # the elections-scale section and its targets alone, and bench/scale.svg',
     'npm run bench:smoke  # a short run (1-2 minutes); its report goes to bench/results/smoke/',
     '```',
     '',

@@ -1,6 +1,7 @@
 import type { BenchResults } from '../results.js';
 import type { FaultKind } from '../scenarios/fault.js';
-import { label, samplesOf, stat } from './format.js';
+import { label, num, samplesOf, stat } from './format.js';
+import { executedPerElection, sentPerElection } from './metrics.js';
 
 const WIDTH = 920;
 const LEFT = 250;
@@ -125,4 +126,102 @@ function ticks(max: number): number[] {
 
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** One colour per peer, in the order of the results. */
+const PEER_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
+const CHART_HEIGHT = 480;
+const PLOT = { left: 70, right: 290, top: 60, bottom: 50 };
+
+/**
+ * Elections in one process: commands per election per second against elections, both on log
+ * scales; per peer a solid line for those sent (all nodes' round trips) and a dashed one for
+ * those Redis executed, with the target for kettle's sent commands as a guide.
+ */
+export function scaleChart(results: BenchResults, sentTarget: number): string {
+  const peers = [...new Set(results.electionScale.map((step) => step.peer))];
+  const series = peers.map((id, i) => {
+    const steps = results.electionScale.filter((step) => step.peer === id && step.cost);
+    const points = (of: typeof sentPerElection) =>
+      steps.flatMap((step) => {
+        const value = of(step);
+        return value !== undefined && value > 0 ? [{ n: step.elections, value }] : [];
+      });
+    return {
+      id,
+      color: PEER_COLORS[i % PEER_COLORS.length]!,
+      sent: points(sentPerElection),
+      executed: points(executedPerElection),
+    };
+  });
+  const values = series.flatMap((s) => [...s.sent, ...s.executed].map((p) => p.value));
+  // A decade of room below the lowest value when it sits on a power of ten (the target does).
+  const lowest = Math.log10(Math.min(sentTarget, ...values));
+  const yLow = Number.isInteger(lowest) ? lowest - 1 : Math.floor(lowest);
+  const yHigh = Math.max(yLow + 1, Math.ceil(Math.log10(Math.max(sentTarget, ...values))));
+  const xHigh = Math.max(
+    4,
+    Math.ceil(Math.log10(Math.max(1, ...results.electionScale.map((s) => s.elections)))),
+  );
+  const plotRight = WIDTH - PLOT.right;
+  const plotBottom = CHART_HEIGHT - PLOT.bottom;
+  const x = (n: number) => PLOT.left + (Math.log10(n) / xHigh) * (plotRight - PLOT.left);
+  const y = (v: number) =>
+    plotBottom - ((Math.log10(v) - yLow) / (yHigh - yLow)) * (plotBottom - PLOT.top);
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${CHART_HEIGHT}" viewBox="0 0 ${WIDTH} ${CHART_HEIGHT}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${escape(`Elections in one process, ${results.electionScale[0]?.nodes ?? 2} nodes: Redis commands per election per second`)}</text>`,
+    `<text x="10" y="40" fill="#555">solid: sent (all nodes’ round trips); dashed: executed by Redis (Lua scripts’ inner calls included); both axes log scale</text>`,
+  ];
+  for (let power = 0; power <= xHigh; power++) {
+    const n = 10 ** power;
+    out.push(
+      `<line x1="${x(n)}" y1="${PLOT.top}" x2="${x(n)}" y2="${plotBottom}" stroke="#e5e5e5"/>`,
+      `<text x="${x(n)}" y="${plotBottom + 16}" text-anchor="middle" fill="#555">${n.toLocaleString('en-US')}</text>`,
+    );
+  }
+  for (let power = yLow; power <= yHigh; power++) {
+    const v = 10 ** power;
+    out.push(
+      `<line x1="${PLOT.left}" y1="${y(v)}" x2="${plotRight}" y2="${y(v)}" stroke="#e5e5e5"/>`,
+      `<text x="${PLOT.left - 6}" y="${y(v) + 4}" text-anchor="end" fill="#555">${num(v, Math.max(0, -power))}</text>`,
+    );
+  }
+  out.push(
+    `<line x1="${PLOT.left}" y1="${y(sentTarget)}" x2="${plotRight}" y2="${y(sentTarget)}" stroke="#999" stroke-dasharray="2 3"/>`,
+    `<text x="${plotRight - 4}" y="${y(sentTarget) - 5}" text-anchor="end" fill="#555">${escape(`target for ${label('kettle')}: sent ≤ ${sentTarget}`)}</text>`,
+  );
+  for (const s of series) {
+    for (const [points, dash] of [
+      [s.sent, ''],
+      [s.executed, ' stroke-dasharray="6 4"'],
+    ] as const) {
+      if (points.length === 0) continue;
+      const path = points.map((p) => `${x(p.n).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
+      out.push(
+        `<polyline points="${path}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`,
+        ...points.map(
+          (p) =>
+            `<circle cx="${x(p.n).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3" fill="${dash ? 'white' : s.color}" stroke="${s.color}" stroke-width="1.5"/>`,
+        ),
+      );
+    }
+  }
+  series.forEach((s, i) => {
+    const ly = PLOT.top + 10 + i * 22;
+    const lx = plotRight + 12;
+    out.push(
+      `<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`,
+      `<text x="${lx + 30}" y="${ly + 4}">${escape(label(s.id))}</text>`,
+    );
+  });
+  out.push(
+    `<line x1="${PLOT.left}" y1="${plotBottom}" x2="${plotRight}" y2="${plotBottom}" stroke="#333"/>`,
+    `<line x1="${PLOT.left}" y1="${PLOT.top}" x2="${PLOT.left}" y2="${plotBottom}" stroke="#333"/>`,
+    `<text x="${(PLOT.left + plotRight) / 2}" y="${plotBottom + 36}" text-anchor="middle" fill="#555">elections (each on every node)</text>`,
+    '</svg>',
+    '',
+  );
+  return out.join('\n');
 }

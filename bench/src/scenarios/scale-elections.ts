@@ -1,5 +1,6 @@
 import { epochNow } from '#tools/clock.js';
 import { sleep } from '#tools/wait.js';
+import { type Cadence, cadence } from '../analysis/cadence.js';
 import { Cluster, measureStep, type Stage } from '../cluster/cluster.js';
 import type { NodeProcess } from '../cluster/node-process.js';
 import type { Peer } from '../peers.js';
@@ -8,13 +9,18 @@ import { measureSteady, type SteadyCost } from './steady-cost.js';
 export interface ElectionScaleStep {
   peer: Peer['id'];
   elections: number;
-  /** ms from start() until the app was up, and until it led every election (leader peers). */
+  /** Nodes in the measured window, each running every election. */
+  nodes: number;
+  /** ms from start() until the first node was up, and until it led every election (leader peers). */
   bootMs?: number;
   allLedMs?: number;
-  /** Undefined when the node never got to a steady state (it fell over). */
+  /** Undefined when the nodes never got to a steady state (one fell over). */
   cost?: SteadyCost;
-  /** A second process with the same elections takes over: until it leads all of them, in ms. */
+  /** Runs of election 0 in the window, across the nodes: the one election whose every run is seen. */
+  election0?: Cadence;
+  /** The second node takes over from the first: until it leads all of them, in ms. */
   gracefulAllMs?: number;
+  /** A third node, joined after that, takes over from the second. */
   crashAllMs?: number;
   error?: string;
 }
@@ -32,9 +38,10 @@ export interface ElectionScaleSettings {
 const STEP_LIMIT_MS = 60_000;
 
 /**
- * One process with `elections` elections (or jobs): what it costs Redis and its own event loop,
- * and, with `failover`, how long a second process takes to lead them all after a SIGTERM and
- * after a SIGKILL of the first.
+ * Two processes with the same `elections` elections (or jobs): the first boots and, where the
+ * peer elects, leads them all; the second joins; the window then measures what both cost Redis
+ * and their own event loops. With `failover`, the first then gets a SIGTERM and the time until the
+ * second leads them all is taken; a third joins and the second gets a SIGKILL.
  */
 export async function electionScaleStep(
   peer: Peer,
@@ -44,8 +51,9 @@ export async function electionScaleStep(
 ): Promise<ElectionScaleStep> {
   const { interval, leaseTtl } = settings;
   const cluster = await Cluster.onEmptyRedis(peer, stage, { interval, leaseTtl, elections });
-  const step: ElectionScaleStep = { peer: peer.id, elections };
+  const step: ElectionScaleStep = { peer: peer.id, elections, nodes: 2 };
   return measureStep(cluster, step, async () => {
+    await cluster.prepareSpare();
     await cluster.prepareSpare();
     const startedAt = epochNow();
     const allLed = (node?: NodeProcess) =>
@@ -62,27 +70,33 @@ export async function electionScaleStep(
     const ledAt = await led;
     if (peer.leader && ledAt === undefined) throw new Error('did not lead every election');
     if (ledAt !== undefined) step.allLedMs = ledAt - startedAt;
+    const [second] = await withLimit(cluster.add(1), 'second node boot');
     await sleep(settings.warmupMs);
     const window = elections <= 100 ? settings.fewWindowMs : settings.windowMs;
+    const from = epochNow();
     step.cost = await measureSteady(cluster, stage.redis, window);
+    const to = epochNow();
+    step.election0 = cadence(
+      cluster.runs.filter((run) => run.t >= from && run.t <= to),
+      interval,
+    );
     if (!settings.failover || !peer.leader) return;
 
-    step.gracefulAllMs = await takeOver(cluster, first!, 'SIGTERM', settings, allLed);
-    const [second] = cluster.live();
-    step.crashAllMs = await takeOver(cluster, second!, 'SIGKILL', settings, allLed);
+    step.gracefulAllMs = await takeOver(first!, second!, 'SIGTERM', allLed);
+    await cluster.prepareSpare();
+    const [third] = await withLimit(cluster.add(1), 'third node boot');
+    await sleep(settings.warmupMs);
+    step.crashAllMs = await takeOver(second!, third!, 'SIGKILL', allLed);
   });
 }
 
-/** Adds a follower, lets it settle, stops `master`, and times the follower's taking every election. */
+/** Stops `master` and times `follower`'s taking every election. */
 async function takeOver(
-  cluster: Cluster,
   master: NodeProcess,
+  follower: NodeProcess,
   signal: 'SIGTERM' | 'SIGKILL',
-  settings: ElectionScaleSettings,
   allLed: (node?: NodeProcess) => Promise<number | undefined>,
 ): Promise<number | undefined> {
-  const [follower] = await withLimit(cluster.add(1), 'follower boot');
-  await sleep(settings.warmupMs);
   const led = allLed(follower);
   const at = epochNow();
   master.signal(signal);

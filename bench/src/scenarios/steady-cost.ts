@@ -3,6 +3,7 @@ import { sleep } from '#tools/wait.js';
 import type { RedisServer } from '#tools/redis-server.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { load, type RedisLoad, snapshot } from '../infra/command-stats.js';
+import { type Mastership, mastership, overlap } from '../analysis/mastership.js';
 import type { NodeStats } from '../nodes/protocol.js';
 
 export interface NodeCost {
@@ -43,6 +44,16 @@ export interface SteadyCost {
   follower?: NodeCost;
   runsPerSecond: number;
   expectedRunsPerSecond: number;
+  /**
+   * All nodes' skipped intervals over all elections' intervals in the window. Each node judges its
+   * own runs, so this holds while every election runs on one node (a steady leader); where nodes
+   * take turns, a turn sat out counts as skipped.
+   */
+  missedShare?: number;
+  /** Elections that no node ran in the last two intervals of the window. */
+  stuck?: number;
+  /** Whether each election had one master through the window, where the nodes say whom they lead. */
+  mastership?: Mastership;
 }
 
 /** Redis's and the nodes' counters over `windowMs` of steady state, no fault injected. */
@@ -100,6 +111,11 @@ export async function measureSteady(
   const others = perNode.filter((node) => node !== runner);
   const follower = others.sort((a, b) => b.sentPerSecond - a.sentPerSecond)[0];
   const totalSent = perNode.reduce((sum, node) => sum + node.sentPerSecond, 0);
+  const answered = statsAfter.every((stats) => stats?.recentBits !== undefined);
+  const missed = statsAfter.reduce(
+    (sum, stats, i) => sum + (stats?.missed ?? NaN) - (statsBefore[i]?.missed ?? NaN),
+    0,
+  );
   return {
     nodes: nodes.length,
     elections,
@@ -112,5 +128,13 @@ export async function measureSteady(
     follower,
     runsPerSecond: perNode.reduce((sum, node) => sum + node.runsPerSecond, 0),
     expectedRunsPerSecond: (elections * 1000) / interval,
+    missedShare: missed / ((elections * seconds * 1000) / interval),
+    stuck: answered
+      ? overlap(
+          statsAfter.map((stats) => stats!.recentBits),
+          elections,
+        ).none
+      : undefined,
+    mastership: mastership(statsBefore, statsAfter, elections),
   };
 }
