@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Election } from './election/election.js';
+import { FirstTickSpread } from './election/first-tick-spread.js';
 import type { ElectionDeclaration } from './election/election-config.js';
 import { electionStats } from './election/election-stats.js';
 import { guardedLogger } from './election/guarded-logger.js';
@@ -127,6 +128,7 @@ export class Kettle<Names extends string = string> {
   };
   /** Every election's timers: those due in one slice fire together, and their commands batch. */
   private readonly timerWheel = new TimerWheel(this.currentClock, TIMER_SLICE_MS);
+  private readonly firstTickSpread = new FirstTickSpread();
 
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
   constructor(options: KettleOptions = {}) {
@@ -386,6 +388,7 @@ export class Kettle<Names extends string = string> {
       cron,
       clock: this.currentClock,
       timerWheel: this.timerWheel,
+      firstTickSpread: this.firstTickSpread,
       ...handlers,
       store: this.store,
       logger: this.logger,

@@ -5,6 +5,7 @@ import type { RunObserver } from '../interfaces/run-observer.interface.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
 import type { Clock } from '../utils/clock.js';
 import type { TimerWheel } from '../utils/timer-wheel.js';
+import type { FirstTickSpread } from './first-tick-spread.js';
 import type { CatchUp, CronSchedule } from './schedule.js';
 import type { ElectionTiming } from './timing.js';
 
@@ -50,6 +51,8 @@ export interface ElectionConfig {
    * exact to the millisecond on `clock`, when not given.
    */
   readonly timerWheel?: TimerWheel;
+  /** Spreads the first ticks of elections won together; the first tick is at once without it. */
+  readonly firstTickSpread?: FirstTickSpread;
   readonly store: KettleStore;
   readonly logger: KettleLogger;
   /** Leadership changes at log level when true, at debug level otherwise. */

@@ -18,7 +18,7 @@ import { type Clock, systemClock } from '../utils/clock.js';
 import { guardedLogger } from './guarded-logger.js';
 import { JobRunner } from './job-runner.js';
 import { Timers } from './timers.js';
-import { TimerWheel } from '../utils/timer-wheel.js';
+import { TimerWheel, type WheelTimer } from '../utils/timer-wheel.js';
 import { LatencyWindow, RENEW_LATENCY_WINDOW } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { type ElectionTiming, jittered } from './timing.js';
@@ -157,6 +157,8 @@ export class Election {
   private readonly unsubscribers: Array<() => void> = [];
 
   private readonly clock: Clock;
+  /** The clock with the wheel's timers: a command's timeout, one per command, is one of them. */
+  private readonly commandClock: Clock;
   private readonly timers: Timers<TimerName>;
   private readonly log: ElectionLog;
   private readonly runner: JobRunner;
@@ -166,6 +168,13 @@ export class Election {
     this.clock = options.clock ?? systemClock;
     this.logger = guardedLogger(options.logger, this.stats);
     this.storeClock = new StoreClock(this.clock);
+    const wheel = options.timerWheel ?? new TimerWheel(this.clock, 0);
+    this.commandClock = {
+      now: () => this.clock.now(),
+      wallNow: () => this.clock.wallNow(),
+      setTimeout: (callback, ms) => wheel.set(callback, ms),
+      clearTimeout: (timer) => wheel.clear(timer as WheelTimer | undefined),
+    };
     this.log = new ElectionLog(options.name, this.logger, options.verbose, this.stats);
     this.timers = new Timers<TimerName>(
       {
@@ -175,7 +184,7 @@ export class Election {
         tick: () => this.tick(),
       },
       (error) => this.log.stepFailed(error),
-      options.timerWheel ?? new TimerWheel(this.clock, 0),
+      wheel,
     );
     this.runner = new JobRunner(
       options.jobs,
@@ -327,7 +336,8 @@ export class Election {
     // The first run waits for the @OnElected handlers (at most a lease), so that what they prepare
     // is ready for it. Only the tick waits: the renew and expire timers above run meanwhile.
     void this.hooks.elected(this.contextOf(leadership), leaseTtl).then(() => {
-      if (this.startsRuns(leadership) && this.runner.hasJobs) this.timers.set('tick', 0);
+      if (!this.startsRuns(leadership) || !this.runner.hasJobs) return;
+      this.timers.set('tick', this.options.firstTickSpread?.delayMs(this.timing.interval) ?? 0);
     });
     // Told last: everything above is in place whatever a listener does.
     this.log.announce(messages.tookLeadership(this.name, term));
@@ -834,7 +844,7 @@ export class Election {
       ms,
       action,
       () => store.commandTimedOut?.(this.clock.now() - sentAt),
-      this.clock,
+      this.commandClock,
     );
   }
 

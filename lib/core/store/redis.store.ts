@@ -133,6 +133,9 @@ type LeaseReply = readonly [number, string | number, number];
  */
 const MAX_LEASE_ITEMS = 500;
 
+/** Election names whose keys are kept built (`key`). */
+const MAX_CACHED_NAMES = 100_000;
+
 /** The last slot a lease claimed here: its next claim and its release pass it on (LEASES). */
 interface ClaimedSlot {
   readonly lease: string;
@@ -161,6 +164,7 @@ export class RedisStore implements KettleStore {
   private closed = false;
   /** The lease commands of one turn, sent as one LEASES call per server (per slot on Cluster). */
   private readonly leases: TurnBatch<LeaseItem, LeaseReply>;
+  private readonly keys = new Map<string, Partial<Record<ElectionKeyKind, string>>>();
   /** Per lock key, the last slot claimed by the lease that holds it here. */
   private readonly claimedSlots = new Map<string, ClaimedSlot>();
 
@@ -428,8 +432,16 @@ export class RedisStore implements KettleStore {
     return name ? `${role}:${name}` : role;
   }
 
+  /** An election's keys, built once per name: every claim of every election needs them. */
   protected key(name: string, kind: ElectionKeyKind): string {
-    return electionKey(this.options.keyPrefix, name, kind);
+    let keys = this.keys.get(name);
+    if (!keys) {
+      // Elections joined and left by the thousand (one per tenant) do not grow it for ever.
+      if (this.keys.size >= MAX_CACHED_NAMES) this.keys.clear();
+      keys = {};
+      this.keys.set(name, keys);
+    }
+    return (keys[kind] ??= electionKey(this.options.keyPrefix, name, kind));
   }
 
   protected slotKey(name: string, key?: string): string {
