@@ -839,8 +839,14 @@ export class Election {
   ): Promise<T> {
     const { store } = this.options;
     const sentAt = this.clock.now();
+    let sent: Promise<T>;
+    try {
+      sent = Promise.resolve(command(store));
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
     return withTimeout(
-      Promise.resolve().then(() => command(store)),
+      sent,
       ms,
       action,
       () => store.commandTimedOut?.(this.clock.now() - sentAt),

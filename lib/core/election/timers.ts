@@ -1,4 +1,5 @@
 import { systemClock } from '../utils/clock.js';
+import { catchRejection } from '../utils/thrown-values.js';
 import { TimerWheel, type WheelTimer } from '../utils/timer-wheel.js';
 
 /**
@@ -9,22 +10,28 @@ import { TimerWheel, type WheelTimer } from '../utils/timer-wheel.js';
  */
 export class Timers<Name extends string> {
   private readonly pending = new Map<Name, WheelTimer>();
+  /** Per name, what its timer calls: made once, not at every set. */
+  private readonly fire = new Map<Name, () => void>();
 
   constructor(
     private readonly handlers: Readonly<Record<Name, () => unknown>>,
     private readonly onError: (error: unknown) => void,
     private readonly wheel: TimerWheel = new TimerWheel(systemClock, 0),
-  ) {}
+  ) {
+    for (const name of Object.keys(handlers) as Name[])
+      this.fire.set(name, () => {
+        this.pending.delete(name);
+        try {
+          catchRejection(this.handlers[name](), this.onError);
+        } catch (error) {
+          this.onError(error);
+        }
+      });
+  }
 
   set(name: Name, ms: number): void {
     this.clear(name);
-    const timer = this.wheel.set(() => {
-      this.pending.delete(name);
-      Promise.resolve()
-        .then(() => this.handlers[name]())
-        .catch(this.onError);
-    }, ms);
-    this.pending.set(name, timer);
+    this.pending.set(name, this.wheel.set(this.fire.get(name)!, ms));
   }
 
   clear(name: Name): void {

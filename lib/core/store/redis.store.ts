@@ -400,7 +400,7 @@ export class RedisStore implements KettleStore {
   }
 
   private lease(item: LeaseItem): Promise<LeaseReply> {
-    return this.refused(this.leases.submit(item));
+    return this.leases.submit(item);
   }
 
   private async sendLeases(items: LeaseItem[]): Promise<LeaseReply[]> {
@@ -417,7 +417,7 @@ export class RedisStore implements KettleStore {
         name ?? '',
       );
     }
-    const flat = await this.client.kettleLeases(keys.length, ...keys, ...args);
+    const flat = await this.refused(this.client.kettleLeases(keys.length, ...keys, ...args));
     return items.map((_, i) => [Number(flat[3 * i]), flat[3 * i + 1]!, Number(flat[3 * i + 2])]);
   }
 

@@ -23,9 +23,9 @@ export function withTimeout<T>(
   onTimeout?: () => void,
   clock: Clock = systemClock,
 ): Promise<T> {
-  let timer: unknown;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = clock.setTimeout(
+  // One promise and one timer per call: every lease command of every election goes through here.
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(
       () => {
         reject(new KettleTimeoutError(action, ms));
         try {
@@ -36,8 +36,17 @@ export function withTimeout<T>(
       },
       Math.max(1, ms),
     );
+    promise.then(
+      (value) => {
+        clock.clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clock.clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clock.clearTimeout(timer));
 }
 
 /** Whether `promise` settles within `ms`; the timer never outlives the answer. */
