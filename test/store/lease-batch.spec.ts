@@ -195,6 +195,17 @@ describe('RedisStore lease batches', () => {
     expect(await raw.get(lock)).toBe(found);
   });
 
+  it('sends the lease commands queued in its last turn before it closes', async () => {
+    const { store, keyPrefix, names } = await storeWith(1);
+    const [name] = names as [string];
+    const lease = newLease('a', 5000);
+    await store.acquire(name, lease, 5000);
+    const released = store.release(name, lease);
+    await store.close();
+    expect(await released).toBe(true);
+    expect(await raw.exists(`${keyPrefix}{${name}}:lock`)).toBe(0);
+  });
+
   it('sends a command called after queued lease commands after them', async () => {
     const { store, names } = await storeWith(1);
     const [name] = names as [string];

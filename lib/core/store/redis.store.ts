@@ -391,6 +391,8 @@ export class RedisStore implements KettleStore {
 
   /** QUITs each connection, waiting at most `timeoutMs` for the answers, then drops them. */
   async close(timeoutMs = QUIT_WAIT_MS): Promise<void> {
+    // The lease commands of this turn (a release, say) leave before the QUIT.
+    this.leases.flush();
     this.closed = true;
     clearTimeout(this.resubscribe);
     this.releasedListeners.clear();
