@@ -15,7 +15,7 @@ import { ReleaseListeners } from './release-listeners.js';
 import { settlesWithin, withTimeout } from '../utils/promise-timeout.js';
 import calculateSlot from 'cluster-key-slot';
 import { TurnBatch } from '../utils/turn-batch.js';
-import { CLAIM_SLOT, LEASE_OPS, LEASES, NODE_PRESENCE } from './scripts.js';
+import { CLAIM_SLOT, LEASE_FAILED, LEASE_OPS, LEASES, NODE_PRESENCE } from './scripts.js';
 import { isConfigurationError, KettleStoreError, storeReadError } from './store-error.js';
 
 export interface RedisStoreOptions {
@@ -125,7 +125,7 @@ interface LeaseItem {
   readonly last?: number;
   readonly name?: string;
 }
-type LeaseReply = readonly [number, string | number, number];
+type LeaseReply = readonly [number | typeof LEASE_FAILED, string | number, number];
 
 /**
  * The most lease items in one LEASES call: a few milliseconds of the server's time at most, so
@@ -391,6 +391,8 @@ export class RedisStore implements KettleStore {
 
   /** QUITs each connection, waiting at most `timeoutMs` for the answers, then drops them. */
   async close(timeoutMs = QUIT_WAIT_MS): Promise<void> {
+    // The lease commands of this turn (a release, say) leave before the QUIT.
+    this.leases.flush();
     this.closed = true;
     clearTimeout(this.resubscribe);
     this.releasedListeners.clear();
@@ -399,8 +401,11 @@ export class RedisStore implements KettleStore {
     await Promise.all([this.client, this.subscriber].map((c) => (c ? quit(c, waitMs) : undefined)));
   }
 
-  private lease(item: LeaseItem): Promise<LeaseReply> {
-    return this.leases.submit(item);
+  private async lease(item: LeaseItem): Promise<LeaseReply> {
+    const reply = await this.leases.submit(item);
+    // Refused in Redis (a key of another type): this lease fails alone, as a call of its own would.
+    if (reply[0] === LEASE_FAILED) return this.refused(Promise.reject(new Error(String(reply[1]))));
+    return reply;
   }
 
   private async sendLeases(items: LeaseItem[]): Promise<LeaseReply[]> {
@@ -418,7 +423,14 @@ export class RedisStore implements KettleStore {
       );
     }
     const flat = await this.refused(this.client.kettleLeases(keys.length, ...keys, ...args));
-    return items.map((_, i) => [Number(flat[3 * i]), flat[3 * i + 1]!, Number(flat[3 * i + 2])]);
+    return items.map((_, i) => {
+      const code = flat[3 * i];
+      return [
+        code === LEASE_FAILED ? code : Number(code),
+        flat[3 * i + 1]!,
+        Number(flat[3 * i + 2]),
+      ];
+    });
   }
 
   /** Forgets the slot `lease` claimed last on `lock`: that leadership is over here. */

@@ -26,6 +26,8 @@ export const SET_TERM = (term: string, key = 'KEYS[2]') =>
 /** What LEASES does for one item, and how many ARGV values each item takes. */
 export const LEASE_OPS = { acquire: 'a', renew: 'r', claim: 'c', release: 'x' } as const;
 export const LEASE_ITEM_ARGS = 6;
+/** The first reply value of an item that failed in Redis (the error is the second). */
+export const LEASE_FAILED = 'failed';
 
 /**
  * Every lease command of a node's turn, in one call (RedisStore batches them: one round trip for
@@ -48,6 +50,8 @@ export const LEASE_ITEM_ARGS = 6;
  *   by more than an interval means the server clock went back, and is ignored.
  * - release: {1, 0, 0} when deleted, and followers hear it on the channel at once; else {0, 0, 0}.
  *   It records `last` in the last-run key for the next master.
+ * - any: {LEASE_FAILED, error, 0} when Redis refused a command of the item (a key of another
+ *   type): that item fails alone, and the others of the call still go through.
  *
  * The last-run key is written at a claim only when the lease is shorter than two intervals. With
  * a longer lease, a master that ends without releasing is followed no sooner than a lease after
@@ -74,11 +78,17 @@ local function extend(lock, lease, ttl)
     return true
   end
   if before then
-    redis.call('SET', lock, before, 'PX', tonumber(string.match(before, ':(%d+)$')) or ttl)
+    -- Passed on as digits: a Lua number of 17 digits reaches SET as '1e+17', which it refuses,
+    -- and the caller's value would stay in the lock.
+    local carried = string.match(before, ':([1-9]%d*)$')
+    if not carried or #carried > 14 then
+      carried = ttl
+    end
+    redis.call('SET', lock, before, 'PX', carried)
   end
   return false
 end
-for i = 1, #KEYS / 2 do
+local function item(i)
   local lock, other = KEYS[2 * i - 1], KEYS[2 * i]
   local at = 1 + ${LEASE_ITEM_ARGS} * (i - 1)
   local op, lease, ttl = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
@@ -130,6 +140,14 @@ for i = 1, #KEYS / 2 do
       redis.call('PUBLISH', ARGV[1], ARGV[at + 6])
       a = 1
     end
+  end
+  return a, b, c
+end
+for i = 1, #KEYS / 2 do
+  local ok, a, b, c = pcall(item, i)
+  if not ok then
+    -- Redis 7 raises a table, 6.2 the message.
+    a, b, c = '${LEASE_FAILED}', type(a) == 'table' and a.err or tostring(a), 0
   end
   replies[3 * i - 2], replies[3 * i - 1], replies[3 * i] = a, b, c
 end
