@@ -12,7 +12,8 @@ export class KettleTimeoutError extends Error {
 }
 
 /**
- * Rejects after `ms`. The command itself is not cancelled (Redis cannot), only no longer awaited.
+ * Rejects after `ms`, unless the answer is already there to be read. The command itself is not
+ * cancelled (Redis cannot), only no longer awaited.
  * `onTimeout` hears that it went unanswered (its connection may be silently dead); what it throws
  * is ignored, the command has failed anyway.
  */
@@ -25,24 +26,36 @@ export function withTimeout<T>(
 ): Promise<T> {
   // One promise and one timer per call: every lease command of every election goes through here.
   return new Promise<T>((resolve, reject) => {
+    let settled = false;
     const timer = clock.setTimeout(
-      () => {
-        reject(new KettleTimeoutError(action, ms));
-        try {
-          onTimeout?.();
-        } catch {
-          // Nothing to add to the timeout.
-        }
-      },
+      // After a blocked event loop, the timer may run before the answer that arrived meanwhile is
+      // read: give the I/O of this turn its go first (setImmediate runs after it).
+      () =>
+        setImmediate(() => {
+          if (settled) return;
+          settled = true;
+          reject(new KettleTimeoutError(action, ms));
+          try {
+            onTimeout?.();
+          } catch {
+            // Nothing to add to the timeout.
+          }
+        }),
       Math.max(1, ms),
     );
+    const settle = () => {
+      settled = true;
+      clock.clearTimeout(timer);
+    };
     promise.then(
       (value) => {
-        clock.clearTimeout(timer);
+        if (settled) return;
+        settle();
         resolve(value);
       },
       (error: unknown) => {
-        clock.clearTimeout(timer);
+        if (settled) return;
+        settle();
         reject(error);
       },
     );
