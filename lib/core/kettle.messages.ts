@@ -74,7 +74,9 @@ export const nonStaticProvider = (className: string, method: string, decorator =
 
 export const runFailed = (name: string) => `Election "${name}": the master job failed`;
 export const storeError = (name: string, action: string, reason: string) =>
-  `Election "${name}": ${action} failed (${reason}); retrying`;
+  `Election "${name}": ${storeFailure(action, reason)}`;
+export const storeFailure = (action: string, reason: string) =>
+  `${action} failed (${reason}); retrying`;
 export const tookLeadership = (name: string, term: number) =>
   `Election "${name}": this node is master (term ${term})`;
 export const lostLeadership = (name: string, term: number, reason: string) =>
@@ -172,6 +174,9 @@ export const invalidFence = (value: unknown) =>
   `Kettle: fencedSet() expects a term (a number) or the MasterContext; got ${describeValue(value)}.`;
 
 export const storeRecovered = (name: string) => `Election "${name}": the store answers again`;
+export const storeAnswersAgain = 'the store answers again';
+export const sameForOtherElections = (others: number, what: string) =>
+  `${others.toLocaleString('en-US')} other election${others === 1 ? '' : 's'} of this node in the same turn: ${what}`;
 
 /** What each reason of a KettleStoreError says (store/store-error.ts). */
 const STORE_FAILURES: Record<string, string> = {

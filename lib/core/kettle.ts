@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Election } from './election/election.js';
 import { FirstTickSpread } from './election/first-tick-spread.js';
+import { GroupedLines } from './election/grouped-lines.js';
 import type { ElectionDeclaration } from './election/election-config.js';
 import { electionStats } from './election/election-stats.js';
 import { guardedLogger } from './election/guarded-logger.js';
@@ -129,11 +130,14 @@ export class Kettle<Names extends string = string> {
   /** Every election's timers: those due in one slice fire together, and their commands batch. */
   private readonly timerWheel = new TimerWheel(this.currentClock, TIMER_SLICE_MS);
   private readonly firstTickSpread = new FirstTickSpread();
+  /** Store faults that many elections meet in one turn, logged in a few lines. */
+  private readonly groupedLines: GroupedLines;
 
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
   constructor(options: KettleOptions = {}) {
     this.options = resolveKettleOptions(options);
     this.logger = guardedLogger(this.options.logger ?? consoleLogger);
+    this.groupedLines = new GroupedLines(this.logger);
     this.store = createStore(
       this.options,
       (where, error) => this.storeFailed(where, error),
@@ -389,6 +393,7 @@ export class Kettle<Names extends string = string> {
       clock: this.currentClock,
       timerWheel: this.timerWheel,
       firstTickSpread: this.firstTickSpread,
+      groupedLines: this.groupedLines,
       ...handlers,
       store: this.store,
       logger: this.logger,

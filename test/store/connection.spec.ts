@@ -92,3 +92,46 @@ describe("kettle's own connections to Redis", () => {
     },
   );
 });
+
+describe('an outage met by many elections of one node', () => {
+  it('logs a few lines for 1,000 elections, each counted once, and as few when Redis answers again', async () => {
+    const redis = await harness.server();
+    const logs = new CapturedLogs();
+    const kettle = new Kettle({
+      redis: redis.url,
+      keyPrefix: uniquePrefix(),
+      leaseTtl: 3000,
+      interval: 1000,
+      logger: logs,
+    });
+    harness.defer(() => kettle.stop());
+    const names = Array.from({ length: 1000 }, (_, i) => `job-${i}`);
+    for (const name of names) kettle.join(name, { run: () => undefined });
+    kettle.start();
+    await waitFor(() => names.every((name) => kettle.isMaster(name)), 'every election led', 10_000);
+    const said = (level: string, pattern: RegExp) =>
+      logs.lines.filter((line) => line.level === level && pattern.test(String(line.message)));
+    // One election's line, or a count of the others in the same turn.
+    const elections = (lines: Array<{ message: unknown }>) =>
+      lines.reduce((sum, { message }) => {
+        const others = /^([\d,]+) other elections? of this node in the same turn/.exec(
+          String(message),
+        );
+        return sum + (others ? Number(others[1]!.replace(/,/g, '')) : 1);
+      }, 0);
+    redis.pause();
+    await waitFor(() => names.every((name) => !kettle.isMaster(name)), 'every master to step down');
+    redis.resume();
+    await waitFor(
+      () => names.every((name) => kettle.isMaster(name)),
+      'every election led again',
+      15_000,
+    );
+    const failures = said('warn', /failed \(.*\); retrying$/);
+    const recovered = said('log', /the store answers again$/);
+    expect(elections(failures)).toBeGreaterThanOrEqual(1000);
+    expect(failures.length).toBeLessThan(100);
+    expect(elections(recovered)).toBe(1000);
+    expect(recovered.length).toBeLessThan(100);
+  });
+});

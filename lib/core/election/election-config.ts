@@ -6,6 +6,7 @@ import type { KettleStore } from '../store/kettle-store.interface.js';
 import type { Clock } from '../utils/clock.js';
 import type { TimerWheel } from '../utils/timer-wheel.js';
 import type { FirstTickSpread } from './first-tick-spread.js';
+import type { GroupedLines } from './grouped-lines.js';
 import type { CatchUp, CronSchedule } from './schedule.js';
 import type { ElectionTiming } from './timing.js';
 
@@ -51,6 +52,8 @@ export interface ElectionConfig {
    * exact to the millisecond on `clock`, when not given.
    */
   readonly timerWheel?: TimerWheel;
+  /** Groups the store-fault lines of a node's elections; each election's own when not given. */
+  readonly groupedLines?: GroupedLines;
   /** Spreads the first ticks of elections won together; the first tick is at once without it. */
   readonly firstTickSpread?: FirstTickSpread;
   readonly store: KettleStore;

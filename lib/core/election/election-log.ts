@@ -2,6 +2,7 @@ import type { ElectionCounters } from '../interfaces/election-stats.interface.js
 import * as messages from '../kettle.messages.js';
 import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
 import { describeError, stackOf } from '../utils/thrown-values.js';
+import { GroupedLines } from './grouped-lines.js';
 
 /** What one election tells its logger: leadership changes, and store faults once per outage. */
 export class ElectionLog {
@@ -12,6 +13,8 @@ export class ElectionLog {
     private readonly logger: KettleLogger,
     private readonly verbose: boolean,
     private readonly counters: ElectionCounters,
+    /** Shared by a node's elections: one outage seen by thousands of them logs a few lines. */
+    private readonly grouped = new GroupedLines(logger),
   ) {}
 
   /** Leadership changes: at log level when verbose, at debug level otherwise. */
@@ -23,15 +26,18 @@ export class ElectionLog {
   /** Store faults are logged once each until they change or heal, not on every retry. */
   storeFailed(action: string, error: unknown): void {
     this.counters.storeErrors++;
+    const what = messages.storeFailure(action, describeError(error));
     const message = messages.storeError(this.name, action, describeError(error));
     if (message === this.lastError) return this.logger.debug(message);
     this.lastError = message;
-    this.logger.warn(message);
+    this.grouped.say('warn', what, what, message);
   }
 
   storeAnswered(): void {
-    if (this.lastError) this.logger.log(messages.storeRecovered(this.name));
+    if (!this.lastError) return;
     this.lastError = undefined;
+    const what = messages.storeAnswersAgain;
+    this.grouped.say('log', what, what, messages.storeRecovered(this.name));
   }
 
   /** A leadership listener threw: logged and counted; the election goes on. */

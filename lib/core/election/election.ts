@@ -175,7 +175,13 @@ export class Election {
       setTimeout: (callback, ms) => wheel.set(callback, ms),
       clearTimeout: (timer) => wheel.clear(timer as WheelTimer | undefined),
     };
-    this.log = new ElectionLog(options.name, this.logger, options.verbose, this.stats);
+    this.log = new ElectionLog(
+      options.name,
+      this.logger,
+      options.verbose,
+      this.stats,
+      options.groupedLines,
+    );
     this.timers = new Timers<TimerName>(
       {
         acquire: () => this.acquire(),
