@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Election } from './election/election.js';
-import { FirstTickSpread } from './election/first-tick-spread.js';
+import { TurnSpread } from './election/turn-spread.js';
 import { GroupedLines } from './election/grouped-lines.js';
 import type { ElectionDeclaration } from './election/election-config.js';
 import { electionStats } from './election/election-stats.js';
@@ -129,7 +129,7 @@ export class Kettle<Names extends string = string> {
   };
   /** Every election's timers: those due in one slice fire together, and their commands batch. */
   private readonly timerWheel = new TimerWheel(this.currentClock, TIMER_SLICE_MS);
-  private readonly firstTickSpread = new FirstTickSpread();
+  private readonly turnSpread = new TurnSpread();
   /** Store faults that many elections meet in one turn, logged in a few lines. */
   private readonly groupedLines: GroupedLines;
 
@@ -392,7 +392,7 @@ export class Kettle<Names extends string = string> {
       cron,
       clock: this.currentClock,
       timerWheel: this.timerWheel,
-      firstTickSpread: this.firstTickSpread,
+      turnSpread: this.turnSpread,
       groupedLines: this.groupedLines,
       ...handlers,
       store: this.store,

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RedisServer } from '#tools/redis-server.js';
 import { TcpProxy } from '#tools/tcp-proxy.js';
 import { waitFor } from '#tools/wait.js';
+import { Kettle } from '../../lib/core/index.js';
 import type { KettleService, LeadershipChange } from '../../lib/index.js';
 import { isChange, RunLog, startNode, uniquePrefix } from '../support/nodes.js';
 
@@ -126,5 +127,43 @@ describe('faults', () => {
     server.resume();
     const next = await waitFor(() => masterOf(nodes), 'a master after the thaw', LEASE * 3);
     expect(next.term('job')).toBeGreaterThan(term);
+  });
+
+  it('a batch answered too late steps every election in it down in time, and none starts a run after', async () => {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.kill());
+    const proxy = await TcpProxy.start(server.port);
+    cleanups.push(() => proxy.close());
+    const kettle = new Kettle({
+      redis: proxy.url,
+      keyPrefix: uniquePrefix(),
+      nodeId: 'slow',
+      interval: 1000,
+      leaseTtl: 3000,
+      logger: { log() {}, warn() {}, error() {}, debug() {} },
+    });
+    cleanups.push(() => kettle.stop());
+    const names = Array.from({ length: 200 }, (_, i) => `job-${i}`);
+    const runs: Array<{ name: string; at: number }> = [];
+    const stepDowns = new Map<string, LeadershipChange & { at: number }>();
+    kettle.onChange((change) => {
+      if (!change.isMaster) stepDowns.set(change.name, { ...change, at: performance.now() });
+    });
+    for (const name of names)
+      kettle.join(name, { run: () => void runs.push({ name, at: performance.now() }) });
+    kettle.start();
+    await waitFor(() => names.every((name) => kettle.isMaster(name)), 'every election led', 10_000);
+    // Every lease command from now on answers after the lease (3 s) has ended in Redis.
+    proxy.delayMs = 2000;
+    const slowAt = performance.now();
+    await waitFor(() => stepDowns.size === names.length, 'every master to step down', 10_000);
+    // The renew deadline: four fifths of the lease from the last renewal sent, before the delay.
+    const deadline = slowAt + 2400;
+    for (const name of names) {
+      const stepDown = stepDowns.get(name)!;
+      expect(stepDown.reason).toBe('expired');
+      expect(stepDown.at).toBeLessThan(deadline + 250); // give or take a late timer
+    }
+    expect(runs.filter((run) => run.at > deadline)).toEqual([]);
   });
 });

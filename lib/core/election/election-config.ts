@@ -5,7 +5,7 @@ import type { RunObserver } from '../interfaces/run-observer.interface.js';
 import type { KettleStore } from '../store/kettle-store.interface.js';
 import type { Clock } from '../utils/clock.js';
 import type { TimerWheel } from '../utils/timer-wheel.js';
-import type { FirstTickSpread } from './first-tick-spread.js';
+import type { TurnSpread } from './turn-spread.js';
 import type { GroupedLines } from './grouped-lines.js';
 import type { CatchUp, CronSchedule } from './schedule.js';
 import type { ElectionTiming } from './timing.js';
@@ -54,8 +54,8 @@ export interface ElectionConfig {
   readonly timerWheel?: TimerWheel;
   /** Groups the store-fault lines of a node's elections; each election's own when not given. */
   readonly groupedLines?: GroupedLines;
-  /** Spreads the first ticks of elections won together; the first tick is at once without it. */
-  readonly firstTickSpread?: FirstTickSpread;
+  /** Spreads the first acquire and tick of elections started or won together; at once without it. */
+  readonly turnSpread?: TurnSpread;
   readonly store: KettleStore;
   readonly logger: KettleLogger;
   /** Leadership changes at log level when true, at debug level otherwise. */

@@ -255,7 +255,9 @@ export class Election {
     if (store.onConnected) {
       this.unsubscribers.push(store.onConnected(() => this.reconnected()));
     }
-    this.timers.set('acquire', store.connected === false ? jittered(this.timing.retryEvery) : 0);
+    const { retryEvery } = this.timing;
+    const first = this.options.turnSpread?.delayMs(retryEvery) ?? 0;
+    this.timers.set('acquire', store.connected === false ? jittered(retryEvery) : first);
   }
 
   private reconnected(): void {
@@ -272,7 +274,8 @@ export class Election {
       return;
     // An attempt on its way may already have been told "held": try again right after it.
     if (this.acquiring) this.acquiring.contendAgain = true;
-    else this.timers.set('acquire', 0);
+    // Thousands freed or reconnected at once contend over up to a second; the first at once.
+    else this.timers.set('acquire', this.options.turnSpread?.delayMs(this.timing.retryEvery) ?? 0);
   }
 
   private acquire(): Promise<void> {
@@ -343,7 +346,7 @@ export class Election {
     // is ready for it. Only the tick waits: the renew and expire timers above run meanwhile.
     void this.hooks.elected(this.contextOf(leadership), leaseTtl).then(() => {
       if (!this.startsRuns(leadership) || !this.runner.hasJobs) return;
-      this.timers.set('tick', this.options.firstTickSpread?.delayMs(this.timing.interval) ?? 0);
+      this.timers.set('tick', this.options.turnSpread?.delayMs(this.timing.interval) ?? 0);
     });
     // Told last: everything above is in place whatever a listener does.
     this.log.announce(messages.tookLeadership(this.name, term));

@@ -1,10 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { FirstTickSpread } from '../../lib/core/election/first-tick-spread.js';
+import { TurnSpread } from '../../lib/core/election/turn-spread.js';
 
-describe('FirstTickSpread', () => {
-  it('ticks the first election won in a turn at once, and again the first of the next turn', async () => {
-    const spread = new FirstTickSpread();
+describe('TurnSpread', () => {
+  it('lets the first election of a turn go at once, and again the first of the next turn', async () => {
+    const spread = new TurnSpread();
     expect(spread.delayMs(60_000)).toBe(0);
     expect(spread.delayMs(60_000)).toBeGreaterThan(0);
     await nextTurn();
@@ -12,7 +12,7 @@ describe('FirstTickSpread', () => {
   });
 
   it('spreads the others evenly over min(interval, 1 s)', () => {
-    const spread = new FirstTickSpread();
+    const spread = new TurnSpread();
     for (const [interval, bound] of [
       [60_000, 1000],
       [200, 200],
