@@ -262,20 +262,23 @@ export class Election {
 
   private reconnected(): void {
     const leadership = this.leadership;
-    if (!leadership) return this.contendNow();
+    if (!leadership) return this.contendNow(true);
     leadership.reconnectedAt = this.clock.now();
     this.timers.set('renew', 0);
   }
 
   // ---- follower -> acquiring -> master or follower ---------------------------------------------
 
-  private contendNow(): void {
+  /** `spread`: one of many elections that start contending together (a reconnect). */
+  private contendNow(spread = false): void {
     if (this.lifecycle !== 'running' || this.leadership || this.clock.now() < this.holdOffUntil)
       return;
     // An attempt on its way may already have been told "held": try again right after it.
-    if (this.acquiring) this.acquiring.contendAgain = true;
-    // Thousands freed or reconnected at once contend over up to a second; the first at once.
-    else this.timers.set('acquire', this.options.turnSpread?.delayMs(this.timing.retryEvery) ?? 0);
+    if (this.acquiring) return void (this.acquiring.contendAgain = true);
+    // Thousands reconnected at once contend over up to a second, the first at once: one answer
+    // for all of them would not be read within its timeout. A release heard is taken at once.
+    const delay = spread ? this.options.turnSpread?.delayMs(this.timing.retryEvery) : 0;
+    this.timers.set('acquire', delay ?? 0);
   }
 
   private acquire(): Promise<void> {
