@@ -12,8 +12,8 @@ class BenchJob implements OnModuleInit {
   constructor(private readonly kettle: KettleService) {}
 
   @OnMaster(electionName(0))
-  run({ term }: MasterContext): void {
-    reporter.run(0, term);
+  run({ term, scheduledAt }: MasterContext): void {
+    reporter.run(0, term, scheduledAt.getTime());
   }
 
   // Before bootstrap, when kettle starts its elections: no leadership change can be missed.
@@ -24,7 +24,9 @@ class BenchJob implements OnModuleInit {
       reporter.lead(index.get(name) ?? -1, isMaster, term),
     );
     for (let i = 1; i < env.elections; i++) {
-      this.kettle.join(electionName(i), { run: ({ term }) => reporter.run(i, term) });
+      this.kettle.join(electionName(i), {
+        run: ({ term, scheduledAt }) => reporter.run(i, term, scheduledAt.getTime()),
+      });
     }
   }
 }

@@ -19,6 +19,8 @@ class Reporter {
   private leadChanges = 0;
   /** When each election last ran here (0: never), on epochNow(). */
   private readonly lastRun = new Float64Array(env.elections);
+  /** The slot each election last ran here (0: never, or a peer that reports none). */
+  private readonly lastSlot = new Float64Array(env.elections);
   private readonly leading = new Set<number>();
   private readonly eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
   private startRequested = false;
@@ -48,17 +50,28 @@ class Reporter {
     return new Promise((resolve) => (this.onStart = resolve));
   }
 
-  /** One run of election `index`. Only election 0's runs are printed: at 10,000 elections the rest would flood stdout. */
+  /**
+   * One run of election `index`. Only election 0's runs are printed: at 10,000 elections the rest
+   * would flood stdout. With a slot (a peer that says which interval a run is for), a repeat is a
+   * slot run again and a miss a slot skipped, so that a late run followed by an on-time one is
+   * neither; without one, both are read off the time between runs.
+   */
   run(index: number, term?: number, slot?: number): void {
     const t = epochNow();
     this.runs++;
     const last = this.lastRun[index] ?? 0;
-    if (last > 0) {
+    const lastSlot = this.lastSlot[index] ?? 0;
+    if (slot !== undefined && lastSlot > 0) {
+      const gap = (slot - lastSlot) / env.interval;
+      if (gap >= 1.5) this.missed += Math.round(gap) - 1;
+      else if (gap < 0.5) this.repeats++;
+    } else if (slot === undefined && last > 0) {
       const gap = (t - last) / env.interval;
       if (gap >= 1.5) this.missed += Math.round(gap) - 1;
       else if (gap < 0.5) this.repeats++;
     }
     this.lastRun[index] = t;
+    if (slot !== undefined) this.lastSlot[index] = slot;
     if (index === 0) this.emit({ ev: 'run', t, node: env.nodeId, term, slot });
   }
 

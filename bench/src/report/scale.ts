@@ -34,7 +34,7 @@ export function masterOf(step: ElectionScaleStep): string {
     m.shared > 0 && `${m.shared.toLocaleString('en-US')} led by both`,
     m.unled > 0 && `${m.unled.toLocaleString('en-US')} led by none`,
     m.changes > 0 && `${m.changes.toLocaleString('en-US')} leadership changes`,
-    m.repeats > 0 && `${m.repeats.toLocaleString('en-US')} runs repeated`,
+    m.repeats > 0 && `${m.repeats.toLocaleString('en-US')} runs repeated (a slot run twice, or two runs within half an interval)`,
   ].filter(Boolean);
   return `**no**: ${broken.join(', ')}`;
 }
@@ -127,8 +127,8 @@ function electionScaleMethod(results: BenchResults): string {
   return [
     '- **Per election.** "Sent" is both nodes\u2019 round trips (counted by their proxies), "executed" the change in `INFO commandstats` (Lua scripts\u2019 inner calls included), each divided by the elections and the window\u2019s seconds.',
     '- **Runner.** The node that ran election 0 in the window: the master of every election where the peer elects. "Other node" is the second one.',
-    `- **Intervals missed.** Each node judges its own runs: a gap of 1.5 intervals or more between two runs of an election skips round(gap) − 1 intervals. Where the peer elects, every election runs on its master alone, so the share is all nodes\u2019 skipped intervals over all elections\u2019 intervals in the window (${window} s up to 100 elections, ${large} s above). Where nodes take turns (redlock, BullMQ), a node\u2019s gap may be the other\u2019s run, so only election 0, whose every run the driver sees, is judged. "Stuck" is the elections no node ran in the last two intervals of the window. More than ${KEPT_UP_MISSED * 100} % of either is "fell behind".`,
-    '- **One master per election.** Each node says which elections it leads, at the start and at the end of the window, and how often its leadership changed in between. "yes" means: at both moments every election was led by exactly one of the two nodes, no node gained or lost one in the window, and no node ran an election twice within half an interval. It is the nodes\u2019 own account (kettle\u2019s `leadership$`, the others\u2019 `elected`/`revoked` events), not a check of the keys in Redis.',
+    `- **Intervals missed.** Each node judges its own runs: a gap of 1.5 intervals or more between two runs of an election skips round(gap) − 1 intervals (between their slots, for a peer whose runs say their slot). Where the peer elects, every election runs on its master alone, so the share is all nodes\u2019 skipped intervals over all elections\u2019 intervals in the window (${window} s up to 100 elections, ${large} s above). Where nodes take turns (redlock, BullMQ), a node\u2019s gap may be the other\u2019s run, so only election 0, whose every run the driver sees, is judged. "Stuck" is the elections no node ran in the last two intervals of the window. More than ${KEPT_UP_MISSED * 100} % of either is "fell behind".`,
+    '- **One master per election.** Each node says which elections it leads, at the start and at the end of the window, and how often its leadership changed in between. "yes" means: at both moments every election was led by exactly one of the two nodes, no node gained or lost one in the window, and no node ran an election twice within half an interval (for a peer whose runs say their slot, kettle\u2019s `scheduledAt`: no node ran one slot twice; a late run followed by an on-time one is two slots). It is the nodes\u2019 own account (kettle\u2019s `leadership$`, the others\u2019 `elected`/`revoked` events), not a check of the keys in Redis.',
     '- **Reproduce this section alone:** `npm run bench -- --only scale` (add `--levels 1,100,1000` for fewer levels) measures the elections-scale steps only and replaces this section and kettle\u2019s elections-scale targets in the report, and `bench/scale.svg`.',
   ].join('\n');
 }
