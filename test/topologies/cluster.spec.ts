@@ -1,9 +1,18 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCluster } from '#tools/redis-cluster.js';
 import { waitFor } from '#tools/wait.js';
-import { fencedGet, fencedSet, type KettleService } from '../../lib/index.js';
+import {
+  type AcquireResult,
+  fencedGet,
+  fencedSet,
+  type KettleService,
+  RedisStore,
+} from '../../lib/index.js';
+import { electionKey } from '../../lib/core/store/keys.js';
+import { newLease } from '../../lib/core/store/lease.js';
 import { RunLog, startNode, uniquePrefix } from '../support/nodes.js';
 
 const INTERVAL = 200;
@@ -13,6 +22,7 @@ describe('kettle on Redis Cluster (three masters)', () => {
   let cluster: RedisCluster;
   const apps: INestApplicationContext[] = [];
   const clients: Array<Redis | Cluster> = [];
+  const stores: RedisStore[] = [];
   beforeAll(async () => {
     cluster = await RedisCluster.start();
   });
@@ -21,6 +31,7 @@ describe('kettle on Redis Cluster (three masters)', () => {
   });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
+    await Promise.all(stores.splice(0).map((store) => store.close()));
     for (const client of clients.splice(0)) client.disconnect();
   });
 
@@ -204,6 +215,114 @@ describe('kettle on Redis Cluster (three masters)', () => {
     }
     const after = await evalCalls();
     expect(after.map((calls, i) => calls - before[i])).toEqual([1, 1, 1]);
+  });
+
+  /** A RedisStore over a user's (lazy) Cluster client, once connected. */
+  async function clusterStore(keyPrefix: string): Promise<RedisStore> {
+    const client = new Cluster(cluster.nodes, { lazyConnect: true });
+    clients.push(client);
+    const store = new RedisStore({ connection: { client }, keyPrefix });
+    stores.push(store);
+    await waitFor(() => store.connected, 'the store to connect');
+    return store;
+  }
+
+  /** Script calls (EVAL or EVALSHA) each master ran during `step`, in the order of `servers`. */
+  async function scriptCallsDuring(step: () => Promise<unknown>): Promise<number[]> {
+    const count = () =>
+      Promise.all(
+        cluster.servers.map(
+          async (server) =>
+            (await server.commandCalls('eval')) + (await server.commandCalls('evalsha')),
+        ),
+      );
+    const before = await count();
+    await step();
+    const after = await count();
+    return after.map((calls, i) => calls - before[i]!);
+  }
+
+  /**
+   * `perSlot` election names in each of `slotsPerMaster` slots of every master. Under a prefix
+   * without braces an election's slot is its name's alone, so the search always finds the same.
+   */
+  async function electionsSharingSlots(
+    prefix: string,
+    slotsPerMaster: number,
+    perSlot: number,
+  ): Promise<Array<{ slot: number; owner: number; names: string[] }>> {
+    const candidates = new Map<number, string[]>();
+    const chosen: Array<{ slot: number; owner: number; names: string[] }> = [];
+    const wanted = slotsPerMaster * cluster.servers.length;
+    for (let i = 0; chosen.length < wanted; i++) {
+      const name = `election-${i}`;
+      const lock = electionKey(prefix, name, 'lock');
+      const slot = calculateSlot(lock);
+      const names = [...(candidates.get(slot) ?? []), name];
+      candidates.set(slot, names);
+      if (names.length !== perSlot) continue;
+      const owner = await cluster.ownerOf(lock);
+      if (chosen.filter((c) => c.owner === owner).length < slotsPerMaster)
+        chosen.push({ slot, owner, names });
+    }
+    return chosen;
+  }
+
+  it('sends the acquires of one turn as one script call per slot, on the master owning it', async () => {
+    const prefix = uniquePrefix();
+    // Two slots per master, eleven elections in each: one to warm up with, ten measured.
+    const groups = await electionsSharingSlots(prefix, 2, 11);
+    const names = groups.flatMap((group) => group.names.slice(1));
+    expect(names).toHaveLength(60);
+    const slots = new Set(names.map((name) => calculateSlot(electionKey(prefix, name, 'lock'))));
+    expect(slots.size).toBe(6);
+    const store = await clusterStore(prefix);
+    // An EVALSHA refused with NOSCRIPT (before the script is sent in full) counts as a call too:
+    // one call per slot first leaves the script known on each master, so only batches are counted.
+    for (const group of groups) {
+      const warmUp = await store.acquire(group.names[0]!, newLease('warm-up', 30_000), 30_000);
+      expect(warmUp.acquired).toBe(true);
+    }
+
+    let results: AcquireResult[] = [];
+    const calls = await scriptCallsDuring(async () => {
+      results = await Promise.all(
+        names.map((name) => store.acquire(name, newLease('n1', 30_000), 30_000)),
+      );
+    });
+    expect(results.every((result) => result.acquired && result.term > 0)).toBe(true);
+    expect(calls.reduce((sum, n) => sum + n, 0)).toBe(slots.size);
+    const slotsOf = (port: number) => groups.filter((group) => group.owner === port).length;
+    expect(calls).toEqual(cluster.servers.map((server) => slotsOf(server.port)));
+  });
+
+  it('sends the leases of every election as one call when the key prefix holds a hash tag', async () => {
+    const prefix = `${uniquePrefix()}app{batch}:`;
+    const names = Array.from({ length: 60 }, (_, i) => `election-${i}`);
+    const locks = names.map((name) => electionKey(prefix, name, 'lock'));
+    expect(new Set(locks.map((lock) => calculateSlot(lock))).size).toBe(1);
+    const owner = await cluster.ownerOf(locks[0]!);
+    const onOwnerOnly = cluster.servers.map((server) => (server.port === owner ? 1 : 0));
+    const store = await clusterStore(prefix);
+    // As above: the script is known on the owner's connection before anything is measured.
+    expect((await store.acquire('warm-up', newLease('warm-up', 30_000), 30_000)).acquired).toBe(
+      true,
+    );
+
+    const leases = names.map(() => newLease('n1', 30_000));
+    let results: AcquireResult[] = [];
+    const acquires = await scriptCallsDuring(async () => {
+      results = await Promise.all(names.map((name, i) => store.acquire(name, leases[i]!, 30_000)));
+    });
+    expect(results.every((result) => result.acquired && result.term > 0)).toBe(true);
+    expect(acquires).toEqual(onOwnerOnly);
+
+    let renewed: boolean[] = [];
+    const renewals = await scriptCallsDuring(async () => {
+      renewed = await Promise.all(names.map((name, i) => store.renew(name, leases[i]!, 30_000)));
+    });
+    expect(renewed).toEqual(names.map(() => true));
+    expect(renewals).toEqual(onOwnerOnly);
   });
 
   it('leads an election again, in a higher term, after the master owning its slot dies and comes back empty', async () => {
