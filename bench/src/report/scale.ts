@@ -34,7 +34,8 @@ export function masterOf(step: ElectionScaleStep): string {
     m.shared > 0 && `${m.shared.toLocaleString('en-US')} led by both`,
     m.unled > 0 && `${m.unled.toLocaleString('en-US')} led by none`,
     m.changes > 0 && `${m.changes.toLocaleString('en-US')} leadership changes`,
-    m.repeats > 0 && `${m.repeats.toLocaleString('en-US')} runs repeated (a slot run twice, or two runs within half an interval)`,
+    m.repeats > 0 &&
+      `${m.repeats.toLocaleString('en-US')} runs repeated (a slot run twice, or two runs within half an interval)`,
   ].filter(Boolean);
   return `**no**: ${broken.join(', ')}`;
 }
