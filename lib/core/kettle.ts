@@ -193,6 +193,13 @@ export class Kettle<Names extends string = string> {
     return [...this.elections.keys()] as Names[];
   }
 
+  /** The names this node leads now: those where `isMaster` is true. */
+  leading(): Names[] {
+    const led: Names[] = [];
+    for (const [name, election] of this.elections) if (election.isMaster) led.push(name as Names);
+    return led;
+  }
+
   /** Counters, role, lease left and renew latency of election `name`; undefined when not joined. */
   stats(name: Names): ElectionStats | undefined {
     const election = this.local(name);

@@ -56,6 +56,21 @@ describe('nestjs-kettle/core: Kettle without Nest', () => {
     expect(other.stats('report')).toMatchObject({ isMaster: true, elected: 1 });
   });
 
+  it('says which elections this node leads', async () => {
+    const prefix = uniquePrefix();
+    const runs: Array<[string, number]> = [];
+    const [a, b] = [node('a', prefix, runs), node('b', prefix, runs)];
+    for (const name of ['x', 'y']) for (const kettle of [a, b]) kettle.join(name);
+    a.start();
+    await waitFor(() => a.leading().length === 3, 'a to lead every election');
+    expect(a.leading().sort()).toEqual(['report', 'x', 'y']);
+    b.start();
+    await a.resign('x');
+    await waitFor(() => b.isMaster('x'), 'b to take x');
+    expect(b.leading()).toEqual(['x']);
+    expect(a.leading().sort()).toEqual(['report', 'y']);
+  });
+
   it('names a bad option and its value when constructed', () => {
     expect(() => new Kettle({ logger: console.log as never })).toThrow(
       /invalid option "logger": a function; expected an object with log, warn, error, debug methods/,
