@@ -1,6 +1,6 @@
 /**
- * The Lua scripts only QuorumStore needs, on each server of the quorum (next to the single-server
- * ones in scripts.ts, whose ACQUIRE, RENEW and RELEASE it also runs on every server).
+ * The Lua scripts only QuorumStore needs, on each server of the quorum (next to LEASES in
+ * scripts.ts, whose acquire and release it also runs on every server).
  */
 import { NOW_MS, SET_TERM } from './scripts.js';
 
