@@ -4,6 +4,7 @@ import { RedisServer } from '#tools/redis-server.js';
 import { sleep, waitFor } from '#tools/wait.js';
 import { RedisStore } from '../../lib/index.js';
 import { newLease } from '../../lib/core/store/lease.js';
+import { LEASE_OPS, LEASES } from '../../lib/core/store/scripts.js';
 import { uniquePrefix } from '../support/nodes.js';
 
 /**
@@ -216,6 +217,26 @@ describe('RedisStore lease batches', () => {
     await raw.set(lock, `old-node#${'0'.repeat(32)}`, 'PX', 30_000);
     expect(await store.renew(name, newLease('stale', 2000), 2000)).toBe(false);
     expect(await raw.pttl(lock)).toBeGreaterThan(25_000);
+  });
+
+  it('fails the whole call on a server that is no longer primary, so that the client reconnects', async () => {
+    const replica = await RedisServer.start();
+    try {
+      await replica.replicaOf(server);
+      await replica.synced();
+      const keyPrefix = uniquePrefix();
+      const lock = `${keyPrefix}{job}:lock`;
+      const lease = newLease('a', 5000);
+      await raw.set(lock, lease, 'PX', 5000);
+      await waitFor(async () => (await replica.admin.get(lock)) === lease, 'the lock replicated');
+      const renew = [LEASE_OPS.renew, lease, 5000, '', '', 'job'];
+      // As one item of a batch would: READONLY is the reply, not one item's answer.
+      await expect(
+        replica.admin.eval(LEASES, 2, lock, lock, `${keyPrefix}released`, ...renew),
+      ).rejects.toThrow(/^READONLY/);
+    } finally {
+      await replica.kill();
+    }
   });
 
   it('sends a command called after queued lease commands after them', async () => {

@@ -50,8 +50,9 @@ export const LEASE_FAILED = 'failed';
  *   by more than an interval means the server clock went back, and is ignored.
  * - release: {1, 0, 0} when deleted, and followers hear it on the channel at once; else {0, 0, 0}.
  *   It records `last` in the last-run key for the next master.
- * - any: {LEASE_FAILED, error, 0} when Redis refused a command of the item (a key of another
- *   type): that item fails alone, and the others of the call still go through.
+ * - any: {LEASE_FAILED, error, 0} when Redis refused the item's keys (WRONGTYPE, an ACL's NOPERM):
+ *   that item fails alone, and the others of the call still go through. Any other error (READONLY
+ *   from a demoted primary, OOM) fails the whole call, as a reply the client acts on.
  *
  * The last-run key is written at a claim only when the lease is shorter than two intervals. With
  * a longer lease, a master that ends without releasing is followed no sooner than a lease after
@@ -147,7 +148,13 @@ for i = 1, #KEYS / 2 do
   local ok, a, b, c = pcall(item, i)
   if not ok then
     -- Redis 7 raises a table, 6.2 the message.
-    a, b, c = '${LEASE_FAILED}', type(a) == 'table' and a.err or tostring(a), 0
+    local message = type(a) == 'table' and a.err or tostring(a)
+    -- Only a refusal of this lease's keys fails it alone. Anything else (READONLY from a demoted
+    -- primary, OOM, LOADING) fails the call, so that the client sees it and reconnects.
+    if not (string.find(message, 'WRONGTYPE', 1, true) or string.find(message, 'NOPERM', 1, true)) then
+      return redis.error_reply(message)
+    end
+    a, b, c = '${LEASE_FAILED}', message, 0
   end
   replies[3 * i - 2], replies[3 * i - 1], replies[3 * i] = a, b, c
 end
