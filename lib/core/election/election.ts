@@ -256,8 +256,8 @@ export class Election {
       this.unsubscribers.push(store.onConnected(() => this.reconnected()));
     }
     const { retryEvery } = this.timing;
-    const first = this.options.turnSpread?.delayMs(retryEvery) ?? 0;
-    this.timers.set('acquire', store.connected === false ? jittered(retryEvery) : first);
+    if (store.connected === false) return this.timers.set('acquire', jittered(retryEvery));
+    this.timers.set('acquire', this.options.turnSpread?.delayMs(retryEvery) ?? 0);
   }
 
   private reconnected(): void {

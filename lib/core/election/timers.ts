@@ -1,6 +1,5 @@
-import { systemClock } from '../utils/clock.js';
 import { catchRejection } from '../utils/thrown-values.js';
-import { TimerWheel, type WheelTimer } from '../utils/timer-wheel.js';
+import type { TimerWheel, WheelTimer } from '../utils/timer-wheel.js';
 
 /**
  * Named one-shot timers, each with its handler: setting one replaces it, so each name is pending
@@ -16,7 +15,7 @@ export class Timers<Name extends string> {
   constructor(
     private readonly handlers: Readonly<Record<Name, () => unknown>>,
     private readonly onError: (error: unknown) => void,
-    private readonly wheel: TimerWheel = new TimerWheel(systemClock, 0),
+    private readonly wheel: TimerWheel,
   ) {
     for (const name of Object.keys(handlers) as Name[])
       this.fire.set(name, () => {
