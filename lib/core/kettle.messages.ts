@@ -113,6 +113,10 @@ export const guardedProviderTwice = (name: string, method: string, first: string
   `Kettle: @OnMaster('${name}') on ${method} guards two instances: its class is provided in two modules, ${first} and ${second}, and their firings would share one slot key and silence each other. Provide it in one module and export it from there.`;
 export const cronNeedsClaimSlot = (where: string, store: string) =>
   `Kettle: ${where}invalid option "cron": the store (${store}) has no claimSlot method, which a cron schedule needs to run each slot once; add claimSlot to the store, or use "interval".`;
+export const balanceNeedsHeartbeat = (where: string, store: string) =>
+  `Kettle: ${where}invalid option "balance": true: the store (${store}) has no heartbeat method, which balancing needs to know the live nodes; add heartbeat to the store, or set "balance" to false.`;
+export const rebalancing = (leading: number, share: number, nodes: number, handing: string[]) =>
+  `Kettle: this node leads ${leading} balanced elections, over its share of ${share} among ${nodes} nodes; handing ${handing.length} over: ${handing.join(', ')}`;
 export const firingsNotDeduplicated = (store: string) =>
   `Kettle: the store (${store}) has no claimSlot method: a @Cron, @Interval or @Timeout guarded by @OnMaster runs on the master at each of its firings, and firings are not deduplicated across a hand-over.`;
 /**

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Election } from './election/election.js';
+import { Balancer } from './election/balancer.js';
 import { TurnSpread } from './election/turn-spread.js';
 import { GroupedLines } from './election/grouped-lines.js';
 import type { ElectionDeclaration } from './election/election-config.js';
@@ -20,6 +21,7 @@ import { type ResolvedKettleOptions, resolveKettleOptions } from './options/reso
 import { duration, nonEmptyString } from './options/validators.js';
 import {
   alreadyJoined,
+  balanceNeedsHeartbeat,
   cronNeedsClaimSlot,
   intervalAndCron,
   invalidOption,
@@ -132,6 +134,10 @@ export class Kettle<Names extends string = string> {
   private readonly turnSpread = new TurnSpread();
   /** Store faults that many elections meet in one turn, logged in a few lines. */
   private readonly groupedLines: GroupedLines;
+  /** The elections whose leadership `balance` spreads over the nodes. */
+  private readonly balanced = new Set<Election>();
+  /** Set once an election is balanced, with a store that can tell the live nodes. */
+  private balancer?: Balancer;
 
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
   constructor(options: KettleOptions = {}) {
@@ -295,6 +301,7 @@ export class Kettle<Names extends string = string> {
       );
     } finally {
       if (this.elections.get(name) === election) this.elections.delete(name);
+      this.balanced.delete(election);
     }
   }
 
@@ -311,6 +318,7 @@ export class Kettle<Names extends string = string> {
       ),
     );
     for (const election of this.elections.values()) election.start();
+    if (this.balanced.size > 0) this.balancer?.start();
     this.announcePresence();
   }
 
@@ -389,9 +397,10 @@ export class Kettle<Names extends string = string> {
     if (this.elections.has(name)) throw new Error(alreadyJoined(name));
     if (this.phase === 'stopping' || this.phase === 'stopped') throw new Error(shuttingDown(name));
     const { settings, ...handlers } = declaration;
-    const { interval, leaseTtl, cron } = resolveElection(this.options, settings, where);
+    const { interval, leaseTtl, cron, balance } = resolveElection(this.options, settings, where);
     if (cron && !this.store.claimSlot)
       throw new Error(cronNeedsClaimSlot(where, this.store.constructor.name));
+    const balancer = balance ? this.balancerOf(where) : undefined;
     const election = new Election({
       name,
       nodeId: this.options.nodeId,
@@ -401,6 +410,7 @@ export class Kettle<Names extends string = string> {
       timerWheel: this.timerWheel,
       turnSpread: this.turnSpread,
       groupedLines: this.groupedLines,
+      balance: balancer,
       ...handlers,
       store: this.store,
       logger: this.logger,
@@ -410,7 +420,34 @@ export class Kettle<Names extends string = string> {
     });
     this.elections.set(name, election);
     this.everJoined.add(name);
-    if (this.phase === 'running') election.start();
+    if (balancer) this.balanced.add(election);
+    if (this.phase === 'running') {
+      election.start();
+      balancer?.start();
+    }
+  }
+
+  /** The balancer, made on the first balanced election; a store that cannot tell the fleet is refused. */
+  private balancerOf(where: string): Balancer {
+    const { store } = this;
+    if (!store.heartbeat) throw new Error(balanceNeedsHeartbeat(where, store.constructor.name));
+    this.balancer ??= new Balancer({
+      nodeId: this.nodeId,
+      store: store as KettleStore & Required<Pick<KettleStore, 'heartbeat'>>,
+      clock: this.currentClock,
+      leaseTtl: this.options.leaseTtl,
+      elections: () =>
+        [...this.balanced].map((election) => ({
+          name: election.name,
+          leads: election.phase === 'master',
+          busy: election.busy,
+        })),
+      handOver: (name) =>
+        void this.electionOf(name)?.resign(this.options.shutdownTimeout, 'rebalanced'),
+      logger: this.logger,
+      verbose: this.options.verbose,
+    });
+    return this.balancer;
   }
 
   /** @internal KettleElectionDriver's and the schedule guard's way to one election. */
@@ -432,8 +469,13 @@ export class Kettle<Names extends string = string> {
     this.phase = 'stopping';
     this.currentClock.clearTimeout(this.presenceTimer);
     const deadline = this.shutdownDeadline();
-    await Promise.all([...this.elections.values()].map((election) => election.stop(deadline)));
+    // Out of the fleet first: the survivors' shares grow at their next beat.
+    await Promise.all([
+      this.balancer?.stop(deadline.forWaits),
+      ...[...this.elections.values()].map((election) => election.stop(deadline)),
+    ]);
     this.elections.clear();
+    this.balanced.clear();
     this.phase = 'stopped';
   }
 

@@ -80,6 +80,17 @@ export class FaultCluster {
     return masters.length === 1 ? masters[0] : undefined;
   }
 
+  /** How many of `elections` each live node leads now, by the events (an exit ends them all). */
+  leadingCounts(elections: readonly string[]): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const id of this.nodes.keys()) if (this.nodes.get(id)!.alive) counts.set(id, 0);
+    for (const election of elections) {
+      const node = this.master(election);
+      if (node !== undefined) counts.set(node, (counts.get(node) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** The first node other than `except` elected for `election` after `after`. */
   async nextMaster(
     after: number,

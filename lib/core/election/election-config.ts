@@ -56,6 +56,11 @@ export interface ElectionConfig {
   readonly groupedLines?: GroupedLines;
   /** Spreads the first acquire and tick of elections started or won together; at once without it. */
   readonly turnSpread?: TurnSpread;
+  /**
+   * Set when the election is balanced (`balance`): how long this node waits, when the lease is
+   * free, before it contends (0 while it leads less than its share).
+   */
+  readonly balance?: { deferMs(): number };
   readonly store: KettleStore;
   readonly logger: KettleLogger;
   /** Leadership changes at log level when true, at debug level otherwise. */

@@ -96,6 +96,9 @@ const MAX_EARLY_WAIT_MS = 2 * CLOCK_OFFSET_ALLOWANCE_MS;
 
 type TimerName = 'acquire' | 'renew' | 'expire' | 'tick';
 
+/** Why a master gives its lease up while it goes on: asked to (`resign()`), or by `balance`. */
+export type HandOverReason = Extract<StepDownReason, 'resigned' | 'rebalanced'>;
+
 /** Of a drain's time, what a run that started during it keeps to finish once its signal aborts. */
 const LATE_RUN_ABORT_SHARE = 0.25;
 
@@ -236,6 +239,11 @@ export class Election {
     return this.isMaster ? this.leadership?.term : undefined;
   }
 
+  /** A job of this election runs on this node now. */
+  get busy(): boolean {
+    return this.runner.busy;
+  }
+
   /** Milliseconds of lease left on this node's clock; 0 when not master. */
   get leaseLeft(): number {
     return this.leadership ? Math.max(0, this.leadership.deadline - this.clock.now()) : 0;
@@ -257,7 +265,8 @@ export class Election {
     }
     const { retryEvery } = this.timing;
     if (store.connected === false) return this.timers.set('acquire', jittered(retryEvery));
-    this.timers.set('acquire', this.options.turnSpread?.delayMs(retryEvery) ?? 0);
+    const spread = this.options.turnSpread?.delayMs(retryEvery) ?? 0;
+    this.timers.set('acquire', spread + this.deferral());
   }
 
   private reconnected(): void {
@@ -278,7 +287,16 @@ export class Election {
     // Thousands reconnected at once contend over up to a second, the first at once: one answer
     // for all of them would not be read within its timeout. A release heard is taken at once.
     const delay = spread ? this.options.turnSpread?.delayMs(this.timing.retryEvery) : 0;
-    this.timers.set('acquire', delay ?? 0);
+    this.timers.set('acquire', (delay ?? 0) + this.deferral());
+  }
+
+  /**
+   * With `balance`, a node that leads its share already lets the others try first: it contends
+   * this much later (never more than a retry period), so the lease goes to a node under its share.
+   */
+  private deferral(): number {
+    const { balance } = this.options;
+    return balance ? Math.min(balance.deferMs(), this.timing.retryEvery) : 0;
   }
 
   private acquire(): Promise<void> {
@@ -324,7 +342,8 @@ export class Election {
     // Look again just after the holder's lease would end unrenewed: no sooner can it be free
     // (a release is announced, and heard at once). Polling on a shorter period only costs Redis.
     const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : jittered(retryEvery);
-    if (this.lifecycle === 'running') this.timers.set('acquire', attempt.contendAgain ? 0 : ends);
+    const delay = (attempt.contendAgain ? 0 : ends) + this.deferral();
+    if (this.lifecycle === 'running') this.timers.set('acquire', delay);
   }
 
   // ---- master: renew ---------------------------------------------------------------------------
@@ -677,25 +696,31 @@ export class Election {
    * this node is master until then. Resolves once the lease was released, by this hand-over or by
    * whatever ended the leadership first (a stop, a loss); at once when not master.
    */
-  resign(drainMs: number): Promise<void> {
+  resign(drainMs: number, reason: HandOverReason = 'resigned'): Promise<void> {
     const leadership = this.leadership;
     if (!leadership) return Promise.resolve();
     // Stopping: the stop drains and releases this leadership; resign() resolves with that.
     if (this.lifecycle === 'running' && !leadership.resigning) {
       leadership.resigning = true;
-      void this.handOver(leadership, drainMs).catch((error: unknown) => this.log.stepFailed(error));
+      void this.handOver(leadership, drainMs, reason).catch((error: unknown) =>
+        this.log.stepFailed(error),
+      );
     }
     return leadership.released;
   }
 
-  private async handOver(leadership: Leadership, drainMs: number): Promise<void> {
+  private async handOver(
+    leadership: Leadership,
+    drainMs: number,
+    reason: HandOverReason,
+  ): Promise<void> {
     this.timers.clear('tick');
     const began = this.clock.now();
     const until = began + drainMs;
-    await this.drain(leadership, 'resigned', began, () => until - this.clock.now(), drainMs);
+    await this.drain(leadership, reason, began, () => until - this.clock.now(), drainMs);
     // Lost meanwhile, or stopped: that step-down releases what there is to release.
     if (this.leadership !== leadership) return;
-    this.stepDown('resigned');
+    this.stepDown(reason);
     if (this.lifecycle === 'running') {
       this.holdOffUntil = this.clock.now() + this.timing.retryEvery;
       this.timers.set('acquire', jittered(this.timing.retryEvery));
@@ -820,7 +845,7 @@ export class Election {
    */
   private async drain(
     leadership: Leadership | undefined,
-    reason: 'resigned' | 'shutdown',
+    reason: HandOverReason | 'shutdown',
     began: number,
     leftMs: () => number,
     timeoutMs: number,
@@ -833,7 +858,9 @@ export class Election {
     }
     leadership?.controller.abort(new LeadershipEndedError(reason));
     if (!(await this.runner.drain(Math.max(0, leftMs())))) {
-      const after = reason === 'resigned' ? 'resign()' : 'shutdown';
+      const after = { resigned: 'resign()', rebalanced: 'a rebalance', shutdown: 'shutdown' }[
+        reason
+      ];
       this.logger.warn(messages.drainTimedOut(this.name, timeoutMs, after));
     }
   }

@@ -54,3 +54,9 @@ export function electionTiming(interval: number, leaseTtl: number): ElectionTimi
 export function jittered(ms: number, factor = 0.2): number {
   return ms * (1 + Math.random() * factor);
 }
+
+/**
+ * With `balance`, how much later a node that leads its share contends for a free lease than one
+ * under its share: enough for the latter's acquire to land first, on any network a lease rides.
+ */
+export const BALANCE_DEFER_MS = 250;

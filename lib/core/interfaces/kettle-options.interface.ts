@@ -54,6 +54,13 @@ export interface KettleOptions {
    * it at once. `true` is `{ timeoutMs: 5000 }`. Default false: the app boots and kettle keeps retrying.
    */
   failFast?: boolean | { timeoutMs?: Duration };
+  /**
+   * Spreads leadership over the live nodes: each leads about its share of the balanced elections
+   * (at most one over it once the fleet is stable), and one that leads more hands the surplus
+   * over by releasing it. An election opts out with its own `balance: false`. Default false: the
+   * first node up leads every election. See docs/BALANCE.md.
+   */
+  balance?: boolean;
 }
 
 /** What kettle logs to: Nest's `Logger` fits, and so do most others. */
@@ -87,4 +94,6 @@ export interface ElectionOptions {
    * within a short grace after it fell due (2 s plus a third of the lease).
    */
   catchUp?: 'none' | 'latest';
+  /** Counts in the module's `balance` (or, with `true`, balances this one alone). Default: the module's. */
+  balance?: boolean;
 }

@@ -6,6 +6,8 @@ export type StepDownReason =
   | 'lost'
   /** `KettleService.resign()` was called. */
   | 'resigned'
+  /** Handed over with `balance`: this node led more than its share while another led less. */
+  | 'rebalanced'
   /** The election was left, or the application is shutting down. */
   | 'shutdown';
 

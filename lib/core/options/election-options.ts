@@ -13,6 +13,8 @@ import { boolean, jobInterval, leaseTtl, oneOf } from './validators.js';
 export interface ResolvedElection {
   readonly interval: number;
   readonly leaseTtl: number;
+  /** Its leadership is spread over the nodes with the others balanced (`balance`). */
+  readonly balance: boolean;
   /** Set when the jobs run on a cron schedule rather than every `interval`. */
   readonly cron?: { readonly schedule: CronSchedule; readonly catchUp: CatchUp };
 }
@@ -25,6 +27,7 @@ export const ELECTION_OPTION_KEYS = [
   'timeZone',
   'catchUp',
   'allowShortInterval',
+  'balance',
 ] as const;
 
 /** What every election takes from the module unless it sets its own. */
@@ -32,6 +35,7 @@ export interface ElectionDefaults {
   readonly interval: number;
   readonly leaseTtl: number;
   readonly allowShortInterval: boolean;
+  readonly balance: boolean;
 }
 
 /** An election's interval (or cron schedule) and lease: its own where given, else the module's. */
@@ -60,6 +64,7 @@ export function resolveElection(
         ? defaults.interval
         : jobInterval('interval', options.interval, allowShort, where),
     leaseTtl: leaseTtl('leaseTtl', options.leaseTtl ?? defaults.leaseTtl, where),
+    balance: boolean('balance', options.balance ?? defaults.balance, where),
     ...(cron !== undefined && {
       cron: {
         schedule: cronSchedule(where, cron, timeZone),

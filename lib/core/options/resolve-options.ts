@@ -28,6 +28,8 @@ export interface ResolvedKettleOptions {
   readonly leaseTtl: number;
   /** The default of every election: intervals under a second are refused unless it is true. */
   readonly allowShortInterval: boolean;
+  /** The default of every election: its leadership is spread over the nodes. */
+  readonly balance: boolean;
   readonly shutdownTimeout: number;
   readonly verbose: boolean;
   readonly store: StoreChoice;
@@ -57,6 +59,7 @@ const KNOWN_OPTIONS = [
   'store',
   'logger',
   'failFast',
+  'balance',
 ];
 const STORE_METHODS = [
   'acquire',
@@ -106,11 +109,21 @@ export function resolveKettleOptions(
 /** The module's interval and lease, the defaults of every election. */
 function moduleTiming(options: KettleOptions): ElectionDefaults {
   const allowShortInterval = boolean('allowShortInterval', options.allowShortInterval ?? false);
-  const { interval, leaseTtl } = resolveElection(
-    { interval: DEFAULT_INTERVAL_MS, leaseTtl: DEFAULT_LEASE_TTL_MS, allowShortInterval },
-    { interval: options.interval, leaseTtl: options.leaseTtl, allowShortInterval },
+  const { interval, leaseTtl, balance } = resolveElection(
+    {
+      interval: DEFAULT_INTERVAL_MS,
+      leaseTtl: DEFAULT_LEASE_TTL_MS,
+      allowShortInterval,
+      balance: false,
+    },
+    {
+      interval: options.interval,
+      leaseTtl: options.leaseTtl,
+      allowShortInterval,
+      balance: options.balance,
+    },
   );
-  return { interval, leaseTtl, allowShortInterval };
+  return { interval, leaseTtl, allowShortInterval, balance };
 }
 
 function logger(value: unknown): KettleLogger {

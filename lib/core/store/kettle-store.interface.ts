@@ -76,6 +76,15 @@ export type SlotClaim =
   /** The lease is not this node's any more. */
   | { readonly outcome: 'not-holder' };
 
+/** A node of the fleet, as it last told the store (`heartbeat`). */
+export interface FleetMember {
+  readonly nodeId: string;
+  /** How many of its balanced elections it leads. */
+  readonly leading: number;
+  /** How many balanced elections it takes part in. */
+  readonly balanced: number;
+}
+
 export interface KettleStore {
   /** Takes the lease if nobody holds it, and then increments the election's term. */
   acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult>;
@@ -142,6 +151,12 @@ export interface KettleStore {
    * Without it, kettle does not look for a duplicate node id.
    */
   announceNode?(nodeId: string, token: string, ttlMs: number): Promise<string | null>;
+  /**
+   * Optional, for `balance`: records `member` as live for `ttlMs` (on the store's clock), or
+   * forgets it when `ttlMs` is 0, and returns every member still live, itself included. Without
+   * it, `balance` is refused at bootstrap.
+   */
+  heartbeat?(member: FleetMember, ttlMs: number): Promise<FleetMember[]>;
   /**
    * Closes what the store opened; never a client the user passed in. With `timeoutMs`, it waits
    * that long at most (for connections to close politely, say) before it drops them.

@@ -62,3 +62,11 @@ export function checkKeyPrefix(option: string, keyPrefix: string): string {
 export function nodeKey(keyPrefix: string, nodeId: string): string {
   return `${keyPrefix}node:{${hashTagOf(nodeId)}}`;
 }
+
+/**
+ * `kettle:fleet`: the live nodes of `balance` and what each leads. One key for the whole fleet
+ * (one slot on Cluster); not an election's key, for those start with `{` after the prefix.
+ */
+export function fleetKey(keyPrefix: string): string {
+  return `${keyPrefix}fleet`;
+}

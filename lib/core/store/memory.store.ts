@@ -1,6 +1,7 @@
 import type {
   AcquireResult,
   ClaimResult,
+  FleetMember,
   KettleStore,
   SlotClaim,
   SlotClaimOptions,
@@ -45,6 +46,8 @@ class MemorySpace {
   /** By election name and schedule key, as slotKey() names them. */
   readonly slots = new Map<string, ClaimedSlot>();
   readonly released = new ReleaseListeners();
+  /** The fleet of `balance`, by node id, as FLEET keeps it. */
+  readonly fleet = new Map<string, { member: FleetMember; expiresAt: number }>();
   private nextSweep = 0;
 
   /** Forgets what has expired, at most once a minute: elections that were left leave nothing. */
@@ -194,6 +197,18 @@ export class MemoryStore implements KettleStore {
       expiresAt: now + options.keepMs,
     });
     return { outcome: 'run' };
+  }
+
+  async heartbeat(member: FleetMember, ttlMs: number): Promise<FleetMember[]> {
+    const now = this.clock.wallNow();
+    const { fleet } = this.space;
+    if (ttlMs > 0) fleet.set(member.nodeId, { member: { ...member }, expiresAt: now + ttlMs });
+    else fleet.delete(member.nodeId);
+    const live: FleetMember[] = [];
+    for (const [nodeId, entry] of fleet)
+      if (entry.expiresAt > now) live.push(entry.member);
+      else fleet.delete(nodeId);
+    return live;
   }
 
   onReleased(listener: (name: string) => void, only?: string): () => void {

@@ -1,6 +1,7 @@
 import type {
   AcquireResult,
   ClaimResult,
+  FleetMember,
   KettleStore,
   SlotClaim,
   SlotClaimOptions,
@@ -11,6 +12,7 @@ import { checkQuorum, type RedisConnection } from './redis-connection.js';
 import { QuorumMember } from './quorum-member.js';
 import { withRecorded } from './redis.store.js';
 import { withTimeout } from '../utils/promise-timeout.js';
+import { describeError } from '../utils/thrown-values.js';
 
 export interface QuorumStoreOptions {
   /** Three or more independent Redis servers; 2f + 1 of them keep electing with f down. */
@@ -287,6 +289,26 @@ export class QuorumStore implements KettleStore {
     for (const answer of answers)
       if (answer.status === 'fulfilled' && answer.value) return answer.value;
     return null;
+  }
+
+  /**
+   * Every server that answers, merged: balancing is a preference, not a safety rule, so one
+   * server's view of the fleet is enough, and a member any of them knows is live.
+   */
+  async heartbeat(member: FleetMember, ttlMs: number): Promise<FleetMember[]> {
+    const answers = await Promise.allSettled(
+      this.calls('heartbeat', SERVER_TIMEOUT_MS, (server) => server.heartbeat(member, ttlMs)),
+    );
+    const merged = new Map<string, FleetMember>();
+    const failures: string[] = [];
+    for (const answer of answers) {
+      if (answer.status === 'rejected') failures.push(describeError(answer.reason));
+      else
+        for (const live of answer.value)
+          if (!merged.has(live.nodeId)) merged.set(live.nodeId, live);
+    }
+    if (failures.length === answers.length) throw this.noMajority('heartbeat', failures);
+    return [...merged.values()];
   }
 
   /** Every server announces a release: a listener may hear one release up to once per server. */

@@ -3,19 +3,27 @@ import { describeError } from '../utils/thrown-values.js';
 import * as messages from '../kettle.messages.js';
 import type {
   AcquireResult,
+  FleetMember,
   ClaimResult,
   KettleStore,
   SlotClaim,
   SlotClaimOptions,
 } from './kettle-store.interface.js';
-import { checkKeyPrefix, electionKey, type ElectionKeyKind, nodeKey, slotKey } from './keys.js';
+import {
+  checkKeyPrefix,
+  electionKey,
+  type ElectionKeyKind,
+  fleetKey,
+  nodeKey,
+  slotKey,
+} from './keys.js';
 import { holderOf } from './lease.js';
 import type { RedisConnection } from './redis-connection.js';
 import { ReleaseListeners } from './release-listeners.js';
 import { settlesWithin, withTimeout } from '../utils/promise-timeout.js';
 import calculateSlot from 'cluster-key-slot';
 import { TurnBatch } from '../utils/turn-batch.js';
-import { CLAIM_SLOT, LEASE_FAILED, LEASE_OPS, LEASES, NODE_PRESENCE } from './scripts.js';
+import { CLAIM_SLOT, FLEET, LEASE_FAILED, LEASE_OPS, LEASES, NODE_PRESENCE } from './scripts.js';
 import { isConfigurationError, KettleStoreError, storeReadError } from './store-error.js';
 
 export interface RedisStoreOptions {
@@ -111,6 +119,13 @@ interface ScriptCommands {
     schedule: string,
   ): Promise<[number, number, string?, number?]>;
   kettleNodePresence(key: string, token: string, ttl: number): Promise<string | null>;
+  kettleFleet(
+    key: string,
+    nodeId: string,
+    ttl: number,
+    leading: number,
+    balanced: number,
+  ): Promise<string[]>;
 }
 type ScriptClient = (Redis | Cluster) & ScriptCommands;
 
@@ -183,6 +198,7 @@ export class RedisStore implements KettleStore {
     this.client.defineCommand('kettleLeases', { lua: LEASES });
     this.client.defineCommand('kettleClaimSlot', { numberOfKeys: 2, lua: CLAIM_SLOT });
     this.client.defineCommand('kettleNodePresence', { numberOfKeys: 1, lua: NODE_PRESENCE });
+    this.client.defineCommand('kettleFleet', { numberOfKeys: 1, lua: FLEET });
     const cluster = this.client.isCluster;
     this.leases = new TurnBatch<LeaseItem, LeaseReply>({
       send: (items) => this.sendLeases(items),
@@ -323,6 +339,20 @@ export class RedisStore implements KettleStore {
     return (
       (await this.client.kettleNodePresence(key, token, Math.max(1, Math.round(ttlMs)))) ?? null
     );
+  }
+
+  async heartbeat(member: FleetMember, ttlMs: number): Promise<FleetMember[]> {
+    this.ensureConnectedInOrder();
+    const { nodeId, leading, balanced } = member;
+    const ttl = ttlMs > 0 ? Math.max(1, Math.round(ttlMs)) : 0;
+    const flat = await this.client.kettleFleet(
+      fleetKey(this.options.keyPrefix),
+      nodeId,
+      ttl,
+      leading,
+      balanced,
+    );
+    return fleetMembers(flat);
   }
 
   get connected(): boolean {
@@ -657,4 +687,16 @@ async function quit(client: Redis | Cluster, waitMs: number): Promise<void> {
       waitMs,
     );
   client.disconnect();
+}
+
+/** The FLEET script's flat answer (node id, leading, balanced, ...) as members. */
+export function fleetMembers(flat: readonly (string | number)[]): FleetMember[] {
+  const members: FleetMember[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3)
+    members.push({
+      nodeId: String(flat[i]),
+      leading: Number(flat[i + 1]),
+      balanced: Number(flat[i + 2]),
+    });
+  return members;
 }

@@ -229,3 +229,36 @@ if before and before ~= ARGV[1] then
   return before
 end
 return false`;
+
+/**
+ * KEYS: the fleet hash (`fleetKey`). ARGV: node id, ttl ms (0 forgets the node), how many
+ * balanced elections it leads, how many it takes part in.
+ * Records the node as `<expiry>:<leading>:<balanced>` (expiry on the server's clock), drops every
+ * record past its expiry, and returns the live ones as a flat list: node id, leading, balanced,
+ * and so on. The hash lives as long as its longest-lived record.
+ */
+export const FLEET = `${NOW_MS}
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then
+  redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', now + ttl) .. ':' .. ARGV[3] .. ':' .. ARGV[4])
+else
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+local fields = redis.call('HGETALL', KEYS[1])
+local live = {}
+local longest = 0
+for i = 1, #fields, 2 do
+  local expiry, leading, balanced = string.match(fields[i + 1], '^(%d+):(%d+):(%d+)$')
+  if expiry and tonumber(expiry) > now then
+    live[#live + 1] = fields[i]
+    live[#live + 1] = leading
+    live[#live + 1] = balanced
+    longest = math.max(longest, tonumber(expiry) - now)
+  else
+    redis.call('HDEL', KEYS[1], fields[i])
+  end
+end
+if longest > 0 then
+  redis.call('PEXPIRE', KEYS[1], longest)
+end
+return live`;

@@ -186,6 +186,8 @@ async function main(): Promise<void> {
         allowShortInterval: true,
         leaseTtl: Number(env.LEASE_MS ?? 1500),
         shutdownTimeout: Number(env.SHUTDOWN_MS ?? 2000),
+        // BALANCE=1: leadership spread over the nodes.
+        balance: env.BALANCE === '1',
       }),
       ...(env.GUARD ? [ScheduleModule.forRoot()] : []),
     ],

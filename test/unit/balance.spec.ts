@@ -1,0 +1,123 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Kettle } from '../../lib/core/kettle.js';
+import { fairShare, surplusOf } from '../../lib/core/election/fair-share.js';
+import type { LeadershipChange } from '../../lib/core/interfaces/leadership-change.interface.js';
+import { MemoryStore } from '../../lib/core/store/memory.store.js';
+import { ManualClock } from './manual-clock.js';
+
+const LEASE = 3000;
+const ELECTIONS = Array.from({ length: 30 }, (_, i) => `job-${i}`);
+const quiet = { log() {}, warn() {}, error() {}, debug() {} };
+
+describe('fair share', () => {
+  const member = (nodeId: string, leading: number, balanced = 30) => ({
+    nodeId,
+    leading,
+    balanced,
+  });
+
+  it('is ⌈E / N⌉ over the nodes that take part in any balanced election', () => {
+    expect(fairShare([member('a', 0), member('b', 0), member('c', 0)])).toBe(10);
+    expect(fairShare([member('a', 0, 31), member('b', 0, 31), member('c', 0, 31)])).toBe(11);
+    expect(fairShare([member('a', 0), member('b', 0, 0)])).toBe(30);
+    expect(fairShare([])).toBe(Infinity);
+  });
+
+  it('hands over what a node leads over its share, no more than the others lack', () => {
+    const fleet = [member('a', 30), member('b', 0), member('c', 0)];
+    expect(surplusOf(fleet, member('a', 30))).toBe(20);
+    // Only 5 missing elsewhere: 5, not 10.
+    expect(surplusOf([member('a', 20), member('b', 5), member('c', 10)], member('a', 20))).toBe(5);
+    // At its share, or nobody under theirs: nothing.
+    expect(surplusOf([member('a', 10), member('b', 10), member('c', 10)], member('a', 10))).toBe(0);
+    expect(surplusOf([member('a', 11), member('b', 11)], member('a', 11, 21))).toBe(0);
+  });
+
+  it('lets only the node furthest over hand over, ties to the lowest id', () => {
+    const fleet = [member('a', 15), member('b', 15), member('c', 0)];
+    expect(surplusOf(fleet, member('a', 15))).toBe(5);
+    expect(surplusOf(fleet, member('b', 15))).toBe(0);
+    const uneven = [member('a', 12), member('b', 18), member('c', 0)];
+    expect(surplusOf(uneven, member('a', 12))).toBe(0);
+    expect(surplusOf(uneven, member('b', 18))).toBe(8);
+  });
+
+  it('counts this node as it stands now, not as it was recorded', () => {
+    // Recorded leading 30, but 10 were handed over since: nothing more to hand.
+    expect(surplusOf([member('a', 30), member('b', 10), member('c', 10)], member('a', 10))).toBe(0);
+  });
+});
+
+/** Three nodes of one process on one controlled clock and one store: time moves only in the test. */
+describe('balance on a controlled clock', () => {
+  const clock = new ManualClock();
+  let nodes: Kettle[] = [];
+  const changes: Array<LeadershipChange & { node: string }> = [];
+  afterEach(async () => {
+    const stopping = Promise.all(nodes.map((node) => node.stop()));
+    await clock.advance(20_000);
+    await stopping;
+    nodes = [];
+    changes.length = 0;
+  });
+
+  function node(id: string, prefix: string, balance = true): Kettle {
+    const kettle = new Kettle({
+      nodeId: id,
+      store: new MemoryStore(prefix, clock),
+      leaseTtl: LEASE,
+      interval: 1000,
+      balance,
+      logger: quiet,
+      shutdownTimeout: 1000,
+    });
+    kettle.clock = clock;
+    for (const name of ELECTIONS) kettle.join(name, { run: () => undefined });
+    kettle.onChange((change) => changes.push({ ...change, node: id }));
+    kettle.start();
+    nodes.push(kettle);
+    return kettle;
+  }
+
+  const counts = (kettles: Kettle[]) => kettles.map((kettle) => kettle.leading().length);
+  const everyElectionLed = (kettles: Kettle[]) =>
+    ELECTIONS.every((name) => kettles.filter((k) => k.isMaster(name)).length === 1);
+  const spreadWithin = (kettles: Kettle[], share: number) => () =>
+    everyElectionLed(kettles) && counts(kettles).every((n) => Math.abs(n - share) <= 1);
+
+  it('spreads 30 elections over 3 nodes, absorbs a stopped one, and takes a new one in', async () => {
+    const prefix = `balance-${Math.random()}:`;
+    const a = node('a', prefix);
+    await clock.advance(100);
+    expect(counts([a])).toEqual([30]);
+    const b = node('b', prefix);
+    const c = node('c', prefix);
+    await clock.advanceUntil(spreadWithin([a, b, c], 10), '10 ± 1 each', 5 * LEASE, 10);
+
+    // Stable: no hand-over in a minute.
+    const before = changes.length;
+    await clock.advance(60_000);
+    expect(changes.length - before).toBe(0);
+    expect(everyElectionLed([a, b, c])).toBe(true);
+
+    const stopping = c.stop();
+    await clock.advanceUntil(spreadWithin([a, b], 15), '15 ± 1 each', 5 * LEASE, 10);
+    await stopping;
+
+    const d = node('d', prefix);
+    await clock.advanceUntil(spreadWithin([a, b, d], 10), '10 ± 1 each again', 5 * LEASE, 10);
+    const handedOver = changes.filter((change) => change.reason === 'rebalanced');
+    expect(handedOver.length).toBeGreaterThan(0);
+  });
+
+  it('leaves an election that opts out where it is', async () => {
+    const prefix = `balance-${Math.random()}:`;
+    const a = node('a', prefix);
+    a.join('pinned', { balance: false, run: () => undefined });
+    await clock.advance(100);
+    const b = node('b', prefix);
+    b.join('pinned', { balance: false, run: () => undefined });
+    await clock.advanceUntil(spreadWithin([a, b], 15), '15 ± 1 each', 5 * LEASE, 10);
+    expect(a.isMaster('pinned')).toBe(true);
+  });
+});
