@@ -5,7 +5,7 @@ import { RedisServer } from '#tools/redis-server.js';
 import { sleep, waitFor } from '#tools/wait.js';
 import { MemoryStore, QuorumStore, RedisStore, type KettleStore } from '../../lib/index.js';
 import { newLease } from '../../lib/core/store/lease.js';
-import type { SlotClaim } from '../../lib/core/store/kettle-store.interface.js';
+import type { FleetMember, SlotClaim } from '../../lib/core/store/kettle-store.interface.js';
 import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 /** The Redis connection refuses lock commands until it is ready: it has no offline queue. */
@@ -28,9 +28,9 @@ afterAll(async () => {
   await Promise.all(quorumServers.map((server) => server.kill()));
 });
 
-const stores: Array<
-  [string, (prefix: string) => KettleStore & Required<Pick<KettleStore, 'claimSlot'>>]
-> = [
+type ContractStore = KettleStore & Required<Pick<KettleStore, 'claimSlot' | 'heartbeat'>>;
+
+const stores: Array<[string, (prefix: string) => ContractStore]> = [
   [
     'RedisStore',
     (keyPrefix) => new RedisStore({ connection: { url: SHARED_REDIS_URL }, keyPrefix }),
@@ -47,7 +47,7 @@ const stores: Array<
 ];
 
 describe.each(stores)('%s (the store contract)', (_, create) => {
-  let store: KettleStore & Required<Pick<KettleStore, 'claimSlot'>>;
+  let store: ContractStore;
   const opened: KettleStore[] = [];
   beforeEach(async () => {
     store = create(`test:${randomBytes(4).toString('hex')}:`);
@@ -164,6 +164,31 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
     // The servers are on this machine: their clock is this one.
     expect(slotMs).toBeGreaterThanOrEqual(before - 50);
     expect(slotMs).toBeLessThanOrEqual(Date.now() + 50);
+  });
+
+  it('keeps the fleet of balance: each live node with what it leads, until its record expires', async () => {
+    const sorted = (members: FleetMember[]) =>
+      [...members].sort((x, y) => x.nodeId.localeCompare(y.nodeId));
+    expect(await store.heartbeat({ nodeId: 'a', leading: 3, balanced: 9 }, 5000)).toEqual([
+      { nodeId: 'a', leading: 3, balanced: 9 },
+    ]);
+    const both = await store.heartbeat({ nodeId: 'b', leading: 6, balanced: 9 }, 150);
+    expect(sorted(both)).toEqual([
+      { nodeId: 'a', leading: 3, balanced: 9 },
+      { nodeId: 'b', leading: 6, balanced: 9 },
+    ]);
+    // A record is replaced, not added to.
+    await store.heartbeat({ nodeId: 'a', leading: 4, balanced: 9 }, 5000);
+    // b stops beating: gone once its record expires.
+    await sleep(300);
+    expect(await store.heartbeat({ nodeId: 'a', leading: 4, balanced: 9 }, 5000)).toEqual([
+      { nodeId: 'a', leading: 4, balanced: 9 },
+    ]);
+    // A ttl of 0 takes the node out at once.
+    await store.heartbeat({ nodeId: 'b', leading: 0, balanced: 9 }, 5000);
+    expect(await store.heartbeat({ nodeId: 'a', leading: 0, balanced: 9 }, 0)).toEqual([
+      { nodeId: 'b', leading: 0, balanced: 9 },
+    ]);
   });
 
   describe('claimSlot', () => {

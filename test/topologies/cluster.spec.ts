@@ -63,12 +63,21 @@ describe('kettle on Redis Cluster (three masters)', () => {
     names: string[],
     runs: Array<{ name: string; nodeId: string; term: number }>,
     leaseTtl = LEASE,
+    balance = false,
   ): Promise<KettleService> {
     const redis = new Cluster(cluster.nodes, { lazyConnect: true });
     clients.push(redis);
     const log = new RunLog();
     const { app, kettle } = await startNode(
-      { redis, keyPrefix: prefix, nodeId, interval: INTERVAL, allowShortInterval: true, leaseTtl },
+      {
+        redis,
+        keyPrefix: prefix,
+        nodeId,
+        interval: INTERVAL,
+        allowShortInterval: true,
+        leaseTtl,
+        balance,
+      },
       log,
       'job',
     );
@@ -190,6 +199,28 @@ describe('kettle on Redis Cluster (three masters)', () => {
       );
       expect(master.term(name)).toBeGreaterThan(terms.get(name)!);
     }
+  });
+
+  it('balances elections whose keys sit on every master over three nodes', async () => {
+    const prefix = uniquePrefix();
+    const names = [...(await electionsOnEveryMaster(prefix)).keys()];
+    for (let i = 0; names.length < 9; i++) names.push(`more-${i}`);
+    const runs: Array<{ name: string; nodeId: string; term: number }> = [];
+    const nodes = [await startClusterNode('c1', prefix, names, runs, LEASE, true)];
+    for (const name of names) await waitFor(() => nodes[0].isMaster(name), `c1 to lead ${name}`);
+    nodes.push(await startClusterNode('c2', prefix, names, runs, LEASE, true));
+    nodes.push(await startClusterNode('c3', prefix, names, runs, LEASE, true));
+    await waitFor(
+      () =>
+        names.every((name) => masterOf(nodes, name)) &&
+        nodes.every((node) => Math.abs(node.leading().length - 3) <= 1),
+      '3 ± 1 elections each',
+      8 * LEASE,
+    );
+    // The fleet is one hash on one master: each node is in it.
+    const owner = nodeClient(await cluster.ownerOf(`${prefix}fleet`));
+    const fleet = await owner.hkeys(`${prefix}fleet`);
+    expect(fleet.sort()).toEqual(['c1', 'c2', 'c3']);
   });
 
   it('fencedSet and fencedGet work through a Cluster client, sending the script in full once per master', async () => {

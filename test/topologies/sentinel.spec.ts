@@ -39,6 +39,7 @@ describe('kettle on Redis Sentinel', () => {
     log: RunLog,
     changes: LeadershipChange[],
     leaseTtl = LEASE,
+    balance = false,
   ) {
     const prefix = uniquePrefix();
     const nodes: KettleService[] = [];
@@ -51,6 +52,7 @@ describe('kettle on Redis Sentinel', () => {
           interval: INTERVAL,
           allowShortInterval: true,
           leaseTtl,
+          balance,
         },
         log,
       );
@@ -183,6 +185,30 @@ describe('kettle on Redis Sentinel', () => {
     );
     await promoted(topology);
     expect(next.term).toBeGreaterThan(highest);
+  });
+
+  it('keeps leadership spread with balance through a failover of the Redis master', async () => {
+    topology = await RedisSentinel.start();
+    const { nodes } = await startNodes(topology, new RunLog(), [], LEASE, true);
+    const names = ['job', ...Array.from({ length: 8 }, (_, i) => `more-${i}`)];
+    for (const node of nodes) for (const name of names.slice(1)) node.join(name);
+    const spread = () =>
+      names.every((name) => nodes.filter((node) => node.isMaster(name)).length === 1) &&
+      nodes.every((node) => Math.abs(node.leading().length - 3) <= 1);
+    await waitFor(spread, '3 ± 1 elections each', 10 * LEASE);
+    const termOf = (name: string) => nodes.find((node) => node.isMaster(name))?.term(name) ?? 0;
+    const before = new Map(names.map((name) => [name, termOf(name)]));
+
+    await topology.killMaster();
+    await promoted(topology);
+    // Every election elected again on the promoted replica, and spread again: the fleet hash may
+    // be gone with the old master, and the next beats write it again.
+    const electedAgain = () => names.every((name) => termOf(name) > before.get(name)!);
+    await waitFor(
+      () => electedAgain() && spread(),
+      '3 ± 1 each after the failover',
+      FAILOVER_DEADLINE_MS,
+    );
   });
 });
 
