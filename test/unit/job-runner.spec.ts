@@ -132,7 +132,7 @@ describe('JobRunner with run observers', () => {
       stats,
       new Lines(),
       clock,
-      [observer('outer'), observer('inner')],
+      new Set([observer('outer'), observer('inner')]),
     );
     const run = runner.start(context());
     await clock.advance(100);
@@ -170,9 +170,13 @@ describe('JobRunner with run observers', () => {
       },
     ];
     for (const observer of observers) {
-      const runner = new JobRunner([{ id: 'job', run: () => void runs++ }], stats, lines, clock, [
-        observer,
-      ]);
+      const runner = new JobRunner(
+        [{ id: 'job', run: () => void runs++ }],
+        stats,
+        lines,
+        clock,
+        new Set([observer]),
+      );
       const run = runner.start(context());
       await clock.advance(10);
       await run;

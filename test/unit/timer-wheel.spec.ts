@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Timers } from '../../lib/core/election/timers.js';
 import { TimerWheel } from '../../lib/core/utils/timer-wheel.js';
 import { ManualClock } from './manual-clock.js';
 
@@ -125,5 +126,56 @@ describe('TimerWheel', () => {
     const clock = new ManualClock();
     expect(() => new TimerWheel(clock, -1)).toThrow('granularityMs must be >= 0: -1');
     expect(() => new TimerWheel(clock, Number.NaN)).toThrow('granularityMs must be >= 0: NaN');
+  });
+});
+
+describe('Timers', () => {
+  function timersOf(granularityMs: number) {
+    const { clock, wheel } = wheelOf(granularityMs);
+    const fired: Array<[string, number]> = [];
+    const timers = new Timers<'renew' | 'expire'>(
+      {
+        renew: () => fired.push(['renew', clock.now()]),
+        expire: () => fired.push(['expire', clock.now()]),
+      },
+      (error) => {
+        throw error;
+      },
+      wheel,
+    );
+    return { clock, wheel, fired, timers };
+  }
+
+  it('fires a timer moved later at its new time, never at the old one', async () => {
+    const { clock, wheel, fired, timers } = timersOf(10);
+    timers.set('expire', 100);
+    // Pushed on at every claim: 50 ms on, 60 ms more each time.
+    for (let i = 0; i < 5; i++) {
+      await clock.advance(50);
+      timers.set('expire', 60);
+      expect(wheel.pendingSlices).toBe(1);
+    }
+    expect(fired).toEqual([]);
+    await clock.advance(100);
+    expect(fired).toEqual([['expire', 310]]);
+  });
+
+  it('moves a timer earlier at once, and fires a cleared one never', async () => {
+    const { clock, fired, timers } = timersOf(10);
+    timers.set('renew', 200);
+    timers.set('renew', 0);
+    timers.set('expire', 100);
+    timers.clear('expire');
+    await clock.advance(300);
+    expect(fired).toEqual([['renew', 0]]);
+  });
+
+  it('with exact times, fires to the millisecond after being moved', async () => {
+    const { clock, fired, timers } = timersOf(0);
+    timers.set('renew', 30);
+    await clock.advance(20);
+    timers.set('renew', 25);
+    await clock.advance(100);
+    expect(fired).toEqual([['renew', 45]]);
   });
 });

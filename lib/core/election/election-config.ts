@@ -68,5 +68,5 @@ export interface ElectionConfig {
   /** Told of every change of this node's role, each in turn; one that throws is logged and counted. */
   readonly listeners: Iterable<(change: LeadershipChange) => void>;
   /** Wrap every run of a job here, guarded firings too (`Kettle.onRun`). */
-  readonly runObservers?: Iterable<RunObserver>;
+  readonly runObservers?: ReadonlySet<RunObserver>;
 }

@@ -440,11 +440,15 @@ export class Election {
 
   /** One tick of the master's cadence; a stop or a resign waits for the one in flight. */
   private tick(): Promise<void> {
-    this.ticking ??= (this.options.cron ? this.claimSlotAndRun() : this.claimAndRun())
-      .catch((error: unknown) => this.log.stepFailed(error))
-      .finally(() => {
+    this.ticking ??= (this.options.cron ? this.claimSlotAndRun() : this.claimAndRun()).then(
+      () => {
         this.ticking = undefined;
-      });
+      },
+      (error: unknown) => {
+        this.ticking = undefined;
+        this.log.stepFailed(error);
+      },
+    );
     return this.ticking;
   }
 

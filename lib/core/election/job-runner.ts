@@ -22,7 +22,7 @@ export class JobRunner {
     private readonly logger: KettleLogger,
     private readonly clock: Clock = systemClock,
     /** Wrap every run, each the next, the first outermost (`Kettle.onRun`). */
-    private readonly observers: Iterable<RunObserver> = [],
+    private readonly observers: ReadonlySet<RunObserver> = new Set(),
   ) {}
 
   get hasJobs(): boolean {
@@ -49,12 +49,15 @@ export class JobRunner {
     this.stats.runs++;
     this.runStartedAt = this.clock.now();
     const { name, nodeId, term, scheduledAt } = context;
-    const runs = this.jobs.map((job) =>
-      this.observed({ name, nodeId, term, job: job.id, scheduledAt }, () =>
-        this.runJob(job, context),
-      ),
-    );
-    const running = Promise.all(runs).then(() => {
+    const runOne = (job: MasterJob) =>
+      this.observers.size === 0
+        ? this.runJob(job, context)
+        : this.observed({ name, nodeId, term, job: job.id, scheduledAt }, () =>
+            this.runJob(job, context),
+          );
+    // One job, the usual case, without the array and Promise.all of several.
+    const runs = this.jobs.length === 1 ? runOne(this.jobs[0]) : Promise.all(this.jobs.map(runOne));
+    const running = runs.then(() => {
       this.running = undefined;
     });
     this.running = running;

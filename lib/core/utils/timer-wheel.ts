@@ -32,6 +32,18 @@ export class TimerWheel {
     if (!(granularityMs >= 0)) throw new RangeError(`granularityMs must be >= 0: ${granularityMs}`);
   }
 
+  /** The time on the wheel's clock. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** True when `timer` is pending and fires no later than one set now for `ms` would. */
+  firesBy(timer: WheelTimer, ms: number): boolean {
+    const { bucket } = timer;
+    if (this.buckets.get(bucket.key) !== bucket || !bucket.timers.has(timer)) return false;
+    return bucket.key <= (ms <= 0 ? NOW : this.sliceEnd(this.clock.now() + ms));
+  }
+
   set(callback: () => void, ms: number): WheelTimer {
     const now = this.clock.now();
     const key = ms <= 0 ? NOW : this.sliceEnd(now + ms);
