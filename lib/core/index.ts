@@ -21,6 +21,7 @@ export type {
   KettleStore,
   AcquireResult,
   ClaimResult,
+  FleetMember,
   SlotClaim,
   SlotClaimOptions,
 } from './store/kettle-store.interface.js';

@@ -104,8 +104,11 @@ describe('balance', () => {
     const rebalanced = cluster.events.filter((e) => e.reason === 'rebalanced');
     expect(rebalanced.length).toBeGreaterThan(0);
     if (process.env.FAULTS_DEBUG) console.log(cluster.timeline());
+    const handedBetween = (from: number, to = Infinity) =>
+      rebalanced.filter((e) => e.t > from && e.t <= to).length;
     console.log(
-      `hand-overs by balance: ${rebalanced.length}; after the restart: ${handOvers(restartedAt)}`,
+      `hand-overs by balance: ${handedBetween(joinedAt, quietFrom)} at the join, ` +
+        `${handedBetween(killedAt, restartedAt)} after the kill, ${handedBetween(restartedAt)} after the restart`,
     );
 
     expectEachSlotOnce(killedAt);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kettle } from '../../lib/core/kettle.js';
-import { fairShare, surplusOf } from '../../lib/core/election/fair-share.js';
+import { fairTargets, surplusOf, targetOf } from '../../lib/core/election/fair-share.js';
 import type { LeadershipChange } from '../../lib/core/interfaces/leadership-change.interface.js';
 import { MemoryStore } from '../../lib/core/store/memory.store.js';
 import { ManualClock } from './manual-clock.js';
@@ -15,12 +15,28 @@ describe('fair share', () => {
     leading,
     balanced,
   });
+  const targets = (...members: ReturnType<typeof member>[]) =>
+    Object.fromEntries(fairTargets(members));
 
-  it('is ⌈E / N⌉ over the nodes that take part in any balanced election', () => {
-    expect(fairShare([member('a', 0), member('b', 0), member('c', 0)])).toBe(10);
-    expect(fairShare([member('a', 0, 31), member('b', 0, 31), member('c', 0, 31)])).toBe(11);
-    expect(fairShare([member('a', 0), member('b', 0, 0)])).toBe(30);
-    expect(fairShare([])).toBe(Infinity);
+  it('is E / N, rounded up for the nodes that lead the most, over the nodes in any balanced election', () => {
+    expect(targets(member('a', 0), member('b', 0), member('c', 0))).toEqual({
+      a: 10,
+      b: 10,
+      c: 10,
+    });
+    expect(targets(member('a', 8), member('b', 8), member('c', 8), member('d', 6))).toEqual({
+      a: 8,
+      b: 8,
+      c: 7,
+      d: 7,
+    });
+    expect(targets(member('a', 0, 31), member('b', 5, 31), member('c', 0, 31))).toEqual({
+      a: 10,
+      b: 11,
+      c: 10,
+    });
+    expect(targets(member('a', 0), member('b', 0, 0))).toEqual({ a: 30 });
+    expect(targets()).toEqual({});
   });
 
   it('hands over what a node leads over its share, no more than the others lack', () => {
@@ -30,7 +46,16 @@ describe('fair share', () => {
     expect(surplusOf([member('a', 20), member('b', 5), member('c', 10)], member('a', 20))).toBe(5);
     // At its share, or nobody under theirs: nothing.
     expect(surplusOf([member('a', 10), member('b', 10), member('c', 10)], member('a', 10))).toBe(0);
-    expect(surplusOf([member('a', 11), member('b', 11)], member('a', 11, 21))).toBe(0);
+    expect(surplusOf([member('a', 11), member('b', 10)], member('a', 11, 21))).toBe(0);
+  });
+
+  it('evens out a split that does not divide: 8 / 8 / 8 / 6 gives one, to end at 8 / 8 / 7 / 7', () => {
+    const fleet = [member('a', 8), member('b', 8), member('c', 8), member('d', 6)];
+    expect(fleet.map((self) => surplusOf(fleet, self))).toEqual([0, 0, 1, 0]);
+    const settled = [member('a', 8), member('b', 8), member('c', 7), member('d', 7)];
+    expect(settled.map((self) => surplusOf(settled, self))).toEqual([0, 0, 0, 0]);
+    expect(targetOf(settled, member('d', 7))).toBe(7);
+    expect(targetOf(fleet, member('d', 6))).toBe(7);
   });
 
   it('lets only the node furthest over hand over, ties to the lowest id', () => {
@@ -43,7 +68,7 @@ describe('fair share', () => {
   });
 
   it('counts this node as it stands now, not as it was recorded', () => {
-    // Recorded leading 30, but 10 were handed over since: nothing more to hand.
+    // Recorded leading 30, but 20 were handed over since: nothing more to hand.
     expect(surplusOf([member('a', 30), member('b', 10), member('c', 10)], member('a', 10))).toBe(0);
   });
 });
@@ -108,6 +133,24 @@ describe('balance on a controlled clock', () => {
     await clock.advanceUntil(spreadWithin([a, b, d], 10), '10 ± 1 each again', 5 * LEASE, 10);
     const handedOver = changes.filter((change) => change.reason === 'rebalanced');
     expect(handedOver.length).toBeGreaterThan(0);
+  });
+
+  it('spreads 30 elections over 4 nodes within one of each other: 8 / 8 / 7 / 7', async () => {
+    const prefix = `balance-${Math.random()}:`;
+    const a = node('a', prefix);
+    await clock.advance(100);
+    const others = ['b', 'c', 'd'].map((id) => node(id, prefix));
+    const all = [a, ...others];
+    await clock.advanceUntil(
+      () => everyElectionLed(all) && Math.max(...counts(all)) - Math.min(...counts(all)) <= 1,
+      'within one of each other',
+      10 * LEASE,
+      10,
+    );
+    expect(counts(all).sort()).toEqual([7, 7, 8, 8]);
+    const before = changes.length;
+    await clock.advance(60_000);
+    expect(changes.length - before).toBe(0);
   });
 
   it('leaves an election that opts out where it is', async () => {

@@ -3,7 +3,7 @@ import { rebalancing } from '../kettle.messages.js';
 import type { FleetMember, KettleStore } from '../store/kettle-store.interface.js';
 import type { Clock } from '../utils/clock.js';
 import { withTimeout } from '../utils/promise-timeout.js';
-import { fairShare, surplusOf, withSelf } from './fair-share.js';
+import { surplusOf, targetOf, withSelf } from './fair-share.js';
 import { BALANCE_DEFER_MS } from './timing.js';
 
 /** What the balancer needs to know of one balanced election, and do with it. */
@@ -37,8 +37,9 @@ const MAX_PERIOD_MS = 10_000;
 /**
  * Spreads the leadership of a node's balanced elections over the live nodes (`balance`). Every
  * renew period it tells the store what it leads (`heartbeat`) and hears the fleet back; then:
- * - while it leads its share or more, it contends for a free lease `BALANCE_DEFER_MS` later
- *   than a node under its share (`deferMs`), so the latter gets it;
+ * - while it leads its share or more (fairTargets: E / N, rounded up for some nodes), it contends
+ *   for a free lease `BALANCE_DEFER_MS` later than a node under its share (`deferMs`), so the
+ *   latter gets it;
  * - when it leads more than its share while others lead less, and no node is further over, it
  *   hands the surplus over by resigning it: released, the others hear of it at once.
  *
@@ -62,11 +63,15 @@ export class Balancer {
     this.ttlMs = Math.max(config.leaseTtl, 3 * this.periodMs);
   }
 
-  /** Starts beating; again after `stop()` is a no-op. Idempotent. */
+  /**
+   * Starts beating, one period from now: by then this node's elections have contended once and it
+   * hears releases, so the surplus the others hand it on seeing it is not lost to a node that was
+   * there first. Idempotent; after `stop()`, a no-op.
+   */
   start(): void {
     if (this.running || this.timer === null) return;
     this.running = true;
-    this.beat();
+    this.timer = this.config.clock.setTimeout(() => this.beat(), this.periodMs);
   }
 
   /**
@@ -77,7 +82,7 @@ export class Balancer {
     const fleet = this.fleet;
     if (!fleet || this.config.clock.now() - fleet.seenAt > this.ttlMs) return 0;
     const self = this.self();
-    return self.leading >= fairShare(withSelf(fleet.members, self)) ? BALANCE_DEFER_MS : 0;
+    return self.leading >= targetOf(fleet.members, self) ? BALANCE_DEFER_MS : 0;
   }
 
   /** Stops beating and takes this node out of the fleet (within `timeoutMs`; never rejects). */
@@ -121,8 +126,8 @@ export class Balancer {
     led.sort((a, b) => Number(a.busy) - Number(b.busy));
     const handing = led.slice(0, surplus).map((election) => election.name);
     const { logger, verbose } = this.config;
-    const fleet = withSelf(members, self).filter((member) => member.balanced > 0);
-    const line = rebalancing(self.leading, fairShare(fleet), fleet.length, handing);
+    const nodes = withSelf(members, self).filter((member) => member.balanced > 0).length;
+    const line = rebalancing(self.leading, targetOf(members, self), nodes, handing);
     if (verbose) logger.log(line);
     else logger.debug(line);
     for (const name of handing) this.config.handOver(name);

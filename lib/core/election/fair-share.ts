@@ -1,36 +1,49 @@
 import type { FleetMember } from '../store/kettle-store.interface.js';
 
 /**
- * How many balanced elections each node should lead: ⌈E / N⌉, with N the live nodes that take
- * part in any and E the most any of them takes part in (the nodes usually join the same ones).
+ * How many balanced elections each node should lead: E / N rounded up for the E mod N nodes that
+ * lead the most now (ties: the lowest id), down for the others. N counts the live nodes that take
+ * part in any balanced election, E is the most any of them takes part in (the nodes usually join
+ * the same ones). Ranking by what each leads now keeps hand-overs to what evening out needs.
  */
-export function fairShare(members: readonly FleetMember[]): number {
-  const active = members.filter((member) => member.balanced > 0);
-  if (active.length === 0) return Infinity;
+export function fairTargets(members: readonly FleetMember[]): Map<string, number> {
+  const active = members
+    .filter((member) => member.balanced > 0)
+    .sort((a, b) => b.leading - a.leading || (a.nodeId < b.nodeId ? -1 : 1));
+  const targets = new Map<string, number>();
+  if (active.length === 0) return targets;
   const elections = Math.max(...active.map((member) => member.balanced));
-  return Math.ceil(elections / active.length);
+  const floor = Math.floor(elections / active.length);
+  const roundedUp = elections % active.length;
+  active.forEach((member, rank) => targets.set(member.nodeId, floor + (rank < roundedUp ? 1 : 0)));
+  return targets;
+}
+
+/** What node `self` should lead, as it stands now: Infinity when it takes part in none. */
+export function targetOf(members: readonly FleetMember[], self: FleetMember): number {
+  return fairTargets(withSelf(members, self)).get(self.nodeId) ?? Infinity;
 }
 
 /**
- * How many of its elections node `self` should hand over, as it stands now: what
- * it leads over its share, no more than the other nodes lead under theirs (someone must be there
- * to take each one), and nothing unless it is the node furthest over (ties: the lowest id), so
- * that two nodes do not fill one node's gap together from the same view of the fleet.
+ * How many of its elections node `self` should hand over, as it stands now: what it leads over its
+ * target, no more than the other nodes lead under theirs (someone must be there to take each one),
+ * and nothing unless it is the node furthest over its target (ties: the lowest id), so that two
+ * nodes do not fill one node's gap together from the same view of the fleet.
  */
 export function surplusOf(members: readonly FleetMember[], self: FleetMember): number {
-  const { nodeId, leading } = self;
   const fleet = withSelf(members, self);
-  const share = fairShare(fleet);
-  const over = leading - share;
-  if (!(over > 0)) return 0;
+  const targets = fairTargets(fleet);
+  const over = (member: FleetMember) => member.leading - (targets.get(member.nodeId) ?? Infinity);
+  const mine = over(self);
+  if (!(mine > 0)) return 0;
   let gap = 0;
   for (const other of fleet) {
-    if (other.nodeId === nodeId || other.balanced === 0) continue;
-    const otherOver = other.leading - share;
-    if (otherOver > over || (otherOver === over && other.nodeId < nodeId)) return 0;
-    gap += Math.max(0, share - other.leading);
+    if (other.nodeId === self.nodeId || !targets.has(other.nodeId)) continue;
+    const theirs = over(other);
+    if (theirs > mine || (theirs === mine && other.nodeId < self.nodeId)) return 0;
+    gap += Math.max(0, -theirs);
   }
-  return Math.min(over, gap);
+  return Math.min(mine, gap);
 }
 
 /** The fleet as a store answered, with this node as it stands now rather than as it was recorded. */
