@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kettle } from '../../lib/core/kettle.js';
-import { fairTargets, surplusOf, targetOf } from '../../lib/core/election/fair-share.js';
+import {
+  fairTargets,
+  preferredNode,
+  surplusOf,
+  targetOf,
+} from '../../lib/core/election/fair-share.js';
 import type { LeadershipChange } from '../../lib/core/interfaces/leadership-change.interface.js';
 import { MemoryStore } from '../../lib/core/store/memory.store.js';
 import { ManualClock } from './manual-clock.js';
@@ -65,6 +70,17 @@ describe('fair share', () => {
     const uneven = [member('a', 12), member('b', 18), member('c', 0)];
     expect(surplusOf(uneven, member('a', 12))).toBe(0);
     expect(surplusOf(uneven, member('b', 18))).toBe(8);
+  });
+
+  it('sends elections released together to the nodes that lack some, about evenly, the same on every node', () => {
+    const names = Array.from({ length: 300 }, (_, i) => `job-${i}`);
+    const first = names.map((name) => preferredNode(name, ['b', 'c']));
+    const toB = first.filter((node) => node === 'b').length;
+    expect(toB).toBeGreaterThan(120);
+    expect(toB).toBeLessThan(180);
+    // Whatever order a node lists the fleet in.
+    expect(names.map((name) => preferredNode(name, ['c', 'b']))).toEqual(first);
+    expect(preferredNode('job-1', [])).toBeUndefined();
   });
 
   it('counts this node as it stands now, not as it was recorded', () => {

@@ -3,7 +3,7 @@ import { rebalancing } from '../kettle.messages.js';
 import type { FleetMember, KettleStore } from '../store/kettle-store.interface.js';
 import type { Clock } from '../utils/clock.js';
 import { withTimeout } from '../utils/promise-timeout.js';
-import { surplusOf, targetOf, withSelf } from './fair-share.js';
+import { fairTargets, preferredNode, surplusOf, targetOf, withSelf } from './fair-share.js';
 import { BALANCE_DEFER_MS } from './timing.js';
 
 /** What the balancer needs to know of one balanced election, and do with it. */
@@ -53,6 +53,17 @@ export class Balancer {
   /** How long a record lives unrefreshed: three periods, and at least a lease. */
   readonly ttlMs: number;
   private fleet?: { readonly members: readonly FleetMember[]; readonly seenAt: number };
+  /**
+   * What this turn's contend decisions read: one count of what this node leads for all of them
+   * (a release of many elections is heard in one turn). Dropped on the next turn.
+   */
+  private turnView?: {
+    readonly leading: number;
+    readonly target: number;
+    readonly under: string[];
+  };
+  /** When this node was last told to contend at once: such a lease counts as led for a moment. */
+  private readonly grants: number[] = [];
   private timer?: unknown;
   private running = false;
   private beating?: Promise<void>;
@@ -75,14 +86,37 @@ export class Balancer {
   }
 
   /**
-   * How much later than at once this node should contend for a free balanced lease: 0 while it
-   * leads under its share or knows no recent view of the fleet, else BALANCE_DEFER_MS.
+   * How much later than at once this node should contend for balanced election `name`, free now:
+   * - 0 when it leads less than its share and, of the nodes that lead less than theirs, it is the
+   *   one this election goes to first (preferredNode), or it knows no recent view of the fleet;
+   * - half of BALANCE_DEFER_MS when it leads less than its share, but another node under its own
+   *   comes first (in case that one does not take it);
+   * - BALANCE_DEFER_MS when it leads its share, counting those it was just told to take.
    */
-  deferMs(): number {
+  deferMs(name: string): number {
+    const view = this.viewOfThisTurn();
+    if (!view) return 0;
+    const now = this.config.clock.now();
+    while (this.grants.length > 0 && now - this.grants[0] > BALANCE_DEFER_MS) this.grants.shift();
+    if (view.leading + this.grants.length >= view.target) return BALANCE_DEFER_MS;
+    if (preferredNode(name, view.under) !== this.config.nodeId) return BALANCE_DEFER_MS / 2;
+    this.grants.push(now);
+    return 0;
+  }
+
+  private viewOfThisTurn(): typeof this.turnView {
     const fleet = this.fleet;
-    if (!fleet || this.config.clock.now() - fleet.seenAt > this.ttlMs) return 0;
+    if (!fleet || this.config.clock.now() - fleet.seenAt > this.ttlMs) return undefined;
+    if (this.turnView) return this.turnView;
     const self = this.self();
-    return self.leading >= targetOf(fleet.members, self) ? BALANCE_DEFER_MS : 0;
+    const members = withSelf(fleet.members, self);
+    const targets = fairTargets(members);
+    const under = members
+      .filter((member) => member.leading < (targets.get(member.nodeId) ?? -Infinity))
+      .map((member) => member.nodeId);
+    this.turnView = { leading: self.leading, target: targets.get(self.nodeId) ?? Infinity, under };
+    setImmediate(() => (this.turnView = undefined));
+    return this.turnView;
   }
 
   /** Stops beating and takes this node out of the fleet (within `timeoutMs`; never rejects). */

@@ -296,7 +296,7 @@ export class Election {
    */
   private deferral(): number {
     const { balance } = this.options;
-    return balance ? Math.min(balance.deferMs(), this.timing.retryEvery) : 0;
+    return balance ? Math.min(balance.deferMs(this.name), this.timing.retryEvery) : 0;
   }
 
   private acquire(): Promise<void> {

@@ -50,3 +50,34 @@ export function surplusOf(members: readonly FleetMember[], self: FleetMember): n
 export function withSelf(members: readonly FleetMember[], self: FleetMember): FleetMember[] {
   return [...members.filter((member) => member.nodeId !== self.nodeId), self];
 }
+
+/**
+ * The node of `nodeIds` that election `name` goes to first (rendezvous hashing: the highest hash
+ * of name and node id). Every node computes the same from the same view, so that elections
+ * released together spread over the nodes that lack some instead of all going to the fastest.
+ */
+export function preferredNode(name: string, nodeIds: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestHash = -1;
+  for (const nodeId of nodeIds) {
+    const hash = fnv1a(`${name}\n${nodeId}`);
+    if (hash > bestHash || (hash === bestHash && best !== undefined && nodeId < best)) {
+      best = nodeId;
+      bestHash = hash;
+    }
+  }
+  return best;
+}
+
+/** 32-bit FNV-1a, with a final mix so that names differing only at the end spread too. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  return hash >>> 0;
+}
