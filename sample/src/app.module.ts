@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { KettleModule } from 'nestjs-kettle';
+import {
+  BALANCED_ELECTIONS,
+  BalancedElections,
+  balancedElectionCount,
+} from './balanced-elections.js';
 import { HealthModule } from './health.module.js';
 import { NodeEvents } from './node-events.js';
 import { DailyReportJob } from './daily-report.job.js';
@@ -35,6 +40,13 @@ import { StatusController } from './status.controller.js';
       provide: REPORT_CRON,
       inject: [ConfigService],
       useFactory: (config: ConfigService) => config.get<string>('REPORT_CRON') || undefined,
+    },
+    BalancedElections,
+    {
+      provide: BALANCED_ELECTIONS,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) =>
+        balancedElectionCount(config.get<string>('BALANCED_ELECTIONS')),
     },
   ],
   controllers: [StatusController],

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { KettleService, type StepDownReason } from 'nestjs-kettle';
 import { type Observable, Subject } from 'rxjs';
+import { BalancedElections } from './balanced-elections.js';
 import { REPORT_CRON, reportElection } from './report-schedule.js';
 
 /**
@@ -18,12 +19,17 @@ export type NodeEvent =
       isMaster: boolean;
       term: number;
       reason?: StepDownReason;
-    };
+    }
+  /**
+   * The balanced elections (BALANCED_ELECTIONS) it leads now, told at each change of its role in
+   * one of them; `reason` is that change's when it was a step-down.
+   */
+  | { ev: 'leading'; node: string; t: number; elections: string[]; reason?: StepDownReason };
 
 /**
  * What this node does for its report job, as a stream: each run and each change of its role in the
- * job's election (the other elections of the app are left out). The demo (`npm run demo`) follows
- * its nodes through it.
+ * job's election, and what it leads of the balanced elections (the app's other elections are left
+ * out). The demo (`npm run demo`) follows its nodes through it.
  */
 @Injectable()
 export class NodeEvents implements OnModuleInit {
@@ -31,12 +37,15 @@ export class NodeEvents implements OnModuleInit {
   readonly events$: Observable<NodeEvent> = this.subject.asObservable();
   /** The election followed: the report job's in use. */
   readonly election: string;
+  private readonly balanced: ReadonlySet<string>;
 
   constructor(
     private readonly kettle: KettleService,
     @Inject(REPORT_CRON) cron: string | undefined,
+    balancedElections: BalancedElections,
   ) {
     this.election = reportElection(cron);
+    this.balanced = new Set(balancedElections.names);
   }
 
   onModuleInit(): void {
@@ -52,6 +61,15 @@ export class NodeEvents implements OnModuleInit {
           t: Date.now(),
           isMaster,
           term,
+          reason,
+        });
+      else if (this.balanced.has(name))
+        this.subject.next({
+          ev: 'leading',
+          node: nodeId,
+          t: Date.now(),
+          // Told after the change took effect: leading() includes it.
+          elections: this.kettle.leading().filter((led) => this.balanced.has(led)),
           reason,
         });
     });

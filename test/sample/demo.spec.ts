@@ -11,7 +11,7 @@ import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
 /**
  * `npm run demo -- --script` end to end: real processes, a real Redis, signals. The scenario takes
- * about 20 s with the default timings; the other two runs use a shorter lease.
+ * about 20 s with the default timings; the other runs use a shorter lease.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEMO = join(ROOT, 'sample/dist/demo/main.js');
@@ -141,6 +141,9 @@ describe('npm run demo -- --script', () => {
       expectAGoodRun(run);
       expect(run.summary.store).toBe('redis');
       expect(run.summary.startedPids.length).toBe(run.summary.nodes.length);
+      // Without --elections, nothing of balancing.
+      expect(run.summary.balance).toBeUndefined();
+      expect(run.output).not.toContain('balance');
       // It tidied up its keys in the shared Redis.
       const redis = new Redis(SHARED_REDIS_URL);
       try {
@@ -173,6 +176,48 @@ describe('npm run demo -- --script', () => {
       for (const r of run.summary.runs) expect(r.at).toBeGreaterThanOrEqual(r.slot);
       // Slots run by more than one master: the schedule went on across the hand-overs.
       expect(new Set(run.summary.runs.map((r) => r.nodeId)).size).toBeGreaterThanOrEqual(3);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'with --elections 9: each settled spread within one of ⌈9 / nodes up⌉, through every step',
+    async () => {
+      const run = await runDemo(
+        process.execPath,
+        [DEMO, '--script', '--elections', '9', '--lease-ms', '1500'],
+        { ...process.env, REDIS_URL: SHARED_REDIS_URL },
+      );
+      expectAGoodRun(run);
+      expect(run.output).toContain('each also joins job-1 … job-9 with balance: true');
+      const { balance, handOvers } = run.summary;
+      expect(balance?.elections).toBe(9);
+      const spreads = balance!.spreads;
+      // One at least after each step: the start, the kill, the added node, the stop, the pause.
+      expect(spreads.length, run.output).toBeGreaterThanOrEqual(5);
+      for (const { leading } of spreads) {
+        const counts = Object.values(leading);
+        const share = Math.ceil(9 / counts.length);
+        expect(
+          counts.reduce((sum, count) => sum + count, 0),
+          JSON.stringify(leading),
+        ).toBe(9);
+        for (const count of counts)
+          expect(Math.abs(count - share), JSON.stringify(leading)).toBeLessThanOrEqual(1);
+      }
+      // The three nodes started with split the nine evenly, and the log says so.
+      expect(Object.values(spreads[0].leading)).toEqual([3, 3, 3]);
+      expect(run.output).toMatch(/balanced: \w+: 3 {2}\w+: 3 {2}\w+: 3 /);
+      // After the kill and after the stop, it settled again over the others, who took the gone
+      // node's share (each spread above sums to 9).
+      for (const cause of ['killed (SIGKILL)', 'stopped (SIGTERM)']) {
+        const gone = handOvers.find((h) => h.cause?.endsWith(cause))!;
+        const after = spreads.filter((spread) => spread.at > gone.at);
+        expect(after.length, cause).toBeGreaterThan(0);
+        for (const spread of after) expect(Object.keys(spread.leading)).not.toContain(gone.from);
+      }
+      // The even split came from graceful hand-overs, not from leases running out alone.
+      expect(balance!.rebalanced).toBeGreaterThan(0);
     },
     TEST_TIMEOUT_MS,
   );

@@ -1,4 +1,5 @@
-import type { Action, HandOver, Leadership, RunRecord } from './cluster-state.js';
+import type { Action, HandOver, Leadership, RunRecord, Spread } from './cluster-state.js';
+import { spreadText } from './format.js';
 
 /**
  * The invariants a scripted run checks, from what the nodes reported. Each returns the problems it
@@ -103,6 +104,22 @@ export function everyActionHandedOver(
     .map((a) => `no other node took over after the demo's ${a.kind} of ${a.nodeId}`);
 }
 
+/**
+ * Once settled, every node that was up led the balanced elections' share, give or take one: what
+ * `balance` aims at. A spread is recorded only after it held for the settle time, so a hand-over
+ * under way is not judged.
+ */
+export function spreadsWithinShare(spreads: readonly Spread[]): string[] {
+  return spreads.flatMap(({ leading, share, at }) =>
+    Object.entries(leading)
+      .filter(([, count]) => Math.abs(count - share) > 1)
+      .map(
+        ([nodeId, count]) =>
+          `${nodeId} led ${count} balanced elections at ${at}, more than one off its share of ${share} (${spreadText(leading)})`,
+      ),
+  );
+}
+
 /** Every check of a run, in one list. */
 export function allProblems(
   state: {
@@ -110,6 +127,7 @@ export function allProblems(
     leaderships: Leadership[];
     actions: Action[];
     handOvers: HandOver[];
+    spreads: Spread[];
   },
   intervalMs: number,
 ): string[] {
@@ -120,5 +138,6 @@ export function allProblems(
     ...termsIncrease(state.leaderships),
     ...pausesEndedInStepDown(state.actions),
     ...everyActionHandedOver(state.actions, state.handOvers),
+    ...spreadsWithinShare(state.spreads),
   ];
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { waitFor } from '#tools/wait.js';
 import type { NodeEvent } from '../node-events.js';
 import type { ClusterListener } from './cluster.js';
-import { seconds } from './format.js';
+import { seconds, spreadText } from './format.js';
 
 export type NodeStatus =
   'starting' | 'up' | 'paused' | 'stopping' | 'stopped' | 'killed' | 'exited';
@@ -22,6 +22,8 @@ export interface NodeView {
   answeredHttp: boolean;
   /** How it ended: `SIGKILL`, `code 0`. */
   exit?: string;
+  /** The balanced elections it leads, as it last reported (--elections). */
+  leading?: string[];
 }
 
 /** One run of the master's job, as the node that ran it reported it. */
@@ -51,6 +53,25 @@ export interface Action {
   resumedAt?: number;
   /** For a pause: when and why the paused node said it was no longer master. */
   steppedDown?: { at: number; reason: string };
+}
+
+/** The balanced elections (--elections) each node that was up led, once that had settled. */
+export interface Spread {
+  /** When it had held for the settle time. */
+  readonly at: number;
+  /** How many each node that was up led, by node id. */
+  readonly leading: Record<string, number>;
+  /** What balance aims each at: ⌈elections / nodes up⌉. */
+  readonly share: number;
+  /** How many were handed over by balancing since the spread before. */
+  readonly rebalanced: number;
+}
+
+/** What the demo follows of the balanced elections, with --elections. */
+export interface BalanceTracking {
+  readonly elections: readonly string[];
+  /** How long a spread must hold before it is recorded: longer than balancing takes to act. */
+  readonly settleMs: number;
 }
 
 export interface HandOver {
@@ -87,10 +108,19 @@ export class ClusterState extends EventEmitter implements ClusterListener {
   readonly leaderships: Leadership[] = [];
   readonly actions: Action[] = [];
   readonly handOvers: HandOver[] = [];
+  /** The spreads of the balanced elections, each time it settled. */
+  readonly spreads: Spread[] = [];
+  /** Balanced elections handed over by balancing (reason 'rebalanced'), as the nodes reported. */
+  rebalanced = 0;
   /** Set by the demo before it stops everything: exits are then expected. */
   quitting = false;
   /** Why a scripted run must stop now: a node ended without being asked to, or a signal came. */
   failure?: string;
+  private settleTimer?: NodeJS.Timeout;
+
+  constructor(readonly balance?: BalanceTracking) {
+    super();
+  }
 
   started(nodeId: string, pid: number): void {
     this.nodes.set(nodeId, {
@@ -112,6 +142,11 @@ export class ClusterState extends EventEmitter implements ClusterListener {
       node.port = event.port;
       if (node.status === 'starting') node.status = 'up';
       this.say(`${node.id} is up: GET http://127.0.0.1:${event.port}/kettle`);
+      this.spreadMayChange();
+    } else if (event.ev === 'leading') {
+      node.leading = event.elections;
+      if (event.reason === 'rebalanced') this.rebalanced++;
+      this.spreadMayChange();
     } else if (event.ev === 'run') {
       this.runs.push({ nodeId: node.id, term: event.term, slot: event.slot, at: event.t });
       node.runs++;
@@ -133,6 +168,7 @@ export class ClusterState extends EventEmitter implements ClusterListener {
     if (!node) return;
     node.exit = how;
     node.isMaster = false;
+    this.spreadMayChange();
     if (node.status === 'killed') return;
     if (node.status === 'stopping' || this.quitting) {
       node.status = 'stopped';
@@ -150,14 +186,23 @@ export class ClusterState extends EventEmitter implements ClusterListener {
     node.status = kind === 'kill' ? 'killed' : kind === 'stop' ? 'stopping' : 'paused';
     if (kind === 'kill') node.isMaster = false;
     this.say(`${nodeId} ${ACTION_TEXT[kind]}`);
+    this.spreadMayChange();
   }
 
   noteResume(nodeId: string): void {
     const node = this.nodes.get(nodeId);
     const pause = lastOf(this.actions, (a) => a.kind === 'pause' && a.nodeId === nodeId);
     if (pause) pause.resumedAt = Date.now();
+    // Read before it counts as up again: what the others led without it.
+    const meanwhile = this.spreadNow();
     if (node?.status === 'paused') node.status = 'up';
-    this.say(`${nodeId} resumed (SIGCONT)`);
+    this.say(
+      `${nodeId} resumed (SIGCONT)` +
+        (meanwhile
+          ? `; while it was frozen the others came to lead ${spreadText(meanwhile.leading)}`
+          : ''),
+    );
+    this.spreadMayChange();
   }
 
   /** The node whose leadership began last, while it lasts. */
@@ -172,6 +217,27 @@ export class ClusterState extends EventEmitter implements ClusterListener {
     return [...this.nodes.values()].filter((n) => ['starting', 'up', 'paused'].includes(n.status));
   }
 
+  /** Running and answering: neither starting, nor frozen, nor on its way out. */
+  up(): NodeView[] {
+    return [...this.nodes.values()].filter((n) => n.status === 'up');
+  }
+
+  /**
+   * How the balanced elections are spread over the nodes that are up now, by their own reports;
+   * `whole` when each is led by exactly one of them. Undefined without --elections.
+   */
+  spreadNow(): { leading: Record<string, number>; share: number; whole: boolean } | undefined {
+    if (!this.balance) return undefined;
+    const up = this.up();
+    const led = up.flatMap((node) => node.leading ?? []);
+    const count = this.balance.elections.length;
+    return {
+      leading: Object.fromEntries(up.map((node) => [node.id, node.leading?.length ?? 0])),
+      share: Math.ceil(count / up.length),
+      whole: led.length === count && new Set(led).size === count,
+    };
+  }
+
   /** Resolves when `condition` holds; fails after `timeoutMs`, or at once if a node died by itself. */
   async waitFor(condition: () => unknown, what: string, timeoutMs: number): Promise<void> {
     await waitFor(
@@ -182,6 +248,30 @@ export class ClusterState extends EventEmitter implements ClusterListener {
       what,
       timeoutMs,
       50,
+    );
+  }
+
+  /**
+   * Something that can move the spread happened: once nothing has for the settle time, and every
+   * balanced election is led, the spread is recorded and told.
+   */
+  private spreadMayChange(): void {
+    if (!this.balance) return;
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => this.recordSpread(), this.balance.settleMs).unref();
+  }
+
+  private recordSpread(): void {
+    const now = this.spreadNow();
+    if (this.quitting || !now?.whole) return;
+    const { leading, share } = now;
+    const before = this.spreads.reduce((sum, spread) => sum + spread.rebalanced, 0);
+    const rebalanced = this.rebalanced - before;
+    this.spreads.push({ at: Date.now(), leading, share, rebalanced });
+    const nodes = Object.keys(leading).length;
+    this.say(
+      `balanced: ${spreadText(leading)}  (${this.balance!.elections.length} elections, share ${share} ` +
+        `over ${nodes} node${nodes > 1 ? 's' : ''}; ${rebalanced} handed over by balancing since the last)`,
     );
   }
 

@@ -10,6 +10,8 @@ export interface NodeSettings {
   readonly keyPrefix: string;
   /** The Redis the nodes use; undefined on the memory store. */
   readonly redisUrl?: string;
+  /** Balanced elections each node joins besides the report job's (BALANCED_ELECTIONS); 0 for none. */
+  readonly elections: number;
 }
 
 /** What a cluster tells about its nodes. */

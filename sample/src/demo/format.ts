@@ -2,6 +2,16 @@
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
+/** How many elections each node leads: `a: 10  b: 10  c: 10`. */
+export const spreadText = (leading: Record<string, number>): string =>
+  Object.entries(leading)
+    .map(([nodeId, count]) => `${nodeId}: ${count}`)
+    .join('  ');
+
+/** `job-1 … job-30`: a list of names by its ends. */
+export const rangeText = (names: readonly string[]): string =>
+  names.length > 1 ? `${names[0]} … ${names.at(-1)}` : names.join('');
+
 /** Shows a Redis URL without its password. */
 export function redactUrl(url: string): string {
   try {

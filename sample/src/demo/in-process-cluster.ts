@@ -31,11 +31,11 @@ export class InProcessCluster implements Cluster {
   ) {}
 
   async add(nodeId: string): Promise<void> {
-    const { keyPrefix, intervalMs, leaseMs, cron } = this.settings;
+    const { keyPrefix, intervalMs, leaseMs, cron, elections } = this.settings;
     // Stores with one key prefix share their leases, as processes that share a Redis.
     const store = new SeverableStore(new MemoryStore(keyPrefix));
     const app = await NestFactory.create(
-      InProcessNodeModule.forNode({ nodeId, store, intervalMs, leaseMs, cron }),
+      InProcessNodeModule.forNode({ nodeId, store, intervalMs, leaseMs, cron, elections }),
       { logger: false, abortOnError: false },
     );
     this.members.set(nodeId, { app, store });

@@ -1,7 +1,7 @@
 import { emitKeypressEvents } from 'node:readline';
 import type { Actions } from './actions.js';
 import type { ClusterState, NodeStatus, NodeView } from './cluster-state.js';
-import { bold, cyan, dim, green, red, seconds, yellow } from './format.js';
+import { bold, cyan, dim, green, rangeText, red, seconds, spreadText, yellow } from './format.js';
 
 /** The alternate screen (as top and less use), no cursor, no line wrap: a frame redrawn in place. */
 const ENTER = '\x1b[?1049h\x1b[?25l\x1b[?7l';
@@ -82,7 +82,8 @@ export class LiveView {
       '',
       bold(
         `  ${'NODE'.padEnd(6)}${'PID'.padEnd(9)}${'HTTP (GET)'.padEnd(24)}${'STATUS'.padEnd(10)}` +
-          `${'ROLE'.padEnd(16)}${'TERM'.padEnd(15)}${'RUNS'.padStart(5)}  ${'LAST RUN'.padEnd(12)}SEES MASTER`,
+          `${'ROLE'.padEnd(16)}${state.balance ? 'LEADS'.padEnd(7) : ''}${'TERM'.padEnd(15)}` +
+          `${'RUNS'.padStart(5)}  ${'LAST RUN'.padEnd(12)}SEES MASTER`,
       ),
       ...[...state.nodes.values()].map((node) => this.row(node, node === master)),
       '',
@@ -90,6 +91,7 @@ export class LiveView {
       lastRun
         ? `  The job last ran on ${lastRun.nodeId}, term ${lastRun.term}, ${seconds(Date.now() - lastRun.at)} ago.`
         : '  The job has not run yet.',
+      ...this.balanceLines(),
       '',
       bold('  Hand-overs'),
       ...(state.handOvers.length === 0
@@ -109,6 +111,26 @@ export class LiveView {
         `${cyan('p')} pause it ${seconds(this.pauseMs)} (SIGSTOP)  ${cyan('a')} add a node  ${cyan('q')} quit`,
     ];
     process.stdout.write(`\x1b[H${lines.map((line) => `${line}\x1b[K`).join('\n')}\x1b[J`);
+  }
+
+  /** With --elections: how the balanced elections are spread now, and the last settled spread. */
+  private balanceLines(): string[] {
+    const { balance, spreads } = this.state;
+    const now = this.state.spreadNow();
+    if (!balance || !now) return [];
+    const nodes = Object.keys(now.leading).length;
+    const settled = spreads.at(-1);
+    return [
+      '',
+      `  ${bold(rangeText(balance.elections))} (balance: true), led now by the nodes up: ` +
+        `${spreadText(now.leading) || 'none'}  (share ${nodes > 0 ? now.share : '-'})` +
+        (now.whole ? '' : yellow('  changing hands')),
+      dim(
+        settled
+          ? `  last settled ${clock(settled.at)}: ${spreadText(settled.leading)}; ${this.state.rebalanced} handed over by balancing so far`
+          : '  not settled yet',
+      ),
+    ];
   }
 
   /** The master, or why there is none at this moment. */
@@ -138,6 +160,7 @@ export class LiveView {
       (node.port ? `127.0.0.1:${node.port}/kettle` : '').padEnd(24),
       paintStatus(node.status)(status.padEnd(10)),
       role === 'MASTER' ? bold(green(role.padEnd(16))) : role.padEnd(16),
+      this.state.balance ? (gone ? '-' : String(node.leading?.length ?? 0)).padEnd(7) : '',
       (node.isMaster && node.term ? String(node.term) : '-').padEnd(15),
       `${String(node.runs).padStart(5)}  `,
       (node.lastRunAt ? `${seconds(Date.now() - node.lastRunAt)} ago` : '-').padEnd(12),

@@ -5,7 +5,8 @@ import { Actions } from './actions.js';
 import { type Backend, chooseBackend, GET_REDIS } from './backend.js';
 import type { Cluster, NodeSettings } from './cluster.js';
 import { ClusterState } from './cluster-state.js';
-import { bold, seconds } from './format.js';
+import { balancedElectionNames } from '../balanced-elections.js';
+import { bold, rangeText, seconds } from './format.js';
 import { InProcessCluster } from './in-process-cluster.js';
 import { stillRunning } from './leftovers.js';
 import { LEAVE, LiveView } from './live-view.js';
@@ -39,7 +40,11 @@ async function main(): Promise<number> {
   const log = (text: string) =>
     print(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${text}`);
 
-  const state = new ClusterState();
+  const { nodes, intervalMs, leaseMs, pauseMs, cron, elections = 0 } = options;
+  // A spread settles within a few beats of the balancer, a third of the lease each.
+  const state = new ClusterState(
+    elections > 0 ? { elections: balancedElectionNames(elections), settleMs: leaseMs } : undefined,
+  );
   let backend: Backend | undefined;
   let cluster: Cluster | undefined;
   let view: LiveView | undefined;
@@ -64,16 +69,25 @@ async function main(): Promise<number> {
     interrupt('the process that started the demo has gone');
   }, 500).unref();
 
-  const { nodes, intervalMs, leaseMs, pauseMs, cron } = options;
   const job = cron
     ? `kettle.schedule('${reportElection(cron)}', { cron: '${cron}' }), which runs once per slot`
     : `@OnMaster('report'), which runs every ${seconds(intervalMs)}`;
-  const title = `nestjs-kettle demo: ${nodes} nodes elect a master for ${job}; lease ${seconds(leaseMs)}`;
+  const balanced = state.balance
+    ? `; each also joins ${rangeText(state.balance.elections)} with balance: true`
+    : '';
+  const title = `nestjs-kettle demo: ${nodes} nodes elect a master for ${job}; lease ${seconds(leaseMs)}${balanced}`;
   print(title);
   backend = await chooseBackend(options.redisUrl);
   print(`leases in: ${backend.description}`);
   const keyPrefix = `kettle-demo:${randomBytes(3).toString('hex')}:`;
-  const settings: NodeSettings = { intervalMs, leaseMs, cron, keyPrefix, redisUrl: backend.url };
+  const settings: NodeSettings = {
+    intervalMs,
+    leaseMs,
+    cron,
+    keyPrefix,
+    redisUrl: backend.url,
+    elections,
+  };
   cluster =
     backend.kind === 'memory'
       ? new InProcessCluster(settings, state)

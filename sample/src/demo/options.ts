@@ -17,9 +17,15 @@ export interface DemoOptions {
   pauseMs: number;
   /** Where to look for Redis first. */
   redisUrl: string;
+  /** Balanced elections (job-1 … job-N) each node also joins, whose leadership is spread over them. */
+  elections?: number;
 }
 
+/** Every node reports the names it leads at each change: more would be a flood of long lines. */
+const MAX_ELECTIONS = 200;
+
 export const USAGE = `npm run demo -- [--script] [--nodes N] [--interval-ms MS | --cron EXPR] [--lease-ms MS]
+                       [--elections N]
 
 A cluster of nodes of the sample app electing a master for its report job: @OnMaster('report'),
 every interval, or with --cron, kettle.schedule('report-on-cron', { cron }), once per slot.
@@ -34,6 +40,10 @@ redis-server on a free port if one is on PATH, else all nodes in this process on
   --cron EXPR       run the job on a cron schedule instead, seconds first, e.g. --cron '*/2 * * * * *'
                     (every 2 s); each slot runs once, on the master, and a slot's run shows its time
   --lease-ms MS     lease of the master (default 3000); a pause lasts twice as long
+  --elections N     each node also joins N elections, job-1 … job-N, with balance: true: their
+                    leadership is spread over the nodes that are up (about N / nodes each), and the
+                    view and the summary show how many each node leads, through every kill, stop and
+                    pause (1 to ${MAX_ELECTIONS}; default none)
 
 Keys in the live view: k kill the master (SIGKILL), s stop it (SIGTERM), p pause it (SIGSTOP)
 for twice the lease, a add a node, q quit.`;
@@ -53,7 +63,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOption
     const number = (min: number, max: number): number => {
       const value = Number(argv[++i]);
       if (!Number.isInteger(value) || value < min || value > max)
-        throw new Error(`${flag} needs a whole number from ${min} to ${max}\n\n${USAGE}`);
+        throw new Error(
+          `${flag} needs a whole number from ${min} to ${max}: ${argv[i] ?? 'none given'}\n\n${USAGE}`,
+        );
       return value;
     };
     if (flag === '--script') options.script = true;
@@ -62,6 +74,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOption
     else if (flag === '--interval-ms') options.intervalMs = number(1000, 60_000);
     else if (flag === '--lease-ms') options.leaseMs = number(300, 60_000);
     else if (flag === '--cron') options.cron = cronExpression(flag, argv[++i]);
+    else if (flag === '--elections') options.elections = number(1, MAX_ELECTIONS);
     else throw new Error(`unknown argument ${flag}\n\n${USAGE}`);
   }
   if (options.cron) options.intervalMs = shortestGapMs(options.cron);

@@ -22,7 +22,7 @@ export class ProcessCluster implements Cluster {
   ) {}
 
   async add(nodeId: string): Promise<void> {
-    const { intervalMs, leaseMs, cron, keyPrefix, redisUrl } = this.settings;
+    const { intervalMs, leaseMs, cron, keyPrefix, redisUrl, elections } = this.settings;
     const child = children.spawn(process.execPath, [NODE_PROGRAM], {
       // The sample reads its settings from the environment (ConfigModule), as a deployed app would.
       env: {
@@ -35,6 +35,7 @@ export class ProcessCluster implements Cluster {
         KETTLE_INTERVAL_MS: String(intervalMs),
         KETTLE_LEASE_TTL_MS: String(leaseMs),
         REPORT_CRON: cron ?? '',
+        BALANCED_ELECTIONS: String(elections),
         NO_COLOR: '1',
       },
       // The IPC channel closes when the demo ends, however it ends: the node then stops (node.ts).

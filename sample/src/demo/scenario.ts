@@ -10,7 +10,8 @@ const START_TIMEOUT_MS = 30_000;
  * The fixed scenario of `--script`: start the nodes, then kill the master, stop the next one
  * gracefully and freeze the one after, each time waiting for another node to take over and run
  * the job. A node is added after the kill (the key a), and another before the pause if only one
- * is left, so that there is always someone to take over.
+ * is left, so that there is always someone to take over. With --elections, each step also waits
+ * for the balanced elections to settle over the nodes that are up.
  */
 export async function runScenario(
   state: ClusterState,
@@ -43,6 +44,24 @@ export async function runScenario(
     );
   };
 
+  /**
+   * With --elections: waits for a spread recorded since `since` over the nodes that are up now
+   * (ClusterState records one once it has held for the settle time).
+   */
+  const spreadSettles = async (since: number) => {
+    if (!state.balance) return;
+    await state.waitFor(
+      () => {
+        const spread = state.spreads.at(-1);
+        const up = state.up().map((node) => node.id);
+        const over = spread ? Object.keys(spread.leading) : [];
+        return spread && spread.at >= since && over.join() === up.join();
+      },
+      'the balanced elections to settle over the nodes that are up',
+      handOverTimeout + state.balance.settleMs,
+    );
+  };
+
   /** The sample's GET /kettle at work: each node reads the master from the store. */
   const allAgree = async () => {
     await state.waitFor(
@@ -59,6 +78,7 @@ export async function runScenario(
   // A hand-over needs someone to hand over to.
   const count = Math.max(2, options.nodes);
   log(`step: start ${count} nodes`);
+  const startedAt = Date.now();
   const first: string[] = [];
   for (let i = 0; i < count; i++) first.push(await actions.addNode());
   await upAndRunning(first);
@@ -68,20 +88,27 @@ export async function runScenario(
     START_TIMEOUT_MS,
   );
   await allAgree();
+  await spreadSettles(startedAt);
 
+  const killedAt = Date.now();
   await handOver('kill the master (SIGKILL)', () => actions.killMaster());
+  await spreadSettles(killedAt);
 
   log('step: add a node');
+  const addedAt = Date.now();
   await upAndRunning([await actions.addNode()]);
   await allAgree();
+  await spreadSettles(addedAt);
 
   let stopped: string | undefined;
+  const stoppedAt = Date.now();
   await handOver('stop the master gracefully (SIGTERM)', () => (stopped = actions.stopMaster()));
   await state.waitFor(
     () => state.nodes.get(stopped!)?.status === 'stopped',
     `${stopped} to exit`,
     10_000,
   );
+  await spreadSettles(stoppedAt);
 
   if (state.live().length < 2) {
     log('step: add a node, so that another one can take over from the paused master');
@@ -99,6 +126,11 @@ export async function runScenario(
     'a run after the paused node stepped down',
     handOverTimeout,
   );
+  if (state.balance) {
+    // On the memory store a cut-off node steps down before it is let go: wait for that too.
+    await state.waitFor(() => pause.resumedAt, `${pause.nodeId} to resume`, pauseMs);
+    await spreadSettles(pause.resumedAt!);
+  }
 
   log('step: watch two more intervals, then quit');
   await sleep(2 * intervalMs);

@@ -9,7 +9,9 @@ import type { AcquireResult, ClaimResult, KettleStore, SlotClaim } from 'nestjs-
 export class SeverableStore implements KettleStore {
   private severed = false;
 
-  constructor(private readonly store: KettleStore & Required<Pick<KettleStore, 'claimSlot'>>) {}
+  constructor(
+    private readonly store: KettleStore & Required<Pick<KettleStore, 'claimSlot' | 'heartbeat'>>,
+  ) {}
 
   get sameTermReclaims(): boolean | undefined {
     return this.store.sameTermReclaims;
@@ -45,6 +47,12 @@ export class SeverableStore implements KettleStore {
 
   claimSlot(...claim: Parameters<NonNullable<KettleStore['claimSlot']>>): Promise<SlotClaim> {
     return this.send(() => this.store.claimSlot(...claim));
+  }
+
+  heartbeat(
+    ...beat: Parameters<NonNullable<KettleStore['heartbeat']>>
+  ): ReturnType<NonNullable<KettleStore['heartbeat']>> {
+    return this.send(() => this.store.heartbeat(...beat));
   }
 
   onReleased(listener: (name: string) => void, only?: string): () => void {

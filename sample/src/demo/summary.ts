@@ -1,7 +1,8 @@
+import { balancedElectionNames } from '../balanced-elections.js';
 import type { Backend } from './backend.js';
 import { allProblems } from './checks.js';
-import type { ClusterState, HandOver, RunRecord } from './cluster-state.js';
-import { redactUrl, seconds } from './format.js';
+import type { ClusterState, HandOver, RunRecord, Spread } from './cluster-state.js';
+import { rangeText, redactUrl, seconds, spreadText } from './format.js';
 
 /** What a run of the demo showed; printed as text and as one JSON line for programs (the test). */
 export interface Summary {
@@ -20,6 +21,11 @@ export interface Summary {
     killed: boolean;
   }>;
   runs: RunRecord[];
+  /**
+   * With --elections: how many balanced elections, their spread each time it settled, and how
+   * many balancing handed over in all.
+   */
+  balance?: { elections: number; spreads: Spread[]; rebalanced: number };
   /** Broken invariants (see checks.ts); empty when every check held. */
   problems: string[];
   /** Processes the demo started: nodes, and the private redis-server. */
@@ -63,6 +69,13 @@ export function buildSummary(input: {
         ),
       })),
     runs: state.runs,
+    ...(state.balance && {
+      balance: {
+        elections: state.balance.elections.length,
+        spreads: state.spreads,
+        rebalanced: state.rebalanced,
+      },
+    }),
     problems,
     startedPids: input.startedPids,
     leftover,
@@ -78,7 +91,7 @@ const STORE_NAMES: Record<Backend['kind'], string> = {
 
 /** The summary for people: one labelled block per thing the demo showed. */
 export function summaryText(summary: Summary): string {
-  const { nodes, handOvers, pauses, runs, problems, startedPids, leftover } = summary;
+  const { nodes, handOvers, pauses, runs, balance, problems, startedPids, leftover } = summary;
   // A label on the first line of each block only.
   const block = (label: string, lines: string[]) =>
     lines.map((line, i) => `  ${(i === 0 ? label : '').padEnd(14)}${line}`);
@@ -113,6 +126,7 @@ export function summaryText(summary: Summary): string {
           ),
     ),
     ...block('runs', [`${runs.length}, by ${runners || 'nobody'}`]),
+    ...(balance ? block('balanced', balanceLines(balance)) : []),
     ...block(
       'checks',
       problems.length === 0
@@ -120,6 +134,9 @@ export function summaryText(summary: Summary): string {
             'no master ran after a newer one was elected; one run per interval and per slot;',
             'terms rose with every leadership; every paused master stepped down;',
             'another node took over after every kill, stop and pause',
+            ...(balance
+              ? ['every settled spread of the balanced elections was within one of the share']
+              : []),
           ]
         : [`${problems.length} FAILED:`, ...problems],
     ),
@@ -133,4 +150,23 @@ export function summaryText(summary: Summary): string {
     ...(summary.error ? block('error', [summary.error]) : []),
     `result: ${summary.ok ? 'ok' : summary.error?.startsWith('interrupted') ? 'interrupted' : 'FAILED'}`,
   ].join('\n');
+}
+
+/** The spread of the balanced elections each time it settled, in order. */
+function balanceLines({
+  elections,
+  spreads,
+  rebalanced,
+}: NonNullable<Summary['balance']>): string[] {
+  const names = rangeText(balancedElectionNames(elections));
+  return [
+    `${names}, spread over the nodes that were up each time it settled (share: ⌈${elections} / nodes⌉)`,
+    ...(spreads.length === 0
+      ? ['never settled']
+      : spreads.map(
+          ({ leading, share, rebalanced }) =>
+            `${spreadText(leading)}  (share ${share}; ${rebalanced} handed over by balancing before)`,
+        )),
+    `${rebalanced} handed over by balancing (reason 'rebalanced')`,
+  ];
 }
