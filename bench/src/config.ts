@@ -1,8 +1,8 @@
-import { CRON_PEERS, type CronPeerId, PEERS, type PeerId } from './peers.js';
+import { type BalancePeerId, CRON_PEERS, type CronPeerId, PEERS, type PeerId } from './peers.js';
 
 /**
  * Everything a bench run does, chosen so that the full run fits in ~15 minutes on 2 cores, and
- * 4-5 more for the cron section.
+ * 4-5 more for the cron section, about 3 for the balance section.
  */
 export interface BenchConfig {
   mode: 'full' | 'smoke';
@@ -36,6 +36,7 @@ export interface BenchConfig {
     faults: number;
   };
   cron: CronConfig;
+  balance: BalanceConfig;
 }
 
 /** The cron scenario: one job every second on `nodes` nodes, steady, then stops, then crashes. */
@@ -51,6 +52,28 @@ export interface CronConfig {
   /** How long after a fault's victim has exited the cluster runs short of a node. */
   afterFaultMs: number;
 }
+
+/**
+ * The balance scenario: `nodes` kettle nodes share `elections` elections. One boots, the others
+ * join, nothing happens for `stableMs`, the node leading most is killed, and a new one starts.
+ */
+export interface BalanceConfig {
+  /** kettle with `balance: true`, and (as the baseline) without. */
+  peers: BalancePeerId[];
+  nodes: number;
+  elections: number;
+  /** Nothing happens: any hand-over in it is ping-pong. */
+  stableMs: number;
+  /**
+   * A phase after a join, a kill or a restart ends once no leadership changed for this long (two
+   * leases: a crashed node's leases and its record in the fleet have run out by then)...
+   */
+  quietMs: number;
+  /** ...or after this long, whatever happens. */
+  phaseLimitMs: number;
+}
+
+const BALANCE = { nodes: 3, elections: 30, quietMs: 6000, phaseLimitMs: 30_000 };
 
 const CRON = {
   expression: '* * * * * *',
@@ -80,6 +103,7 @@ export const FULL: BenchConfig = {
   },
   scaleNodes: { levels: [1, 10, 50], peers: ['kettle'], windowMs: 5000, faults: 2 },
   cron: { ...CRON, steadyMs: 20_000, gracefuls: 3, crashes: 3 },
+  balance: { ...BALANCE, peers: ['kettle-balance', 'kettle-unbalanced'], stableMs: 60_000 },
 };
 
 export const SMOKE: BenchConfig = {
@@ -101,4 +125,5 @@ export const SMOKE: BenchConfig = {
   },
   scaleNodes: { levels: [4], peers: ['kettle'], windowMs: 2000, faults: 1 },
   cron: { ...CRON, steadyMs: 5000, gracefuls: 1, crashes: 1 },
+  balance: { ...BALANCE, peers: ['kettle-balance'], stableMs: 10_000 },
 };

@@ -5,7 +5,11 @@ export type PeerId =
   | 'bullmq'
   | 'redis-leader'
   | 'ts-safe-redis-leader'
-  | CronPeerId;
+  | CronPeerId
+  | BalancePeerId;
+
+/** The balance scenario's nodes: kettle with `balance: true`, and without it as the baseline. */
+export type BalancePeerId = 'kettle-balance' | 'kettle-unbalanced';
 
 /** The peers of the cron scenario, each running one job on a cron schedule. */
 export type CronPeerId = 'kettle-cron' | 'kettle-guard' | 'redlock-cron' | 'bullmq-cron';
@@ -101,8 +105,30 @@ export const CRON_PEERS: readonly Peer[] = [
   },
 ];
 
+/** Only kettle balances: the other packages have no notion of it. */
+export const BALANCE_PEERS: readonly Peer[] = [
+  {
+    id: 'kettle-balance',
+    label: 'nestjs-kettle `balance: true`',
+    script: 'kettle.node.js',
+    env: { BALANCE: '1', TRACE_ELECTIONS: '1' },
+    leader: true,
+    how: '`KettleModule.forRoot({ interval, leaseTtl, balance: true })`; one `@OnMaster` job, the other elections `join()`ed',
+  },
+  {
+    id: 'kettle-unbalanced',
+    label: 'nestjs-kettle, balance off',
+    script: 'kettle.node.js',
+    env: { TRACE_ELECTIONS: '1' },
+    leader: true,
+    how: 'the same without `balance`: whoever wins a lease keeps it',
+  },
+];
+
 export function peer(id: PeerId): Peer {
-  const found = [...PEERS, ...CRON_PEERS].find((candidate) => candidate.id === id);
+  const found = [...PEERS, ...CRON_PEERS, ...BALANCE_PEERS].find(
+    (candidate) => candidate.id === id,
+  );
   if (!found) throw new Error(`unknown peer ${id}`);
   return found;
 }

@@ -1,6 +1,7 @@
 import type { BenchConfig } from './config.js';
 import type { ElectionScaleStep } from './scenarios/scale-elections.js';
 import type { NodeScaleStep } from './scenarios/scale-nodes.js';
+import type { BalanceSession } from './scenarios/balance.js';
 import type { CronSession } from './scenarios/cron.js';
 import type { PeerSession } from './scenarios/failover-session.js';
 
@@ -25,6 +26,8 @@ export interface BenchResults {
   nodeScale: NodeScaleStep[];
   /** The cron scenario, one session per cron peer; absent in results of an older bench. */
   cron?: CronSession[];
+  /** The balance scenario, one session per kettle set-up; absent in results of an older bench. */
+  balance?: BalanceSession[];
   /** Scenarios or peers that could not be run, and why. */
   skipped: string[];
 }

@@ -10,6 +10,7 @@ import { redisVersion } from './infra/command-stats.js';
 import { revision, snapshot } from './infra/snapshot.js';
 import { peer } from './peers.js';
 import { failoverChart, scaleChart } from './report/svg.js';
+import { BALANCE_END, BALANCE_START, balanceSection } from './report/balance.js';
 import { CRON_END, CRON_START, cronSection } from './report/cron.js';
 import { cadenceOf, executedPerElection, sentPerElection } from './report/metrics.js';
 import { electionScaleSection, masterOf, SCALE_END, SCALE_START } from './report/scale.js';
@@ -21,6 +22,7 @@ import {
 } from './report/targets.js';
 import { report } from './report/markdown.js';
 import type { BenchResults } from './results.js';
+import { balanceSession } from './scenarios/balance.js';
 import { cronSession } from './scenarios/cron.js';
 import { failoverSession } from './scenarios/failover-session.js';
 import { type ElectionScaleStep, electionScaleStep } from './scenarios/scale-elections.js';
@@ -32,14 +34,16 @@ import { versions } from './versions.js';
  * (a short run whose report goes to bench/results/smoke/). `--report-only` rewrites the report
  * from the last run's results without measuring again. `--only cron` measures the cron scenario
  * alone and replaces only the cron section of the report; `--only scale` does the same for the
- * elections-scale steps (their section, kettle's targets for them, and scale.svg).
+ * elections-scale steps (their section, kettle's targets for them, and scale.svg), `--only balance`
+ * for the balance scenario.
  * `--levels 1,100,1000` replaces the elections-scale levels of the configuration.
  */
 const args = process.argv.slice(2);
-const SECTIONS = ['cron', 'scale'] as const;
+const SECTIONS = ['cron', 'scale', 'balance'] as const;
+type Section = (typeof SECTIONS)[number];
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) {
-  console.error(`--only takes one section: ${SECTIONS.join(' or ')} (got ${String(only)})`);
+  console.error(`--only takes one section: ${SECTIONS.join(', ')} (got ${String(only)})`);
   process.exit(2);
 }
 const config = withLevels(args.includes('--smoke') ? SMOKE : FULL);
@@ -98,6 +102,7 @@ async function measure(config: BenchConfig): Promise<BenchResults> {
     nodeScale: [],
     skipped: [],
     cron: [],
+    balance: [],
   };
   progress(`${config.mode} bench on redis-server ${results.machine.redis}, port ${redis.port}`);
   if (!only) await comparisons(results, stage);
@@ -109,6 +114,15 @@ async function measure(config: BenchConfig): Promise<BenchResults> {
       results.cron!.push(await cronSession(peer(id), stage, { ...config }, progress));
     } catch (error) {
       results.skipped.push(`Cron scenario for ${id}: ${describe(error)}`);
+    }
+  }
+  const balancePeers = !only || only === 'balance' ? config.balance.peers : [];
+  for (const id of balancePeers) {
+    progress(`balance: ${id}`);
+    try {
+      results.balance!.push(await balanceSession(peer(id), stage, config, progress));
+    } catch (error) {
+      results.skipped.push(`Balance scenario for ${id}: ${describe(error)}`);
     }
   }
   await redis.kill();
@@ -205,7 +219,7 @@ function withoutUnmarkedScale(report: string): string {
 }
 
 /** The report as it is, with only the `--only` section's parts replaced. */
-function withOnly(section: 'cron' | 'scale'): string {
+function withOnly(section: Section): string {
   let current = '';
   try {
     current = readFileSync(reportFile, 'utf8');
@@ -217,6 +231,13 @@ function withOnly(section: 'cron' | 'scale'): string {
       current,
       cronSection(results),
       [CRON_START, CRON_END],
+      '## How it was measured',
+    );
+  if (section === 'balance')
+    return withSection(
+      current,
+      balanceSection(results),
+      [BALANCE_START, BALANCE_END],
       '## How it was measured',
     );
   const targetsBefore = '### Where a peer is better than kettle';
@@ -248,7 +269,7 @@ const style = await resolveConfig(fileURLToPath(reportFile));
 if (only) {
   if (only === 'scale')
     writeFileSync(new URL('scale.svg', output), scaleChart(results, SENT_PER_ELECTION));
-  const report = withOnly(only as 'cron' | 'scale');
+  const report = withOnly(only as Section);
   writeFileSync(reportFile, await format(report, { ...style, parser: 'markdown' }));
 } else {
   writeFileSync(new URL('failover.svg', output), failoverChart(results));

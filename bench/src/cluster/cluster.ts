@@ -44,7 +44,7 @@ export class Cluster {
   readonly nodes = new Map<string, NodeProcess>();
   readonly runs: RunRecord[] = [];
   private readonly proxies = new Map<string, TcpProxy>();
-  private readonly waiters = new Set<(message: NodeMessage) => void>();
+  private readonly listeners = new Set<(message: NodeMessage) => void>();
   private spares: NodeProcess[] = [];
   private sequence = 0;
 
@@ -98,11 +98,17 @@ export class Cluster {
       const timer = setTimeout(() => done(undefined), timeoutMs);
       const done = (value: T | undefined) => {
         clearTimeout(timer);
-        this.waiters.delete(waiter);
+        this.listeners.delete(waiter);
         resolve(value);
       };
-      this.waiters.add(waiter);
+      this.listeners.add(waiter);
     });
+  }
+
+  /** Calls `listener` with every message of every node from now on; returns how to stop. */
+  listen(listener: (message: NodeMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The next run of election 0 after now, by any node. */
@@ -165,7 +171,7 @@ export class Cluster {
     if (message.ev === 'run')
       this.runs.push({ node: message.node, t: message.t, term: message.term, slot: message.slot });
     // A waiter that matches removes itself; deleting from a Set while iterating it is safe.
-    for (const waiter of this.waiters) waiter(message);
+    for (const listener of this.listeners) listener(message);
   }
 }
 

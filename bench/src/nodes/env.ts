@@ -11,6 +11,13 @@ export interface NodeEnv {
   readonly elections: number;
   /** The cron expression of the cron scenario's job (seconds first); '' elsewhere. */
   readonly cron: string;
+  /** BALANCE=1: kettle's `balance: true` (balance scenario). */
+  readonly balance: boolean;
+  /**
+   * TRACE_ELECTIONS=1: every election's runs and leadership changes are printed, not only
+   * election 0's (balance scenario; a few dozen elections, never thousands).
+   */
+  readonly traceElections: boolean;
 }
 
 function required(name: string): string {
@@ -33,6 +40,8 @@ function readEnv(): NodeEnv {
     retry: Math.floor(leaseTtl / 3),
     elections: Number(process.env.ELECTIONS ?? 1),
     cron: process.env.CRON ?? '',
+    balance: process.env.BALANCE === '1',
+    traceElections: process.env.TRACE_ELECTIONS === '1',
   };
 }
 

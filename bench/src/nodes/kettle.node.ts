@@ -6,7 +6,10 @@ import { env } from './env.js';
 import { electionName } from './protocol.js';
 import { reporter } from './reporter.js';
 
-/** nestjs-kettle, as its README has it: @OnMaster for the known job, join() for the rest. */
+/**
+ * nestjs-kettle, as its README has it: @OnMaster for the known job, join() for the rest; with
+ * BALANCE=1 the module's `balance: true` spreads their leadership over the nodes.
+ */
 @Injectable()
 class BenchJob implements OnModuleInit {
   constructor(private readonly kettle: KettleService) {}
@@ -20,8 +23,8 @@ class BenchJob implements OnModuleInit {
   onModuleInit(): void {
     const index = new Map<string, number>();
     for (let i = 0; i < env.elections; i++) index.set(electionName(i), i);
-    this.kettle.leadership$.subscribe(({ name, isMaster, term }) =>
-      reporter.lead(index.get(name) ?? -1, isMaster, term),
+    this.kettle.leadership$.subscribe(({ name, isMaster, term, reason }) =>
+      reporter.lead(index.get(name) ?? -1, isMaster, term, reason),
     );
     for (let i = 1; i < env.elections; i++) {
       this.kettle.join(electionName(i), {
@@ -32,7 +35,7 @@ class BenchJob implements OnModuleInit {
 }
 
 @Module({
-  imports: [benchKettle({ interval: env.interval })],
+  imports: [benchKettle({ interval: env.interval, balance: env.balance })],
   providers: [BenchJob],
 })
 class AppModule {}

@@ -14,6 +14,21 @@ export type NodeMessage =
   | { ev: 'run'; t: number; node: string; term?: number; slot?: number }
   /** This node became (on: true) or stopped being the leader of election 0. */
   | { ev: 'lead'; t: number; node: string; on: boolean; term?: number }
+  /** A run of election `election`, with TRACE_ELECTIONS=1 (balance scenario): every election's. */
+  | { ev: 'election-run'; t: number; node: string; election: number; term?: number; slot?: number }
+  /**
+   * This node became or stopped being the leader of election `election`, with TRACE_ELECTIONS=1;
+   * `reason` is why it stopped, where the peer says (kettle's StepDownReason).
+   */
+  | {
+      ev: 'election-lead';
+      t: number;
+      node: string;
+      election: number;
+      on: boolean;
+      term?: number;
+      reason?: string;
+    }
   /** The number of elections this node leads reached 1, half, or all of them (scale scenario). */
   | { ev: 'led'; t: number; node: string; count: number }
   | ({ ev: 'stats'; node: string } & NodeStats)

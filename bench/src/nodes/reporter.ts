@@ -51,10 +51,11 @@ class Reporter {
   }
 
   /**
-   * One run of election `index`. Only election 0's runs are printed: at 10,000 elections the rest
-   * would flood stdout. With a slot (a peer that says which interval a run is for), a repeat is a
-   * slot run again and a miss a slot skipped, so that a late run followed by an on-time one is
-   * neither; without one, both are read off the time between runs.
+   * One run of election `index`. Only election 0's runs are printed (every election's with
+   * TRACE_ELECTIONS=1): at 10,000 elections the rest would flood stdout. With a slot (a peer that
+   * says which interval a run is for), a repeat is a slot run again and a miss a slot skipped, so
+   * that a late run followed by an on-time one is neither; without one, both are read off the
+   * time between runs.
    */
   run(index: number, term?: number, slot?: number): void {
     const t = epochNow();
@@ -73,15 +74,20 @@ class Reporter {
     this.lastRun[index] = t;
     if (slot !== undefined) this.lastSlot[index] = slot;
     if (index === 0) this.emit({ ev: 'run', t, node: env.nodeId, term, slot });
+    if (env.traceElections)
+      this.emit({ ev: 'election-run', t, node: env.nodeId, election: index, term, slot });
   }
 
-  lead(index: number, on: boolean, term?: number): void {
+  /** `reason`: why it stopped leading, where the peer says. */
+  lead(index: number, on: boolean, term?: number, reason?: string): void {
     const t = epochNow();
     if (on === this.leading.has(index)) return;
     if (on) this.leading.add(index);
     else this.leading.delete(index);
     this.leadChanges++;
     if (index === 0) this.emit({ ev: 'lead', t, node: env.nodeId, on, term });
+    if (env.traceElections)
+      this.emit({ ev: 'election-lead', t, node: env.nodeId, election: index, on, term, reason });
     const count = this.leading.size;
     if (on && [1, Math.ceil(env.elections / 2), env.elections].includes(count))
       this.emit({ ev: 'led', t, node: env.nodeId, count });

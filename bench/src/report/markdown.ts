@@ -3,6 +3,7 @@ import type { BenchResults } from '../results.js';
 import { label, num, table } from './format.js';
 import { headline, ratios, whereBetter } from './headline.js';
 import { electionScaleSection, nodeScaleTable } from './scale.js';
+import { balanceSection } from './balance.js';
 import { cronSection } from './cron.js';
 import { commandMix, costTable, exactlyOnceTable, failoverTable } from './sections.js';
 import { scaleTargets, targets } from './targets.js';
@@ -85,6 +86,7 @@ export function report(results: BenchResults): string {
     nodeScaleTable(results),
     '',
     ...(results.cron ? [cronSection(results), ''] : []),
+    ...(results.balance ? [balanceSection(results), ''] : []),
     '## How it was measured',
     '',
     method(results),
@@ -102,10 +104,11 @@ export function report(results: BenchResults): string {
     '## Reproduce',
     '',
     '```bash',
-    'npm run bench        # this report: bench/REPORT.md, bench/failover.svg and bench/scale.svg (16-20 minutes on 2 cores, the cron section 4-5 of them)',
+    'npm run bench        # this report: bench/REPORT.md, bench/failover.svg and bench/scale.svg (19-23 minutes on 2 cores, the cron section 4-5 of them, the balance section 3)',
     'npm run bench -- --only cron  # the cron section alone, replaced in bench/REPORT.md',
     'npm run bench -- --only scale # the elections-scale section and its targets alone, and bench/scale.svg',
-    'npm run bench:smoke  # a short run (1-2 minutes); its report goes to bench/results/smoke/',
+    'npm run bench -- --only balance # the balance section alone',
+    'npm run bench:smoke  # a short run (about 4 minutes); its report goes to bench/results/smoke/',
     '```',
     '',
     'It needs `redis-server` on the PATH and the devDependencies installed. Raw results: `bench/results/<mode>/results.json`; ' +
