@@ -301,7 +301,7 @@ export class Kettle<Names extends string = string> {
       );
     } finally {
       if (this.elections.get(name) === election) this.elections.delete(name);
-      this.balanced.delete(election);
+      if (this.balanced.delete(election)) this.balancer?.remove(name);
     }
   }
 
@@ -420,7 +420,10 @@ export class Kettle<Names extends string = string> {
     });
     this.elections.set(name, election);
     this.everJoined.add(name);
-    if (balancer) this.balanced.add(election);
+    if (balancer) {
+      this.balanced.add(election);
+      balancer.add(name);
+    }
     if (this.phase === 'running') {
       election.start();
       balancer?.start();
@@ -431,22 +434,21 @@ export class Kettle<Names extends string = string> {
   private balancerOf(where: string): Balancer {
     const { store } = this;
     if (!store.heartbeat) throw new Error(balanceNeedsHeartbeat(where, store.constructor.name));
-    this.balancer ??= new Balancer({
-      nodeId: this.nodeId,
-      store: store as KettleStore & Required<Pick<KettleStore, 'heartbeat'>>,
-      clock: this.currentClock,
-      leaseTtl: this.options.leaseTtl,
-      elections: () =>
-        [...this.balanced].map((election) => ({
-          name: election.name,
-          leads: election.phase === 'master',
-          busy: election.busy,
-        })),
-      handOver: (name) =>
-        void this.electionOf(name)?.resign(this.options.shutdownTimeout, 'rebalanced'),
-      logger: this.logger,
-      verbose: this.options.verbose,
-    });
+    if (!this.balancer) {
+      const balancer = new Balancer({
+        nodeId: this.nodeId,
+        store: store as KettleStore & Required<Pick<KettleStore, 'heartbeat'>>,
+        clock: this.currentClock,
+        leaseTtl: this.options.leaseTtl,
+        busy: (name) => this.electionOf(name)?.busy ?? false,
+        handOver: (name) =>
+          void this.electionOf(name)?.resign(this.options.shutdownTimeout, 'rebalanced'),
+        logger: this.logger,
+        verbose: this.options.verbose,
+      });
+      this.listeners.add((change) => balancer.changed(change));
+      this.balancer = balancer;
+    }
     return this.balancer;
   }
 

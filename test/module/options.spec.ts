@@ -103,13 +103,17 @@ describe('resolveKettleOptions', () => {
     });
   });
 
-  it('rejects a custom store whose claimSlot is there but not a function', () => {
+  it('rejects a custom store whose claimSlot or heartbeat is there but not a function', () => {
     for (const claimSlot of ['yes', null, {}]) {
       const store = Object.assign(new MemoryStore('custom:'), { claimSlot });
       expect(() => resolveKettleOptions({ store }, {})).toThrow(
         /invalid option "store.claimSlot": .*; expected a function, or no claimSlot/,
       );
     }
+    const heartbeatless = Object.assign(new MemoryStore('custom:'), { heartbeat: 'yes' });
+    expect(() => resolveKettleOptions({ store: heartbeatless, balance: true }, {})).toThrow(
+      /invalid option "store.heartbeat": "yes"; expected a function, or no heartbeat/,
+    );
     // Declared but unset (an optional class field) is no claimSlot.
     const unset = Object.assign(new MemoryStore('custom:'), { claimSlot: undefined });
     expect(resolveKettleOptions({ store: unset }, {}).store).toMatchObject({ kind: 'custom' });

@@ -169,26 +169,33 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
   it('keeps the fleet of balance: each live node with what it leads, until its record expires', async () => {
     const sorted = (members: FleetMember[]) =>
       [...members].sort((x, y) => x.nodeId.localeCompare(y.nodeId));
-    expect(await store.heartbeat({ nodeId: 'a', leading: 3, balanced: 9 }, 5000)).toEqual([
-      { nodeId: 'a', leading: 3, balanced: 9 },
-    ]);
-    const both = await store.heartbeat({ nodeId: 'b', leading: 6, balanced: 9 }, 150);
+    const record = (nodeId: string, leading: number) => ({
+      nodeId,
+      leading,
+      balanced: 9,
+      group: 'g1',
+      beats: 0,
+    });
+    expect(await store.heartbeat(record('a', 3), 5000)).toEqual([{ ...record('a', 3), beats: 1 }]);
+    const both = await store.heartbeat(record('b', 6), 150);
     expect(sorted(both)).toEqual([
-      { nodeId: 'a', leading: 3, balanced: 9 },
-      { nodeId: 'b', leading: 6, balanced: 9 },
+      { ...record('a', 3), beats: 1 },
+      { ...record('b', 6), beats: 1 },
     ]);
-    // A record is replaced, not added to.
-    await store.heartbeat({ nodeId: 'a', leading: 4, balanced: 9 }, 5000);
-    // b stops beating: gone once its record expires.
+    // A record is replaced, not added to, and its beats counted.
+    expect(await store.heartbeat(record('a', 4), 5000)).toContainEqual({
+      ...record('a', 4),
+      beats: 2,
+    });
+    // b stops beating: gone once its record expires, and counted afresh when it comes back.
     await sleep(300);
-    expect(await store.heartbeat({ nodeId: 'a', leading: 4, balanced: 9 }, 5000)).toEqual([
-      { nodeId: 'a', leading: 4, balanced: 9 },
-    ]);
+    expect(await store.heartbeat(record('a', 4), 5000)).toEqual([{ ...record('a', 4), beats: 3 }]);
+    expect(await store.heartbeat(record('b', 0), 5000)).toContainEqual({
+      ...record('b', 0),
+      beats: 1,
+    });
     // A ttl of 0 takes the node out at once.
-    await store.heartbeat({ nodeId: 'b', leading: 0, balanced: 9 }, 5000);
-    expect(await store.heartbeat({ nodeId: 'a', leading: 0, balanced: 9 }, 0)).toEqual([
-      { nodeId: 'b', leading: 0, balanced: 9 },
-    ]);
+    expect(await store.heartbeat(record('a', 0), 0)).toEqual([{ ...record('b', 0), beats: 1 }]);
   });
 
   describe('claimSlot', () => {

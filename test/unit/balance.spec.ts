@@ -15,10 +15,12 @@ const ELECTIONS = Array.from({ length: 30 }, (_, i) => `job-${i}`);
 const quiet = { log() {}, warn() {}, error() {}, debug() {} };
 
 describe('fair share', () => {
-  const member = (nodeId: string, leading: number, balanced = 30) => ({
+  const member = (nodeId: string, leading: number, balanced = 30, beats = 2) => ({
     nodeId,
     leading,
     balanced,
+    group: 'g',
+    beats,
   });
   const targets = (...members: ReturnType<typeof member>[]) =>
     Object.fromEntries(fairTargets(members));
@@ -81,6 +83,13 @@ describe('fair share', () => {
     // Whatever order a node lists the fleet in.
     expect(names.map((name) => preferredNode(name, ['c', 'b']))).toEqual(first);
     expect(preferredNode('job-1', [])).toBeUndefined();
+  });
+
+  it('hands nothing to a node seen once, which may have died right after it started', () => {
+    const fleet = [member('a', 15), member('b', 15), member('c', 0, 30, 1)];
+    expect(surplusOf(fleet, member('a', 15))).toBe(0);
+    const again = [member('a', 15), member('b', 15), member('c', 0, 30, 2)];
+    expect(surplusOf(again, member('a', 15))).toBe(5);
   });
 
   it('counts this node as it stands now, not as it was recorded', () => {

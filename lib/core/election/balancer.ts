@@ -1,19 +1,11 @@
 import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
+import type { LeadershipChange } from '../interfaces/leadership-change.interface.js';
 import { rebalancing } from '../kettle.messages.js';
 import type { FleetMember, KettleStore } from '../store/kettle-store.interface.js';
 import type { Clock } from '../utils/clock.js';
 import { withTimeout } from '../utils/promise-timeout.js';
-import { fairTargets, preferredNode, surplusOf, targetOf, withSelf } from './fair-share.js';
+import { electionsGroup, fairTargets, preferredNode, surplusOf, withSelf } from './fair-share.js';
 import { BALANCE_DEFER_MS } from './timing.js';
-
-/** What the balancer needs to know of one balanced election, and do with it. */
-export interface BalancedElection {
-  readonly name: string;
-  /** Master and not handing over: it counts in what this node leads. */
-  readonly leads: boolean;
-  /** A job of it runs now: handed over last, as its hand-over waits for the run. */
-  readonly busy: boolean;
-}
 
 export interface BalancerConfig {
   readonly nodeId: string;
@@ -21,8 +13,8 @@ export interface BalancerConfig {
   readonly clock: Clock;
   /** The module's lease: a node that stops beating drops out of the fleet after about this long. */
   readonly leaseTtl: number;
-  /** This node's balanced elections now. */
-  readonly elections: () => Iterable<BalancedElection>;
+  /** True while a job of election `name` runs on this node: it is not handed over then. */
+  readonly busy: (name: string) => boolean;
   /** Hands election `name` over (resign, for `rebalanced`). */
   readonly handOver: (name: string) => void;
   readonly logger: KettleLogger;
@@ -33,45 +25,84 @@ export interface BalancerConfig {
 const MIN_PERIOD_MS = 100;
 /** ...and at most this seldom, whatever the lease. */
 const MAX_PERIOD_MS = 10_000;
+/** A hand-over the others did not take makes the next wait up to this many beats. */
+const MAX_BACKOFF_BEATS = 16;
+
+/** A hand-over, until the beats after it show whether the nodes it was for took anything. */
+interface HandOver {
+  /** What each node under its share led when it was handed over. */
+  readonly under: ReadonlyMap<string, number>;
+  beatsLeft: number;
+}
 
 /**
  * Spreads the leadership of a node's balanced elections over the live nodes (`balance`). Every
- * renew period it tells the store what it leads (`heartbeat`) and hears the fleet back; then:
- * - while it leads its share or more (fairTargets: E / N, rounded up for some nodes), it contends
- *   for a free lease `BALANCE_DEFER_MS` later than a node under its share (`deferMs`), so the
- *   latter gets it;
+ * renew period it tells the store what it leads (`heartbeat`) and hears the fleet back; it
+ * balances only with the nodes that take part in the same balanced elections (`group`). Then:
+ * - when a lease is free, it contends at once, a little later, or 250 ms later (`deferMs`), so
+ *   that the nodes under their share take it, spread among them;
  * - when it leads more than its share while others lead less, and no node is further over, it
- *   hands the surplus over by resigning it: released, the others hear of it at once.
+ *   hands the surplus over by resigning it: released, the others hear of it at once. If the
+ *   beats after show that none of them took anything, or this node wins a lease over its share
+ *   (a node that died after its last beat did not take it), it waits before it hands over again,
+ *   twice as many beats each time until a hand-over is taken.
  *
  * It only ever gives leases up: it never takes one that is held, and no rule of the leases
  * changes. What is not guaranteed: a share is worked out from a view of the fleet up to one
- * period old, so a node may briefly lead one or two over it; a node that takes part in elections
- * the others do not join is counted as if they did (see fairShare).
+ * period old, so a node may briefly lead more than its share.
  */
 export class Balancer {
   readonly periodMs: number;
   /** How long a record lives unrefreshed: three periods, and at least a lease. */
   readonly ttlMs: number;
+  /** This node's balanced elections, those it leads, and those of them it is handing over. */
+  private readonly balanced = new Set<string>();
+  private readonly leading = new Set<string>();
+  private readonly handingOver = new Set<string>();
+  /** The group of `balanced`, worked out again only after it changed. */
+  private group?: string;
   private fleet?: { readonly members: readonly FleetMember[]; readonly seenAt: number };
-  /**
-   * What this turn's contend decisions read: one count of what this node leads for all of them
-   * (a release of many elections is heard in one turn). Dropped on the next turn.
-   */
-  private turnView?: {
-    readonly leading: number;
-    readonly target: number;
-    readonly under: string[];
-  };
   /** When this node was last told to contend at once: such a lease counts as led for a moment. */
   private readonly grants: number[] = [];
+  private lastHandOver?: HandOver;
+  private backoffBeats = 1;
+  private quietBeats = 0;
   private timer?: unknown;
   private running = false;
-  private beating?: Promise<void>;
+  private stopped = false;
 
   constructor(private readonly config: BalancerConfig) {
     const renewEvery = Math.floor(config.leaseTtl / 3);
     this.periodMs = Math.min(MAX_PERIOD_MS, Math.max(MIN_PERIOD_MS, renewEvery));
     this.ttlMs = Math.max(config.leaseTtl, 3 * this.periodMs);
+  }
+
+  /** Election `name` is balanced on this node from now on. */
+  add(name: string): void {
+    this.balanced.add(name);
+    this.group = undefined;
+  }
+
+  /** Election `name` was left. */
+  remove(name: string): void {
+    this.balanced.delete(name);
+    this.leading.delete(name);
+    this.handingOver.delete(name);
+    this.group = undefined;
+  }
+
+  /** Every leadership change of this node: what it leads, counted as it goes (no walk of them all). */
+  changed({ name, isMaster }: LeadershipChange): void {
+    if (!this.balanced.has(name)) return;
+    if (!isMaster) {
+      this.leading.delete(name);
+      this.handingOver.delete(name);
+      return;
+    }
+    this.leading.add(name);
+    // Won over its share: the nodes under theirs did not take it, as the view said they would
+    // (one died after its last beat, say). Handing over again now would only pass it to and fro.
+    if (this.fleet && this.self().leading > this.targetNow()) this.backOff();
   }
 
   /**
@@ -80,7 +111,7 @@ export class Balancer {
    * there first. Idempotent; after `stop()`, a no-op.
    */
   start(): void {
-    if (this.running || this.timer === null) return;
+    if (this.running || this.stopped) return;
     this.running = true;
     this.timer = this.config.clock.setTimeout(() => this.beat(), this.periodMs);
   }
@@ -94,86 +125,146 @@ export class Balancer {
    * - BALANCE_DEFER_MS when it leads its share, counting those it was just told to take.
    */
   deferMs(name: string): number {
-    const view = this.viewOfThisTurn();
-    if (!view) return 0;
-    const now = this.config.clock.now();
-    while (this.grants.length > 0 && now - this.grants[0] > BALANCE_DEFER_MS) this.grants.shift();
-    if (view.leading + this.grants.length >= view.target) return BALANCE_DEFER_MS;
-    if (preferredNode(name, view.under) !== this.config.nodeId) return BALANCE_DEFER_MS / 2;
-    this.grants.push(now);
-    return 0;
-  }
-
-  private viewOfThisTurn(): typeof this.turnView {
     const fleet = this.fleet;
-    if (!fleet || this.config.clock.now() - fleet.seenAt > this.ttlMs) return undefined;
-    if (this.turnView) return this.turnView;
+    const now = this.config.clock.now();
+    if (!fleet || now - fleet.seenAt > this.ttlMs) return 0;
+    while (this.grants.length > 0 && now - this.grants[0] > BALANCE_DEFER_MS) this.grants.shift();
     const self = this.self();
     const members = withSelf(fleet.members, self);
     const targets = fairTargets(members);
+    if (self.leading + this.grants.length >= (targets.get(self.nodeId) ?? Infinity))
+      return BALANCE_DEFER_MS;
     const under = members
       .filter((member) => member.leading < (targets.get(member.nodeId) ?? -Infinity))
       .map((member) => member.nodeId);
-    this.turnView = { leading: self.leading, target: targets.get(self.nodeId) ?? Infinity, under };
-    setImmediate(() => (this.turnView = undefined));
-    return this.turnView;
+    if (preferredNode(name, under) !== this.config.nodeId) return BALANCE_DEFER_MS / 2;
+    this.grants.push(now);
+    return 0;
   }
 
   /** Stops beating and takes this node out of the fleet (within `timeoutMs`; never rejects). */
   async stop(timeoutMs: number): Promise<void> {
     const wasRunning = this.running;
     this.running = false;
+    this.stopped = true;
     this.config.clock.clearTimeout(this.timer);
-    this.timer = null;
-    if (!wasRunning) return;
-    await this.beating;
-    const leave = this.config.store.heartbeat({ ...this.self(), leading: 0 }, 0);
-    await withTimeout(leave, Math.max(1, timeoutMs), 'the store').catch(() => undefined);
+    // Sent after any beat on its way, on the same connection: Redis takes them in that order.
+    if (wasRunning) await this.send({ ...this.self(), leading: 0 }, 0, timeoutMs).catch(() => 0);
   }
 
   private beat(): void {
     const self = this.self();
-    const { store, clock } = this.config;
-    const sentAt = clock.now();
-    this.beating = Promise.resolve()
-      .then(() => (self.balanced > 0 ? store.heartbeat(self, this.ttlMs) : undefined))
+    if (self.balanced === 0) return this.next();
+    const sentAt = this.config.clock.now();
+    void this.send(self, this.ttlMs, this.periodMs)
       .then(
         (members) => {
-          if (!members || !this.running) return;
-          this.fleet = { members, seenAt: sentAt };
-          this.rebalance(members);
+          if (!this.running) return;
+          // Only the nodes in the same elections: shares elsewhere say nothing of these.
+          const same = members.filter((member) => member.group === self.group);
+          this.fleet = { members: same, seenAt: sentAt };
+          this.rebalance(same);
         },
         // An outage is the elections' to report; the last view ages out (deferMs).
         () => undefined,
       )
-      .finally(() => {
-        if (this.running) this.timer = clock.setTimeout(() => this.beat(), this.periodMs);
-      });
+      .finally(() => this.next());
+  }
+
+  private next(): void {
+    if (this.running) this.timer = this.config.clock.setTimeout(() => this.beat(), this.periodMs);
+  }
+
+  /** A heartbeat that gets no answer in time fails, and is told to the store as any command is. */
+  private send(self: FleetMember, ttlMs: number, timeoutMs: number): Promise<FleetMember[]> {
+    const { store, clock } = this.config;
+    const sentAt = clock.now();
+    return withTimeout(
+      Promise.resolve().then(() => store.heartbeat(self, ttlMs)),
+      Math.max(1, timeoutMs),
+      'heartbeat',
+      () => store.commandTimedOut?.(clock.now() - sentAt),
+      clock,
+    );
   }
 
   private rebalance(members: readonly FleetMember[]): void {
+    if (!this.shouldHandOver(members)) return;
     const self = this.self();
     const surplus = surplusOf(members, self);
     if (surplus === 0) return;
-    const led = [...this.config.elections()].filter((election) => election.leads);
-    // Idle ones first: a busy one's hand-over waits for its run.
-    led.sort((a, b) => Number(a.busy) - Number(b.busy));
-    const handing = led.slice(0, surplus).map((election) => election.name);
+    // Idle ones only: a running job is not cut short for a preference; a later beat takes it.
+    const handing: string[] = [];
+    for (const name of this.leading) {
+      if (handing.length === surplus) break;
+      if (!this.handingOver.has(name) && !this.config.busy(name)) handing.push(name);
+    }
+    if (handing.length === 0) return;
+    const fleet = withSelf(members, self);
+    const targets = fairTargets(fleet);
+    const under = fleet.filter((m) => m.leading < (targets.get(m.nodeId) ?? -Infinity));
+    this.lastHandOver = {
+      under: new Map(under.map((member) => [member.nodeId, member.leading])),
+      beatsLeft: 2,
+    };
     const { logger, verbose } = this.config;
-    const nodes = withSelf(members, self).filter((member) => member.balanced > 0).length;
-    const line = rebalancing(self.leading, targetOf(members, self), nodes, handing);
+    const line = rebalancing(self.leading, targets.get(self.nodeId)!, fleet.length, handing);
     if (verbose) logger.log(line);
     else logger.debug(line);
-    for (const name of handing) this.config.handOver(name);
+    for (const name of handing) {
+      this.handingOver.add(name);
+      this.config.handOver(name);
+    }
   }
 
-  private self(): FleetMember {
-    let balanced = 0;
-    let leading = 0;
-    for (const election of this.config.elections()) {
-      balanced++;
-      if (election.leads) leading++;
+  /**
+   * After a hand-over, waits for the beats that show whether the nodes it was for took anything
+   * (theirs come on their own period): yes, and it may hand over again; no, and it waits twice as
+   * many beats as the last time before it does.
+   */
+  private shouldHandOver(members: readonly FleetMember[]): boolean {
+    const last = this.lastHandOver;
+    if (last) {
+      const took = members.some((m) => m.leading > (last.under.get(m.nodeId) ?? Infinity));
+      if (took) {
+        this.lastHandOver = undefined;
+        this.backoffBeats = 1;
+      } else if (--last.beatsLeft > 0) {
+        return false;
+      } else {
+        this.lastHandOver = undefined;
+        this.backOff();
+      }
     }
-    return { nodeId: this.config.nodeId, leading, balanced };
+    if (this.quietBeats > 0) {
+      this.quietBeats--;
+      return false;
+    }
+    return true;
+  }
+
+  /** Hands nothing over for the next `backoffBeats` beats, and twice as many the time after. */
+  private backOff(): void {
+    if (this.quietBeats > 0) return;
+    this.quietBeats = this.backoffBeats;
+    this.backoffBeats = Math.min(MAX_BACKOFF_BEATS, this.backoffBeats * 2);
+  }
+
+  /** This node's share in the last view of the fleet. */
+  private targetNow(): number {
+    const self = this.self();
+    return fairTargets(withSelf(this.fleet?.members ?? [], self)).get(self.nodeId) ?? Infinity;
+  }
+
+  /** This node as it stands now; `beats` is the store's to count. */
+  private self(): FleetMember {
+    this.group ??= electionsGroup(this.balanced);
+    return {
+      nodeId: this.config.nodeId,
+      leading: this.leading.size - this.handingOver.size,
+      balanced: this.balanced.size,
+      group: this.group,
+      beats: 0,
+    };
   }
 }

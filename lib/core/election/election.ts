@@ -21,7 +21,7 @@ import { Timers } from './timers.js';
 import { TimerWheel, type WheelTimer } from '../utils/timer-wheel.js';
 import { LatencyWindow, RENEW_LATENCY_WINDOW } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
-import { type ElectionTiming, jittered } from './timing.js';
+import { BALANCE_DEFER_MS, type ElectionTiming, jittered } from './timing.js';
 import { StoreClock } from './store-clock.js';
 import { CLOCK_OFFSET_ALLOWANCE_MS, recentSlotsMs, slotGraceMs } from './schedule.js';
 import type { FiringSlots } from './firing-slots.interface.js';
@@ -726,8 +726,13 @@ export class Election {
     if (this.leadership !== leadership) return;
     this.stepDown(reason);
     if (this.lifecycle === 'running') {
-      this.holdOffUntil = this.clock.now() + this.timing.retryEvery;
-      this.timers.set('acquire', jittered(this.timing.retryEvery));
+      // A rebalanced lease is for a node under its share, which takes it within BALANCE_DEFER_MS:
+      // should none, this node takes it back soon rather than leave it without a master.
+      const { retryEvery } = this.timing;
+      const holdOff =
+        reason === 'rebalanced' ? Math.min(retryEvery, 2 * BALANCE_DEFER_MS) : retryEvery;
+      this.holdOffUntil = this.clock.now() + holdOff;
+      this.timers.set('acquire', jittered(holdOff));
     }
     await this.release(leadership.lease).finally(leadership.markReleased);
   }

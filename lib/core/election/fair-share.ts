@@ -26,7 +26,8 @@ export function targetOf(members: readonly FleetMember[], self: FleetMember): nu
 
 /**
  * How many of its elections node `self` should hand over, as it stands now: what it leads over its
- * target, no more than the other nodes lead under theirs (someone must be there to take each one),
+ * target, no more than the other nodes lead under theirs (someone must be there to take each one:
+ * a node that has beaten twice at least),
  * and nothing unless it is the node furthest over its target (ties: the lowest id), so that two
  * nodes do not fill one node's gap together from the same view of the fleet.
  */
@@ -41,7 +42,9 @@ export function surplusOf(members: readonly FleetMember[], self: FleetMember): n
     if (other.nodeId === self.nodeId || !targets.has(other.nodeId)) continue;
     const theirs = over(other);
     if (theirs > mine || (theirs === mine && other.nodeId < self.nodeId)) return 0;
-    gap += Math.max(0, -theirs);
+    // A node seen once may have died right after it started: nothing is handed to it before its
+    // second beat, or the others would pass its share to and fro until its record lapses.
+    if (other.beats >= 2) gap += Math.max(0, -theirs);
   }
   return Math.min(mine, gap);
 }
@@ -80,4 +83,11 @@ function fnv1a(text: string): number {
   hash = Math.imul(hash, 0x85ebca6b);
   hash ^= hash >>> 13;
   return hash >>> 0;
+}
+
+/** The group of a set of balanced elections: the same set gives the same group on every node. */
+export function electionsGroup(names: Iterable<string>): string {
+  return fnv1a([...names].sort().join('\n'))
+    .toString(16)
+    .padStart(8, '0');
 }

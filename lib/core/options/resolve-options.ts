@@ -160,15 +160,13 @@ function otherStore(store: unknown): StoreChoice {
   if (store === 'memory') return { kind: 'memory' };
   if (hasMethods(store, STORE_METHODS)) {
     // Optional, but one that is there is called: a non-function would fail at every firing.
-    const { claimSlot } = store as { claimSlot?: unknown };
-    if (claimSlot !== undefined && typeof claimSlot !== 'function') {
-      throw new TypeError(
-        invalidOption(
-          'store.claimSlot',
-          claimSlot,
-          'a function, or no claimSlot (see KettleStore)',
-        ),
-      );
+    for (const method of ['claimSlot', 'heartbeat']) {
+      const value = (store as Record<string, unknown>)[method];
+      if (value !== undefined && typeof value !== 'function') {
+        throw new TypeError(
+          invalidOption(`store.${method}`, value, `a function, or no ${method} (see KettleStore)`),
+        );
+      }
     }
     return { kind: 'custom', store: store as unknown as KettleStore };
   }

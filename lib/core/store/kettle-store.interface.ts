@@ -83,6 +83,13 @@ export interface FleetMember {
   readonly leading: number;
   /** How many balanced elections it takes part in. */
   readonly balanced: number;
+  /** Names the set of its balanced elections: nodes balance with those of the same group only. */
+  readonly group: string;
+  /**
+   * How many heartbeats in a row the store has from it (its record never lapsed): set by the
+   * store, whatever the node sends. A node seen once may have died right after it started.
+   */
+  readonly beats: number;
 }
 
 export interface KettleStore {
@@ -152,9 +159,10 @@ export interface KettleStore {
    */
   announceNode?(nodeId: string, token: string, ttlMs: number): Promise<string | null>;
   /**
-   * Optional, for `balance`: records `member` as live for `ttlMs` (on the store's clock), or
-   * forgets it when `ttlMs` is 0, and returns every member still live, itself included. Without
-   * it, `balance` is refused at bootstrap.
+   * Optional, for `balance`: records `member` as live for `ttlMs` (on the store's clock), counting
+   * its `beats` (one more than its live record had, else 1), or forgets it when `ttlMs` is 0, and
+   * returns every member still live, itself included. Without it, `balance` is refused at
+   * bootstrap.
    */
   heartbeat?(member: FleetMember, ttlMs: number): Promise<FleetMember[]>;
   /**

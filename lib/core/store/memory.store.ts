@@ -202,7 +202,10 @@ export class MemoryStore implements KettleStore {
   async heartbeat(member: FleetMember, ttlMs: number): Promise<FleetMember[]> {
     const now = this.clock.wallNow();
     const { fleet } = this.space;
-    if (ttlMs > 0) fleet.set(member.nodeId, { member: { ...member }, expiresAt: now + ttlMs });
+    const old = fleet.get(member.nodeId);
+    const beats = old && old.expiresAt > now ? old.member.beats + 1 : 1;
+    if (ttlMs > 0)
+      fleet.set(member.nodeId, { member: { ...member, beats }, expiresAt: now + ttlMs });
     else fleet.delete(member.nodeId);
     const live: FleetMember[] = [];
     for (const [nodeId, entry] of fleet)

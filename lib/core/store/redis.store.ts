@@ -125,6 +125,7 @@ interface ScriptCommands {
     ttl: number,
     leading: number,
     balanced: number,
+    group: string,
   ): Promise<string[]>;
 }
 type ScriptClient = (Redis | Cluster) & ScriptCommands;
@@ -343,7 +344,7 @@ export class RedisStore implements KettleStore {
 
   async heartbeat(member: FleetMember, ttlMs: number): Promise<FleetMember[]> {
     this.ensureConnectedInOrder();
-    const { nodeId, leading, balanced } = member;
+    const { nodeId, leading, balanced, group } = member;
     const ttl = ttlMs > 0 ? Math.max(1, Math.round(ttlMs)) : 0;
     const flat = await this.client.kettleFleet(
       fleetKey(this.options.keyPrefix),
@@ -351,6 +352,7 @@ export class RedisStore implements KettleStore {
       ttl,
       leading,
       balanced,
+      group,
     );
     return fleetMembers(flat);
   }
@@ -689,14 +691,16 @@ async function quit(client: Redis | Cluster, waitMs: number): Promise<void> {
   client.disconnect();
 }
 
-/** The FLEET script's flat answer (node id, leading, balanced, ...) as members. */
+/** The FLEET script's flat answer (node id, leading, balanced, beats, group, ...) as members. */
 export function fleetMembers(flat: readonly (string | number)[]): FleetMember[] {
   const members: FleetMember[] = [];
-  for (let i = 0; i + 2 < flat.length; i += 3)
+  for (let i = 0; i + 4 < flat.length; i += 5)
     members.push({
       nodeId: String(flat[i]),
       leading: Number(flat[i + 1]),
       balanced: Number(flat[i + 2]),
+      beats: Number(flat[i + 3]),
+      group: String(flat[i + 4]),
     });
   return members;
 }
