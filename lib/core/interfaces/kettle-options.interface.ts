@@ -55,10 +55,10 @@ export interface KettleOptions {
    */
   failFast?: boolean | { timeoutMs?: Duration };
   /**
-   * Spreads leadership over the live nodes: each leads about its share of the balanced elections
-   * (at most one over it once the fleet is stable), and one that leads more hands the surplus
-   * over by releasing it. An election opts out with its own `balance: false`. Default false: the
-   * first node up leads every election. See docs/BALANCE.md.
+   * Spreads leadership over the live nodes: among the nodes that take part in the same balanced
+   * elections, each leads E / N of them, give or take one, once the fleet is stable; one that
+   * leads more hands the surplus over by releasing it. An election opts out with its own
+   * `balance: false`. Default false: the first node up leads every election. See docs/BALANCE.md.
    */
   balance?: boolean;
 }
