@@ -43,12 +43,14 @@ describe('balance with a dead node still in the fleet', () => {
     return kettle;
   }
 
+  // `phaseMs`: when c starts within a's and b's beat period; its record then ends as late in theirs.
   it.each([
-    ['beats once', 1, 5],
-    ['beats twice, takes nothing', 2 * 1000 + 1, 10],
+    ['beats once', 1, 5, 0],
+    ['beats twice, takes nothing', 2 * 1000 + 1, 10, 0],
+    ['beats twice, takes nothing, a tenth of a period later', 2 * 1000 + 1, 10, 100],
   ])(
     'two live nodes at 15 / 15 while a node that %s ages out: at most a round or two of hand-overs',
-    async (_, livesMs, most) => {
+    async (_, livesMs, most, phaseMs) => {
       const prefix = `balance-stale-${Math.random()}:`;
       const a = node('a', prefix);
       await clock.advance(100);
@@ -56,6 +58,7 @@ describe('balance with a dead node still in the fleet', () => {
       nodes.push(a, b);
       await clock.advance(10 * LEASE);
       expect([a.leading().length, b.leading().length]).toEqual([15, 15]);
+      await clock.advance(phaseMs);
 
       // Node c starts, beats once (leading 0), and dies: none of its timers fires again.
       let dead = false;
