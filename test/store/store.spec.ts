@@ -175,6 +175,8 @@ describe.each(stores)('%s (the store contract)', (_, create) => {
       balanced: 9,
       group: 'g1',
       beats: 0,
+      // How long ago its last beat came, on the store's clock: a few ms here at most.
+      ageMs: expect.toSatisfy((ms: number) => ms >= 0 && ms < 100) as unknown as number,
     });
     expect(await store.heartbeat(record('a', 3), 5000)).toEqual([{ ...record('a', 3), beats: 1 }]);
     const both = await store.heartbeat(record('b', 6), 150);

@@ -46,20 +46,20 @@ describe('balance when the node furthest over runs jobs that never end', () => {
     return kettle;
   }
 
-  it('lets a node with idle elections over its share hand them to a node that joins', async () => {
+  it('hands busy elections over after a few beats when none is idle, and takes a node that joins in', async () => {
     const prefix = `balance-busy-${Math.random()}:`;
     const a = node('a', prefix);
     await clock.advance(2000);
     const b = node('b', prefix);
     await clock.advance(5 * LEASE);
-    // a kept its 20 loops (busy), b took the 16 ticks: 20 / 16 of 36.
-    expect([a.leading().length, b.leading().length]).toEqual([20, 16]);
+    // a led all 36; its 20 loops are never idle, yet some went to b after a few beats: 18 / 18.
+    expect([a.leading().length, b.leading().length]).toEqual([18, 18]);
 
     const c = node('c', prefix);
     await clock.advance(20 * LEASE);
     const counts = [a, b, c].map((kettle) => kettle.leading().length);
     console.log('a: 20 busy loops, b: 16 idle ticks, c joins; after 20 leases:', counts);
-    // The share is 12: b has 4 idle elections over it, which c can take.
-    expect(c.leading().length).toBeGreaterThanOrEqual(4);
+    // The share is 12 each.
+    expect(counts.every((count) => Math.abs(count - 12) <= 1)).toBe(true);
   });
 });

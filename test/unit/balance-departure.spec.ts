@@ -54,7 +54,7 @@ describe('balance when a node goes away on purpose', () => {
   const fleetOf = async (prefix: string) =>
     (
       await new MemoryStore(prefix, clock).heartbeat(
-        { nodeId: 'probe', leading: 0, balanced: 0, group: '', beats: 0 },
+        { nodeId: 'probe', leading: 0, balanced: 0, group: '', beats: 0, ageMs: 0 },
         0,
       )
     ).map((member) => member.nodeId);

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kettle } from '../../lib/core/kettle.js';
 import {
+  electionsGroup,
   fairTargets,
+  groupSimilarity,
   preferredNode,
   surplusOf,
   targetOf,
@@ -21,6 +23,7 @@ describe('fair share', () => {
     balanced,
     group: 'g',
     beats,
+    ageMs: 0,
   });
   const targets = (...members: ReturnType<typeof member>[]) =>
     Object.fromEntries(fairTargets(members));
@@ -90,6 +93,17 @@ describe('fair share', () => {
     expect(surplusOf(fleet, member('a', 15))).toBe(0);
     const again = [member('a', 15), member('b', 15), member('c', 0, 30, 2)];
     expect(surplusOf(again, member('a', 15))).toBe(5);
+  });
+
+  it('signs a set of elections so that sets a deploy apart stay alike and other services do not', () => {
+    const jobs = Array.from({ length: 30 }, (_, i) => `job-${i}`);
+    const same = electionsGroup(jobs);
+    expect(electionsGroup([...jobs].reverse())).toBe(same);
+    expect(groupSimilarity(same, electionsGroup([...jobs, 'extra']))).toBeGreaterThanOrEqual(0.7);
+    expect(groupSimilarity(same, electionsGroup([...jobs, `node-a`]))).toBeGreaterThanOrEqual(0.7);
+    const billing = Array.from({ length: 30 }, (_, i) => `billing-${i}`);
+    expect(groupSimilarity(same, electionsGroup(billing))).toBeLessThan(0.2);
+    expect(groupSimilarity(same, electionsGroup(jobs.slice(0, 10)))).toBeLessThan(0.7);
   });
 
   it('counts this node as it stands now, not as it was recorded', () => {

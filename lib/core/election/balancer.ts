@@ -4,7 +4,14 @@ import { rebalancing } from '../kettle.messages.js';
 import type { FleetMember, KettleStore } from '../store/kettle-store.interface.js';
 import type { Clock } from '../utils/clock.js';
 import { withTimeout } from '../utils/promise-timeout.js';
-import { electionsGroup, fairTargets, preferredNode, surplusOf, withSelf } from './fair-share.js';
+import {
+  electionsGroup,
+  fairTargets,
+  groupSimilarity,
+  preferredNode,
+  surplusOf,
+  withSelf,
+} from './fair-share.js';
 import { BALANCE_DEFER_MS } from './timing.js';
 
 export interface BalancerConfig {
@@ -27,6 +34,10 @@ const MIN_PERIOD_MS = 100;
 const MAX_PERIOD_MS = 10_000;
 /** A hand-over the others did not take makes the next wait up to this many beats. */
 const MAX_BACKOFF_BEATS = 16;
+/** Nodes balance with those whose election sets agree this much at least (groupSimilarity). */
+const SAME_GROUP = 0.7;
+/** Beats a node over its share with only busy elections waits before it hands busy ones over. */
+const BUSY_BEATS = 3;
 
 /** A hand-over, until the beats after it show whether the nodes it was for took anything. */
 interface HandOver {
@@ -67,6 +78,10 @@ export class Balancer {
   private lastHandOver?: HandOver;
   private backoffBeats = 1;
   private quietBeats = 0;
+  /** Beats in a row this node was over its share with nothing idle to hand over. */
+  private busyBeats = 0;
+  /** Its record is in the fleet: a node that leaves its last balanced election takes it out. */
+  private recorded = false;
   private timer?: unknown;
   private running = false;
   private stopped = false;
@@ -117,14 +132,18 @@ export class Balancer {
   }
 
   /**
-   * How much later than at once this node should contend for balanced election `name`, free now:
+   * How much later than at once this node should contend for balanced election `name`, free now
+   * (`book`: the lease is free now, not at some later time, and an at-once answer counts in what
+   * this node is about to lead):
    * - 0 when it leads less than its share and, of the nodes that lead less than theirs, it is the
    *   one this election goes to first (preferredNode), or it knows no recent view of the fleet;
    * - half of BALANCE_DEFER_MS when it leads less than its share, but another node under its own
    *   comes first (in case that one does not take it);
-   * - BALANCE_DEFER_MS when it leads its share, counting those it was just told to take.
+   * - BALANCE_DEFER_MS when it leads its share, counting those it was just told to take, and half
+   *   as much again unless the election goes first to it among all the nodes: with nobody under
+   *   their share (a node just left, not yet out of the view), its leases still spread.
    */
-  deferMs(name: string): number {
+  deferMs(name: string, book = true): number {
     const fleet = this.fleet;
     const now = this.config.clock.now();
     if (!fleet || now - fleet.seenAt > this.ttlMs) return 0;
@@ -132,13 +151,15 @@ export class Balancer {
     const self = this.self();
     const members = withSelf(fleet.members, self);
     const targets = fairTargets(members);
-    if (self.leading + this.grants.length >= (targets.get(self.nodeId) ?? Infinity))
-      return BALANCE_DEFER_MS;
+    if (self.leading + this.grants.length >= (targets.get(self.nodeId) ?? Infinity)) {
+      const first = preferredNode(name, [...targets.keys()]) === self.nodeId;
+      return first ? BALANCE_DEFER_MS : BALANCE_DEFER_MS * 1.5;
+    }
     const under = members
       .filter((member) => member.leading < (targets.get(member.nodeId) ?? -Infinity))
       .map((member) => member.nodeId);
     if (preferredNode(name, under) !== this.config.nodeId) return BALANCE_DEFER_MS / 2;
-    this.grants.push(now);
+    if (book) this.grants.push(now);
     return 0;
   }
 
@@ -154,16 +175,28 @@ export class Balancer {
 
   private beat(): void {
     const self = this.self();
-    if (self.balanced === 0) return this.next();
+    if (self.balanced === 0) {
+      // Left its last balanced election: out of the fleet now, not a lease from now.
+      if (this.recorded) {
+        this.recorded = false;
+        void this.send(self, 0, this.periodMs).catch(() => undefined);
+      }
+      return this.next();
+    }
+    this.group ??= electionsGroup(this.balanced);
+    const group = this.group;
     const sentAt = this.config.clock.now();
-    void this.send(self, this.ttlMs, this.periodMs)
+    this.recorded = true;
+    void this.send({ ...self, group }, this.ttlMs, this.periodMs)
       .then(
         (members) => {
           if (!this.running) return;
-          // Only the nodes in the same elections: shares elsewhere say nothing of these.
-          const same = members.filter((member) => member.group === self.group);
-          this.fleet = { members: same, seenAt: sentAt };
-          this.rebalance(same);
+          // Only the nodes in mostly the same elections: shares elsewhere say nothing of these.
+          const peers = members.filter(
+            (member) => groupSimilarity(member.group, group) >= SAME_GROUP,
+          );
+          this.fleet = { members: peers, seenAt: sentAt };
+          this.rebalance(peers);
         },
         // An outage is the elections' to report; the last view ages out (deferMs).
         () => undefined,
@@ -191,18 +224,27 @@ export class Balancer {
   private rebalance(members: readonly FleetMember[]): void {
     if (!this.shouldHandOver(members)) return;
     const self = this.self();
-    const surplus = surplusOf(members, self);
-    if (surplus === 0) return;
-    // Idle ones only: a running job is not cut short for a preference; a later beat takes it.
+    // Beaten twice at least, and lately: a node that stopped beating may be dead.
+    const canTake = (member: FleetMember) =>
+      member.beats >= 2 && member.ageMs <= 1.5 * this.periodMs;
+    const surplus = surplusOf(members, self, canTake);
+    if (surplus === 0) return void (this.busyBeats = 0);
+    // Idle ones first: a running job is not cut short for a preference while a later beat may
+    // find it idle; one that is never idle (a job that runs while its node leads) goes after a
+    // few beats, its signal aborted as at any hand-over.
     const handing: string[] = [];
+    const withBusy = this.busyBeats >= BUSY_BEATS;
     for (const name of this.leading) {
       if (handing.length === surplus) break;
-      if (!this.handingOver.has(name) && !this.config.busy(name)) handing.push(name);
+      if (!this.handingOver.has(name) && (withBusy || !this.config.busy(name))) handing.push(name);
     }
-    if (handing.length === 0) return;
+    if (handing.length === 0) return void this.busyBeats++;
+    this.busyBeats = 0;
     const fleet = withSelf(members, self);
     const targets = fairTargets(fleet);
-    const under = fleet.filter((m) => m.leading < (targets.get(m.nodeId) ?? -Infinity));
+    const under = fleet.filter(
+      (m) => m.leading < (targets.get(m.nodeId) ?? -Infinity) && canTake(m),
+    );
     this.lastHandOver = {
       under: new Map(under.map((member) => [member.nodeId, member.leading])),
       beatsLeft: 2,
@@ -256,15 +298,18 @@ export class Balancer {
     return fairTargets(withSelf(this.fleet?.members ?? [], self)).get(self.nodeId) ?? Infinity;
   }
 
-  /** This node as it stands now; `beats` is the store's to count. */
+  /**
+   * This node as it stands now; `beats` and `ageMs` are the store's to tell, and `group` is
+   * worked out at a beat only (it costs a pass over the elections).
+   */
   private self(): FleetMember {
-    this.group ??= electionsGroup(this.balanced);
     return {
       nodeId: this.config.nodeId,
       leading: this.leading.size - this.handingOver.size,
       balanced: this.balanced.size,
-      group: this.group,
+      group: this.group ?? '',
       beats: 0,
+      ageMs: 0,
     };
   }
 }

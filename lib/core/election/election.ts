@@ -294,9 +294,9 @@ export class Election {
    * With `balance`, a node that leads its share already lets the others try first: it contends
    * this much later (never more than a retry period), so the lease goes to a node under its share.
    */
-  private deferral(): number {
+  private deferral(freeNow = true): number {
     const { balance } = this.options;
-    return balance ? Math.min(balance.deferMs(this.name), this.timing.retryEvery) : 0;
+    return balance ? Math.min(balance.deferMs(this.name, freeNow), this.timing.retryEvery) : 0;
   }
 
   private acquire(): Promise<void> {
@@ -342,7 +342,7 @@ export class Election {
     // Look again just after the holder's lease would end unrenewed: no sooner can it be free
     // (a release is announced, and heard at once). Polling on a shorter period only costs Redis.
     const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : jittered(retryEvery);
-    const delay = (attempt.contendAgain ? 0 : ends) + this.deferral();
+    const delay = attempt.contendAgain ? this.deferral() : ends + this.deferral(false);
     if (this.lifecycle === 'running') this.timers.set('acquire', delay);
   }
 

@@ -27,11 +27,15 @@ export function targetOf(members: readonly FleetMember[], self: FleetMember): nu
 /**
  * How many of its elections node `self` should hand over, as it stands now: what it leads over its
  * target, no more than the other nodes lead under theirs (someone must be there to take each one:
- * a node that has beaten twice at least),
+ * a node that `canTake`, by default one that has beaten twice at least),
  * and nothing unless it is the node furthest over its target (ties: the lowest id), so that two
  * nodes do not fill one node's gap together from the same view of the fleet.
  */
-export function surplusOf(members: readonly FleetMember[], self: FleetMember): number {
+export function surplusOf(
+  members: readonly FleetMember[],
+  self: FleetMember,
+  canTake: (member: FleetMember) => boolean = (member) => member.beats >= 2,
+): number {
   const fleet = withSelf(members, self);
   const targets = fairTargets(fleet);
   const over = (member: FleetMember) => member.leading - (targets.get(member.nodeId) ?? Infinity);
@@ -42,9 +46,9 @@ export function surplusOf(members: readonly FleetMember[], self: FleetMember): n
     if (other.nodeId === self.nodeId || !targets.has(other.nodeId)) continue;
     const theirs = over(other);
     if (theirs > mine || (theirs === mine && other.nodeId < self.nodeId)) return 0;
-    // A node seen once may have died right after it started: nothing is handed to it before its
-    // second beat, or the others would pass its share to and fro until its record lapses.
-    if (other.beats >= 2) gap += Math.max(0, -theirs);
+    // A node seen once, or not lately, may be dead: nothing is handed to it, or the others would
+    // pass its share to and fro until its record lapses.
+    if (canTake(other)) gap += Math.max(0, -theirs);
   }
   return Math.min(mine, gap);
 }
@@ -85,9 +89,41 @@ function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-/** The group of a set of balanced elections: the same set gives the same group on every node. */
+/** Hashes in a group signature: their share that two signatures agree on estimates the overlap. */
+const SIGNATURE_HASHES = 16;
+
+/**
+ * The signature of a set of balanced elections (MinHash): for each of 16 hash functions, the
+ * least hash of any name in the set, in hex. Two sets' signatures agree at about the share of
+ * their names they have in common (|A ∩ B| / |A ∪ B|), whatever their size: nodes a deploy apart
+ * (an election more) stay alike, nodes of two services sharing a prefix do not.
+ */
 export function electionsGroup(names: Iterable<string>): string {
-  return fnv1a([...names].sort().join('\n'))
-    .toString(16)
-    .padStart(8, '0');
+  const mins = new Array<number>(SIGNATURE_HASHES).fill(0xffffffff);
+  for (const name of names) {
+    const base = fnv1a(name);
+    for (let i = 0; i < SIGNATURE_HASHES; i++) {
+      const hash = mix(base ^ Math.imul(i + 1, 0x9e3779b9));
+      if (hash < mins[i]) mins[i] = hash;
+    }
+  }
+  return mins.map((min) => min.toString(16).padStart(8, '0')).join('');
+}
+
+/** The share of two signatures' hashes that agree: about the overlap of their sets, 0 to 1. */
+export function groupSimilarity(a: string, b: string): number {
+  if (a.length !== b.length || a.length === 0) return a === b ? 1 : 0;
+  let same = 0;
+  for (let i = 0; i < a.length; i += 8) if (a.slice(i, i + 8) === b.slice(i, i + 8)) same++;
+  return same / (a.length / 8);
+}
+
+function mix(value: number): number {
+  let hash = value;
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return hash >>> 0;
 }

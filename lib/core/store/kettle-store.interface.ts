@@ -83,13 +83,18 @@ export interface FleetMember {
   readonly leading: number;
   /** How many balanced elections it takes part in. */
   readonly balanced: number;
-  /** Names the set of its balanced elections: nodes balance with those of the same group only. */
+  /**
+   * A signature of the set of its balanced elections (see electionsGroup): nodes balance with
+   * those whose sets are mostly the same.
+   */
   readonly group: string;
   /**
    * How many heartbeats in a row the store has from it (its record never lapsed): set by the
    * store, whatever the node sends. A node seen once may have died right after it started.
    */
   readonly beats: number;
+  /** How long ago, in ms on the store's clock, its last heartbeat came: set by the store. */
+  readonly ageMs: number;
 }
 
 export interface KettleStore {

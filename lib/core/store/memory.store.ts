@@ -47,7 +47,7 @@ class MemorySpace {
   readonly slots = new Map<string, ClaimedSlot>();
   readonly released = new ReleaseListeners();
   /** The fleet of `balance`, by node id, as FLEET keeps it. */
-  readonly fleet = new Map<string, { member: FleetMember; expiresAt: number }>();
+  readonly fleet = new Map<string, { member: FleetMember; beatAt: number; expiresAt: number }>();
   private nextSweep = 0;
 
   /** Forgets what has expired, at most once a minute: elections that were left leave nothing. */
@@ -205,11 +205,15 @@ export class MemoryStore implements KettleStore {
     const old = fleet.get(member.nodeId);
     const beats = old && old.expiresAt > now ? old.member.beats + 1 : 1;
     if (ttlMs > 0)
-      fleet.set(member.nodeId, { member: { ...member, beats }, expiresAt: now + ttlMs });
+      fleet.set(member.nodeId, {
+        member: { ...member, beats },
+        beatAt: now,
+        expiresAt: now + ttlMs,
+      });
     else fleet.delete(member.nodeId);
     const live: FleetMember[] = [];
     for (const [nodeId, entry] of fleet)
-      if (entry.expiresAt > now) live.push(entry.member);
+      if (entry.expiresAt > now) live.push({ ...entry.member, ageMs: now - entry.beatAt });
       else fleet.delete(nodeId);
     return live;
   }

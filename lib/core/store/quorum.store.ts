@@ -293,7 +293,8 @@ export class QuorumStore implements KettleStore {
 
   /**
    * Every server that answers, merged: balancing is a preference, not a safety rule, so one
-   * server's view of the fleet is enough, and a member any of them knows is live.
+   * server's view of the fleet is enough, and a member any of them knows is live, as the server
+   * that has seen the most of its beats in a row knows it.
    */
   async heartbeat(member: FleetMember, ttlMs: number): Promise<FleetMember[]> {
     const answers = await Promise.allSettled(
@@ -304,8 +305,11 @@ export class QuorumStore implements KettleStore {
     for (const answer of answers) {
       if (answer.status === 'rejected') failures.push(describeError(answer.reason));
       else
-        for (const live of answer.value)
-          if (!merged.has(live.nodeId)) merged.set(live.nodeId, live);
+        for (const live of answer.value) {
+          // The longest run of beats: a server that restarted empty, or missed some, knows less.
+          const known = merged.get(live.nodeId);
+          if (!known || live.beats > known.beats) merged.set(live.nodeId, live);
+        }
     }
     if (failures.length === answers.length) throw this.noMajority('heartbeat', failures);
     return [...merged.values()];

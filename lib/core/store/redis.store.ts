@@ -691,16 +691,17 @@ async function quit(client: Redis | Cluster, waitMs: number): Promise<void> {
   client.disconnect();
 }
 
-/** The FLEET script's flat answer (node id, leading, balanced, beats, group, ...) as members. */
+/** The FLEET script's flat answer (node id, leading, balanced, beats, age, group, ...) as members. */
 export function fleetMembers(flat: readonly (string | number)[]): FleetMember[] {
   const members: FleetMember[] = [];
-  for (let i = 0; i + 4 < flat.length; i += 5)
+  for (let i = 0; i + 5 < flat.length; i += 6)
     members.push({
       nodeId: String(flat[i]),
       leading: Number(flat[i + 1]),
       balanced: Number(flat[i + 2]),
       beats: Number(flat[i + 3]),
-      group: String(flat[i + 4]),
+      ageMs: Number(flat[i + 4]),
+      group: String(flat[i + 5]),
     });
   return members;
 }

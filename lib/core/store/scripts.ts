@@ -233,24 +233,24 @@ return false`;
 /**
  * KEYS: the fleet hash (`fleetKey`). ARGV: node id, ttl ms (0 forgets the node), how many
  * balanced elections it leads, how many it takes part in, its group.
- * Records the node as `<expiry>:<leading>:<balanced>:<beats>:<group>` (expiry on the server's
- * clock; beats one more than its live record had, else 1), drops every record past its expiry,
- * and returns the live ones as a flat list: node id, leading, balanced, beats, group, and so on.
- * The hash lives as long as its longest-lived record.
+ * Records the node as `<expiry>:<beat at>:<leading>:<balanced>:<beats>:<group>` (times on the
+ * server's clock; beats one more than its live record had, else 1), drops every record past its
+ * expiry, and returns the live ones as a flat list: node id, leading, balanced, beats, ms since
+ * its beat, group, and so on. The hash lives as long as its longest-lived record.
  */
 export const FLEET = `${NOW_MS}
-local pattern = '^(%d+):(%d+):(%d+):(%d+):(.*)$'
+local pattern = '^(%d+):(%d+):(%d+):(%d+):(%d+):(.*)$'
 local ttl = tonumber(ARGV[2])
 if ttl > 0 then
   local beats = 1
   local old = redis.call('HGET', KEYS[1], ARGV[1])
   if old then
-    local expiry, _, _, seen = string.match(old, pattern)
+    local expiry, _, _, _, seen = string.match(old, pattern)
     if expiry and tonumber(expiry) > now then
       beats = tonumber(seen) + 1
     end
   end
-  redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', now + ttl) .. ':' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. beats .. ':' .. ARGV[5])
+  redis.call('HSET', KEYS[1], ARGV[1], string.format('%d:%d:', now + ttl, now) .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. beats .. ':' .. ARGV[5])
 else
   redis.call('HDEL', KEYS[1], ARGV[1])
 end
@@ -258,12 +258,13 @@ local fields = redis.call('HGETALL', KEYS[1])
 local live = {}
 local longest = 0
 for i = 1, #fields, 2 do
-  local expiry, leading, balanced, beats, group = string.match(fields[i + 1], pattern)
+  local expiry, beatAt, leading, balanced, beats, group = string.match(fields[i + 1], pattern)
   if expiry and tonumber(expiry) > now then
     live[#live + 1] = fields[i]
     live[#live + 1] = leading
     live[#live + 1] = balanced
     live[#live + 1] = beats
+    live[#live + 1] = string.format('%d', now - tonumber(beatAt))
     live[#live + 1] = group
     longest = math.max(longest, tonumber(expiry) - now)
   else
