@@ -99,7 +99,7 @@ const SIGNATURE_HASHES = 16;
  * (an election more) stay alike, nodes of two services sharing a prefix do not.
  */
 export function electionsGroup(names: Iterable<string>): string {
-  const mins = new Array<number>(SIGNATURE_HASHES).fill(0xffffffff);
+  const mins = Array.from({ length: SIGNATURE_HASHES }, () => 0xffffffff);
   for (const name of names) {
     const base = fnv1a(name);
     for (let i = 0; i < SIGNATURE_HASHES; i++) {
