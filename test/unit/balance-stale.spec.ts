@@ -97,4 +97,45 @@ describe('balance with a dead node still in the fleet', () => {
       expect(a.leading().length + b.leading().length).toBe(30);
     },
   );
+
+  it('splits the elections of a node that dies while leading 10 between the two left, by hash', async () => {
+    const prefix = `balance-stale-${Math.random()}:`;
+    let dead = false;
+    const dying: Clock = {
+      now: () => clock.now(),
+      wallNow: () => clock.wallNow(),
+      setTimeout: (callback, ms) => clock.setTimeout(() => dead || callback(), ms),
+      clearTimeout: (timer) => clock.clearTimeout(timer),
+    };
+    const a = node('a', prefix);
+    await clock.advance(100);
+    const b = node('b', prefix);
+    const c = node('c', prefix, dying);
+    nodes.push(a, b);
+    await clock.advance(10 * LEASE);
+    expect([a, b, c].map((kettle) => kettle.leading().length)).toEqual([10, 10, 10]);
+
+    // c dies: no timer of it fires again, nothing is released; its leases end after a lease.
+    dead = true;
+    const from = clock.now();
+    await clock.advanceUntil(
+      () => ELECTIONS.every((name) => a.isMaster(name) || b.isMaster(name)),
+      'a and b to lead every election',
+      2 * LEASE,
+      10,
+    );
+    const absorbed = [a.leading().length, b.leading().length];
+    await clock.advance(3 * LEASE);
+    const handedOver = changes.filter((c) => c.reason === 'rebalanced' && c.at > from).length;
+    console.log(
+      'c dies leading 10: a / b on absorbing',
+      absorbed,
+      'then',
+      handedOver,
+      'hand-overs',
+    );
+    // Each took the elections that hash to it, not whichever heard first.
+    expect(Math.min(...absorbed)).toBeGreaterThanOrEqual(13);
+    expect([a.leading().length, b.leading().length]).toEqual([15, 15]);
+  });
 });
