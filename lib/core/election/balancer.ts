@@ -36,6 +36,11 @@ const MAX_PERIOD_MS = 10_000;
 const MAX_BACKOFF_BEATS = 16;
 /** Nodes balance with those whose election sets agree this much at least (groupSimilarity). */
 const SAME_GROUP = 0.7;
+/**
+ * A node that beat within this many periods, counting the age of the view, is taken as alive
+ * when ordering who goes first: live nodes' beats are up to a period old, and the view as much.
+ */
+const LATELY_PERIODS = 2.5;
 /** Beats a node over its share with only busy elections waits before it hands busy ones over. */
 const BUSY_BEATS = 3;
 
@@ -133,17 +138,16 @@ export class Balancer {
 
   /**
    * How much later than at once this node should contend for balanced election `name`, free now
-   * (`book`: the lease is free now, not at some later time, and an at-once answer counts in what
-   * this node is about to lead):
-   * - 0 when it leads less than its share and, of the nodes that lead less than theirs, it is the
-   *   one this election goes to first (preferredNode), or it knows no recent view of the fleet;
+   * (an at-once answer counts in what this node is about to lead for a moment):
+   * - 0 when it leads less than its share and, of the live nodes that lead less than theirs, it
+   *   is the one this election goes to first (preferredNode), or it knows no recent view;
    * - half of BALANCE_DEFER_MS when it leads less than its share, but another node under its own
    *   comes first (in case that one does not take it);
    * - BALANCE_DEFER_MS when it leads its share, counting those it was just told to take, and half
-   *   as much again unless the election goes first to it among all the nodes: with nobody under
-   *   their share (a node just left, not yet out of the view), its leases still spread.
+   *   as much again unless the election goes first to it among the live nodes: with nobody under
+   *   their share (a node just left or died, not yet out of the view), its leases still spread.
    */
-  deferMs(name: string, book = true): number {
+  deferMs(name: string): number {
     const fleet = this.fleet;
     const now = this.config.clock.now();
     if (!fleet || now - fleet.seenAt > this.ttlMs) return 0;
@@ -151,15 +155,24 @@ export class Balancer {
     const self = this.self();
     const members = withSelf(fleet.members, self);
     const targets = fairTargets(members);
+    // Who may go first: nodes that beat lately (a dead node's leases, free at its lease's end,
+    // go to the living), counting the age of this view.
+    const seenLately = (member: FleetMember) =>
+      member.nodeId === self.nodeId ||
+      member.ageMs + (now - fleet.seenAt) <= LATELY_PERIODS * this.periodMs;
     if (self.leading + this.grants.length >= (targets.get(self.nodeId) ?? Infinity)) {
-      const first = preferredNode(name, [...targets.keys()]) === self.nodeId;
+      const alive = members.filter(seenLately).map((member) => member.nodeId);
+      const first = preferredNode(name, alive) === self.nodeId;
       return first ? BALANCE_DEFER_MS : BALANCE_DEFER_MS * 1.5;
     }
     const under = members
-      .filter((member) => member.leading < (targets.get(member.nodeId) ?? -Infinity))
+      .filter(
+        (member) =>
+          member.leading < (targets.get(member.nodeId) ?? -Infinity) && seenLately(member),
+      )
       .map((member) => member.nodeId);
     if (preferredNode(name, under) !== this.config.nodeId) return BALANCE_DEFER_MS / 2;
-    if (book) this.grants.push(now);
+    this.grants.push(now);
     return 0;
   }
 

@@ -60,7 +60,7 @@ export interface ElectionConfig {
    * Set when the election is balanced (`balance`): how long this node waits, when the lease is
    * free, before it contends (0 while it leads less than its share).
    */
-  readonly balance?: { deferMs(name: string, book?: boolean): number };
+  readonly balance?: { deferMs(name: string): number };
   readonly store: KettleStore;
   readonly logger: KettleLogger;
   /** Leadership changes at log level when true, at debug level otherwise. */

@@ -128,6 +128,8 @@ export class Election {
   private unusedLease?: string;
   /** After resigning, this node lets the others take the lease first. */
   private holdOffUntil = 0;
+  /** The acquire timer is set for when the holder's lease ends: `balance` is asked then. */
+  private deferWhenDue = false;
 
   // What the master keeps across ticks.
   /** The claim on its way and the start of its run: a stop waits for it, so that a won slot runs. */
@@ -264,9 +266,9 @@ export class Election {
       this.unsubscribers.push(store.onConnected(() => this.reconnected()));
     }
     const { retryEvery } = this.timing;
-    if (store.connected === false) return this.timers.set('acquire', jittered(retryEvery));
+    if (store.connected === false) return this.contendIn(jittered(retryEvery));
     const spread = this.options.turnSpread?.delayMs(retryEvery) ?? 0;
-    this.timers.set('acquire', spread + this.deferral());
+    this.contendIn(spread + this.deferral());
   }
 
   private reconnected(): void {
@@ -287,20 +289,31 @@ export class Election {
     // Thousands reconnected at once contend over up to a second, the first at once: one answer
     // for all of them would not be read within its timeout. A release heard is taken at once.
     const delay = spread ? this.options.turnSpread?.delayMs(this.timing.retryEvery) : 0;
-    this.timers.set('acquire', (delay ?? 0) + this.deferral());
+    this.contendIn((delay ?? 0) + this.deferral());
   }
 
   /**
    * With `balance`, a node that leads its share already lets the others try first: it contends
    * this much later (never more than a retry period), so the lease goes to a node under its share.
    */
-  private deferral(freeNow = true): number {
+  private deferral(): number {
     const { balance } = this.options;
-    return balance ? Math.min(balance.deferMs(this.name, freeNow), this.timing.retryEvery) : 0;
+    return balance ? Math.min(balance.deferMs(this.name), this.timing.retryEvery) : 0;
+  }
+
+  /** Sets the acquire timer; `thenDefer`: when it fires, wait what `balance` says first. */
+  private contendIn(ms: number, thenDefer = false): void {
+    this.deferWhenDue = thenDefer;
+    this.timers.set('acquire', ms);
   }
 
   private acquire(): Promise<void> {
     if (this.lifecycle !== 'running' || this.leadership) return Promise.resolve();
+    if (this.deferWhenDue) {
+      this.deferWhenDue = false;
+      const deferMs = this.deferral();
+      if (deferMs > 0) return Promise.resolve(this.contendIn(deferMs));
+    }
     if (!this.acquiring) {
       const attempt: AcquireAttempt = { done: Promise.resolve(), contendAgain: false };
       this.acquiring = attempt;
@@ -329,7 +342,7 @@ export class Election {
       // The outcome is unknown: the lease may be ours. Delete it rather than make others wait it out.
       void this.release(lease, false);
       // An answer after a stop began arms nothing: no timer outlives stop().
-      if (this.lifecycle === 'running') this.timers.set('acquire', jittered(retryEvery));
+      if (this.lifecycle === 'running') this.contendIn(jittered(retryEvery));
       return;
     }
     this.log.storeAnswered();
@@ -342,8 +355,10 @@ export class Election {
     // Look again just after the holder's lease would end unrenewed: no sooner can it be free
     // (a release is announced, and heard at once). Polling on a shorter period only costs Redis.
     const ends = result.ttlMs >= 0 ? result.ttlMs + 1 + Math.random() * 10 : jittered(retryEvery);
-    const delay = attempt.contendAgain ? this.deferral() : ends + this.deferral(false);
-    if (this.lifecycle === 'running') this.timers.set('acquire', delay);
+    // Released meanwhile: contend now. Else when the holder's lease ends, and only then ask
+    // `balance` how much later: its view of the fleet may have changed by then.
+    if (this.lifecycle === 'running')
+      this.contendIn(attempt.contendAgain ? this.deferral() : ends, !attempt.contendAgain);
   }
 
   // ---- master: renew ---------------------------------------------------------------------------
@@ -690,7 +705,7 @@ export class Election {
     if (reason === 'expired')
       void this.release(leadership.lease, false).finally(leadership.markReleased);
     else leadership.markReleased();
-    if (this.lifecycle === 'running') this.timers.set('acquire', jittered(this.timing.retryEvery));
+    if (this.lifecycle === 'running') this.contendIn(jittered(this.timing.retryEvery));
   }
 
   /**
@@ -732,7 +747,7 @@ export class Election {
       const holdOff =
         reason === 'rebalanced' ? Math.min(retryEvery, 2 * BALANCE_DEFER_MS) : retryEvery;
       this.holdOffUntil = this.clock.now() + holdOff;
-      this.timers.set('acquire', jittered(holdOff));
+      this.contendIn(jittered(holdOff));
     }
     await this.release(leadership.lease).finally(leadership.markReleased);
   }
