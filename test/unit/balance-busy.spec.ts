@@ -1,48 +1,28 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Kettle } from '../../lib/core/kettle.js';
+import type { Kettle } from '../../lib/core/kettle.js';
 import type { MasterContext } from '../../lib/core/interfaces/master-context.interface.js';
-import { MemoryStore } from '../../lib/core/store/memory.store.js';
-import { ManualClock } from './manual-clock.js';
+import { BALANCE_LEASE as LEASE, BalanceFleet, jobs } from './balance-rig.js';
 
-const LEASE = 3000;
-/** Jobs that run for as long as this node leads (a consumer loop): never idle, never handed over. */
-const LOOPS = Array.from({ length: 20 }, (_, i) => `loop-${i}`);
+/** Jobs that run for as long as this node leads (a consumer loop): never idle. */
+const LOOPS = jobs(20, 'loop');
 /** Jobs that end at once: idle between runs. */
-const TICKS = Array.from({ length: 16 }, (_, i) => `tick-${i}`);
-const quiet = { log() {}, warn() {}, error() {}, debug() {} };
+const TICKS = jobs(16, 'tick');
 
 const untilAborted = (context: MasterContext) =>
   new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve()));
 
 /**
- * Balance hands over idle elections only. A node whose surplus is all busy cannot hand anything
- * over; the nodes that can should not wait on it.
+ * Balance hands over idle elections first. A node whose surplus is all busy hands busy ones over
+ * after a few beats; the nodes that can hand idle ones over do not wait on it.
  */
 describe('balance when the node furthest over runs jobs that never end', () => {
-  const clock = new ManualClock();
-  let nodes: Kettle[] = [];
-  afterEach(async () => {
-    const stopping = Promise.all(nodes.map((node) => node.stop()));
-    await clock.advance(20_000);
-    await stopping;
-    nodes = [];
-  });
+  const fleet = new BalanceFleet();
+  const { clock } = fleet;
+  afterEach(() => fleet.stopAll());
 
   function node(id: string, prefix: string): Kettle {
-    const kettle = new Kettle({
-      nodeId: id,
-      store: new MemoryStore(prefix, clock),
-      leaseTtl: LEASE,
-      interval: 1000,
-      balance: true,
-      logger: quiet,
-      shutdownTimeout: 1000,
-    });
-    kettle.clock = clock;
-    for (const name of LOOPS) kettle.join(name, { run: untilAborted });
+    const kettle = fleet.node(id, prefix, { elections: LOOPS, run: untilAborted });
     for (const name of TICKS) kettle.join(name, { run: () => undefined });
-    kettle.start();
-    nodes.push(kettle);
     return kettle;
   }
 

@@ -1,44 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Kettle } from '../../lib/core/kettle.js';
-import type { LeadershipChange } from '../../lib/core/interfaces/leadership-change.interface.js';
+import type { Kettle } from '../../lib/core/kettle.js';
 import { MemoryStore } from '../../lib/core/store/memory.store.js';
-import { ManualClock } from './manual-clock.js';
+import { BALANCE_LEASE as LEASE, BalanceFleet, jobs } from './balance-rig.js';
 
-const LEASE = 3000;
 const PERIOD = LEASE / 3;
-const ELECTIONS = Array.from({ length: 30 }, (_, i) => `job-${i}`);
-const quiet = { log() {}, warn() {}, error() {}, debug() {} };
+const ELECTIONS = jobs(30);
 
 /** A node that goes away on purpose, by stop() or by leaving its balanced elections. */
 describe('balance when a node goes away on purpose', () => {
-  const clock = new ManualClock();
-  let nodes: Kettle[] = [];
-  const changes: Array<LeadershipChange & { node: string; at: number }> = [];
-  afterEach(async () => {
-    const stopping = Promise.all(nodes.map((node) => node.stop()));
-    await clock.advance(20_000);
-    await stopping;
-    nodes = [];
-    changes.length = 0;
-  });
-
-  function node(id: string, prefix: string): Kettle {
-    const kettle = new Kettle({
-      nodeId: id,
-      store: new MemoryStore(prefix, clock),
-      leaseTtl: LEASE,
-      interval: 1000,
-      balance: true,
-      logger: quiet,
-      shutdownTimeout: 1000,
-    });
-    kettle.clock = clock;
-    for (const name of ELECTIONS) kettle.join(name, { run: () => undefined });
-    kettle.onChange((change) => changes.push({ ...change, node: id, at: clock.now() }));
-    kettle.start();
-    nodes.push(kettle);
-    return kettle;
-  }
+  const fleet = new BalanceFleet();
+  const { clock } = fleet;
+  afterEach(() => fleet.stopAll());
+  const node = (id: string, prefix: string) => fleet.node(id, prefix);
 
   async function threeAtTen(prefix: string): Promise<Kettle[]> {
     const a = node('a', prefix);
@@ -75,13 +48,13 @@ describe('balance when a node goes away on purpose', () => {
     const [a, b, c] = await threeAtTen(prefix);
     const from = clock.now();
     const stopping = c.stop();
-    nodes = [a, b];
+    fleet.nodes = [a, b];
     await clock.advance(10);
     await stopping;
     await clock.advance(PERIOD / 2);
     const rightAfter = [a.leading().length, b.leading().length];
     await clock.advance(5 * LEASE);
-    const handedOver = changes.filter((c) => c.reason === 'rebalanced' && c.at > from).length;
+    const handedOver = fleet.handedOverSince(from);
     console.log('c stops: a / b right after', rightAfter, 'then', handedOver, 'hand-overs');
     // Its 10 are released together while a and b still count c in the fleet: taken about evenly,
     // next to none should have to move again.

@@ -1,11 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Kettle } from '../../lib/core/kettle.js';
-import { MemoryStore } from '../../lib/core/store/memory.store.js';
-import { ManualClock } from './manual-clock.js';
+import type { Kettle } from '../../lib/core/kettle.js';
+import { BALANCE_LEASE as LEASE, BalanceFleet, jobs } from './balance-rig.js';
 
-const LEASE = 3000;
-const COMMON = Array.from({ length: 30 }, (_, i) => `job-${i}`);
-const quiet = { log() {}, warn() {}, error() {}, debug() {} };
+const COMMON = jobs(30);
 
 /**
  * Nodes whose balanced elections are mostly the same, not all: a node that also joins an election
@@ -13,31 +10,11 @@ const quiet = { log() {}, warn() {}, error() {}, debug() {} };
  * new version adds one. The elections they all take part in should still spread over them all.
  */
 describe('balance with nodes whose balanced elections overlap', () => {
-  const clock = new ManualClock();
-  let nodes: Kettle[] = [];
-  afterEach(async () => {
-    const stopping = Promise.all(nodes.map((node) => node.stop()));
-    await clock.advance(20_000);
-    await stopping;
-    nodes = [];
-  });
-
-  function node(id: string, prefix: string, elections: string[]): Kettle {
-    const kettle = new Kettle({
-      nodeId: id,
-      store: new MemoryStore(prefix, clock),
-      leaseTtl: LEASE,
-      interval: 1000,
-      balance: true,
-      logger: quiet,
-      shutdownTimeout: 1000,
-    });
-    kettle.clock = clock;
-    for (const name of elections) kettle.join(name, { run: () => undefined });
-    kettle.start();
-    nodes.push(kettle);
-    return kettle;
-  }
+  const fleet = new BalanceFleet();
+  const { clock } = fleet;
+  afterEach(() => fleet.stopAll());
+  const node = (id: string, prefix: string, elections: string[]) =>
+    fleet.node(id, prefix, { elections });
 
   /** How many of the common elections each node leads. */
   const common = (kettles: Kettle[]) =>
@@ -79,13 +56,13 @@ describe('balance with nodes whose balanced elections overlap', () => {
       const stopping = old.stop();
       await clock.advance(1000);
       await stopping;
-      nodes = nodes.filter((kettle) => kettle !== old);
+      fleet.nodes = fleet.nodes.filter((kettle) => kettle !== old);
       return node(id, prefix, [...COMMON, 'new']);
     };
     const a2 = await replace(a, 'a2');
     await clock.advance(10 * LEASE);
     const b2 = await replace(
-      nodes.find((kettle) => kettle.nodeId === 'b')!,
+      fleet.nodes.find((kettle) => kettle.nodeId === 'b')!,
       'b2',
     );
     await clock.advance(10 * LEASE);

@@ -1,13 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Kettle } from '../../lib/core/kettle.js';
-import type { LeadershipChange } from '../../lib/core/interfaces/leadership-change.interface.js';
-import { MemoryStore } from '../../lib/core/store/memory.store.js';
 import type { Clock } from '../../lib/core/utils/clock.js';
-import { ManualClock } from './manual-clock.js';
+import { BALANCE_LEASE as LEASE, BalanceFleet, jobs } from './balance-rig.js';
 
-const LEASE = 3000;
-const ELECTIONS = Array.from({ length: 30 }, (_, i) => `job-${i}`);
-const quiet = { log() {}, warn() {}, error() {}, debug() {} };
+const ELECTIONS = jobs(30);
 
 /**
  * A node that dies right after it started (a crash loop, a pod killed during its boot) leaves a
@@ -15,33 +10,11 @@ const quiet = { log() {}, warn() {}, error() {}, debug() {} };
  * elections to each other to fill that gap, which no live node can fill.
  */
 describe('balance with a dead node still in the fleet', () => {
-  const clock = new ManualClock();
-  let nodes: Kettle[] = [];
-  const changes: Array<LeadershipChange & { node: string; at: number }> = [];
-  afterEach(async () => {
-    const stopping = Promise.all(nodes.map((node) => node.stop()));
-    await clock.advance(20_000);
-    await stopping;
-    nodes = [];
-    changes.length = 0;
-  });
-
-  function node(id: string, prefix: string, nodeClock: Clock = clock): Kettle {
-    const kettle = new Kettle({
-      nodeId: id,
-      store: new MemoryStore(prefix, clock),
-      leaseTtl: LEASE,
-      interval: 1000,
-      balance: true,
-      logger: quiet,
-      shutdownTimeout: 1000,
-    });
-    kettle.clock = nodeClock;
-    for (const name of ELECTIONS) kettle.join(name, { run: () => undefined });
-    kettle.onChange((change) => changes.push({ ...change, node: id, at: clock.now() }));
-    kettle.start();
-    return kettle;
-  }
+  const fleet = new BalanceFleet();
+  const { clock } = fleet;
+  afterEach(() => fleet.stopAll());
+  const node = (id: string, prefix: string, nodeClock?: Clock) =>
+    fleet.node(id, prefix, { clock: nodeClock });
 
   // `phaseMs`: when c starts within a's and b's beat period; its record then ends as late in theirs.
   it.each([
@@ -55,23 +28,16 @@ describe('balance with a dead node still in the fleet', () => {
       const a = node('a', prefix);
       await clock.advance(100);
       const b = node('b', prefix);
-      nodes.push(a, b);
       await clock.advance(10 * LEASE);
       expect([a.leading().length, b.leading().length]).toEqual([15, 15]);
       await clock.advance(phaseMs);
 
       // Node c starts, beats once (leading 0), and dies: none of its timers fires again.
-      let dead = false;
-      const dying: Clock = {
-        now: () => clock.now(),
-        wallNow: () => clock.wallNow(),
-        setTimeout: (callback, ms) => clock.setTimeout(() => dead || callback(), ms),
-        clearTimeout: (timer) => clock.clearTimeout(timer),
-      };
-      const c = node('c', prefix, dying);
+      const dying = fleet.dyingClock();
+      const c = node('c', prefix, dying.clock);
       // c leads nothing: b and a hold every lease. Its elections stay followers until it dies.
       await clock.advance(livesMs);
-      dead = true;
+      dying.die();
       expect(c.leading()).toEqual([]);
 
       const from = clock.now();
@@ -89,7 +55,7 @@ describe('balance with a dead node still in the fleet', () => {
             );
         }
       }
-      const handedOver = changes.filter((c) => c.reason === 'rebalanced' && c.at > from).length;
+      const handedOver = fleet.handedOverSince(from);
       console.log('a dead node in the fleet for a lease:', { handedOver, longestLeaderlessMs });
       // c's 10 could only go from a to b and back: one round (5) is of any use, and a node that
       // hands over to no avail waits longer before it tries again.
@@ -100,23 +66,16 @@ describe('balance with a dead node still in the fleet', () => {
 
   it('splits the elections of a node that dies while leading 10 between the two left, by hash', async () => {
     const prefix = `balance-stale-${Math.random()}:`;
-    let dead = false;
-    const dying: Clock = {
-      now: () => clock.now(),
-      wallNow: () => clock.wallNow(),
-      setTimeout: (callback, ms) => clock.setTimeout(() => dead || callback(), ms),
-      clearTimeout: (timer) => clock.clearTimeout(timer),
-    };
+    const dying = fleet.dyingClock();
     const a = node('a', prefix);
     await clock.advance(100);
     const b = node('b', prefix);
-    const c = node('c', prefix, dying);
-    nodes.push(a, b);
+    const c = node('c', prefix, dying.clock);
     await clock.advance(10 * LEASE);
     expect([a, b, c].map((kettle) => kettle.leading().length)).toEqual([10, 10, 10]);
 
     // c dies: no timer of it fires again, nothing is released; its leases end after a lease.
-    dead = true;
+    dying.die();
     const from = clock.now();
     await clock.advanceUntil(
       () => ELECTIONS.every((name) => a.isMaster(name) || b.isMaster(name)),
@@ -126,7 +85,7 @@ describe('balance with a dead node still in the fleet', () => {
     );
     const absorbed = [a.leading().length, b.leading().length];
     await clock.advance(3 * LEASE);
-    const handedOver = changes.filter((c) => c.reason === 'rebalanced' && c.at > from).length;
+    const handedOver = fleet.handedOverSince(from);
     console.log(
       'c dies leading 10: a / b on absorbing',
       absorbed,

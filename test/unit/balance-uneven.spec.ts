@@ -1,12 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Kettle } from '../../lib/core/kettle.js';
-import type { LeadershipChange } from '../../lib/core/interfaces/leadership-change.interface.js';
-import { MemoryStore } from '../../lib/core/store/memory.store.js';
-import { ManualClock } from './manual-clock.js';
-
-const LEASE = 3000;
-const quiet = { log() {}, warn() {}, error() {}, debug() {} };
-const jobs = (count: number) => Array.from({ length: count }, (_, i) => `job-${i}`);
+import type { Kettle } from '../../lib/core/kettle.js';
+import { BALANCE_LEASE as LEASE, BalanceFleet, jobs } from './balance-rig.js';
 
 /**
  * Nodes of one fleet (one store, one key prefix) that take part in different balanced elections:
@@ -15,38 +9,20 @@ const jobs = (count: number) => Array.from({ length: count }, (_, i) => `job-${i
  * a master nor keep handing leases over in a fleet where nothing changes.
  */
 describe('balance with nodes in different elections', () => {
-  const clock = new ManualClock();
-  let nodes: Kettle[] = [];
-  const changes: Array<LeadershipChange & { node: string; at: number }> = [];
+  const fleet = new BalanceFleet();
+  const { clock } = fleet;
   /** Runs of each election, on any node. */
   const runs = new Map<string, number>();
   afterEach(async () => {
-    const stopping = Promise.all(nodes.map((node) => node.stop()));
-    await clock.advance(20_000);
-    await stopping;
-    nodes = [];
-    changes.length = 0;
+    await fleet.stopAll();
     runs.clear();
   });
 
-  function node(id: string, prefix: string, elections: string[]): Kettle {
-    const kettle = new Kettle({
-      nodeId: id,
-      store: new MemoryStore(prefix, clock),
-      leaseTtl: LEASE,
-      interval: 1000,
-      balance: true,
-      logger: quiet,
-      shutdownTimeout: 1000,
+  const node = (id: string, prefix: string, elections: string[]) =>
+    fleet.node(id, prefix, {
+      elections,
+      run: ({ name }) => void runs.set(name, (runs.get(name) ?? 0) + 1),
     });
-    kettle.clock = clock;
-    for (const name of elections)
-      kettle.join(name, { run: () => void runs.set(name, (runs.get(name) ?? 0) + 1) });
-    kettle.onChange((change) => changes.push({ ...change, node: id, at: clock.now() }));
-    kettle.start();
-    nodes.push(kettle);
-    return kettle;
-  }
 
   /**
    * Over `ms`, sampled every 10 ms: the longest time one of `names` had no master, the share of
@@ -68,7 +44,7 @@ describe('balance with nodes in different elections', () => {
         else longestLeaderlessMs = Math.max(longestLeaderlessMs, clock.now() - since);
       }
     }
-    const handedOver = changes.filter((c) => c.reason === 'rebalanced' && c.at > from).length;
+    const handedOver = fleet.handedOverSince(from);
     const leaderlessShare = (leaderlessSamples * 10) / (names.length * ms);
     return { longestLeaderlessMs, leaderlessShare, handedOver };
   }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Kettle } from '../../lib/core/kettle.js';
+import type { Kettle } from '../../lib/core/kettle.js';
 import {
   electionsGroup,
   fairTargets,
@@ -8,13 +8,9 @@ import {
   surplusOf,
   targetOf,
 } from '../../lib/core/election/fair-share.js';
-import type { LeadershipChange } from '../../lib/core/interfaces/leadership-change.interface.js';
-import { MemoryStore } from '../../lib/core/store/memory.store.js';
-import { ManualClock } from './manual-clock.js';
+import { BALANCE_LEASE as LEASE, BalanceFleet, jobs } from './balance-rig.js';
 
-const LEASE = 3000;
-const ELECTIONS = Array.from({ length: 30 }, (_, i) => `job-${i}`);
-const quiet = { log() {}, warn() {}, error() {}, debug() {} };
+const ELECTIONS = jobs(30);
 
 describe('fair share', () => {
   const member = (nodeId: string, leading: number, balanced = 30, beats = 2) => ({
@@ -114,34 +110,10 @@ describe('fair share', () => {
 
 /** Three nodes of one process on one controlled clock and one store: time moves only in the test. */
 describe('balance on a controlled clock', () => {
-  const clock = new ManualClock();
-  let nodes: Kettle[] = [];
-  const changes: Array<LeadershipChange & { node: string }> = [];
-  afterEach(async () => {
-    const stopping = Promise.all(nodes.map((node) => node.stop()));
-    await clock.advance(20_000);
-    await stopping;
-    nodes = [];
-    changes.length = 0;
-  });
-
-  function node(id: string, prefix: string, balance = true): Kettle {
-    const kettle = new Kettle({
-      nodeId: id,
-      store: new MemoryStore(prefix, clock),
-      leaseTtl: LEASE,
-      interval: 1000,
-      balance,
-      logger: quiet,
-      shutdownTimeout: 1000,
-    });
-    kettle.clock = clock;
-    for (const name of ELECTIONS) kettle.join(name, { run: () => undefined });
-    kettle.onChange((change) => changes.push({ ...change, node: id }));
-    kettle.start();
-    nodes.push(kettle);
-    return kettle;
-  }
+  const fleet = new BalanceFleet();
+  const { clock, changes } = fleet;
+  afterEach(() => fleet.stopAll());
+  const node = (id: string, prefix: string, balance = true) => fleet.node(id, prefix, { balance });
 
   const counts = (kettles: Kettle[]) => kettles.map((kettle) => kettle.leading().length);
   const everyElectionLed = (kettles: Kettle[]) =>
