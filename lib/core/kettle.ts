@@ -471,7 +471,7 @@ export class Kettle<Names extends string = string> {
     this.phase = 'stopping';
     this.currentClock.clearTimeout(this.presenceTimer);
     const deadline = this.shutdownDeadline();
-    // Out of the fleet first: the survivors' shares grow at their next beat.
+    // Out of the fleet as the leases are released: the survivors' shares grow at their next beat.
     await Promise.all([
       this.balancer?.stop(deadline.forWaits),
       ...[...this.elections.values()].map((election) => election.stop(deadline)),
