@@ -134,9 +134,7 @@ export class Kettle<Names extends string = string> {
   private readonly turnSpread = new TurnSpread();
   /** Store faults that many elections meet in one turn, logged in a few lines. */
   private readonly groupedLines: GroupedLines;
-  /** The elections whose leadership `balance` spreads over the nodes. */
-  private readonly balanced = new Set<Election>();
-  /** Set once an election is balanced, with a store that can tell the live nodes. */
+  /** Set once an election is balanced, with a store that can tell the live nodes; it keeps their names. */
   private balancer?: Balancer;
 
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
@@ -300,8 +298,10 @@ export class Kettle<Names extends string = string> {
         this.deadline ?? new ShutdownDeadline(this.options.shutdownTimeout, this.currentClock),
       );
     } finally {
-      if (this.elections.get(name) === election) this.elections.delete(name);
-      if (this.balanced.delete(election)) this.balancer?.remove(name);
+      if (this.elections.get(name) === election) {
+        this.elections.delete(name);
+        this.balancer?.remove(name);
+      }
     }
   }
 
@@ -318,7 +318,7 @@ export class Kettle<Names extends string = string> {
       ),
     );
     for (const election of this.elections.values()) election.start();
-    if (this.balanced.size > 0) this.balancer?.start();
+    this.balancer?.start();
     this.announcePresence();
   }
 
@@ -420,10 +420,7 @@ export class Kettle<Names extends string = string> {
     });
     this.elections.set(name, election);
     this.everJoined.add(name);
-    if (balancer) {
-      this.balanced.add(election);
-      balancer.add(name);
-    }
+    balancer?.add(name);
     if (this.phase === 'running') {
       election.start();
       balancer?.start();
@@ -477,7 +474,6 @@ export class Kettle<Names extends string = string> {
       ...[...this.elections.values()].map((election) => election.stop(deadline)),
     ]);
     this.elections.clear();
-    this.balanced.clear();
     this.phase = 'stopped';
   }
 

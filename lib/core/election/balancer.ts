@@ -103,9 +103,9 @@ export class Balancer {
     this.group = undefined;
   }
 
-  /** Election `name` was left. */
+  /** Election `name` was left (nothing, if it was not balanced). */
   remove(name: string): void {
-    this.balanced.delete(name);
+    if (!this.balanced.delete(name)) return;
     this.leading.delete(name);
     this.handingOver.delete(name);
     this.group = undefined;
