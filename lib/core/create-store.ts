@@ -30,6 +30,7 @@ export function createStore(
     clientName,
     onError,
     onWarning,
+    crashDetection: options.crashDetection === 'connection',
   });
 }
 

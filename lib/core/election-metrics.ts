@@ -71,6 +71,7 @@ export const ELECTION_METRICS: readonly ElectionMetric[] = [
       ['repeated_slots', 'Guarded firings skipped: their slot ran already', (s) => s.repeatedSlots],
       ['late_slots', 'Slots skipped: too late to run', (s) => s.lateSlots],
       ['store_errors', 'Store commands that failed or timed out', (s) => s.storeErrors],
+      ['takeovers', 'Leases taken from a holder whose connection closed', (s) => s.takeovers],
       [
         'callback_errors',
         'Listeners, run observers, handlers and logger calls that threw',

@@ -155,6 +155,22 @@ export const retryStrategyGaveUp = (outcome: string) =>
   `the retryStrategy option ${outcome}; kettle reconnects this connection on its own backoff (50 to 500 ms), since the elections need it`;
 export const connectionUnanswered = () =>
   `a command got no answer in time; opening a new connection (the server behind the address may have moved), nothing is sent again`;
+export const signalOnCluster =
+  'Redis Cluster: a node counts only the subscribers connected to it, so a silent channel there does not mean a closed connection';
+export const signalNotSeen =
+  "Redis does not count this node's own subscription (a proxy in between that does not pass subscriptions on?)";
+export const signalDown =
+  "this node's subscriber connection is down: another node may take its leases over, so no run starts until it is back";
+export const crashDetectionOn = (pollMs: number) =>
+  `Kettle: crash detection by connection: a master whose connections close (a crash, a kill) is replaced within about ${pollMs} ms; a frozen or cut-off one after its lease.`;
+export const crashDetectionFallsBack = (reason: string) =>
+  `Kettle: crash detection falls back to the lease (a crashed master is replaced once its lease runs out): ${reason}`;
+export const crashDetectionUnsupported = (store: string) =>
+  `the store (${store}) has no connection signal`;
+export const holderConnectionClosed = (holder: string, count: number) =>
+  `Kettle: the connection of node ${holder} closed; taking over ${count === 1 ? 'its election' : `its ${count} elections`}`;
+export const crashPollFailed = (error: string) =>
+  `Kettle: crash detection could not ask after the holders, trying again at the next poll: ${error}`;
 export const evictingPolicy = (policy: string) =>
   `Redis maxmemory-policy is ${policy}: when memory runs short, Redis may evict a lease key, and another node may then take the election while its master still believes it leads, until that master's next renewal. Set maxmemory-policy to noeviction on the Redis that kettle uses.`;
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Election } from './election/election.js';
 import { Balancer } from './election/balancer.js';
+import { CrashWatch } from './election/crash-watch.js';
 import { TurnSpread } from './election/turn-spread.js';
 import { GroupedLines } from './election/grouped-lines.js';
 import type { ElectionDeclaration } from './election/election-config.js';
@@ -22,6 +23,8 @@ import { duration, nonEmptyString } from './options/validators.js';
 import {
   alreadyJoined,
   balanceNeedsHeartbeat,
+  crashDetectionFallsBack,
+  crashDetectionUnsupported,
   cronNeedsClaimSlot,
   intervalAndCron,
   invalidOption,
@@ -136,6 +139,8 @@ export class Kettle<Names extends string = string> {
   private readonly groupedLines: GroupedLines;
   /** Set once an election is balanced, with a store that can tell the live nodes; it keeps their names. */
   private balancer?: Balancer;
+  /** Set with crashDetection 'connection' and a store that has the signal. */
+  private readonly crashWatch?: CrashWatch;
 
   /** Validates the options (throwing an error that names a bad one) and opens the store. */
   constructor(options: KettleOptions = {}) {
@@ -147,6 +152,14 @@ export class Kettle<Names extends string = string> {
       (where, error) => this.storeFailed(where, error),
       (message) => this.logger.warn(message),
     );
+    const signal = this.store.connectionSignal;
+    if (this.options.crashDetection === 'connection' && signal)
+      this.crashWatch = new CrashWatch({
+        signal,
+        clock: this.currentClock,
+        logger: this.logger,
+        leaseTtl: this.options.leaseTtl,
+      });
   }
 
   /** This node's id, as the other nodes see it. */
@@ -317,6 +330,11 @@ export class Kettle<Names extends string = string> {
         this.names(),
       ),
     );
+    if (this.options.crashDetection === 'connection' && !this.crashWatch)
+      this.logger.warn(
+        crashDetectionFallsBack(crashDetectionUnsupported(this.store.constructor.name)),
+      );
+    this.crashWatch?.start();
     for (const election of this.elections.values()) election.start();
     this.balancer?.start();
     this.announcePresence();
@@ -411,6 +429,7 @@ export class Kettle<Names extends string = string> {
       turnSpread: this.turnSpread,
       groupedLines: this.groupedLines,
       balance: balancer,
+      crashWatch: this.crashWatch,
       ...handlers,
       store: this.store,
       logger: this.logger,
@@ -474,6 +493,7 @@ export class Kettle<Names extends string = string> {
       ...[...this.elections.values()].map((election) => election.stop(deadline)),
     ]);
     this.elections.clear();
+    this.crashWatch?.stop();
     this.phase = 'stopped';
   }
 

@@ -232,7 +232,15 @@ describe('RedisStore lease batches', () => {
       const renew = [LEASE_OPS.renew, lease, 5000, '', '', 'job'];
       // As one item of a batch would: READONLY is the reply, not one item's answer.
       await expect(
-        replica.admin.eval(LEASES, 2, lock, lock, `${keyPrefix}released`, ...renew),
+        replica.admin.eval(
+          LEASES,
+          2,
+          lock,
+          lock,
+          `${keyPrefix}released`,
+          `${keyPrefix}alive:`,
+          ...renew,
+        ),
       ).rejects.toThrow(/^READONLY/);
     } finally {
       await replica.kill();

@@ -7,6 +7,7 @@ import type { Clock } from '../utils/clock.js';
 import type { TimerWheel } from '../utils/timer-wheel.js';
 import type { TurnSpread } from './turn-spread.js';
 import type { GroupedLines } from './grouped-lines.js';
+import type { CrashWatchLink } from './crash-watch.js';
 import type { CatchUp, CronSchedule } from './schedule.js';
 import type { ElectionTiming } from './timing.js';
 
@@ -61,6 +62,11 @@ export interface ElectionConfig {
    * free, before it contends (0 while it leads less than its share).
    */
   readonly balance?: { deferMs(name: string): number };
+  /**
+   * Set with crashDetection 'connection': the token this node's leases carry, and the watch on the
+   * holders of the leases it waits on, which has them taken over once their connections closed.
+   */
+  readonly crashWatch?: CrashWatchLink;
   readonly store: KettleStore;
   readonly logger: KettleLogger;
   /** Leadership changes at log level when true, at debug level otherwise. */

@@ -12,6 +12,7 @@ export function zeroCounters(): ElectionCounters {
     repeatedSlots: 0,
     lateSlots: 0,
     storeErrors: 0,
+    takeovers: 0,
     callbackErrors: 0,
   };
 }

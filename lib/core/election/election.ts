@@ -9,7 +9,7 @@ import type { MasterContext } from '../interfaces/master-context.interface.js';
 import type { RunOutcome } from '../interfaces/run-observer.interface.js';
 import * as messages from '../kettle.messages.js';
 import type { AcquireResult, KettleStore, SlotClaim } from '../store/kettle-store.interface.js';
-import { newLease } from '../store/lease.js';
+import { connectionOf, newLease } from '../store/lease.js';
 import type { ElectionConfig } from './election-config.js';
 import { ElectionLog } from './election-log.js';
 import { LeadershipEndedError } from '../errors.js';
@@ -130,6 +130,8 @@ export class Election {
   private holdOffUntil = 0;
   /** The acquire timer is set for when the holder's lease ends: `balance` is asked then. */
   private deferWhenDue = false;
+  /** The holder's connection closed (crashDetection): the next attempt may take its lease over. */
+  private takeOverNext = false;
 
   // What the master keeps across ticks.
   /** The claim on its way and the start of its run: a stop waits for it, so that a won slot runs. */
@@ -293,6 +295,17 @@ export class Election {
   }
 
   /**
+   * @internal The crash watch's: the holder's connections closed. Contend as when its lease ends
+   * (after what `balance` says), and let the attempt take the lease over.
+   */
+  takeOver(): void {
+    if (this.lifecycle !== 'running' || this.leadership) return;
+    this.takeOverNext = true;
+    if (this.acquiring) return void (this.acquiring.contendAgain = true);
+    this.contendIn(0, true);
+  }
+
+  /**
    * With `balance`, a node that leads its share already lets the others try first: it contends
    * this much later (never more than a retry period), so the lease goes to a node under its share.
    */
@@ -309,6 +322,8 @@ export class Election {
 
   private acquire(): Promise<void> {
     if (this.lifecycle !== 'running' || this.leadership) return Promise.resolve();
+    const deciding = this.options.crashWatch?.deciding;
+    if (deciding) return deciding.then(() => this.acquire());
     if (this.deferWhenDue) {
       this.deferWhenDue = false;
       const deferMs = this.deferral();
@@ -327,15 +342,24 @@ export class Election {
   }
 
   private async tryAcquire(attempt: AcquireAttempt): Promise<void> {
-    const { leaseTtl, retryEvery, renewEvery } = this.timing;
-    // A value that was only ever refused ("held") never held the lease: it may be offered again.
-    const lease = (this.unusedLease ??= newLease(this.options.nodeId, leaseTtl));
+    const { leaseTtl, retryEvery, renewEvery, interval } = this.timing;
+    const { crashWatch, store } = this.options;
+    const token = crashWatch?.token();
+    // A value that was only ever refused ("held") never held the lease: it may be offered again,
+    // unless this node's connection token changed meanwhile.
+    let lease = this.unusedLease;
+    if (lease === undefined || (crashWatch && connectionOf(lease) !== token))
+      lease = newLease(this.options.nodeId, leaseTtl, token);
     this.unusedLease = undefined;
+    const takeOver = this.takeOverNext && store.connectionSignal;
+    this.takeOverNext = false;
     const sentAt = this.clock.now();
     let result: AcquireResult;
     try {
       result = await this.callStore('acquire', renewEvery, (store) =>
-        store.acquire(this.name, lease, leaseTtl),
+        takeOver
+          ? takeOver.takeOver(this.name, lease, leaseTtl, interval)
+          : store.acquire(this.name, lease, leaseTtl),
       );
     } catch (error) {
       this.log.storeFailed('acquire', error);
@@ -346,8 +370,10 @@ export class Election {
       return;
     }
     this.log.storeAnswered();
+    crashWatch?.follow(this, result.acquired ? undefined : result.lease);
     if (!result.acquired) this.unusedLease = lease;
     if (result.acquired) {
+      if (result.tookOver) this.stats.takeovers++;
       // Stopped while the acquire was on its way: give it straight back.
       if (this.lifecycle !== 'running') return this.release(lease);
       return this.becomeMaster(lease, result.term, sentAt);
@@ -851,6 +877,7 @@ export class Election {
     if (this.lifecycle === 'idle' || this.lifecycle === 'running') {
       this.lifecycle = 'stopping';
       for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+      this.options.crashWatch?.follow(this);
       this.timers.clear('acquire');
       this.timers.clear('tick');
     }

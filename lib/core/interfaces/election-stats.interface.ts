@@ -29,6 +29,11 @@ export interface ElectionCounters {
   /** Store commands that failed or timed out. */
   storeErrors: number;
   /**
+   * Leaderships won by taking the lease of a holder whose connection had closed (crashDetection
+   * 'connection'): a crash, or a connection that dropped while its process lived.
+   */
+  takeovers: number;
+  /**
    * User callbacks that threw: leadership listeners (`onChange`, a `leadership$` subscriber that
    * throws synchronously), run observers (`onRun`), @OnElected and @OnRevoked handlers, and the
    * logger. Runs that fail

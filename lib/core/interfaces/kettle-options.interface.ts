@@ -61,6 +61,16 @@ export interface KettleOptions {
    * `balance: false`. Default false: the first node up leads every election. See docs/BALANCE.md.
    */
   balance?: boolean;
+  /**
+   * How a crashed master is noticed. `'connection'`: when its process dies, Redis drops its
+   * connections at once, and a follower that polls every twentieth of the lease takes the lease
+   * over (a kill or a crash is followed within about that, not a lease); a frozen or cut-off
+   * master still keeps it until its lease runs out. A dropped connection of a live master then
+   * costs it its leadership too. Falls back to the lease, logged at start, where the signal is not
+   * there (Redis Cluster, a proxy that hides subscriptions, an ACL that refuses the channel, a
+   * quorum). Default `'lease'`. See docs/CRASH-DETECTION.md.
+   */
+  crashDetection?: 'connection' | 'lease';
 }
 
 /** What kettle logs to: Nest's `Logger` fits, and so do most others. */

@@ -18,7 +18,7 @@ import {
 } from './defaults.js';
 import { didYouMean } from '../utils/did-you-mean.js';
 import { type ElectionDefaults, resolveElection } from './election-options.js';
-import { boolean, duration, hasMethods, nonEmptyString } from './validators.js';
+import { boolean, duration, hasMethods, nonEmptyString, oneOf } from './validators.js';
 
 /** The options after defaults, the environment and validation. */
 export interface ResolvedKettleOptions {
@@ -30,6 +30,8 @@ export interface ResolvedKettleOptions {
   readonly allowShortInterval: boolean;
   /** The default of every election: its leadership is spread over the nodes. */
   readonly balance: boolean;
+  /** How a crashed master is noticed: by its connections closing, or when its lease runs out. */
+  readonly crashDetection: CrashDetection;
   readonly shutdownTimeout: number;
   readonly verbose: boolean;
   readonly store: StoreChoice;
@@ -60,7 +62,10 @@ const KNOWN_OPTIONS = [
   'logger',
   'failFast',
   'balance',
+  'crashDetection',
 ];
+export type CrashDetection = 'connection' | 'lease';
+const CRASH_DETECTION: readonly CrashDetection[] = ['connection', 'lease'];
 const STORE_METHODS = [
   'acquire',
   'renew',
@@ -99,6 +104,7 @@ export function resolveKettleOptions(
       0,
     ),
     verbose: boolean('verbose', options.verbose ?? false),
+    crashDetection: oneOf('crashDetection', options.crashDetection ?? 'lease', CRASH_DETECTION),
     ...moduleTiming(options),
     logger: options.logger === undefined ? undefined : logger(options.logger),
     ...(options.failFast !== undefined && failFast(options.failFast)),

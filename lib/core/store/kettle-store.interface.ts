@@ -5,9 +5,22 @@
  * carries a random token that is new for every leadership. Every write compares it first.
  */
 export type AcquireResult =
-  | { readonly acquired: true; readonly term: number }
-  /** `ttlMs` is the holder's remaining lease, or a negative number when unknown. */
-  | { readonly acquired: false; readonly holder: string | null; readonly ttlMs: number };
+  | {
+      readonly acquired: true;
+      readonly term: number;
+      /** Set by `takeOver`: the lease was taken from a holder whose connection had closed. */
+      readonly tookOver?: boolean;
+    }
+  /**
+   * `ttlMs` is the holder's remaining lease, or a negative number when unknown; `lease` the
+   * holder's lease value, when the store tells (for crashDetection 'connection').
+   */
+  | {
+      readonly acquired: false;
+      readonly holder: string | null;
+      readonly ttlMs: number;
+      readonly lease?: string;
+    };
 
 export type ClaimResult =
   /**
@@ -97,6 +110,33 @@ export interface FleetMember {
   readonly ageMs: number;
 }
 
+/**
+ * How a store tells that a lease's holder is gone because its connection closed, well before its
+ * lease runs out (crashDetection 'connection', docs/CRASH-DETECTION.md). A lease that carries a
+ * connection token (lease.ts) may be taken over once no connection of its holder is subscribed to
+ * that token's channel.
+ */
+export interface ConnectionSignal {
+  /**
+   * Checks that the signal can be seen where the leases live: resolves to undefined when it can,
+   * else to why not (Redis Cluster, a proxy that hides subscriptions, an ACL that refuses the
+   * channel). Rejects when it cannot tell yet (not connected): ask again later.
+   */
+  probe(): Promise<string | undefined>;
+  /** The token for this node's new leases; undefined while its own signal is down (none then). */
+  token(): string | undefined;
+  /** How long the connections the signal rides have been up on end: 0 while one is down. */
+  upForMs(): number;
+  /** Of `tokens`, those with no subscribed connection now: one command for them all. */
+  silent(tokens: readonly string[]): Promise<string[]>;
+  /**
+   * As `acquire`, and also takes a lease whose token has no subscribed connection (`tookOver`). A
+   * holder that reconnected and subscribed again is never taken. An interval election's next slot
+   * then comes an interval after the takeover, on the store's clock: no slot runs twice.
+   */
+  takeOver(name: string, lease: string, ttlMs: number, intervalMs: number): Promise<AcquireResult>;
+}
+
 export interface KettleStore {
   /** Takes the lease if nobody holds it, and then increments the election's term. */
   acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult>;
@@ -170,6 +210,8 @@ export interface KettleStore {
    * bootstrap.
    */
   heartbeat?(member: FleetMember, ttlMs: number): Promise<FleetMember[]>;
+  /** Optional, for crashDetection 'connection': without it, a crashed holder is followed after its lease. */
+  readonly connectionSignal?: ConnectionSignal;
   /**
    * Closes what the store opened; never a client the user passed in. With `timeoutMs`, it waits
    * that long at most (for connections to close politely, say) before it drops them.

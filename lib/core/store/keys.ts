@@ -70,3 +70,11 @@ export function nodeKey(keyPrefix: string, nodeId: string): string {
 export function fleetKey(keyPrefix: string): string {
   return `${keyPrefix}fleet`;
 }
+
+/**
+ * `kettle:alive:`: the channels a node's subscriber listens on while it lives, one per connection
+ * token (`kettle:alive:<16 hex>`); a lease that carries the token points at it (lease.ts).
+ */
+export function connectionChannelPrefix(keyPrefix: string): string {
+  return `${keyPrefix}alive:`;
+}

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { type Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { describeError } from '../utils/thrown-values.js';
 import * as messages from '../kettle.messages.js';
 import type {
   AcquireResult,
+  ConnectionSignal,
   FleetMember,
   ClaimResult,
   KettleStore,
@@ -11,13 +13,14 @@ import type {
 } from './kettle-store.interface.js';
 import {
   checkKeyPrefix,
+  connectionChannelPrefix,
   electionKey,
   type ElectionKeyKind,
   fleetKey,
   nodeKey,
   slotKey,
 } from './keys.js';
-import { holderOf } from './lease.js';
+import { connectionOf, holderOf } from './lease.js';
 import type { RedisConnection } from './redis-connection.js';
 import { ReleaseListeners } from './release-listeners.js';
 import { settlesWithin, withTimeout } from '../utils/promise-timeout.js';
@@ -35,6 +38,12 @@ export interface RedisStoreOptions {
   readonly onError?: (where: string, error: Error) => void;
   /** Told about a server set up in a way that endangers leases (a maxmemory-policy that evicts). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Offer `connectionSignal` (crashDetection 'connection'): the subscriber also listens on a
+   * channel of this store's own while it lives, and a lease whose holder's channel is silent may
+   * be taken over.
+   */
+  readonly crashDetection?: boolean;
 }
 
 /**
@@ -66,6 +75,8 @@ const QUIT_WAIT_MS = 1000;
 const RESUBSCRIBE_MS = 1000;
 /** How long `holder()` waits for a connection still coming up, and then for the answer. */
 const READ_WAIT_MS = 2000;
+/** Counts a channel's subscribers inside a script: what LEASES's take over does. ARGV[1]: channel. */
+const COUNT_SUBSCRIBERS = `return redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2]`;
 /**
  * A SUBSCRIBE changes no lease, so it may wait for the connection. kettle subscribes again itself on
  * every reconnect: ioredis's own resubscribe drops a refusal (NOPERM after an ACL change) or a
@@ -177,7 +188,16 @@ export class RedisStore implements KettleStore {
   /** Connections whose retryStrategy gave up once already: that is reported once. */
   private readonly retryGaveUp = new Set<string>();
   private resubscribe?: NodeJS.Timeout;
+  private resubscribeAlive?: NodeJS.Timeout;
   private closed = false;
+  readonly connectionSignal?: ConnectionSignal;
+  /** This store's connection token, and the channel its subscriber listens on while it lives. */
+  private readonly connectionToken = randomBytes(8).toString('hex');
+  private readonly aliveChannels: string;
+  /** When the subscriber last subscribed to its channel (performance.now()); unset while not. */
+  private aliveSince?: number;
+  /** The probe saw the signal work: leases carry the token from now on. */
+  private signalWorks = false;
   /** The lease commands of one turn, sent as one LEASES call per server (per slot on Cluster). */
   private readonly leases: TurnBatch<LeaseItem, LeaseReply>;
   private readonly keys = new Map<string, Partial<Record<ElectionKeyKind, string>>>();
@@ -187,6 +207,7 @@ export class RedisStore implements KettleStore {
   constructor(private readonly options: RedisStoreOptions) {
     checkKeyPrefix('keyPrefix', options.keyPrefix);
     this.channel = `${options.keyPrefix}released`;
+    this.aliveChannels = connectionChannelPrefix(options.keyPrefix);
     this.client = this.open(
       { ...LOCK_CONNECTION, connectionName: this.clientName('kettle') },
       'commands',
@@ -206,19 +227,59 @@ export class RedisStore implements KettleStore {
       groupOf: cluster ? (item) => calculateSlot(item.lock) : undefined,
       maxItems: MAX_LEASE_ITEMS,
     });
+    if (options.crashDetection) {
+      this.connectionSignal = {
+        probe: () => this.probeSignal(),
+        token: () =>
+          this.signalWorks && this.aliveSince !== undefined ? this.connectionToken : undefined,
+        upForMs: () => this.signalUpForMs(),
+        silent: (tokens) => this.silent(tokens),
+        takeOver: (name, lease, ttlMs, intervalMs) =>
+          this.acquireLease(name, lease, ttlMs, LEASE_OPS.takeOver, intervalMs),
+      };
+      this.openSubscriber();
+    }
   }
 
-  async acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
+  acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
+    return this.acquireLease(name, lease, ttlMs, LEASE_OPS.acquire);
+  }
+
+  private async acquireLease(
+    name: string,
+    lease: string,
+    ttlMs: number,
+    op: typeof LEASE_OPS.acquire | typeof LEASE_OPS.takeOver,
+    intervalMs?: number,
+  ): Promise<AcquireResult> {
     this.ensureConnected();
-    const [acquired, value, ttl] = await this.lease({
-      op: LEASE_OPS.acquire,
-      lock: this.key(name, 'lock'),
+    const lock = this.key(name, 'lock');
+    const [acquired, value, at] = await this.lease({
+      op,
+      lock,
       other: this.key(name, 'term'),
       lease,
       ttl: ttlMs,
     });
-    if (acquired === 1) return { acquired: true, term: Number(value) };
-    return { acquired: false, holder: value ? holderOf(String(value)) : null, ttlMs: Number(ttl) };
+    if (acquired === 1) {
+      const tookOver = Number(at) > 0;
+      // No slot the old holder claimed is later than the takeover: the first claim waits for the
+      // next one on that grid, as if a slot had run then (claimRun passes it as the last slot).
+      if (tookOver && intervalMs !== undefined)
+        this.claimedSlots.set(lock, {
+          lease,
+          slot: Number(at),
+          interval: whole(intervalMs) as number,
+        });
+      return { acquired: true, term: Number(value), ...(tookOver && { tookOver }) };
+    }
+    const holderLease = value ? String(value) : undefined;
+    return {
+      acquired: false,
+      holder: holderLease === undefined ? null : holderOf(holderLease),
+      ttlMs: Number(at),
+      ...(holderLease !== undefined && { lease: holderLease }),
+    };
   }
 
   async renew(name: string, lease: string, ttlMs: number): Promise<boolean> {
@@ -285,6 +346,7 @@ export class RedisStore implements KettleStore {
     ttlMs: number,
   ): Promise<ClaimResult> {
     this.ensureConnected();
+    this.ensureAlive(lease);
     const lock = this.key(name, 'lock');
     const interval = Math.max(1, Math.round(intervalMs));
     const claimed = this.claimedSlots.get(lock);
@@ -316,6 +378,7 @@ export class RedisStore implements KettleStore {
     options: SlotClaimOptions,
   ): Promise<SlotClaim> {
     this.ensureConnectedInOrder();
+    this.ensureAlive(lease);
     const [code, ms, recorded, storeNow] = await this.refused(
       this.client.kettleClaimSlot(
         this.key(name, 'lock'),
@@ -381,28 +444,111 @@ export class RedisStore implements KettleStore {
 
   onReleased(listener: (name: string) => void, only?: string): () => void {
     const remove = this.releasedListeners.add(listener, only);
-    if (!this.subscriber) {
-      // A subscribed connection can do nothing else, so releases arrive on a connection of their own.
-      const subscriber = this.open(
-        { ...SUBSCRIBER_CONNECTION, connectionName: this.clientName('kettle-sub') },
-        'subscriber',
-      );
-      subscriber.on('message', (channel: string, name: string) => {
-        if (channel === this.channel) this.releasedListeners.notify(name);
+    this.openSubscriber();
+    return remove;
+  }
+
+  /**
+   * A subscribed connection can do nothing else, so releases arrive on a connection of their own;
+   * with crashDetection, its own channel tells the other nodes that this one lives. Each channel
+   * is subscribed on its own, so that an ACL that refuses one leaves the other.
+   */
+  private openSubscriber(): void {
+    if (this.subscriber) return;
+    const subscriber = this.open(
+      { ...SUBSCRIBER_CONNECTION, connectionName: this.clientName('kettle-sub') },
+      'subscriber',
+    );
+    subscriber.on('message', (channel: string, name: string) => {
+      if (channel === this.channel) this.releasedListeners.notify(name);
+    });
+    // On every (re)connect, and again after a refusal until it is taken.
+    const subscribe = (): void => {
+      clearTimeout(this.resubscribe);
+      subscriber.subscribe(this.channel).catch((error: Error) => {
+        this.report('subscriber', error);
+        if (!this.closed && subscriber.status === 'ready')
+          this.resubscribe = setTimeout(subscribe, RESUBSCRIBE_MS);
       });
-      // On every (re)connect, and again after a refusal until it is taken.
-      const subscribe = (): void => {
-        clearTimeout(this.resubscribe);
-        subscriber.subscribe(this.channel).catch((error: Error) => {
+    };
+    const alive = `${this.aliveChannels}${this.connectionToken}`;
+    const subscribeAlive = (): void => {
+      clearTimeout(this.resubscribeAlive);
+      subscriber.subscribe(alive).then(
+        () => {
+          if (subscriber.status === 'ready') this.aliveSince = performance.now();
+        },
+        (error: Error) => {
           this.report('subscriber', error);
           if (!this.closed && subscriber.status === 'ready')
-            this.resubscribe = setTimeout(subscribe, RESUBSCRIBE_MS);
-        });
-      };
-      subscriber.on('ready', subscribe);
-      this.subscriber = subscriber;
+            this.resubscribeAlive = setTimeout(subscribeAlive, RESUBSCRIBE_MS);
+        },
+      );
+    };
+    subscriber.on('ready', subscribe);
+    if (this.connectionSignal) {
+      subscriber.on('ready', subscribeAlive);
+      subscriber.on('close', () => (this.aliveSince = undefined));
     }
-    return remove;
+    this.subscriber = subscriber;
+  }
+
+  /**
+   * The signal works here when the server, asked inside a script (as LEASES's take over asks),
+   * counts this store's own subscription: not on Cluster (a node counts only its own subscribers),
+   * nor behind a proxy that does not pass subscriptions on, nor under an ACL that refuses them.
+   */
+  private async probeSignal(): Promise<string | undefined> {
+    if (this.client.isCluster) return messages.signalOnCluster;
+    this.ensureConnected();
+    if (this.aliveSince === undefined) {
+      const refused = this.lastErrors.get('subscriber');
+      if (refused && isConfigurationError(refused)) return refused.message;
+      throw new KettleStoreError('not-connected', 'the subscriber is not subscribed yet');
+    }
+    const alive = `${this.aliveChannels}${this.connectionToken}`;
+    let count: unknown;
+    try {
+      count = await withTimeout(
+        this.client.eval(COUNT_SUBSCRIBERS, 0, alive),
+        READ_WAIT_MS,
+        'PUBSUB NUMSUB',
+      );
+    } catch (error) {
+      if (error instanceof Error && isConfigurationError(error)) return error.message;
+      throw error;
+    }
+    if (Number(count) < 1) return messages.signalNotSeen;
+    this.signalWorks = true;
+    return undefined;
+  }
+
+  private signalUpForMs(): number {
+    const commands = this.readyAt.get('commands');
+    const alive = this.aliveSince;
+    if (commands === undefined || alive === undefined || this.client.status !== 'ready') return 0;
+    return performance.now() - Math.max(commands, alive);
+  }
+
+  private async silent(tokens: readonly string[]): Promise<string[]> {
+    if (tokens.length === 0) return [];
+    this.ensureConnected();
+    const counts = (await withTimeout(
+      this.client.pubsub('NUMSUB', ...tokens.map((token) => `${this.aliveChannels}${token}`)),
+      READ_WAIT_MS,
+      'PUBSUB NUMSUB',
+    )) as (string | number)[];
+    return tokens.filter((_, i) => Number(counts[2 * i + 1]) === 0);
+  }
+
+  /**
+   * While this store's subscriber is down, its leases may be taken over at any moment: a claim of
+   * one fails, so that no run starts on a lease another node may hold by the time it runs.
+   */
+  private ensureAlive(lease: string): void {
+    if (!this.signalWorks || this.aliveSince !== undefined || connectionOf(lease) === undefined)
+      return;
+    throw new KettleStoreError('not-connected', messages.signalDown);
   }
 
   /** Resolves when the command connection is ready, or after `ms`, whichever comes first. */
@@ -427,6 +573,7 @@ export class RedisStore implements KettleStore {
     this.leases.flush();
     this.closed = true;
     clearTimeout(this.resubscribe);
+    clearTimeout(this.resubscribeAlive);
     this.releasedListeners.clear();
     this.connectedListeners.clear();
     const waitMs = Math.min(timeoutMs, QUIT_WAIT_MS);
@@ -442,7 +589,7 @@ export class RedisStore implements KettleStore {
 
   private async sendLeases(items: LeaseItem[]): Promise<LeaseReply[]> {
     const keys: string[] = [];
-    const args: (string | number)[] = [this.channel];
+    const args: (string | number)[] = [this.channel, this.aliveChannels];
     for (const { op, lock, other, lease, ttl, interval, last, name } of items) {
       keys.push(lock, other);
       args.push(

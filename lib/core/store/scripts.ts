@@ -24,7 +24,13 @@ export const SET_TERM = (term: string, key = 'KEYS[2]') =>
   `redis.call('SET', ${key}, string.format('%d', ${term}), 'PX', string.format('%d', math.max(${term} - now, 0) + ${TERM_KEY_LIFE_MS}))`;
 
 /** What LEASES does for one item, and how many ARGV values each item takes. */
-export const LEASE_OPS = { acquire: 'a', renew: 'r', claim: 'c', release: 'x' } as const;
+export const LEASE_OPS = {
+  acquire: 'a',
+  takeOver: 't',
+  renew: 'r',
+  claim: 'c',
+  release: 'x',
+} as const;
 export const LEASE_ITEM_ARGS = 6;
 /** The first reply value of an item that failed in Redis (the error is the second). */
 export const LEASE_FAILED = 'failed';
@@ -33,14 +39,22 @@ export const LEASE_FAILED = 'failed';
  * Every lease command of a node's turn, in one call (RedisStore batches them: one round trip for
  * thousands of elections). Costs one inner command per renewal or claim of a held lease.
  *
- * KEYS: two per item: the lock, then the term key (acquire) or the last-run key (the others).
- * ARGV[1]: the release channel. Then six per item: op (LEASE_OPS), lease, ttl ms, interval ms,
- * last slot ('' when unknown), election name.
+ * KEYS: two per item: the lock, then the term key (acquire, take over) or the last-run key (the
+ * others).
+ * ARGV[1]: the release channel; ARGV[2]: the connection channels' prefix (a lease's connection
+ * token follows it). Then six per item: op (LEASE_OPS), lease, ttl ms, interval ms, last slot (''
+ * when unknown), election name.
  * Returns three values per item:
  * - acquire: {1, term, 0} when taken, else {0, holder lease, remaining ttl ms}. The new term is
  *   the last one plus one, but never less than the server clock (ms): a Redis that restarted
  *   empty, or a replica promoted before it got the latest terms, must not hand out a term already
  *   given (only a clock set back, or a new master's clock behind the old one's, could).
+ * - take over: as acquire, and it also takes a lease whose value carries a connection token (see
+ *   lease.ts) with no subscriber on that token's channel: its holder's connection closed. Then
+ *   the third value is the server's now: no slot the old holder claimed is later (its claims
+ *   came before), so the new holder's next slot of an interval comes an interval after it. A
+ *   holder that reconnected and subscribed again is never taken; PUBSUB NUMSUB runs in scripts
+ *   on Redis 5 and later.
  * - renew: {1, 0, 0} when extended to ttl, else {0, 0, 0}.
  * - claim (renews too, so a master that ticks as often as it renews sends one command, not two):
  *   {-1, 0, 0} when the lease is not the caller's; {0, wait ms, 0} when this slot already ran;
@@ -91,12 +105,17 @@ local function extend(lock, lease, ttl)
 end
 local function item(i)
   local lock, other = KEYS[2 * i - 1], KEYS[2 * i]
-  local at = 1 + ${LEASE_ITEM_ARGS} * (i - 1)
+  local at = 2 + ${LEASE_ITEM_ARGS} * (i - 1)
   local op, lease, ttl = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
   local a, b, c = 0, 0, 0
-  if op == '${LEASE_OPS.acquire}' then
+  if op == '${LEASE_OPS.acquire}' or op == '${LEASE_OPS.takeOver}' then
     local held = redis.call('GET', lock)
-    if held then
+    local gone = false
+    if held and op == '${LEASE_OPS.takeOver}' then
+      local token = string.match(held, '@(%x+):%d+$')
+      gone = token ~= nil and redis.call('PUBSUB', 'NUMSUB', ARGV[2] .. token)[2] == 0
+    end
+    if held and not gone then
       a, b, c = 0, held, redis.call('PTTL', lock)
     else
       redis.call('SET', lock, lease, 'PX', ttl)
@@ -104,6 +123,9 @@ local function item(i)
       local term = math.max((tonumber(redis.call('GET', other)) or 0) + 1, now)
       ${SET_TERM('term', 'other')}
       a, b = 1, term
+      if gone then
+        c = now
+      end
     end
   elseif op == '${LEASE_OPS.renew}' then
     if extend(lock, lease, ttl) then

@@ -1,0 +1,179 @@
+import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
+import * as messages from '../kettle.messages.js';
+import type { ConnectionSignal } from '../store/kettle-store.interface.js';
+import { connectionOf, holderOf } from '../store/lease.js';
+import type { Clock } from '../utils/clock.js';
+import { describeError } from '../utils/thrown-values.js';
+
+/** An election as the watch sees it: told to take its lease over when the holder's connection closed. */
+export interface Contender {
+  takeOver(): void;
+}
+
+/** What an election asks of the watch: the token for its leases, and whose lease it waits on. */
+export interface CrashWatchLink {
+  /** The token a new lease carries: undefined until the signal is known to work, and while it is down. */
+  token(): string | undefined;
+  /**
+   * Set until the store said whether the signal works: a lease taken meanwhile would carry no
+   * token for its whole term. It settles then, or when the watch stops.
+   */
+  readonly deciding?: Promise<void>;
+  /** `contender` waits on the lease `holderLease` (undefined: on none, or it left). */
+  follow(contender: Contender, holderLease?: string): void;
+}
+
+export interface CrashWatchOptions {
+  readonly signal: ConnectionSignal;
+  readonly clock: Clock;
+  readonly logger: KettleLogger;
+  /** The module's lease: the polls and the settling time derive from it. */
+  readonly leaseTtl: number;
+}
+
+/** How soon the probe asks again while the store cannot tell yet (not connected). */
+const PROBE_RETRY_MS = 100;
+/** A poll every twentieth of the lease, within these bounds. */
+const POLL_MIN_MS = 100;
+const POLL_MAX_MS = 5_000;
+
+/** How often a node polls the holders of the leases it waits on (`leaseTtl` / 20, bounded). */
+export function crashPollMs(leaseTtl: number): number {
+  return Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, Math.round(leaseTtl / 20)));
+}
+
+/**
+ * How long this node's own connections must have been up before it takes a lease over. A Redis
+ * that restarted or failed over has lost every subscription: its masters need the time to
+ * reconnect and subscribe again, up to a renewal (which is what tells a master behind a moved
+ * address to reconnect) and a reconnect, before their silence means anything.
+ */
+export function crashSettleMs(leaseTtl: number): number {
+  return Math.max(Math.round(leaseTtl / 2), Math.floor(leaseTtl / 3) + 1_000);
+}
+
+/**
+ * crashDetection 'connection' on one node: ties its leases to its connections (their token), and
+ * polls the holders of the leases its followers wait on, one command for all of them; a holder
+ * with no subscribed connection left has its leases taken over (ConnectionSignal.takeOver), each
+ * by an atomic check in the store, so a holder that came back in between keeps them.
+ *
+ * Not seen as a crash: a frozen process (its sockets stay open), a host that vanished without
+ * closing them, a link that went silent. Those are followed after the lease, as without it.
+ */
+export class CrashWatch implements CrashWatchLink {
+  private readonly waiting = new Map<string, { holder: string; contenders: Set<Contender> }>();
+  private readonly tokenOf = new Map<Contender, string>();
+  private state: 'idle' | 'probing' | 'on' | 'off' | 'stopped' = 'idle';
+  private timer?: unknown;
+  readonly pollMs: number;
+  private readonly settleMs: number;
+  deciding?: Promise<void>;
+  private decided = () => {};
+
+  constructor(private readonly options: CrashWatchOptions) {
+    this.pollMs = crashPollMs(options.leaseTtl);
+    this.settleMs = crashSettleMs(options.leaseTtl);
+    this.deciding = new Promise((resolve) => (this.decided = resolve));
+  }
+
+  /** Probes the signal (again and again while the store cannot tell yet), then polls. */
+  start(): void {
+    if (this.state !== 'idle') return;
+    this.state = 'probing';
+    void this.probe();
+  }
+
+  stop(): void {
+    this.state = 'stopped';
+    this.decide();
+    this.options.clock.clearTimeout(this.timer);
+    this.waiting.clear();
+    this.tokenOf.clear();
+  }
+
+  /** True once the signal is known to work here. */
+  get on(): boolean {
+    return this.state === 'on';
+  }
+
+  token(): string | undefined {
+    return this.state === 'on' ? this.options.signal.token() : undefined;
+  }
+
+  follow(contender: Contender, holderLease?: string): void {
+    const token = holderLease === undefined ? undefined : connectionOf(holderLease);
+    const before = this.tokenOf.get(contender);
+    if (before === token) return;
+    if (before !== undefined) {
+      const entry = this.waiting.get(before);
+      entry?.contenders.delete(contender);
+      if (entry?.contenders.size === 0) this.waiting.delete(before);
+      this.tokenOf.delete(contender);
+    }
+    if (token === undefined || this.state === 'stopped') return;
+    this.tokenOf.set(contender, token);
+    let entry = this.waiting.get(token);
+    if (!entry) {
+      entry = { holder: holderOf(holderLease!), contenders: new Set() };
+      this.waiting.set(token, entry);
+    }
+    entry.contenders.add(contender);
+  }
+
+  private async probe(): Promise<void> {
+    let reason: string | undefined;
+    try {
+      reason = await this.options.signal.probe();
+    } catch {
+      // Not connected yet: ask again soon.
+      return this.next(() => this.probe(), PROBE_RETRY_MS);
+    }
+    if (this.state !== 'probing') return;
+    this.decide();
+    if (reason !== undefined) {
+      this.state = 'off';
+      this.waiting.clear();
+      this.tokenOf.clear();
+      return this.options.logger.warn(messages.crashDetectionFallsBack(reason));
+    }
+    this.state = 'on';
+    this.options.logger.log(messages.crashDetectionOn(this.pollMs));
+    this.next(() => this.poll());
+  }
+
+  /**
+   * One command asks after every holder waited on. Only once this node's own connections have
+   * been up for the settling time: after an outage, a holder may not have subscribed again yet.
+   */
+  private async poll(): Promise<void> {
+    const { signal, logger } = this.options;
+    if (this.waiting.size > 0 && signal.upForMs() >= this.settleMs) {
+      try {
+        const silent = await signal.silent([...this.waiting.keys()]);
+        for (const token of silent) {
+          const entry = this.waiting.get(token);
+          if (!entry || this.state !== 'on') continue;
+          this.waiting.delete(token);
+          for (const contender of entry.contenders) this.tokenOf.delete(contender);
+          logger.log(messages.holderConnectionClosed(entry.holder, entry.contenders.size));
+          for (const contender of entry.contenders) contender.takeOver();
+        }
+      } catch (error) {
+        // The elections report an outage; this only waits for the next poll.
+        logger.debug(messages.crashPollFailed(describeError(error)));
+      }
+    }
+    this.next(() => this.poll());
+  }
+
+  private decide(): void {
+    this.deciding = undefined;
+    this.decided();
+  }
+
+  private next(step: () => Promise<void>, ms = this.pollMs): void {
+    if (this.state === 'stopped' || this.state === 'off') return;
+    this.timer = this.options.clock.setTimeout(() => void step(), ms);
+  }
+}
