@@ -31,6 +31,7 @@ describe('resolveKettleOptions', () => {
       leaseTtl: 10_000,
       shutdownTimeout: 10_000,
       verbose: false,
+      crashDetection: 'lease',
       store: { kind: 'redis', connection: { options: { host: '127.0.0.1', port: 6379 } } },
     });
     expect(options.nodeId).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{6}$`));
@@ -310,6 +311,10 @@ describe('bad options fail createApplicationContext, naming the option and its v
     [{ shutdownTimeout: -1 }, /"shutdownTimeout": -1/],
     [{ shutdownTimeout: Infinity }, /"shutdownTimeout": Infinity/],
     [{ verbose: 'yes' }, /"verbose": "yes"; expected true or false/],
+    [
+      { crashDetection: 'socket' },
+      /"crashDetection": "socket"; expected 'connection' or 'lease'/,
+    ],
     [{ store: 'mongo' }, /"store": "mongo"; expected 'redis', 'memory' or a KettleStore/],
     [
       { store: { acquire() {} } },

@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '#tools/wait.js';
+import { Kettle, type KettleLogger } from '../../lib/core/index.js';
+import { crashSettleMs } from '../../lib/core/election/crash-watch.js';
+import { uniquePrefix } from '../support/nodes.js';
+import { SHARED_REDIS_URL } from '../support/shared-redis.js';
+
+const LEASE = 6000;
+
+/** Every line a node logs, with its level. */
+function recording(lines: string[]): KettleLogger {
+  return {
+    log: (m) => void lines.push(`log ${m}`),
+    warn: (m) => void lines.push(`warn ${m}`),
+    error: (m) => void lines.push(`error ${m}`),
+    debug() {},
+  };
+}
+
+describe('crashDetection', () => {
+  const kettles: Kettle[] = [];
+  afterEach(async () => {
+    await Promise.all(kettles.splice(0).map((kettle) => kettle.stop()));
+  });
+
+  function node(nodeId: string, keyPrefix: string, lines: string[] = [], store?: 'memory') {
+    const kettle = new Kettle({
+      ...(store ? { store } : { redis: SHARED_REDIS_URL }),
+      keyPrefix,
+      nodeId,
+      interval: 1000,
+      leaseTtl: LEASE,
+      crashDetection: 'connection',
+      logger: recording(lines),
+    });
+    kettle.join('job', { run: () => undefined });
+    kettles.push(kettle);
+    return kettle;
+  }
+
+  it("'connection': a master whose connections close is followed within polls, not its lease", async () => {
+    const prefix = uniquePrefix();
+    const lines: string[] = [];
+    const a = node('a', prefix);
+    a.start();
+    await waitFor(() => a.isMaster('job'), 'a to lead');
+    const b = node('b', prefix, lines);
+    b.start();
+    // A follower takes over only once its own connections have been up for the settling time.
+    await new Promise((resolve) => setTimeout(resolve, crashSettleMs(LEASE) + 300));
+    expect(b.isMaster('job')).toBe(false);
+
+    // As a crash: every connection of a's closes at once, and nothing is released.
+    const closedAt = performance.now();
+    await a.store.close(0);
+    await waitFor(() => b.isMaster('job'), 'b to take over', LEASE);
+    const tookMs = performance.now() - closedAt;
+    expect(tookMs).toBeLessThan(LEASE / 3);
+    expect(b.stats('job')?.takeovers).toBe(1);
+    expect(lines).toContain(
+      'log Kettle: the connection of node a closed; taking over its election',
+    );
+    expect(lines.filter((line) => line.includes('crash detection by connection'))).toHaveLength(1);
+  });
+
+  it("'lease' (the default) follows such a master only once its lease ran out", async () => {
+    const prefix = uniquePrefix();
+    const make = (nodeId: string) => {
+      const kettle = new Kettle({
+        redis: SHARED_REDIS_URL,
+        keyPrefix: prefix,
+        nodeId,
+        interval: 1000,
+        leaseTtl: 2000,
+        logger: recording([]),
+      });
+      kettle.join('job', { run: () => undefined });
+      kettles.push(kettle);
+      kettle.start();
+      return kettle;
+    };
+    const a = make('a');
+    await waitFor(() => a.isMaster('job'), 'a to lead');
+    const b = make('b');
+    const closedAt = performance.now();
+    await a.store.close(0);
+    await waitFor(() => b.isMaster('job'), 'b to take over', 5000);
+    // Its lease was renewed at most a third of it before the close.
+    expect(performance.now() - closedAt).toBeGreaterThan(2000 / 2);
+    expect(b.stats('job')?.takeovers).toBe(0);
+  });
+
+  it('falls back to the lease where the store has no signal, and says so once', async () => {
+    const lines: string[] = [];
+    const a = node('a', uniquePrefix(), lines, 'memory');
+    a.start();
+    await waitFor(() => a.isMaster('job'), 'a to lead');
+    expect(lines.filter((line) => line.includes('crash detection'))).toEqual([
+      'warn Kettle: crash detection falls back to the lease (a crashed master is replaced once its lease runs out): the store (MemoryStore) has no connection signal',
+    ]);
+  });
+});
