@@ -311,10 +311,7 @@ describe('bad options fail createApplicationContext, naming the option and its v
     [{ shutdownTimeout: -1 }, /"shutdownTimeout": -1/],
     [{ shutdownTimeout: Infinity }, /"shutdownTimeout": Infinity/],
     [{ verbose: 'yes' }, /"verbose": "yes"; expected true or false/],
-    [
-      { crashDetection: 'socket' },
-      /"crashDetection": "socket"; expected 'connection' or 'lease'/,
-    ],
+    [{ crashDetection: 'socket' }, /"crashDetection": "socket"; expected 'connection' or 'lease'/],
     [{ store: 'mongo' }, /"store": "mongo"; expected 'redis', 'memory' or a KettleStore/],
     [
       { store: { acquire() {} } },
