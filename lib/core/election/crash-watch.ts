@@ -111,7 +111,7 @@ export class CrashWatch implements CrashWatchLink {
       if (entry?.contenders.size === 0) this.waiting.delete(before);
       this.tokenOf.delete(contender);
     }
-    if (token === undefined || this.state === 'stopped') return;
+    if (token === undefined || this.state === 'stopped' || this.state === 'off') return;
     this.tokenOf.set(contender, token);
     let entry = this.waiting.get(token);
     if (!entry) {
