@@ -2,9 +2,10 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisSentinel } from '#tools/redis-sentinel.js';
-import { waitFor } from '#tools/wait.js';
+import { sleep, waitFor } from '#tools/wait.js';
 import type { KettleService, LeadershipChange } from '../../lib/index.js';
 import { resolveKettleOptions } from '../../lib/core/options/resolve-options.js';
+import { crashPollMs, crashSettleMs } from '../../lib/core/election/crash-watch.js';
 import { isChange, RunLog, startNode, uniquePrefix } from '../support/nodes.js';
 
 const INTERVAL = 200;
@@ -38,8 +39,11 @@ describe('kettle on Redis Sentinel', () => {
     sentinel: RedisSentinel,
     log: RunLog,
     changes: LeadershipChange[],
-    leaseTtl = LEASE,
-    balance = false,
+    {
+      leaseTtl = LEASE,
+      balance = false,
+      crashDetection = 'lease',
+    }: { leaseTtl?: number; balance?: boolean; crashDetection?: 'connection' | 'lease' } = {},
   ) {
     const prefix = uniquePrefix();
     const nodes: KettleService[] = [];
@@ -53,6 +57,7 @@ describe('kettle on Redis Sentinel', () => {
           allowShortInterval: true,
           leaseTtl,
           balance,
+          crashDetection,
         },
         log,
       );
@@ -63,7 +68,8 @@ describe('kettle on Redis Sentinel', () => {
     return { nodes, prefix };
   }
 
-  const masters = (nodes: KettleService[]) => nodes.filter((node) => node.isMaster('job'));
+  const masters = (nodes: KettleService[], name = 'job') =>
+    nodes.filter((node) => node.isMaster(name));
   const oneMaster = (nodes: KettleService[]) =>
     waitFor(() => (masters(nodes).length === 1 ? masters(nodes)[0] : null), 'one master');
   const highestTerm = (changes: LeadershipChange[]) =>
@@ -104,6 +110,22 @@ describe('kettle on Redis Sentinel', () => {
       FAILOVER_DEADLINE_MS,
     );
 
+  /** After a planned failover: every node's connections are on the promoted replica. */
+  async function connectionsMoved(sentinel: RedisSentinel): Promise<Redis> {
+    const newMaster = client(sentinel.replicaPort);
+    await waitFor(
+      async () => {
+        const list = String(await newMaster.client('LIST'));
+        return ['s1', 's2', 's3'].every(
+          (id) => list.includes(`name=kettle:${id} `) && list.includes(`name=kettle-sub:${id} `),
+        );
+      },
+      "every node's connections on the new Redis master",
+      FAILOVER_DEADLINE_MS,
+    );
+    return newMaster;
+  }
+
   it('elects a master again, with a higher term, after the Redis master dies and Sentinel promotes the replica', async () => {
     topology = await RedisSentinel.start();
     const log = new RunLog();
@@ -132,23 +154,15 @@ describe('kettle on Redis Sentinel', () => {
     topology = await RedisSentinel.start();
     const log = new RunLog();
     const changes: LeadershipChange[] = [];
-    const { nodes, prefix } = await startNodes(topology, log, changes, PLANNED_LEASE);
+    const { nodes, prefix } = await startNodes(topology, log, changes, {
+      leaseTtl: PLANNED_LEASE,
+    });
     const master = await oneMaster(nodes);
     const term = master.term('job');
     await waitFor(() => log.runs.length >= 2, 'two runs');
 
     await topology.failover();
-    const newMaster = client(topology.replicaPort);
-    await waitFor(
-      async () => {
-        const list = String(await newMaster.client('LIST'));
-        return ['s1', 's2', 's3'].every(
-          (id) => list.includes(`name=kettle:${id} `) && list.includes(`name=kettle-sub:${id} `),
-        );
-      },
-      "every node's connections on the new Redis master",
-      FAILOVER_DEADLINE_MS,
-    );
+    const newMaster = await connectionsMoved(topology);
     const runsSoFar = log.runs.length;
     await waitFor(() => log.runs.length >= runsSoFar + 3, 'runs after the failover');
     // The lease, replicated before the switch, was still live on the new master: the same master
@@ -157,6 +171,33 @@ describe('kettle on Redis Sentinel', () => {
     expect(await newMaster.get(`${prefix}{job}:lock`)).toContain(master.nodeId);
     await expectAllAgreeOn(nodes, master);
   });
+
+  it("takes no live master's lease over when Redis fails over, with crashDetection 'connection'", async () => {
+    topology = await RedisSentinel.start();
+    const { nodes } = await startNodes(topology, new RunLog(), [], {
+      leaseTtl: PLANNED_LEASE,
+      crashDetection: 'connection',
+    });
+    const names = ['job', ...Array.from({ length: 8 }, (_, i) => `more-${i}`)];
+    for (const node of nodes) for (const name of names.slice(1)) node.join(name);
+    await waitFor(
+      () => names.every((name) => masters(nodes, name).length === 1),
+      'a master for every election',
+    );
+
+    // Every subscription is lost with the old master. The nodes reconnect to the promoted replica
+    // each in its own time, and a follower that polled before a master subscribed again would
+    // take its lease over: the settling time after a follower's own reconnect is what prevents it.
+    await topology.killMaster();
+    await promoted(topology);
+    await sleep(crashSettleMs(PLANNED_LEASE) + 5 * crashPollMs(PLANNED_LEASE));
+    const takeovers = nodes.flatMap((node) => node.metrics()).map((stats) => stats.takeovers);
+    expect(takeovers.reduce((sum, n) => sum + n, 0)).toBe(0);
+    await waitFor(
+      () => names.every((name) => masters(nodes, name).length === 1),
+      'a master for every election after the failover',
+    );
+  }, 60_000);
 
   it('never hands out a lower term after failing over to a replica that missed the latest terms', async () => {
     topology = await RedisSentinel.start();
@@ -189,7 +230,7 @@ describe('kettle on Redis Sentinel', () => {
 
   it('keeps leadership spread with balance through a failover of the Redis master', async () => {
     topology = await RedisSentinel.start();
-    const { nodes } = await startNodes(topology, new RunLog(), [], LEASE, true);
+    const { nodes } = await startNodes(topology, new RunLog(), [], { balance: true });
     const names = ['job', ...Array.from({ length: 8 }, (_, i) => `more-${i}`)];
     for (const node of nodes) for (const name of names.slice(1)) node.join(name);
     const spread = () =>
