@@ -18,7 +18,8 @@ export function createStore(
 ): KettleStore {
   const { store, keyPrefix } = options;
   if (store.kind === 'custom') return store.store;
-  if (store.kind === 'memory') return new MemoryStore(keyPrefix);
+  const crashDetection = options.crashDetection === 'connection';
+  if (store.kind === 'memory') return new MemoryStore(keyPrefix, undefined, { crashDetection });
   const clientName = options.nodeId;
   if (store.kind === 'quorum') {
     const { connections } = store;
@@ -30,7 +31,7 @@ export function createStore(
     clientName,
     onError,
     onWarning,
-    crashDetection: options.crashDetection === 'connection',
+    crashDetection,
   });
 }
 

@@ -159,6 +159,7 @@ export class Kettle<Names extends string = string> {
         clock: this.currentClock,
         logger: this.logger,
         leaseTtl: this.options.leaseTtl,
+        crashed: (nodeId) => this.balancer?.crashed(nodeId),
       });
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '#tools/wait.js';
-import { Kettle, type KettleLogger } from '../../lib/core/index.js';
+import { Kettle, type KettleLogger, type KettleStore, MemoryStore } from '../../lib/core/index.js';
 import { crashSettleMs } from '../../lib/core/election/crash-watch.js';
 import { uniquePrefix } from '../support/nodes.js';
 import { SHARED_REDIS_URL } from '../support/shared-redis.js';
@@ -23,7 +23,7 @@ describe('crashDetection', () => {
     await Promise.all(kettles.splice(0).map((kettle) => kettle.stop()));
   });
 
-  function node(nodeId: string, keyPrefix: string, lines: string[] = [], store?: 'memory') {
+  function node(nodeId: string, keyPrefix: string, lines: string[] = [], store?: KettleStore) {
     const kettle = new Kettle({
       ...(store ? { store } : { redis: SHARED_REDIS_URL }),
       keyPrefix,
@@ -92,7 +92,9 @@ describe('crashDetection', () => {
 
   it('falls back to the lease where the store has no signal, and says so once', async () => {
     const lines: string[] = [];
-    const a = node('a', uniquePrefix(), lines, 'memory');
+    // The user's own store, without a connection signal.
+    const prefix = uniquePrefix();
+    const a = node('a', prefix, lines, new MemoryStore(prefix));
     a.start();
     await waitFor(() => a.isMaster('job'), 'a to lead');
     expect(lines.filter((line) => line.includes('crash detection'))).toEqual([

@@ -21,6 +21,10 @@ export interface FleetNodeOptions {
   /** Its clock, when not the fleet's: one that stops firing stands for a node that died. */
   readonly clock?: Clock;
   readonly balance?: boolean;
+  /** Default BALANCE_LEASE. */
+  readonly leaseTtl?: number;
+  /** crashDetection 'connection': closing its store is a crash that the others see. */
+  readonly crashDetection?: boolean;
 }
 
 /**
@@ -36,10 +40,12 @@ export class BalanceFleet {
   /** A node that joins `options.elections` and starts; stopped by `stopAll()` unless it died. */
   node(id: string, prefix: string, options: FleetNodeOptions = {}): Kettle {
     const { elections = jobs(30), run = () => undefined, clock, balance = true } = options;
+    const { leaseTtl = BALANCE_LEASE, crashDetection = false } = options;
     const kettle = new Kettle({
       nodeId: id,
-      store: new MemoryStore(prefix, this.clock),
-      leaseTtl: BALANCE_LEASE,
+      store: new MemoryStore(prefix, this.clock, { crashDetection }),
+      leaseTtl,
+      crashDetection: crashDetection ? 'connection' : 'lease',
       interval: 1000,
       balance,
       logger: quiet,

@@ -87,6 +87,8 @@ export class Balancer {
   private busyBeats = 0;
   /** Its record is in the fleet: a node that leaves its last balanced election takes it out. */
   private recorded = false;
+  /** Nodes whose connections closed (crashDetection), and when: dead, whatever their record says. */
+  private readonly crashedAt = new Map<string, number>();
   private timer?: unknown;
   private running = false;
   private stopped = false;
@@ -176,6 +178,31 @@ export class Balancer {
     return 0;
   }
 
+  /**
+   * Node `nodeId`'s connections closed: it died. Out of this node's view of the fleet at once,
+   * rather than once its record ages out, so that its elections go to the living by their shares;
+   * a record it writes after this (it came back) counts again.
+   */
+  crashed(nodeId: string): void {
+    if (nodeId === this.config.nodeId) return;
+    const now = this.config.clock.now();
+    this.crashedAt.set(nodeId, now);
+    const fleet = this.fleet;
+    if (fleet)
+      this.fleet = { ...fleet, members: fleet.members.filter((m) => !this.isCrashed(m, now)) };
+  }
+
+  /** A record last written before its node was seen to crash; a mark is kept for a record's life. */
+  private isCrashed(member: FleetMember, seenAt: number): boolean {
+    const crashedAt = this.crashedAt.get(member.nodeId);
+    if (crashedAt === undefined) return false;
+    if (seenAt - crashedAt > this.ttlMs) {
+      this.crashedAt.delete(member.nodeId);
+      return false;
+    }
+    return seenAt - member.ageMs <= crashedAt;
+  }
+
   /** Stops beating and takes this node out of the fleet (within `timeoutMs`; never rejects). */
   async stop(timeoutMs: number): Promise<void> {
     const wasRunning = this.running;
@@ -206,7 +233,8 @@ export class Balancer {
           if (!this.running) return;
           // Only the nodes in mostly the same elections: shares elsewhere say nothing of these.
           const peers = members.filter(
-            (member) => groupSimilarity(member.group, group) >= SAME_GROUP,
+            (member) =>
+              groupSimilarity(member.group, group) >= SAME_GROUP && !this.isCrashed(member, sentAt),
           );
           this.fleet = { members: peers, seenAt: sentAt };
           this.rebalance(peers);

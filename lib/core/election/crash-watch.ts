@@ -29,6 +29,8 @@ export interface CrashWatchOptions {
   readonly logger: KettleLogger;
   /** The module's lease: the polls and the settling time derive from it. */
   readonly leaseTtl: number;
+  /** Told of each node whose connections closed, before its leases are taken over. */
+  readonly crashed?: (nodeId: string) => void;
 }
 
 /** How soon the probe asks again while the store cannot tell yet (not connected). */
@@ -157,6 +159,7 @@ export class CrashWatch implements CrashWatchLink {
           this.waiting.delete(token);
           for (const contender of entry.contenders) this.tokenOf.delete(contender);
           logger.log(messages.holderConnectionClosed(entry.holder, entry.contenders.size));
+          this.options.crashed?.(entry.holder);
           for (const contender of entry.contenders) contender.takeOver();
         }
       } catch (error) {
@@ -172,8 +175,13 @@ export class CrashWatch implements CrashWatchLink {
     this.decided();
   }
 
+  /**
+   * Polls fall on one grid of the wall clock on every node, so that the nodes see a crash at about
+   * the same moment, and `balance`'s few hundred ms of deferral decide who takes what.
+   */
   private next(step: () => Promise<void>, ms = this.pollMs): void {
     if (this.state === 'stopped' || this.state === 'off') return;
-    this.timer = this.options.clock.setTimeout(() => void step(), ms);
+    const wait = ms === this.pollMs ? ms - (this.options.clock.wallNow() % ms) : ms;
+    this.timer = this.options.clock.setTimeout(() => void step(), wait);
   }
 }

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type {
   AcquireResult,
   ClaimResult,
+  ConnectionSignal,
   FleetMember,
   KettleStore,
   SlotClaim,
@@ -8,7 +10,7 @@ import type {
 } from './kettle-store.interface.js';
 import { DEFAULT_KEY_PREFIX, slotKey } from './keys.js';
 import { withRecorded } from './redis.store.js';
-import { holderOf } from './lease.js';
+import { connectionOf, holderOf } from './lease.js';
 import { ReleaseListeners } from './release-listeners.js';
 import { TERM_KEY_LIFE_MS } from './scripts.js';
 import { type Clock, systemClock } from '../utils/clock.js';
@@ -48,6 +50,8 @@ class MemorySpace {
   readonly released = new ReleaseListeners();
   /** The fleet of `balance`, by node id, as FLEET keeps it. */
   readonly fleet = new Map<string, { member: FleetMember; beatAt: number; expiresAt: number }>();
+  /** The connection tokens of the stores open on it, as a Redis counts their subscribers. */
+  readonly open = new Set<string>();
   private nextSweep = 0;
 
   /** Forgets what has expired, at most once a minute: elections that were left leave nothing. */
@@ -73,35 +77,67 @@ export class MemoryStore implements KettleStore {
   readonly sameTermReclaims = true;
   private readonly space: MemorySpace;
   private readonly unsubscribers = new Set<() => void>();
+  readonly connectionSignal?: ConnectionSignal;
+  private readonly token = randomBytes(8).toString('hex');
 
   /**
    * `clock` is the store's: leases expire, terms and slots are dated on its wall time (a test
-   * gives the nodes and the store one controlled clock, so that a lease can run out).
+   * gives the nodes and the store one controlled clock, so that a lease can run out). With
+   * `crashDetection`, the store is open until closed, as a node's connections are: a lease of a
+   * closed store may be taken over (ConnectionSignal).
    */
   constructor(
     keyPrefix = DEFAULT_KEY_PREFIX,
     private readonly clock: Clock = systemClock,
+    { crashDetection = false }: { crashDetection?: boolean } = {},
   ) {
     let space = spaces.get(keyPrefix);
     if (!space) spaces.set(keyPrefix, (space = new MemorySpace()));
     this.space = space;
+    if (crashDetection) {
+      space.open.add(this.token);
+      const openedAt = clock.now();
+      this.connectionSignal = {
+        probe: async () => undefined,
+        token: () => (space.open.has(this.token) ? this.token : undefined),
+        upForMs: () => (space.open.has(this.token) ? clock.now() - openedAt : 0),
+        silent: async (tokens) => tokens.filter((token) => !space.open.has(token)),
+        takeOver: async (name, lease, ttlMs, intervalMs) =>
+          this.acquireLease(name, lease, ttlMs, intervalMs),
+      };
+    }
   }
 
-  async acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
+  acquire(name: string, lease: string, ttlMs: number): Promise<AcquireResult> {
+    return this.acquireLease(name, lease, ttlMs);
+  }
+
+  /** As LEASES's acquire, or its take over when `intervalMs` is given. */
+  private async acquireLease(
+    name: string,
+    lease: string,
+    ttlMs: number,
+    intervalMs?: number,
+  ): Promise<AcquireResult> {
     const held = this.live(name);
-    if (held)
+    const token = held && intervalMs !== undefined ? connectionOf(held.lease) : undefined;
+    const gone = token !== undefined && !this.space.open.has(token);
+    if (held && !gone)
       return {
         acquired: false,
         holder: holderOf(held.lease),
         ttlMs: held.expiresAt - this.clock.wallNow(),
+        lease: held.lease,
       };
     const now = this.clock.wallNow();
+    // No slot the old holder claimed is later: the next one comes an interval after now.
+    if (gone) this.space.lastRuns.set(name, { slot: now, expiresAt: now + 2 * intervalMs! });
     this.space.sweep(now);
     this.space.locks.set(name, { lease, expiresAt: now + ttlMs });
     const last = this.space.terms.get(name);
     const term = Math.max(last && last.expiresAt > now ? last.term + 1 : 0, now);
     this.space.terms.set(name, { term, expiresAt: term + TERM_KEY_LIFE_MS });
-    return { acquired: true, term };
+    return { acquired: true, term, ...(gone && { tookOver: true }) };
   }
 
   async renew(name: string, lease: string, ttlMs: number): Promise<boolean> {
@@ -230,6 +266,7 @@ export class MemoryStore implements KettleStore {
 
   async close(): Promise<void> {
     for (const unsubscribe of this.unsubscribers) unsubscribe();
+    this.space.open.delete(this.token);
   }
 
   private live(name: string): Held | undefined {
