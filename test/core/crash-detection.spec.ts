@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { RedisServer } from '#tools/redis-server.js';
 import { waitFor } from '#tools/wait.js';
 import { Kettle, type KettleLogger, type KettleStore, MemoryStore } from '../../lib/core/index.js';
 import { crashSettleMs } from '../../lib/core/election/crash-watch.js';
@@ -88,6 +89,33 @@ describe('crashDetection', () => {
     // Its lease was renewed at most a third of it before the close.
     expect(performance.now() - closedAt).toBeGreaterThan(2000 / 2);
     expect(b.stats('job')?.takeovers).toBe(0);
+  });
+
+  it('leads after a lease at most when its subscriber cannot connect, with leases of no token', async () => {
+    const server = await RedisServer.start();
+    try {
+      // Room for the admin connection and the commands: the subscriber is turned away.
+      await server.admin.config('SET', 'maxclients', '2');
+      const keyPrefix = uniquePrefix();
+      const kettle = new Kettle({
+        redis: server.url,
+        keyPrefix,
+        nodeId: 'a',
+        leaseTtl: 2000,
+        crashDetection: 'connection',
+        logger: recording([]),
+      });
+      kettle.join('job');
+      kettles.push(kettle);
+      const startedAt = performance.now();
+      kettle.start();
+      await waitFor(() => kettle.isMaster('job'), 'a to lead', 10_000);
+      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(2000 - 50);
+      const lease = await server.admin.get(`${keyPrefix}{job}:lock`);
+      expect(lease).not.toContain('@');
+    } finally {
+      await server.kill();
+    }
   });
 
   it('falls back to the lease where the store has no signal, and says so once', async () => {

@@ -68,6 +68,7 @@ export class CrashWatch implements CrashWatchLink {
   private readonly tokenOf = new Map<Contender, string>();
   private state: 'idle' | 'probing' | 'on' | 'off' | 'stopped' = 'idle';
   private timer?: unknown;
+  private gate?: unknown;
   readonly pollMs: number;
   private readonly settleMs: number;
   deciding?: Promise<void>;
@@ -83,6 +84,9 @@ export class CrashWatch implements CrashWatchLink {
   start(): void {
     if (this.state !== 'idle') return;
     this.state = 'probing';
+    // Elections wait for the answer a lease at most: a subscriber that cannot connect while the
+    // commands can must not keep them from leading. Their leases carry no token until it comes.
+    this.gate = this.options.clock.setTimeout(() => this.decide(), this.options.leaseTtl);
     void this.probe();
   }
 
@@ -171,6 +175,7 @@ export class CrashWatch implements CrashWatchLink {
   }
 
   private decide(): void {
+    this.options.clock.clearTimeout(this.gate);
     this.deciding = undefined;
     this.decided();
   }
