@@ -115,7 +115,7 @@ export class FaultCluster {
       .sort((a, b) => a.t - b.t)
       .map(
         (e) =>
-          `${(e.t - t0).toFixed(0).padStart(6)} ${e.node} ${e.ev} ${e.election ?? ''} ${e.term ?? ''} ${e.reason ?? e.aborted ?? e.accepted ?? ''}`,
+          `${(e.t - t0).toFixed(0).padStart(6)} ${e.node} ${e.ev} ${e.election ?? ''} ${e.term ?? ''} ${e.reason ?? e.aborted ?? e.accepted ?? e.message ?? ''}`,
       )
       .join('\n');
   }

@@ -19,6 +19,11 @@ export interface FaultEvent {
   /** A run's slot (`start`), and the real wall time it started at. */
   slot?: number;
   at?: number;
+  /** The election's takeovers on that node so far (`elected`, `revoked`; crashDetection). */
+  takeovers?: number;
+  /** What kettle logged (`log`, with KETTLE_LOG=1), and at which level. */
+  level?: string;
+  message?: string;
 }
 
 interface Run {

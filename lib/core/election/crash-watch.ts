@@ -21,6 +21,8 @@ export interface CrashWatchLink {
   readonly deciding?: Promise<void>;
   /** `contender` waits on the lease `holderLease` (undefined: on none, or it left). */
   follow(contender: Contender, holderLease?: string): void;
+  /** Calls `listener` each time this node's signal is up again after it was down; the remover. */
+  onBack(listener: () => void): () => void;
 }
 
 export interface CrashWatchOptions {
@@ -105,6 +107,10 @@ export class CrashWatch implements CrashWatchLink {
 
   token(): string | undefined {
     return this.state === 'on' ? this.options.signal.token() : undefined;
+  }
+
+  onBack(listener: () => void): () => void {
+    return this.options.signal.onBack?.(listener) ?? (() => undefined);
   }
 
   follow(contender: Contender, holderLease?: string): void {

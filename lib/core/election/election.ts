@@ -267,6 +267,8 @@ export class Election {
     if (store.onConnected) {
       this.unsubscribers.push(store.onConnected(() => this.reconnected()));
     }
+    const { crashWatch } = this.options;
+    if (crashWatch) this.unsubscribers.push(crashWatch.onBack(() => this.signalBack()));
     const { retryEvery } = this.timing;
     if (store.connected === false) return this.contendIn(jittered(retryEvery));
     const spread = this.options.turnSpread?.delayMs(retryEvery) ?? 0;
@@ -278,6 +280,16 @@ export class Election {
     if (!leadership) return this.contendNow(true);
     leadership.reconnectedAt = this.clock.now();
     this.timers.set('renew', 0);
+  }
+
+  /**
+   * crashDetection: this node's signal was down, and another node may have taken the lease over
+   * meanwhile. A master whose lease carries the token asks at once, as after a reconnect, so that a
+   * run in flight is aborted before the new master's first slot (an interval after the takeover).
+   */
+  private signalBack(): void {
+    const leadership = this.leadership;
+    if (leadership && connectionOf(leadership.lease) !== undefined) this.reconnected();
   }
 
   // ---- follower -> acquiring -> master or follower ---------------------------------------------

@@ -135,6 +135,12 @@ export interface ConnectionSignal {
    * then comes an interval after the takeover, on the store's clock: no slot runs twice.
    */
   takeOver(name: string, lease: string, ttlMs: number, intervalMs: number): Promise<AcquireResult>;
+  /**
+   * Calls `listener` each time this node's own signal is up again (its subscriber reconnected and
+   * subscribed): while it was down, another node may have taken this node's leases over, and its
+   * masters must ask at once rather than run on until their next renewal. Returns the remover.
+   */
+  onBack?(listener: () => void): () => void;
 }
 
 export interface KettleStore {

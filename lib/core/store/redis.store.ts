@@ -198,6 +198,8 @@ export class RedisStore implements KettleStore {
   private aliveSince?: number;
   /** The probe saw the signal work: leases carry the token from now on. */
   private signalWorks = false;
+  /** Told each time the subscriber has subscribed to its channel (again). */
+  private readonly backListeners = new Set<() => void>();
   /** The lease commands of one turn, sent as one LEASES call per server (per slot on Cluster). */
   private readonly leases: TurnBatch<LeaseItem, LeaseReply>;
   private readonly keys = new Map<string, Partial<Record<ElectionKeyKind, string>>>();
@@ -236,6 +238,10 @@ export class RedisStore implements KettleStore {
         silent: (tokens) => this.silent(tokens),
         takeOver: (name, lease, ttlMs, intervalMs) =>
           this.acquireLease(name, lease, ttlMs, LEASE_OPS.takeOver, intervalMs),
+        onBack: (listener) => {
+          this.backListeners.add(listener);
+          return () => this.backListeners.delete(listener);
+        },
       };
       this.openSubscriber();
     }
@@ -476,7 +482,9 @@ export class RedisStore implements KettleStore {
       clearTimeout(this.resubscribeAlive);
       subscriber.subscribe(alive).then(
         () => {
-          if (subscriber.status === 'ready') this.aliveSince = performance.now();
+          if (subscriber.status !== 'ready') return;
+          this.aliveSince = performance.now();
+          for (const listener of this.backListeners) listener();
         },
         (error: Error) => {
           this.report('subscriber', error);
@@ -576,6 +584,7 @@ export class RedisStore implements KettleStore {
     clearTimeout(this.resubscribeAlive);
     this.releasedListeners.clear();
     this.connectedListeners.clear();
+    this.backListeners.clear();
     const waitMs = Math.min(timeoutMs, QUIT_WAIT_MS);
     await Promise.all([this.client, this.subscriber].map((c) => (c ? quit(c, waitMs) : undefined)));
   }

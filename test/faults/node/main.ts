@@ -18,6 +18,7 @@ import {
   fencedSet,
   KettleModule,
   KettleService,
+  type KettleLogger,
   type MasterContext,
   OnMaster,
 } from 'nestjs-kettle';
@@ -55,6 +56,17 @@ if (clockOffsetMs !== 0) {
 const emit = ({ ev, ...fields }: { ev: string; [field: string]: unknown }) =>
   writeEventLine({ ev, node: nodeId, t: monotonicNow(), ...fields });
 
+/**
+ * KETTLE_LOG=1: kettle's own lines (but debug) become `log` events, timed with the others, so that
+ * a test can read what kettle said and when (the app's logger shows warnings and errors only).
+ */
+const eventLogger: KettleLogger = {
+  log: (message) => emit({ ev: 'log', level: 'log', message }),
+  warn: (message) => emit({ ev: 'log', level: 'warn', message }),
+  error: (message) => emit({ ev: 'log', level: 'error', message }),
+  debug: () => undefined,
+};
+
 @Injectable()
 class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
   /** The protected resource: on RESOURCE_URL, else on the election's Redis; its own connection. */
@@ -68,8 +80,16 @@ class FaultJobs implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   onApplicationBootstrap(): void {
+    // An election's takeovers so far (crashDetection 'connection'): the count goes up before the
+    // leadership it won is told.
     this.kettle.leadership$.subscribe(({ name, isMaster, term, reason }) =>
-      emit({ ev: isMaster ? 'elected' : 'revoked', election: name, term, reason }),
+      emit({
+        ev: isMaster ? 'elected' : 'revoked',
+        election: name,
+        term,
+        reason,
+        takeovers: this.kettle.stats(name)?.takeovers,
+      }),
     );
     // A bad CATCH_UP is kettle's to refuse, at join.
     const catchUp = env.CATCH_UP as 'none' | 'latest' | undefined;
@@ -188,6 +208,9 @@ async function main(): Promise<void> {
         shutdownTimeout: Number(env.SHUTDOWN_MS ?? 2000),
         // BALANCE=1: leadership spread over the nodes.
         balance: env.BALANCE === '1',
+        // CRASH_DETECTION=connection: a master whose connections closed is taken over at once.
+        crashDetection: env.CRASH_DETECTION as 'connection' | 'lease' | undefined,
+        ...(env.KETTLE_LOG === '1' && { logger: eventLogger }),
       }),
       ...(env.GUARD ? [ScheduleModule.forRoot()] : []),
     ],
