@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '#tools/redis-server.js';
-import { waitFor } from '#tools/wait.js';
+import { sleep, waitFor } from '#tools/wait.js';
 import { RedisStore } from '../../lib/index.js';
 import type { ConnectionSignal } from '../../lib/core/store/kettle-store.interface.js';
 import { connectionOf, newLease } from '../../lib/core/store/lease.js';
@@ -70,7 +70,7 @@ describe('RedisStore connection signal', () => {
     if (!won.acquired) throw new Error('a did not acquire');
     // A holder that lives: held, and the answer carries its lease (the watch follows its token).
     const leaseB = leaseOf(b.signal, 'b');
-    expect(await b.signal.takeOver('job', leaseB, TTL, INTERVAL)).toMatchObject({
+    expect(await b.signal.takeOver('job', leaseB, TTL)).toMatchObject({
       acquired: false,
       holder: 'a',
       lease: leaseA,
@@ -84,7 +84,7 @@ describe('RedisStore connection signal', () => {
     );
     // A plain acquire never takes a held lease, whoever holds it.
     expect(await b.store.acquire('job', leaseB, TTL)).toMatchObject({ acquired: false });
-    const taken = await b.signal.takeOver('job', leaseB, TTL, INTERVAL);
+    const taken = await b.signal.takeOver('job', leaseB, TTL);
     expect(taken).toMatchObject({ acquired: true, tookOver: true });
     if (taken.acquired) expect(taken.term).toBeGreaterThan(won.term);
     expect(await b.store.holder('job')).toBe('b');
@@ -95,7 +95,7 @@ describe('RedisStore connection signal', () => {
     const { store, signal } = await signalling(keyPrefix);
     // A node in 'lease' mode, or of a version before it: nobody listens for it, yet it may live.
     await store.acquire('job', newLease('old', TTL), TTL);
-    expect(await signal.takeOver('job', leaseOf(signal, 'b'), TTL, INTERVAL)).toMatchObject({
+    expect(await signal.takeOver('job', leaseOf(signal, 'b'), TTL)).toMatchObject({
       acquired: false,
       holder: 'old',
     });
@@ -103,27 +103,33 @@ describe('RedisStore connection signal', () => {
 
   it('takes a free lease as acquire does, without calling it a takeover', async () => {
     const { signal } = await signalling(uniquePrefix());
-    const result = await signal.takeOver('job', leaseOf(signal, 'b'), TTL, INTERVAL);
+    const result = await signal.takeOver('job', leaseOf(signal, 'b'), TTL);
     expect(result).toMatchObject({ acquired: true });
     expect(result).not.toHaveProperty('tookOver');
   });
 
-  it('runs no slot of the old holder again: the first claim after a takeover waits an interval', async () => {
+  it("goes on from the old holder's last slot after a takeover: none runs twice, none is skipped", async () => {
     const keyPrefix = uniquePrefix();
     const a = await signalling(keyPrefix);
     const b = await signalling(keyPrefix);
     const leaseA = leaseOf(a.signal, 'a');
     await a.store.acquire('job', leaseA, TTL);
-    expect(await a.store.claimRun('job', leaseA, INTERVAL, TTL)).toMatchObject({ outcome: 'run' });
+    // A lease of more than two intervals: only a lease with a token has its claims recorded.
+    const first = await a.store.claimRun('job', leaseA, INTERVAL, TTL);
+    if (first.outcome !== 'run') throw new Error(`a could not claim: ${first.outcome}`);
     await a.store.close();
     const leaseB = leaseOf(b.signal, 'b');
     await waitFor(
-      async () => (await b.signal.takeOver('job', leaseB, TTL, INTERVAL)).acquired,
+      async () => (await b.signal.takeOver('job', leaseB, TTL)).acquired,
       'the takeover',
     );
-    const claim = await b.store.claimRun('job', leaseB, INTERVAL, TTL);
-    expect(claim.outcome).toBe('wait');
-    if (claim.outcome === 'wait') expect(claim.waitMs).toBeGreaterThan(INTERVAL / 2);
+    const early = await b.store.claimRun('job', leaseB, INTERVAL, TTL);
+    if (early.outcome !== 'wait') throw new Error(`b claimed at once: ${early.outcome}`);
+    await sleep(early.waitMs);
+    expect(await b.store.claimRun('job', leaseB, INTERVAL, TTL)).toMatchObject({
+      outcome: 'run',
+      slotMs: first.slotMs! + INTERVAL,
+    });
   });
 
   describe('under an ACL', () => {
@@ -161,7 +167,7 @@ describe('RedisStore connection signal', () => {
 
       await allow('allchannels');
       await waitFor(() => a.signal.token() !== undefined, 'the signal to come back');
-      expect(await b.signal.takeOver('job', leaseB, TTL, INTERVAL)).toMatchObject({
+      expect(await b.signal.takeOver('job', leaseB, TTL)).toMatchObject({
         acquired: false,
         holder: 'a',
       });

@@ -21,8 +21,10 @@ export interface CrashWatchLink {
   readonly deciding?: Promise<void>;
   /** `contender` waits on the lease `holderLease` (undefined: on none, or it left). */
   follow(contender: Contender, holderLease?: string): void;
-  /** Calls `listener` each time this node's signal is up again after it was down; the remover. */
-  onBack(listener: () => void): () => void;
+  /** How often the followers poll: a master whose signal is down asks this often. */
+  readonly pollMs: number;
+  /** Calls `listener` as this node's own signal goes down (false) and up (true); the remover. */
+  onSignal(listener: (up: boolean) => void): () => void;
 }
 
 export interface CrashWatchOptions {
@@ -109,8 +111,8 @@ export class CrashWatch implements CrashWatchLink {
     return this.state === 'on' ? this.options.signal.token() : undefined;
   }
 
-  onBack(listener: () => void): () => void {
-    return this.options.signal.onBack?.(listener) ?? (() => undefined);
+  onSignal(listener: (up: boolean) => void): () => void {
+    return this.options.signal.onChange?.(listener) ?? (() => undefined);
   }
 
   follow(contender: Contender, holderLease?: string): void {

@@ -78,6 +78,8 @@ interface Leadership {
    * (Redis restarted empty, another server behind the address), so no run starts meanwhile.
    */
   reconnectedAt?: number;
+  /** crashDetection: this node's signal is down, and the lease may be taken over at any poll. */
+  signalDown?: boolean;
   /** A tick found too little lease left to claim (or a reconnect unconfirmed): it ticks again once a renewal lands. */
   tickAfterRenewal?: boolean;
 }
@@ -268,7 +270,7 @@ export class Election {
       this.unsubscribers.push(store.onConnected(() => this.reconnected()));
     }
     const { crashWatch } = this.options;
-    if (crashWatch) this.unsubscribers.push(crashWatch.onBack(() => this.signalBack()));
+    if (crashWatch) this.unsubscribers.push(crashWatch.onSignal((up) => this.signalChanged(up)));
     const { retryEvery } = this.timing;
     if (store.connected === false) return this.contendIn(jittered(retryEvery));
     const spread = this.options.turnSpread?.delayMs(retryEvery) ?? 0;
@@ -283,13 +285,17 @@ export class Election {
   }
 
   /**
-   * crashDetection: this node's signal was down, and another node may have taken the lease over
-   * meanwhile. A master whose lease carries the token asks at once, as after a reconnect, so that a
-   * run in flight is aborted before the new master's first slot (an interval after the takeover).
+   * crashDetection: while this node's signal is down, a follower may take a lease that carries its
+   * token over at any poll. A master renews at once and then twice a poll until it is back,
+   * then once more as after a reconnect: it learns of a takeover within half a poll, and a run in flight
+   * is aborted then (no run starts meanwhile: claims are refused).
    */
-  private signalBack(): void {
+  private signalChanged(up: boolean): void {
     const leadership = this.leadership;
-    if (leadership && connectionOf(leadership.lease) !== undefined) this.reconnected();
+    if (!leadership || connectionOf(leadership.lease) === undefined) return;
+    leadership.signalDown = !up;
+    if (up) return this.reconnected();
+    this.timers.set('renew', 0);
   }
 
   // ---- follower -> acquiring -> master or follower ---------------------------------------------
@@ -354,7 +360,7 @@ export class Election {
   }
 
   private async tryAcquire(attempt: AcquireAttempt): Promise<void> {
-    const { leaseTtl, retryEvery, renewEvery, interval } = this.timing;
+    const { leaseTtl, retryEvery, renewEvery } = this.timing;
     const { crashWatch, store } = this.options;
     const token = crashWatch?.token();
     // A value that was only ever refused ("held") never held the lease: it may be offered again,
@@ -370,7 +376,7 @@ export class Election {
     try {
       result = await this.callStore('acquire', renewEvery, (store) =>
         takeOver
-          ? takeOver.takeOver(this.name, lease, leaseTtl, interval)
+          ? takeOver.takeOver(this.name, lease, leaseTtl)
           : store.acquire(this.name, lease, leaseTtl),
       );
     } catch (error) {
@@ -468,7 +474,11 @@ export class Election {
     this.timers.set('expire', leadership.deadline - this.clock.now());
     // An answer to a command sent before a reconnect confirms nothing: the renewal that does goes now.
     const unconfirmed = leadership.reconnectedAt !== undefined;
-    this.timers.set('renew', unconfirmed ? 0 : sentAt + renewEvery - this.clock.now());
+    // Twice per poll: a takeover at one poll is heard before the next.
+    const every = leadership.signalDown
+      ? Math.min(renewEvery, (this.options.crashWatch?.pollMs ?? renewEvery) / 2)
+      : renewEvery;
+    this.timers.set('renew', unconfirmed ? 0 : sentAt + every - this.clock.now());
   }
 
   /**

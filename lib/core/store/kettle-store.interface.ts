@@ -131,16 +131,18 @@ export interface ConnectionSignal {
   silent(tokens: readonly string[]): Promise<string[]>;
   /**
    * As `acquire`, and also takes a lease whose token has no subscribed connection (`tookOver`). A
-   * holder that reconnected and subscribed again is never taken. An interval election's next slot
-   * then comes an interval after the takeover, on the store's clock: no slot runs twice.
+   * holder that reconnected and subscribed again is never taken. The store must have recorded
+   * every slot a lease with a token claimed (`claimRun` and `claimSlot`), so that the next holder
+   * goes on from it: no slot runs twice.
    */
-  takeOver(name: string, lease: string, ttlMs: number, intervalMs: number): Promise<AcquireResult>;
+  takeOver(name: string, lease: string, ttlMs: number): Promise<AcquireResult>;
   /**
-   * Calls `listener` each time this node's own signal is up again (its subscriber reconnected and
-   * subscribed): while it was down, another node may have taken this node's leases over, and its
-   * masters must ask at once rather than run on until their next renewal. Returns the remover.
+   * Calls `listener(false)` when this node's own signal goes down (its subscriber's connection
+   * closed) and `listener(true)` each time it is up again (subscribed): meanwhile another node may
+   * take this node's leases over, so its masters ask often rather than run on until their next
+   * renewal. Returns the remover.
    */
-  onBack?(listener: () => void): () => void;
+  onChange?(listener: (up: boolean) => void): () => void;
 }
 
 export interface KettleStore {

@@ -102,8 +102,7 @@ export class MemoryStore implements KettleStore {
         token: () => (space.open.has(this.token) ? this.token : undefined),
         upForMs: () => (space.open.has(this.token) ? clock.now() - openedAt : 0),
         silent: async (tokens) => tokens.filter((token) => !space.open.has(token)),
-        takeOver: async (name, lease, ttlMs, intervalMs) =>
-          this.acquireLease(name, lease, ttlMs, intervalMs),
+        takeOver: async (name, lease, ttlMs) => this.acquireLease(name, lease, ttlMs, true),
       };
     }
   }
@@ -112,15 +111,15 @@ export class MemoryStore implements KettleStore {
     return this.acquireLease(name, lease, ttlMs);
   }
 
-  /** As LEASES's acquire, or its take over when `intervalMs` is given. */
+  /** As LEASES's acquire, or its take over. Every claim records its slot here (lastRuns). */
   private async acquireLease(
     name: string,
     lease: string,
     ttlMs: number,
-    intervalMs?: number,
+    takeOver = false,
   ): Promise<AcquireResult> {
     const held = this.live(name);
-    const token = held && intervalMs !== undefined ? connectionOf(held.lease) : undefined;
+    const token = held && takeOver ? connectionOf(held.lease) : undefined;
     const gone = token !== undefined && !this.space.open.has(token);
     if (held && !gone)
       return {
@@ -130,8 +129,6 @@ export class MemoryStore implements KettleStore {
         lease: held.lease,
       };
     const now = this.clock.wallNow();
-    // No slot the old holder claimed is later: the next one comes an interval after now.
-    if (gone) this.space.lastRuns.set(name, { slot: now, expiresAt: now + 2 * intervalMs! });
     this.space.sweep(now);
     this.space.locks.set(name, { lease, expiresAt: now + ttlMs });
     const last = this.space.terms.get(name);

@@ -198,8 +198,8 @@ export class RedisStore implements KettleStore {
   private aliveSince?: number;
   /** The probe saw the signal work: leases carry the token from now on. */
   private signalWorks = false;
-  /** Told each time the subscriber has subscribed to its channel (again). */
-  private readonly backListeners = new Set<() => void>();
+  /** Told each time the subscriber's channel is lost, and subscribed (again). */
+  private readonly signalListeners = new Set<(up: boolean) => void>();
   /** The lease commands of one turn, sent as one LEASES call per server (per slot on Cluster). */
   private readonly leases: TurnBatch<LeaseItem, LeaseReply>;
   private readonly keys = new Map<string, Partial<Record<ElectionKeyKind, string>>>();
@@ -236,11 +236,10 @@ export class RedisStore implements KettleStore {
           this.signalWorks && this.aliveSince !== undefined ? this.connectionToken : undefined,
         upForMs: () => this.signalUpForMs(),
         silent: (tokens) => this.silent(tokens),
-        takeOver: (name, lease, ttlMs, intervalMs) =>
-          this.acquireLease(name, lease, ttlMs, LEASE_OPS.takeOver, intervalMs),
-        onBack: (listener) => {
-          this.backListeners.add(listener);
-          return () => this.backListeners.delete(listener);
+        takeOver: (name, lease, ttlMs) => this.acquireLease(name, lease, ttlMs, LEASE_OPS.takeOver),
+        onChange: (listener) => {
+          this.signalListeners.add(listener);
+          return () => this.signalListeners.delete(listener);
         },
       };
       this.openSubscriber();
@@ -256,27 +255,17 @@ export class RedisStore implements KettleStore {
     lease: string,
     ttlMs: number,
     op: typeof LEASE_OPS.acquire | typeof LEASE_OPS.takeOver,
-    intervalMs?: number,
   ): Promise<AcquireResult> {
     this.ensureConnected();
-    const lock = this.key(name, 'lock');
     const [acquired, value, at] = await this.lease({
       op,
-      lock,
+      lock: this.key(name, 'lock'),
       other: this.key(name, 'term'),
       lease,
       ttl: ttlMs,
     });
     if (acquired === 1) {
-      const tookOver = Number(at) > 0;
-      // No slot the old holder claimed is later than the takeover: the first claim waits for the
-      // next one on that grid, as if a slot had run then (claimRun passes it as the last slot).
-      if (tookOver && intervalMs !== undefined)
-        this.claimedSlots.set(lock, {
-          lease,
-          slot: Number(at),
-          interval: whole(intervalMs) as number,
-        });
+      const tookOver = at === 1;
       return { acquired: true, term: Number(value), ...(tookOver && { tookOver }) };
     }
     const holderLease = value ? String(value) : undefined;
@@ -484,7 +473,7 @@ export class RedisStore implements KettleStore {
         () => {
           if (subscriber.status !== 'ready') return;
           this.aliveSince = performance.now();
-          for (const listener of this.backListeners) listener();
+          for (const listener of this.signalListeners) listener(true);
         },
         (error: Error) => {
           this.report('subscriber', error);
@@ -496,7 +485,11 @@ export class RedisStore implements KettleStore {
     subscriber.on('ready', subscribe);
     if (this.connectionSignal) {
       subscriber.on('ready', subscribeAlive);
-      subscriber.on('close', () => (this.aliveSince = undefined));
+      subscriber.on('close', () => {
+        if (this.aliveSince === undefined) return;
+        this.aliveSince = undefined;
+        for (const listener of this.signalListeners) listener(false);
+      });
     }
     this.subscriber = subscriber;
   }
@@ -584,7 +577,7 @@ export class RedisStore implements KettleStore {
     clearTimeout(this.resubscribeAlive);
     this.releasedListeners.clear();
     this.connectedListeners.clear();
-    this.backListeners.clear();
+    this.signalListeners.clear();
     const waitMs = Math.min(timeoutMs, QUIT_WAIT_MS);
     await Promise.all([this.client, this.subscriber].map((c) => (c ? quit(c, waitMs) : undefined)));
   }

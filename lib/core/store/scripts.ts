@@ -51,10 +51,8 @@ export const LEASE_FAILED = 'failed';
  *   given (only a clock set back, or a new master's clock behind the old one's, could).
  * - take over: as acquire, and it also takes a lease whose value carries a connection token (see
  *   lease.ts) with no subscriber on that token's channel: its holder's connection closed. Then
- *   the third value is the server's now: no slot the old holder claimed is later (its claims
- *   came before), so the new holder's next slot of an interval comes an interval after it. A
- *   holder that reconnected and subscribed again is never taken; PUBSUB NUMSUB runs in scripts
- *   on Redis 5 and later.
+ *   the third value is 1. A holder that reconnected and subscribed again is never taken; PUBSUB
+ *   NUMSUB runs in scripts on Redis 5 and later.
  * - renew: {1, 0, 0} when extended to ttl, else {0, 0, 0}.
  * - claim (renews too, so a master that ticks as often as it renews sends one command, not two):
  *   {-1, 0, 0} when the lease is not the caller's; {0, wait ms, 0} when this slot already ran;
@@ -68,10 +66,12 @@ export const LEASE_FAILED = 'failed';
  *   that item fails alone, and the others of the call still go through. Any other error (READONLY
  *   from a demoted primary, OOM) fails the whole call, as a reply the client acts on.
  *
- * The last-run key is written at a claim only when the lease is shorter than two intervals. With
- * a longer lease, a master that ends without releasing is followed no sooner than a lease after
- * its last claim, when a last-run key written then (it lives two intervals) would have expired and
- * the next master starts a new grid anyway; one that releases records its last slot then.
+ * The last-run key is written at a claim only when the lease is shorter than two intervals, or
+ * carries a connection token. With a longer lease, a master that ends without releasing is
+ * followed no sooner than a lease after its last claim, when a last-run key written then (it lives
+ * two intervals) would have expired and the next master starts a new grid anyway; one that
+ * releases records its last slot then. A lease with a token may be taken over within a poll of
+ * its holder's crash: the next master goes on from the slot recorded.
  *
  * A renewal or claim sets the lock with XX and GET, one command, and puts back a value that was
  * not its own (a node that lost the lease) with the TTL that value carries (lease.ts): its holder
@@ -124,7 +124,7 @@ local function item(i)
       ${SET_TERM('term', 'other')}
       a, b = 1, term
       if gone then
-        c = now
+        c = 1
       end
     end
   elseif op == '${LEASE_OPS.renew}' then
@@ -148,7 +148,7 @@ local function item(i)
         if last and now < last + 2 * interval then
           slot = last + interval
         end
-        if tonumber(ttl) < 2 * interval then
+        if tonumber(ttl) < 2 * interval or string.find(lease, '@', 1, true) then
           redis.call('SET', other, string.format('%d', slot), 'PX', string.format('%d', 2 * interval))
         end
         a, b, c = 1, slot + interval - now, slot
