@@ -2,7 +2,7 @@ import { type BalancePeerId, CRON_PEERS, type CronPeerId, PEERS, type PeerId } f
 
 /**
  * Everything a bench run does, chosen so that the full run fits in ~15 minutes on 2 cores, and
- * 4-5 more for the cron section, about 3 for the balance section.
+ * 4-5 more for the cron section, about 3 for the balance section, about 5 for the crash section.
  */
 export interface BenchConfig {
   mode: 'full' | 'smoke';
@@ -37,6 +37,7 @@ export interface BenchConfig {
   };
   cron: CronConfig;
   balance: BalanceConfig;
+  crash: CrashConfig;
 }
 
 /** The cron scenario: one job every second on `nodes` nodes, steady, then stops, then crashes. */
@@ -73,6 +74,47 @@ export interface BalanceConfig {
   phaseLimitMs: number;
 }
 
+/**
+ * The crash section: kettle with crashDetection 'connection', with 'lease' (the baseline), and
+ * peers, at kettle's default lease, where a crash followed within a poll and one followed after
+ * the lease differ most. Per peer: `nodes` nodes, a steady window, `freezes` SIGSTOPs of the
+ * master, then `crashes` SIGKILLs of it.
+ */
+export interface CrashConfig {
+  /** kettle's two set-ups first; the others as in scenarios 1-4. */
+  peers: PeerId[];
+  leaseTtl: number;
+  nodes: number;
+  costWindowMs: number;
+  freezes: number;
+  /** How long a frozen node stays stopped: well within the lease. */
+  freezeMs: number;
+  /** A freeze's hand-overs are counted up to this long after the SIGCONT. */
+  afterFreezeMs: number;
+  crashes: number;
+  /**
+   * Before a fault, every node of a peer that `settles` has been up this long: kettle takes a
+   * lease over only once its own connections have been up max(lease / 2, lease / 3 + 1 s), and
+   * polls every lease / 20; a second's margin on top.
+   */
+  settleMs: number;
+}
+
+/** kettle's poll with crashDetection 'connection': every twentieth of the lease, 100 ms to 5 s. */
+export function crashPollMs(leaseTtl: number): number {
+  return Math.min(5000, Math.max(100, Math.round(leaseTtl / 20)));
+}
+
+/** kettle's default lease: 10 s. Its settling time there is 5 s. */
+const CRASH_LEASE_TTL = 10_000;
+const CRASH = {
+  leaseTtl: CRASH_LEASE_TTL,
+  nodes: 3,
+  freezeMs: 2000,
+  afterFreezeMs: 3000,
+  settleMs: Math.max(CRASH_LEASE_TTL / 2, Math.floor(CRASH_LEASE_TTL / 3) + 1000) + 1000,
+};
+
 const BALANCE = { nodes: 3, elections: 30, quietMs: 6000, phaseLimitMs: 30_000 };
 
 const CRON = {
@@ -105,6 +147,13 @@ export const FULL: BenchConfig = {
   scaleNodes: { levels: [1, 10, 50], peers: ['kettle'], windowMs: 5000, faults: 2 },
   cron: { ...CRON, steadyMs: 20_000, gracefuls: 3, crashes: 3 },
   balance: { ...BALANCE, peers: ['kettle-balance', 'kettle-unbalanced'], stableMs: 60_000 },
+  crash: {
+    ...CRASH,
+    peers: ['kettle-connection', 'kettle-lease', 'redis-leader', 'bullmq'],
+    costWindowMs: 10_000,
+    freezes: 2,
+    crashes: 5,
+  },
 };
 
 export const SMOKE: BenchConfig = {
@@ -127,4 +176,11 @@ export const SMOKE: BenchConfig = {
   scaleNodes: { levels: [4], peers: ['kettle'], windowMs: 2000, faults: 1 },
   cron: { ...CRON, steadyMs: 5000, gracefuls: 1, crashes: 1 },
   balance: { ...BALANCE, peers: ['kettle-balance'], stableMs: 10_000 },
+  crash: {
+    ...CRASH,
+    peers: ['kettle-connection', 'kettle-lease'],
+    costWindowMs: 3000,
+    freezes: 1,
+    crashes: 1,
+  },
 };

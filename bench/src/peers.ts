@@ -6,7 +6,11 @@ export type PeerId =
   | 'redis-leader'
   | 'ts-safe-redis-leader'
   | CronPeerId
-  | BalancePeerId;
+  | BalancePeerId
+  | CrashPeerId;
+
+/** The crash section's kettle set-ups: crashDetection 'connection', and 'lease' as the baseline. */
+export type CrashPeerId = 'kettle-connection' | 'kettle-lease';
 
 /** The balance scenario's nodes: kettle with `balance: true`, and without it as the baseline. */
 export type BalancePeerId = 'kettle-balance' | 'kettle-unbalanced';
@@ -25,6 +29,11 @@ export interface Peer {
   leader: boolean;
   /** How its node drives the job, for the report. */
   how: string;
+  /**
+   * A fault waits until every live node has been up for `CrashConfig.settleMs`: kettle with
+   * crashDetection 'connection' watches holders only once its connections have been up that long.
+   */
+  settles?: boolean;
 }
 
 export const PEERS: readonly Peer[] = [
@@ -125,8 +134,29 @@ export const BALANCE_PEERS: readonly Peer[] = [
   },
 ];
 
+/** kettle in the crash section: the two ways it notices a crashed master. */
+export const CRASH_PEERS: readonly Peer[] = [
+  {
+    id: 'kettle-connection',
+    label: "nestjs-kettle `crashDetection: 'connection'`",
+    script: 'kettle.node.js',
+    env: { CRASH_DETECTION: 'connection' },
+    leader: true,
+    how: "`KettleModule.forRoot({ interval, leaseTtl, crashDetection: 'connection' })`; followers poll the holder's connection (`PUBSUB NUMSUB`) every leaseTtl / 20",
+    settles: true,
+  },
+  {
+    id: 'kettle-lease',
+    label: "nestjs-kettle `crashDetection: 'lease'`",
+    script: 'kettle.node.js',
+    env: { CRASH_DETECTION: 'lease' },
+    leader: true,
+    how: "the same with `crashDetection: 'lease'` (the default): a crashed master is followed once its lease runs out",
+  },
+];
+
 export function peer(id: PeerId): Peer {
-  const found = [...PEERS, ...CRON_PEERS, ...BALANCE_PEERS].find(
+  const found = [...PEERS, ...CRON_PEERS, ...BALANCE_PEERS, ...CRASH_PEERS].find(
     (candidate) => candidate.id === id,
   );
   if (!found) throw new Error(`unknown peer ${id}`);

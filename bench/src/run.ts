@@ -11,6 +11,7 @@ import { revision, snapshot } from './infra/snapshot.js';
 import { peer } from './peers.js';
 import { failoverChart, scaleChart } from './report/svg.js';
 import { BALANCE_END, BALANCE_START, balanceSection } from './report/balance.js';
+import { CRASH_END, CRASH_START, crashSection } from './report/crash.js';
 import { CRON_END, CRON_START, cronSection } from './report/cron.js';
 import { cadenceOf, executedPerElection, sentPerElection } from './report/metrics.js';
 import { electionScaleSection, masterOf, SCALE_END, SCALE_START } from './report/scale.js';
@@ -23,6 +24,7 @@ import {
 import { report } from './report/markdown.js';
 import type { BenchResults } from './results.js';
 import { balanceSession } from './scenarios/balance.js';
+import { crashSession } from './scenarios/crash.js';
 import { cronSession } from './scenarios/cron.js';
 import { failoverSession } from './scenarios/failover-session.js';
 import { type ElectionScaleStep, electionScaleStep } from './scenarios/scale-elections.js';
@@ -35,11 +37,11 @@ import { versions } from './versions.js';
  * from the last run's results without measuring again. `--only cron` measures the cron scenario
  * alone and replaces only the cron section of the report; `--only scale` does the same for the
  * elections-scale steps (their section, kettle's targets for them, and scale.svg), `--only balance`
- * for the balance scenario.
+ * for the balance scenario, `--only crash` for the crash section.
  * `--levels 1,100,1000` replaces the elections-scale levels of the configuration.
  */
 const args = process.argv.slice(2);
-const SECTIONS = ['cron', 'scale', 'balance'] as const;
+const SECTIONS = ['cron', 'scale', 'balance', 'crash'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) {
@@ -103,6 +105,7 @@ async function measure(config: BenchConfig): Promise<BenchResults> {
     skipped: [],
     cron: [],
     balance: [],
+    crash: [],
   };
   progress(`${config.mode} bench on redis-server ${results.machine.redis}, port ${redis.port}`);
   if (!only) await comparisons(results, stage);
@@ -123,6 +126,15 @@ async function measure(config: BenchConfig): Promise<BenchResults> {
       results.balance!.push(await balanceSession(peer(id), stage, config, progress));
     } catch (error) {
       results.skipped.push(`Balance scenario for ${id}: ${describe(error)}`);
+    }
+  }
+  const crashPeers = !only || only === 'crash' ? config.crash.peers : [];
+  for (const id of crashPeers) {
+    progress(`crash: ${id}`);
+    try {
+      results.crash!.push(await crashSession(peer(id), stage, config, progress));
+    } catch (error) {
+      results.skipped.push(`Crash section for ${id}: ${describe(error)}`);
     }
   }
   await redis.kill();
@@ -238,6 +250,13 @@ function withOnly(section: Section): string {
       current,
       balanceSection(results),
       [BALANCE_START, BALANCE_END],
+      '## How it was measured',
+    );
+  if (section === 'crash')
+    return withSection(
+      current,
+      crashSection(results),
+      [CRASH_START, CRASH_END],
       '## How it was measured',
     );
   const targetsBefore = '### Where a peer is better than kettle';

@@ -111,6 +111,14 @@ export class Cluster {
     return () => this.listeners.delete(listener);
   }
 
+  /** Resolves once every live node's app has been up for `ms`. */
+  async upFor(ms: number): Promise<void> {
+    if (ms <= 0) return;
+    const latest = Math.max(...this.live().map((node) => node.readyAt ?? epochNow()));
+    const wait = latest + ms - epochNow();
+    if (wait > 0) await sleep(wait);
+  }
+
   /** The next run of election 0 after now, by any node. */
   nextRun(timeoutMs: number): Promise<RunRecord | undefined> {
     const after = epochNow();

@@ -23,6 +23,8 @@ export class NodeProcess {
   readonly exited: Promise<void>;
   private readonly child: Child;
   private statsWaiters: Array<(stats: NodeStats) => void> = [];
+  /** When its app said it was up (the node's `ready` stamp); unset before. */
+  readyAt?: number;
 
   constructor(readonly spec: NodeSpec) {
     this.child = children.spawn(process.execPath, [spec.script], {
@@ -55,7 +57,10 @@ export class NodeProcess {
       this.child.process.stdout!,
       (message) => {
         if (message.ev === 'parked') onParked();
-        if (message.ev === 'ready') onReady();
+        if (message.ev === 'ready') {
+          this.readyAt = message.t;
+          onReady();
+        }
         if (message.ev === 'stats')
           for (const waiter of this.statsWaiters.splice(0)) waiter(message);
         if (message.ev === 'error') spec.log.write(`${spec.nodeId} ! ${message.message}\n`);
@@ -112,6 +117,15 @@ export class NodeProcess {
 
   signal(signal: 'SIGKILL' | 'SIGTERM'): void {
     this.child.signal(signal);
+  }
+
+  /** SIGSTOP: frozen, its connections left open, until `resume`. */
+  pause(): void {
+    this.child.pause();
+  }
+
+  resume(): void {
+    this.child.resume();
   }
 
   /** SIGTERM, then SIGKILL if the node has not shut down within `ms`. */

@@ -18,12 +18,21 @@ export interface NodeEnv {
    * election 0's (balance scenario; a few dozen elections, never thousands).
    */
   readonly traceElections: boolean;
+  /** CRASH_DETECTION=connection|lease: kettle's `crashDetection` (crash section); unset: its default. */
+  readonly crashDetection?: 'connection' | 'lease';
 }
 
 function required(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`bench node: ${name} is not set`);
   return value;
+}
+
+function crashDetection(): NodeEnv['crashDetection'] {
+  const value = process.env.CRASH_DETECTION;
+  if (value === undefined || value === '') return undefined;
+  if (value === 'connection' || value === 'lease') return value;
+  throw new Error(`bench node: CRASH_DETECTION is connection or lease, not ${value}`);
 }
 
 function readEnv(): NodeEnv {
@@ -42,6 +51,7 @@ function readEnv(): NodeEnv {
     cron: process.env.CRON ?? '',
     balance: process.env.BALANCE === '1',
     traceElections: process.env.TRACE_ELECTIONS === '1',
+    crashDetection: crashDetection(),
   };
 }
 

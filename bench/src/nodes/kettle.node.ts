@@ -8,7 +8,8 @@ import { reporter } from './reporter.js';
 
 /**
  * nestjs-kettle, as its README has it: @OnMaster for the known job, join() for the rest; with
- * BALANCE=1 the module's `balance: true` spreads their leadership over the nodes.
+ * BALANCE=1 the module's `balance: true` spreads their leadership over the nodes, and
+ * CRASH_DETECTION sets its `crashDetection`.
  */
 @Injectable()
 class BenchJob implements OnModuleInit {
@@ -35,7 +36,13 @@ class BenchJob implements OnModuleInit {
 }
 
 @Module({
-  imports: [benchKettle({ interval: env.interval, balance: env.balance })],
+  imports: [
+    benchKettle({
+      interval: env.interval,
+      balance: env.balance,
+      ...(env.crashDetection && { crashDetection: env.crashDetection }),
+    }),
+  ],
   providers: [BenchJob],
 })
 class AppModule {}

@@ -33,7 +33,10 @@ export function label(id: PeerId): string {
   return peer(id).label;
 }
 
-export function samplesOf(session: PeerSession, kind: FaultKind): FailoverSample[] {
+export function samplesOf(
+  session: Pick<PeerSession, 'samples'>,
+  kind: FaultKind,
+): FailoverSample[] {
   return session.samples.filter((sample) => sample.kind === kind);
 }
 

@@ -4,6 +4,7 @@ import { label, num, table } from './format.js';
 import { headline, ratios, whereBetter } from './headline.js';
 import { electionScaleSection, nodeScaleTable } from './scale.js';
 import { balanceSection } from './balance.js';
+import { crashSection } from './crash.js';
 import { cronSection } from './cron.js';
 import { commandMix, costTable, exactlyOnceTable, failoverTable } from './sections.js';
 import { scaleTargets, targets } from './targets.js';
@@ -87,6 +88,7 @@ export function report(results: BenchResults): string {
     '',
     ...(results.cron ? [cronSection(results), ''] : []),
     ...(results.balance ? [balanceSection(results), ''] : []),
+    ...(results.crash ? [crashSection(results), ''] : []),
     '## How it was measured',
     '',
     method(results),
@@ -104,10 +106,11 @@ export function report(results: BenchResults): string {
     '## Reproduce',
     '',
     '```bash',
-    'npm run bench        # this report: bench/REPORT.md, bench/failover.svg and bench/scale.svg (19-23 minutes on 2 cores, the cron section 4-5 of them, the balance section 3)',
+    'npm run bench        # this report: bench/REPORT.md, bench/failover.svg and bench/scale.svg (24-28 minutes on 2 cores, the cron section 4-5 of them, the balance section 3, the crash section 5)',
     'npm run bench -- --only cron  # the cron section alone, replaced in bench/REPORT.md',
     'npm run bench -- --only scale # the elections-scale section and its targets alone, and bench/scale.svg',
     'npm run bench -- --only balance # the balance section alone',
+    'npm run bench -- --only crash # the crash-detection section alone',
     'npm run bench:smoke  # a short run (about 4 minutes); its report goes to bench/results/smoke/',
     '```',
     '',

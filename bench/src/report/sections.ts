@@ -1,11 +1,20 @@
 import { summarize } from '../analysis/percentiles.js';
+import type { PeerId } from '../peers.js';
 import type { BenchResults } from '../results.js';
-import type { FaultKind } from '../scenarios/fault.js';
+import type { FailoverSample, FaultKind } from '../scenarios/fault.js';
 import { DASH, label, num, samplesOf, stat, table, timeouts, triple } from './format.js';
 
 /** Scenarios 1 and 2: one row per peer. */
 export function failoverTable(results: BenchResults, kind: FaultKind): string {
-  const rows = results.sessions.map((session) => {
+  return faultTable(results.sessions, kind);
+}
+
+/** How the faults of `kind` were handed over, one row per session (the crash section's too). */
+export function faultTable(
+  sessions: ReadonlyArray<{ peer: PeerId; samples: FailoverSample[] }>,
+  kind: FaultKind,
+): string {
+  const rows = sessions.map((session) => {
     const samples = samplesOf(session, kind);
     const gaps = summarize(
       samples.flatMap((s) => (s.gapIntervals === undefined ? [] : [s.gapIntervals])),

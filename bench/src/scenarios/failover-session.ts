@@ -75,6 +75,7 @@ function alternate(crashes: number, gracefuls: number): FaultKind[] {
   return kinds;
 }
 
-function fmt(ms: number | undefined): string {
+/** A time in whole ms, or a dash when there was none. */
+export function fmt(ms: number | undefined): string {
   return ms === undefined ? '—' : ms.toFixed(0);
 }

@@ -22,12 +22,20 @@ export interface FailoverSample {
  * Injects one fault and times the hand-over, then brings the cluster back to its size with a warm
  * spare. The fault lands a random time (uniform over one interval) after the spare is ready and
  * a run was seen, so it meets every phase of the cadence and of the lease renewals, and no node is
- * loading its modules meanwhile.
+ * loading its modules meanwhile. With `upForMs`, that run is looked for only once every live node
+ * has been up that long.
  */
-export async function injectFault(cluster: Cluster, kind: FaultKind): Promise<FailoverSample> {
+export async function injectFault(
+  cluster: Cluster,
+  kind: FaultKind,
+  upForMs = 0,
+): Promise<FailoverSample> {
   const { interval, leaseTtl } = cluster.settings;
   const patience = 3 * leaseTtl + 3 * interval;
-  await Promise.all([cluster.prepareSpare(), cluster.nextRun(patience)]);
+  await Promise.all([
+    cluster.prepareSpare(),
+    cluster.upFor(upForMs).then(() => cluster.nextRun(patience)),
+  ]);
   await sleep(Math.random() * interval);
   const last = cluster.runs[cluster.runs.length - 1];
   const victim = last ? cluster.nodes.get(last.node) : undefined;
