@@ -10,15 +10,17 @@ export interface Soak<F extends string> {
 }
 
 /**
- * `soak` as a test, short by default (for CI); `<env>_SECONDS` and `<env>_NODES` run it long, and
- * `<env>_REPORT` names a file for its tables. FAULTS_DEBUG logs each fault as it comes.
+ * `soak` as a test, short by default (for CI); `<env>_SECONDS` and `<env>_NODES` run it long,
+ * `<env>_CRASH_DETECTION` sets the nodes' crashDetection, and `<env>_REPORT` names a file for its
+ * tables. FAULTS_DEBUG logs each fault as it comes.
  */
 export function soakTest<F extends string>(soak: Soak<F>, env: string, defaultSeconds: number) {
   const seconds = Number(process.env[`${env}_SECONDS`] ?? defaultSeconds);
   const nodes = Number(process.env[`${env}_NODES`] ?? 3);
+  const crashDetection = process.env[`${env}_CRASH_DETECTION`] as SoakSettings['crashDetection'];
   it(soak.name(nodes, seconds), { timeout: (seconds + 120) * 1000 }, async () => {
     const result = await soak.run(
-      { nodes, seconds, intervalMs: 300, leaseMs: 1500, quietMs: 1500 },
+      { nodes, seconds, intervalMs: 300, leaseMs: 1500, quietMs: 1500, crashDetection },
       process.env.FAULTS_DEBUG ? console.log : undefined,
     );
     const table = soak.table(result);

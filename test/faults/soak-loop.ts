@@ -11,6 +11,8 @@ export interface SoakSettings {
   leaseMs: number;
   /** Pause between one fault's heal and the next fault. */
   quietMs: number;
+  /** The nodes' crashDetection; the module's default when not given. */
+  crashDetection?: 'connection' | 'lease';
 }
 
 /** The faults one soak draws from, and how to inject each. */
@@ -182,7 +184,7 @@ export function resultTable<F extends string>(
   const s = result.settings;
   const margins = result.stepDownMargins;
   return [
-    `${title}: ${s.nodes} nodes, ${s.seconds} s, interval ${s.intervalMs} ms, lease ${s.leaseMs} ms, ${result.runs} runs.`,
+    `${title}: ${s.nodes} nodes, ${s.seconds} s, interval ${s.intervalMs} ms, lease ${s.leaseMs} ms${s.crashDetection ? `, crashDetection '${s.crashDetection}'` : ''}, ${result.runs} runs.`,
     '',
     '| fault | injected | taken over by another node | a master again: p50 ms | p95 ms | max ms |',
     '| --- | --- | --- | --- | --- | --- |',

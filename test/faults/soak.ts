@@ -86,6 +86,7 @@ export async function soak(
       REDIS_URL: node.redis.url,
       RESOURCE_URL: node.resource.url,
       BLOCK_MS: String(leaseMs * 2),
+      ...(settings.crashDetection && { CRASH_DETECTION: settings.crashDetection }),
     });
   };
   const closeLinks = async (id: string) => {
