@@ -94,8 +94,8 @@ export interface CrashConfig {
   crashes: number;
   /**
    * Before a fault, every node of a peer that `settles` has been up this long: kettle takes a
-   * lease over only once its own connections have been up max(lease / 2, lease / 3 + 1 s), and
-   * polls every lease / 20; a second's margin on top.
+   * lease over only from a holder it has seen alive at one of its polls (every lease / 20); a few
+   * polls, and a second's margin on top.
    */
   settleMs: number;
 }
@@ -112,7 +112,7 @@ const CRASH = {
   nodes: 3,
   freezeMs: 2000,
   afterFreezeMs: 3000,
-  settleMs: Math.max(CRASH_LEASE_TTL / 2, Math.floor(CRASH_LEASE_TTL / 3) + 1000) + 1000,
+  settleMs: 3 * crashPollMs(CRASH_LEASE_TTL) + 1000,
 };
 
 const BALANCE = { nodes: 3, elections: 30, quietMs: 6000, phaseLimitMs: 30_000 };

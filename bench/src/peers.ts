@@ -31,7 +31,7 @@ export interface Peer {
   how: string;
   /**
    * A fault waits until every live node has been up for `CrashConfig.settleMs`: kettle with
-   * crashDetection 'connection' watches holders only once its connections have been up that long.
+   * crashDetection 'connection' takes over only a holder it has seen alive at a poll.
    */
   settles?: boolean;
 }

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisServer } from '#tools/redis-server.js';
+import { TcpProxy } from '#tools/tcp-proxy.js';
 import { waitFor } from '#tools/wait.js';
 import { Kettle, type KettleLogger, type KettleStore, MemoryStore } from '../../lib/core/index.js';
-import { crashSettleMs } from '../../lib/core/election/crash-watch.js';
+import { crashPollMs } from '../../lib/core/election/crash-watch.js';
 import { uniquePrefix } from '../support/nodes.js';
 import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
@@ -47,8 +48,8 @@ describe('crashDetection', () => {
     await waitFor(() => a.isMaster('job'), 'a to lead');
     const b = node('b', prefix, lines);
     b.start();
-    // A follower takes over only once its own connections have been up for the settling time.
-    await new Promise((resolve) => setTimeout(resolve, crashSettleMs(LEASE) + 300));
+    // A follower takes over only a holder it saw alive: let it poll a few times first.
+    await new Promise((resolve) => setTimeout(resolve, 3 * crashPollMs(LEASE)));
     expect(b.isMaster('job')).toBe(false);
 
     // As a crash: every connection of a's closes at once, and nothing is released.
@@ -117,6 +118,110 @@ describe('crashDetection', () => {
       await server.kill();
     }
   });
+
+  it.each([
+    ['SUBSCRIBE', 'a server or proxy without subscriptions'],
+    ['PUBSUB', 'PUBSUB refused in scripts'],
+  ])('falls back to the lease, and leads, where the server refuses %s (%s)', async (command) => {
+    const server = await RedisServer.start({ args: ['--rename-command', command, '""'] });
+    try {
+      const lines: string[] = [];
+      const kettle = new Kettle({
+        redis: server.url,
+        keyPrefix: uniquePrefix(),
+        nodeId: 'a',
+        leaseTtl: LEASE,
+        crashDetection: 'connection',
+        logger: recording(lines),
+      });
+      kettle.join('job');
+      kettles.push(kettle);
+      kettle.start();
+      await waitFor(() => kettle.isMaster('job'), 'a to lead', LEASE / 2);
+      expect(lines.filter((line) => line.startsWith('warn Kettle: crash detection'))).toEqual([
+        expect.stringMatching(/falls back to the lease .*: ERR unknown (redis )?command/i),
+      ]);
+    } finally {
+      await kettles.pop()?.stop();
+      await server.kill();
+    }
+  });
+
+  it('forgets an election that leaves while its acquire is on its way', async () => {
+    const prefix = uniquePrefix();
+    const holder = node('holder', prefix);
+    const names = Array.from({ length: 50 }, (_, i) => `tenant-${i}`);
+    for (const name of names) holder.join(name);
+    holder.start();
+    await waitFor(() => names.every((name) => holder.isMaster(name)), 'the holder to lead all');
+    const other = node('other', prefix);
+    other.start();
+    const watch = (other as unknown as { crashWatch: { tokenOf: Map<unknown, string> } })
+      .crashWatch;
+    await waitFor(() => watch.tokenOf.size === 1, "the other's job to wait on the holder");
+    // Each leaves right after its acquire is sent, as tenants by the thousand come and go.
+    const { store } = other;
+    const acquire = store.acquire.bind(store);
+    const leaving: Promise<void>[] = [];
+    store.acquire = (name, ...rest) => {
+      const answer = acquire(name, ...rest);
+      if (name.startsWith('tenant-')) leaving.push(other.leave(name));
+      return answer;
+    };
+    for (const name of names) other.join(name);
+    await waitFor(() => leaving.length === names.length, 'every acquire sent');
+    await Promise.all(leaving);
+    // Only 'job' still waits on the holder.
+    expect(watch.tokenOf.size).toBe(1);
+  });
+
+  it("takes no live master's lease over when the address moves to a server it is not on yet", async () => {
+    const from = await RedisServer.start({ args: ['--repl-diskless-sync-delay', '0'] });
+    const to = await RedisServer.start({ args: ['--repl-diskless-sync-delay', '0'] });
+    const proxy = await TcpProxy.start(from.port);
+    try {
+      const prefix = uniquePrefix();
+      const make = (nodeId: string) => {
+        const kettle = new Kettle({
+          redis: proxy.url,
+          keyPrefix: prefix,
+          nodeId,
+          leaseTtl: 3000,
+          crashDetection: 'connection',
+          logger: recording([]),
+        });
+        kettles.push(kettle);
+        return kettle;
+      };
+      // m writes rarely (a long lease); f often (a short one): f's connection moves first.
+      const m = make('m');
+      m.join('long', { leaseTtl: 30_000, interval: 30_000 });
+      m.start();
+      await waitFor(() => m.isMaster('long'), 'm to lead long');
+      const f = make('f');
+      f.join('short', { interval: 1000 });
+      f.join('long', { leaseTtl: 30_000, interval: 30_000 });
+      f.start();
+      await waitFor(() => f.isMaster('short'), 'f to lead short');
+      await to.replicaOf(from);
+      await to.synced();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+
+      // Managed Redis fails over behind its address: the old primary turns replica of the new.
+      await to.replicaOf();
+      await from.replicaOf(to);
+      proxy.retarget(to.port);
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      expect(f.stats('long')?.takeovers).toBe(0);
+      expect(m.isMaster('long')).toBe(true);
+      expect(f.isMaster('short')).toBe(true);
+    } finally {
+      await Promise.all(kettles.splice(0).map((kettle) => kettle.stop()));
+      await proxy.close();
+      await from.kill();
+      await to.kill();
+    }
+  }, 30_000);
 
   it('falls back to the lease where the store has no signal, and says so once', async () => {
     const lines: string[] = [];

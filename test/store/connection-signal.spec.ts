@@ -54,6 +54,17 @@ describe('RedisStore connection signal', () => {
     return answer!.reason;
   }
 
+  /** As the watch does: a takeover on the connection that a check was answered on. */
+  async function takeOver(signal: ConnectionSignal, lease: string, ttlMs: number) {
+    const { connection } = await signal.check([]);
+    return signal.takeOver('job', lease, ttlMs, connection);
+  }
+
+  async function silent(signal: ConnectionSignal, tokens: string[]): Promise<string[]> {
+    const { live } = await signal.check(tokens);
+    return tokens.filter((token) => !live.has(token));
+  }
+
   function leaseOf(signal: ConnectionSignal, nodeId: string): string {
     const token = signal.token();
     expect(token).toMatch(/^[0-9a-f]{16}$/);
@@ -70,24 +81,49 @@ describe('RedisStore connection signal', () => {
     if (!won.acquired) throw new Error('a did not acquire');
     // A holder that lives: held, and the answer carries its lease (the watch follows its token).
     const leaseB = leaseOf(b.signal, 'b');
-    expect(await b.signal.takeOver('job', leaseB, TTL)).toMatchObject({
+    expect(await takeOver(b.signal, leaseB, TTL)).toMatchObject({
       acquired: false,
       holder: 'a',
       lease: leaseA,
     });
-    expect(await b.signal.silent([connectionOf(leaseA)!])).toEqual([]);
+    expect(await silent(b.signal, [connectionOf(leaseA)!])).toEqual([]);
 
     await a.store.close();
     await waitFor(
-      async () => (await b.signal.silent([connectionOf(leaseA)!])).length === 1,
+      async () => (await silent(b.signal, [connectionOf(leaseA)!])).length === 1,
       'the server to drop the closed subscription',
     );
     // A plain acquire never takes a held lease, whoever holds it.
     expect(await b.store.acquire('job', leaseB, TTL)).toMatchObject({ acquired: false });
-    const taken = await b.signal.takeOver('job', leaseB, TTL);
+    const taken = await takeOver(b.signal, leaseB, TTL);
     expect(taken).toMatchObject({ acquired: true, tookOver: true });
     if (taken.acquired) expect(taken.term).toBeGreaterThan(won.term);
     expect(await b.store.holder('job')).toBe('b');
+  });
+
+  it('takes nothing over on a connection newer than the check that found the holder silent', async () => {
+    const keyPrefix = uniquePrefix();
+    const a = await signalling(keyPrefix);
+    const b = await signalling(keyPrefix);
+    const leaseA = leaseOf(a.signal, 'a');
+    await a.store.acquire('job', leaseA, TTL);
+    await a.store.close();
+    const { connection, live } = await b.signal.check([connectionOf(leaseA)!]);
+    expect(live.size).toBe(0);
+    // b's connection comes back (a restart, a failover): what it found before says nothing now.
+    await server.admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await waitFor(
+      async () =>
+        (await b.signal.check([]).catch(() => undefined))?.connection !== connection &&
+        b.store.connected,
+      'b to reconnect',
+    );
+    const leaseB = leaseOf(b.signal, 'b');
+    expect(await b.signal.takeOver('job', leaseB, TTL, connection)).toMatchObject({
+      acquired: false,
+      holder: 'a',
+    });
+    expect(await takeOver(b.signal, leaseB, TTL)).toMatchObject({ acquired: true, tookOver: true });
   });
 
   it('never takes over a lease that carries no token: its holder is followed after its lease', async () => {
@@ -95,7 +131,7 @@ describe('RedisStore connection signal', () => {
     const { store, signal } = await signalling(keyPrefix);
     // A node in 'lease' mode, or of a version before it: nobody listens for it, yet it may live.
     await store.acquire('job', newLease('old', TTL), TTL);
-    expect(await signal.takeOver('job', leaseOf(signal, 'b'), TTL)).toMatchObject({
+    expect(await takeOver(signal, leaseOf(signal, 'b'), TTL)).toMatchObject({
       acquired: false,
       holder: 'old',
     });
@@ -103,7 +139,7 @@ describe('RedisStore connection signal', () => {
 
   it('takes a free lease as acquire does, without calling it a takeover', async () => {
     const { signal } = await signalling(uniquePrefix());
-    const result = await signal.takeOver('job', leaseOf(signal, 'b'), TTL);
+    const result = await takeOver(signal, leaseOf(signal, 'b'), TTL);
     expect(result).toMatchObject({ acquired: true });
     expect(result).not.toHaveProperty('tookOver');
   });
@@ -119,10 +155,7 @@ describe('RedisStore connection signal', () => {
     if (first.outcome !== 'run') throw new Error(`a could not claim: ${first.outcome}`);
     await a.store.close();
     const leaseB = leaseOf(b.signal, 'b');
-    await waitFor(
-      async () => (await b.signal.takeOver('job', leaseB, TTL)).acquired,
-      'the takeover',
-    );
+    await waitFor(async () => (await takeOver(b.signal, leaseB, TTL)).acquired, 'the takeover');
     const early = await b.store.claimRun('job', leaseB, INTERVAL, TTL);
     if (early.outcome !== 'wait') throw new Error(`b claimed at once: ${early.outcome}`);
     await sleep(early.waitMs);
@@ -146,7 +179,7 @@ describe('RedisStore connection signal', () => {
       expect(signal.token()).toBeUndefined();
     });
 
-    it('refuses claims while its own channel is lost, and is taken over; not once it is back', async () => {
+    it('goes on claiming when the server refuses its channel, and is taken over', async () => {
       const keyPrefix = uniquePrefix();
       await allow('allchannels');
       const a = await signalling(keyPrefix, user);
@@ -154,26 +187,53 @@ describe('RedisStore connection signal', () => {
       expect(a.reason).toBeUndefined();
       const leaseA = leaseOf(a.signal, 'a');
       await a.store.acquire('job', leaseA, TTL);
-      // Redis drops a subscriber whose channel an ACL change takes away; it cannot subscribe again.
+      await silent(b.signal, [connectionOf(leaseA)!]);
+      // Redis drops a subscriber whose channel an ACL change takes away; it cannot subscribe again,
+      // and a node alone would never run again if its claims waited for it.
       await allow(`&${keyPrefix}released`);
+      await waitFor(() => a.signal.token() === undefined, 'the signal to go down');
+      await waitFor(
+        async () =>
+          (await a.store.claimRun('job', leaseA, INTERVAL, TTL).catch(() => undefined))?.outcome ===
+          'run',
+        'a claim to run',
+      );
+      // A follower that saw it alive takes it over; the holder's next renewal says so.
+      const leaseB = leaseOf(b.signal, 'b');
+      expect(await takeOver(b.signal, leaseB, TTL)).toMatchObject({
+        acquired: true,
+        tookOver: true,
+      });
+      expect(await a.store.renew('job', leaseA, TTL)).toBe(false);
+    });
+  });
+
+  it('refuses claims while its subscriber is down, and is not taken over once it is back', async () => {
+    const keyPrefix = uniquePrefix();
+    const a = await signalling(keyPrefix);
+    const b = await signalling(keyPrefix);
+    const leaseA = leaseOf(a.signal, 'a');
+    await a.store.acquire('job', leaseA, TTL);
+    // Every subscriber is dropped, and no new connection is let in: they cannot come back.
+    const clients = Number(/connected_clients:(\d+)/.exec(await server.admin.info('clients'))![1]);
+    await server.admin.config('SET', 'maxclients', String(clients - 2));
+    try {
+      await server.admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       await waitFor(() => a.signal.token() === undefined, 'the signal to go down');
       await expect(a.store.claimRun('job', leaseA, INTERVAL, TTL)).rejects.toThrow(
         /subscriber connection is down/,
       );
       // Renewals go on: the lease is the holder's until someone takes it.
       expect(await a.store.renew('job', leaseA, TTL)).toBe(true);
-      const leaseB = leaseOf(b.signal, 'b');
-      expect(await b.signal.silent([connectionOf(leaseA)!])).toEqual([connectionOf(leaseA)]);
-
-      await allow('allchannels');
-      await waitFor(() => a.signal.token() !== undefined, 'the signal to come back');
-      expect(await b.signal.takeOver('job', leaseB, TTL)).toMatchObject({
-        acquired: false,
-        holder: 'a',
-      });
-      expect(await a.store.claimRun('job', leaseA, INTERVAL, TTL)).toMatchObject({
-        outcome: 'run',
-      });
+      expect(await silent(b.signal, [connectionOf(leaseA)!])).toEqual([connectionOf(leaseA)]);
+    } finally {
+      await server.admin.config('SET', 'maxclients', '10000');
+    }
+    await waitFor(() => a.signal.token() !== undefined, 'the signal to come back');
+    expect(await takeOver(b.signal, leaseOf(b.signal, 'b'), TTL)).toMatchObject({
+      acquired: false,
+      holder: 'a',
     });
+    expect(await a.store.claimRun('job', leaseA, INTERVAL, TTL)).toMatchObject({ outcome: 'run' });
   });
 });

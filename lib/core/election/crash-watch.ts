@@ -5,9 +5,12 @@ import { connectionOf, holderOf } from '../store/lease.js';
 import type { Clock } from '../utils/clock.js';
 import { describeError } from '../utils/thrown-values.js';
 
-/** An election as the watch sees it: told to take its lease over when the holder's connection closed. */
+/**
+ * An election as the watch sees it: told to take its lease over when the holder's connection
+ * closed, as seen on this node's connection `connection` (ConnectionSignal.takeOver).
+ */
 export interface Contender {
-  takeOver(): void;
+  takeOver(connection: number): void;
 }
 
 /** What an election asks of the watch: the token for its leases, and whose lease it waits on. */
@@ -49,38 +52,32 @@ export function crashPollMs(leaseTtl: number): number {
 }
 
 /**
- * How long this node's own connections must have been up before it takes a lease over. A Redis
- * that restarted or failed over has lost every subscription: its masters need the time to
- * reconnect and subscribe again, up to a renewal (which is what tells a master behind a moved
- * address to reconnect) and a reconnect, before their silence means anything.
- */
-export function crashSettleMs(leaseTtl: number): number {
-  return Math.max(Math.round(leaseTtl / 2), Math.floor(leaseTtl / 3) + 1_000);
-}
-
-/**
  * crashDetection 'connection' on one node: ties its leases to its connections (their token), and
- * polls the holders of the leases its followers wait on, one command for all of them; a holder
- * with no subscribed connection left has its leases taken over (ConnectionSignal.takeOver), each
- * by an atomic check in the store, so a holder that came back in between keeps them.
+ * polls the holders of the leases its followers wait on, one command for all of them. A holder
+ * seen subscribed on this node's current connection and silent since has its leases taken over
+ * (ConnectionSignal.takeOver), each by an atomic check in the store, so a holder that came back in
+ * between keeps them. A Redis that restarted, failed over or moved behind its address has lost
+ * every subscription: a holder not seen since this node's connection came back is followed after
+ * its lease, unless it subscribes again first (as live ones do).
  *
  * Not seen as a crash: a frozen process (its sockets stay open), a host that vanished without
  * closing them, a link that went silent. Those are followed after the lease, as without it.
  */
 export class CrashWatch implements CrashWatchLink {
-  private readonly waiting = new Map<string, { holder: string; contenders: Set<Contender> }>();
+  private readonly waiting = new Map<
+    string,
+    { holder: string; contenders: Set<Contender>; seenOn?: number }
+  >();
   private readonly tokenOf = new Map<Contender, string>();
   private state: 'idle' | 'probing' | 'on' | 'off' | 'stopped' = 'idle';
   private timer?: unknown;
   private gate?: unknown;
   readonly pollMs: number;
-  private readonly settleMs: number;
   deciding?: Promise<void>;
   private decided = () => {};
 
   constructor(private readonly options: CrashWatchOptions) {
     this.pollMs = crashPollMs(options.leaseTtl);
-    this.settleMs = crashSettleMs(options.leaseTtl);
     this.deciding = new Promise((resolve) => (this.decided = resolve));
   }
 
@@ -156,23 +153,24 @@ export class CrashWatch implements CrashWatchLink {
     this.next(() => this.poll());
   }
 
-  /**
-   * One command asks after every holder waited on. Only once this node's own connections have
-   * been up for the settling time: after an outage, a holder may not have subscribed again yet.
-   */
+  /** One command asks after every holder waited on. */
   private async poll(): Promise<void> {
     const { signal, logger } = this.options;
-    if (this.waiting.size > 0 && signal.upForMs() >= this.settleMs) {
+    if (this.waiting.size > 0) {
       try {
-        const silent = await signal.silent([...this.waiting.keys()]);
-        for (const token of silent) {
-          const entry = this.waiting.get(token);
-          if (!entry || this.state !== 'on') continue;
+        const { connection, live } = await signal.check([...this.waiting.keys()]);
+        for (const [token, entry] of this.waiting) {
+          if (live.has(token)) {
+            entry.seenOn = connection;
+            continue;
+          }
+          // Never seen on this connection: a server that lost its subscriptions, not a crash.
+          if (entry.seenOn !== connection || this.state !== 'on') continue;
           this.waiting.delete(token);
           for (const contender of entry.contenders) this.tokenOf.delete(contender);
           logger.log(messages.holderConnectionClosed(entry.holder, entry.contenders.size));
           this.options.crashed?.(entry.holder);
-          for (const contender of entry.contenders) contender.takeOver();
+          for (const contender of entry.contenders) contender.takeOver(connection);
         }
       } catch (error) {
         // The elections report an outage; this only waits for the next poll.

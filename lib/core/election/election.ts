@@ -132,8 +132,11 @@ export class Election {
   private holdOffUntil = 0;
   /** The acquire timer is set for when the holder's lease ends: `balance` is asked then. */
   private deferWhenDue = false;
-  /** The holder's connection closed (crashDetection): the next attempt may take its lease over. */
-  private takeOverNext = false;
+  /**
+   * The holder's connection closed (crashDetection), as seen on this node's connection of that
+   * number: the next attempt may take its lease over.
+   */
+  private takeOverOn?: number;
 
   // What the master keeps across ticks.
   /** The claim on its way and the start of its run: a stop waits for it, so that a won slot runs. */
@@ -316,9 +319,9 @@ export class Election {
    * @internal The crash watch's: the holder's connections closed. Contend as when its lease ends
    * (after what `balance` says), and let the attempt take the lease over.
    */
-  takeOver(): void {
+  takeOver(connection: number): void {
     if (this.lifecycle !== 'running' || this.leadership) return;
-    this.takeOverNext = true;
+    this.takeOverOn = connection;
     if (this.acquiring) return void (this.acquiring.contendAgain = true);
     this.contendIn(0, true);
   }
@@ -369,14 +372,15 @@ export class Election {
     if (lease === undefined || (crashWatch && connectionOf(lease) !== token))
       lease = newLease(this.options.nodeId, leaseTtl, token);
     this.unusedLease = undefined;
-    const takeOver = this.takeOverNext && store.connectionSignal;
-    this.takeOverNext = false;
+    const takeOverOn = this.takeOverOn;
+    this.takeOverOn = undefined;
+    const signal = takeOverOn === undefined ? undefined : store.connectionSignal;
     const sentAt = this.clock.now();
     let result: AcquireResult;
     try {
       result = await this.callStore('acquire', renewEvery, (store) =>
-        takeOver
-          ? takeOver.takeOver(this.name, lease, leaseTtl)
+        signal
+          ? signal.takeOver(this.name, lease, leaseTtl, takeOverOn!)
           : store.acquire(this.name, lease, leaseTtl),
       );
     } catch (error) {
@@ -388,7 +392,9 @@ export class Election {
       return;
     }
     this.log.storeAnswered();
-    crashWatch?.follow(this, result.acquired ? undefined : result.lease);
+    // A stop may have come while it was on its way: a stopped election follows nothing.
+    if (this.lifecycle === 'running')
+      crashWatch?.follow(this, result.acquired ? undefined : result.lease);
     if (!result.acquired) this.unusedLease = lease;
     if (result.acquired) {
       if (result.tookOver) this.stats.takeovers++;

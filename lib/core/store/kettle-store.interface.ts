@@ -110,6 +110,12 @@ export interface FleetMember {
   readonly ageMs: number;
 }
 
+/** What `ConnectionSignal.check` found. */
+export interface SignalCheck {
+  readonly connection: number;
+  readonly live: ReadonlySet<string>;
+}
+
 /**
  * How a store tells that a lease's holder is gone because its connection closed, well before its
  * lease runs out (crashDetection 'connection', docs/CRASH-DETECTION.md). A lease that carries a
@@ -125,17 +131,21 @@ export interface ConnectionSignal {
   probe(): Promise<string | undefined>;
   /** The token for this node's new leases; undefined while its own signal is down (none then). */
   token(): string | undefined;
-  /** How long the connections the signal rides have been up on end: 0 while one is down. */
-  upForMs(): number;
-  /** Of `tokens`, those with no subscribed connection now: one command for them all. */
-  silent(tokens: readonly string[]): Promise<string[]>;
   /**
-   * As `acquire`, and also takes a lease whose token has no subscribed connection (`tookOver`). A
-   * holder that reconnected and subscribed again is never taken. The store must have recorded
-   * every slot a lease with a token claimed (`claimRun` and `claimSlot`), so that the next holder
-   * goes on from it: no slot runs twice.
+   * Which of `tokens` have a subscribed connection now (`live`), one command for them all, and
+   * which of this node's connections asked: a number that changes at each of its reconnects. A
+   * server that restarted or took over from another has no subscriptions until the nodes
+   * subscribe again: only a token seen live on the same connection and silent since is a crash.
    */
-  takeOver(name: string, lease: string, ttlMs: number): Promise<AcquireResult>;
+  check(tokens: readonly string[]): Promise<SignalCheck>;
+  /**
+   * As `acquire`, and also takes a lease whose token has no subscribed connection (`tookOver`),
+   * if this node's connection is still `connection` (a `check`'s): else as `acquire`. A holder
+   * that reconnected and subscribed again is never taken. The store must have recorded every slot
+   * a lease with a token claimed (`claimRun` and `claimSlot`), so that the next holder goes on
+   * from it: no slot runs twice.
+   */
+  takeOver(name: string, lease: string, ttlMs: number, connection: number): Promise<AcquireResult>;
   /**
    * Calls `listener(false)` when this node's own signal goes down (its subscriber's connection
    * closed) and `listener(true)` each time it is up again (subscribed): meanwhile another node may

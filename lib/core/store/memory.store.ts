@@ -96,12 +96,14 @@ export class MemoryStore implements KettleStore {
     this.space = space;
     if (crashDetection) {
       space.open.add(this.token);
-      const openedAt = clock.now();
       this.connectionSignal = {
         probe: async () => undefined,
         token: () => (space.open.has(this.token) ? this.token : undefined),
-        upForMs: () => (space.open.has(this.token) ? clock.now() - openedAt : 0),
-        silent: async (tokens) => tokens.filter((token) => !space.open.has(token)),
+        // One connection for the store's life: it never reconnects.
+        check: async (tokens) => ({
+          connection: 0,
+          live: new Set(tokens.filter((token) => space.open.has(token))),
+        }),
         takeOver: async (name, lease, ttlMs) => this.acquireLease(name, lease, ttlMs, true),
       };
     }

@@ -5,6 +5,7 @@ import * as messages from '../kettle.messages.js';
 import type {
   AcquireResult,
   ConnectionSignal,
+  SignalCheck,
   FleetMember,
   ClaimResult,
   KettleStore,
@@ -75,6 +76,8 @@ const QUIT_WAIT_MS = 1000;
 const RESUBSCRIBE_MS = 1000;
 /** How long `holder()` waits for a connection still coming up, and then for the answer. */
 const READ_WAIT_MS = 2000;
+/** Where the subscriber's own channel reports a refusal (apart from the release channel's). */
+const ALIVE = 'subscriber (crash detection channel)';
 /** Counts a channel's subscribers inside a script: what LEASES's take over does. ARGV[1]: channel. */
 const COUNT_SUBSCRIBERS = `return redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2]`;
 /**
@@ -198,6 +201,10 @@ export class RedisStore implements KettleStore {
   private aliveSince?: number;
   /** The probe saw the signal work: leases carry the token from now on. */
   private signalWorks = false;
+  /** How many times the command connection became ready: which connection a `check` asked on. */
+  private connections = 0;
+  /** The server refuses this store's channel (an ACL changed): it will not come back by itself. */
+  private aliveRefused = false;
   /** Told each time the subscriber's channel is lost, and subscribed (again). */
   private readonly signalListeners = new Set<(up: boolean) => void>();
   /** The lease commands of one turn, sent as one LEASES call per server (per slot on Cluster). */
@@ -216,6 +223,7 @@ export class RedisStore implements KettleStore {
       LOCK_CLUSTER,
     ) as ScriptClient;
     this.client.on('ready', () => {
+      this.connections++;
       for (const listener of this.connectedListeners) listener();
     });
     this.client.once('ready', () => void this.checkEviction());
@@ -234,9 +242,14 @@ export class RedisStore implements KettleStore {
         probe: () => this.probeSignal(),
         token: () =>
           this.signalWorks && this.aliveSince !== undefined ? this.connectionToken : undefined,
-        upForMs: () => this.signalUpForMs(),
-        silent: (tokens) => this.silent(tokens),
-        takeOver: (name, lease, ttlMs) => this.acquireLease(name, lease, ttlMs, LEASE_OPS.takeOver),
+        check: (tokens) => this.checkTokens(tokens),
+        takeOver: (name, lease, ttlMs, connection) =>
+          this.acquireLease(
+            name,
+            lease,
+            ttlMs,
+            connection === this.connections ? LEASE_OPS.takeOver : LEASE_OPS.acquire,
+          ),
         onChange: (listener) => {
           this.signalListeners.add(listener);
           return () => this.signalListeners.delete(listener);
@@ -472,11 +485,15 @@ export class RedisStore implements KettleStore {
       subscriber.subscribe(alive).then(
         () => {
           if (subscriber.status !== 'ready') return;
+          this.lastErrors.delete(ALIVE);
+          this.aliveRefused = false;
           this.aliveSince = performance.now();
           for (const listener of this.signalListeners) listener(true);
         },
         (error: Error) => {
-          this.report('subscriber', error);
+          // Its own key: two channels refused for two reasons would each hide the other's.
+          this.report(ALIVE, error);
+          this.aliveRefused = isRefusal(error);
           if (!this.closed && subscriber.status === 'ready')
             this.resubscribeAlive = setTimeout(subscribeAlive, RESUBSCRIBE_MS);
         },
@@ -503,8 +520,9 @@ export class RedisStore implements KettleStore {
     if (this.client.isCluster) return messages.signalOnCluster;
     this.ensureConnected();
     if (this.aliveSince === undefined) {
-      const refused = this.lastErrors.get('subscriber');
-      if (refused && isConfigurationError(refused)) return refused.message;
+      // Refused by the server (an ACL, a proxy or a server without SUBSCRIBE): it will not pass.
+      const refused = this.lastErrors.get(ALIVE);
+      if (refused && isRefusal(refused)) return refused.message;
       throw new KettleStoreError('not-connected', 'the subscriber is not subscribed yet');
     }
     const alive = `${this.aliveChannels}${this.connectionToken}`;
@@ -516,7 +534,7 @@ export class RedisStore implements KettleStore {
         'PUBSUB NUMSUB',
       );
     } catch (error) {
-      if (error instanceof Error && isConfigurationError(error)) return error.message;
+      if (error instanceof Error && isRefusal(error)) return error.message;
       throw error;
     }
     if (Number(count) < 1) return messages.signalNotSeen;
@@ -524,31 +542,28 @@ export class RedisStore implements KettleStore {
     return undefined;
   }
 
-  private signalUpForMs(): number {
-    const commands = this.readyAt.get('commands');
-    const alive = this.aliveSince;
-    if (commands === undefined || alive === undefined || this.client.status !== 'ready') return 0;
-    return performance.now() - Math.max(commands, alive);
-  }
-
-  private async silent(tokens: readonly string[]): Promise<string[]> {
-    if (tokens.length === 0) return [];
+  private async checkTokens(tokens: readonly string[]): Promise<SignalCheck> {
     this.ensureConnected();
+    // An answer comes on the connection it was sent on, or not at all.
+    const connection = this.connections;
+    if (tokens.length === 0) return { connection, live: new Set() };
     const counts = (await withTimeout(
       this.client.pubsub('NUMSUB', ...tokens.map((token) => `${this.aliveChannels}${token}`)),
       READ_WAIT_MS,
       'PUBSUB NUMSUB',
     )) as (string | number)[];
-    return tokens.filter((_, i) => Number(counts[2 * i + 1]) === 0);
+    return { connection, live: new Set(tokens.filter((_, i) => Number(counts[2 * i + 1]) > 0)) };
   }
 
   /**
    * While this store's subscriber is down, its leases may be taken over at any moment: a claim of
-   * one fails, so that no run starts on a lease another node may hold by the time it runs.
+   * one fails, so that no run starts on a lease another node may hold by the time it runs. Not
+   * when the server refuses the channel (an ACL change): that would stop every run for good, on a
+   * node with no follower to take over; the master still renews twice a poll meanwhile.
    */
   private ensureAlive(lease: string): void {
-    if (!this.signalWorks || this.aliveSince !== undefined || connectionOf(lease) === undefined)
-      return;
+    if (!this.signalWorks || this.aliveSince !== undefined || this.aliveRefused) return;
+    if (connectionOf(lease) === undefined) return;
     throw new KettleStoreError('not-connected', messages.signalDown);
   }
 
@@ -853,4 +868,12 @@ export function fleetMembers(flat: readonly (string | number)[]): FleetMember[] 
       group: String(flat[i + 5]),
     });
   return members;
+}
+
+/**
+ * The server answered with an error (ioredis's ReplyError): a refusal that asking again will not
+ * change, unlike a connection that is not there yet.
+ */
+function isRefusal(error: Error): boolean {
+  return isConfigurationError(error) || error.name === 'ReplyError';
 }
