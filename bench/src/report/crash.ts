@@ -46,7 +46,7 @@ export function crashSection(results: BenchResults): string {
     `${crash.nodes} node processes per peer, a job every ${interval} ms, lease (lock TTL) ${leaseTtl} ms (kettle\u2019s default), retry period ${Math.floor(leaseTtl / 3)} ms for the peers that have one. ` +
       `Per peer: a ${seconds(crash.costWindowMs)} steady window; then ${crash.freezes} freezes of the node that ran the job last (SIGSTOP for ${seconds(crash.freezeMs)}, well within the lease, then SIGCONT), each a random time within an interval after one of its runs; ` +
       `then ${crash.crashes} crashes (SIGKILL) of that node, timed as in section 1, each followed by a warm spare. ` +
-      `kettle with \`crashDetection: 'connection'\` polls every ${pollMs} ms (leaseTtl / 20) and takes a lease over only once its own connections have been up max(lease / 2, lease / 3 + 1 s): before its steady window and before every fault, each of its nodes has been up ${seconds(crash.settleMs)}. The other set-ups are faulted as in section 1, with no such wait.`,
+      `kettle with \`crashDetection: 'connection'\` polls every ${pollMs} ms (leaseTtl / 20) and takes a lease over only from a holder it saw alive at a poll: before its steady window and before every fault, each of its nodes has been up ${seconds(crash.settleMs)}. The other set-ups are faulted as in section 1, with no such wait.`,
     '',
     table(
       ['set-up', 'how its node runs the job'],

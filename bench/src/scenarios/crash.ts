@@ -44,7 +44,7 @@ export interface CrashSession {
  * Starts `nodes` nodes at the crash section's lease, measures the steady-state cost, freezes the
  * node that runs the job `freezes` times, then kills it `crashes` times, replacing it each time.
  * For a peer that `settles`, every fault waits until each live node has been up `settleMs`, and so
- * does the cost window: its followers poll only from then on.
+ * does the cost window: its followers have seen the holder alive by then.
  */
 export async function crashSession(
   peer: Peer,
