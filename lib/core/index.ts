@@ -21,7 +21,9 @@ export type {
   KettleStore,
   AcquireResult,
   ClaimResult,
+  ConnectionSignal,
   FleetMember,
+  SignalCheck,
   SlotClaim,
   SlotClaimOptions,
 } from './store/kettle-store.interface.js';
