@@ -184,13 +184,33 @@ describe('a lease another client does not hold', () => {
     guesses.push(`${lease}0`, 'holder', `holder#${token.toUpperCase()}`, 'holder#.*');
     // One lease command, straight to the script: the store adds nothing a caller could skip.
     const leases = (op: string, value: string, ttl: number | '') =>
-      raw.eval(LEASES, 2, lock, lock, `${keyPrefix}released`, op, value, ttl, '', '', 'secure');
+      raw.eval(
+        LEASES,
+        2,
+        lock,
+        lock,
+        `${keyPrefix}released`,
+        `${keyPrefix}alive:`,
+        op,
+        value,
+        ttl,
+        '',
+        '',
+        'secure',
+      );
     for (const guess of guesses) {
       expect(await intruder.renew('secure', guess, 1)).toBe(false);
       expect(await intruder.release('secure', guess)).toBe(false);
       expect(await leases(LEASE_OPS.renew, guess, 1)).toEqual([0, 0, 0]);
       expect(await leases(LEASE_OPS.release, guess, '')).toEqual([0, 0, 0]);
     }
+    // Nor taken over: its holder's connection did not close (and its lease names none).
+    const [taken, holder] = (await leases(
+      LEASE_OPS.takeOver,
+      newLease('intruder', 5000),
+      5000,
+    )) as [number, string];
+    expect([taken, holder]).toEqual([0, lease]);
     expect(await raw.get(lock)).toBe(lease);
     expect(kettle.isMaster('secure')).toBe(true);
     expect(kettle.stats('secure')).toMatchObject({ elected: 1, revoked: 0 });
