@@ -223,6 +223,42 @@ describe('crashDetection', () => {
     }
   }, 30_000);
 
+  it('a master cut off as Redis drops its connections steps down within half a poll', async () => {
+    // Its sidecar proxy dies: Redis sees the connections close, and the master cannot reconnect.
+    const proxy = await TcpProxy.start(Number(new URL(SHARED_REDIS_URL).port || 6379));
+    try {
+      const prefix = uniquePrefix();
+      const m = new Kettle({
+        redis: proxy.url,
+        keyPrefix: prefix,
+        nodeId: 'm',
+        interval: 1000,
+        leaseTtl: LEASE,
+        crashDetection: 'connection',
+        logger: recording([]),
+      });
+      m.join('job', { run: () => undefined });
+      kettles.push(m);
+      const stepDowns: number[] = [];
+      m.onChange((change) => !change.isMaster && stepDowns.push(performance.now()));
+      m.start();
+      await waitFor(() => m.isMaster('job'), 'm to lead');
+      const f = node('f', prefix);
+      f.start();
+      await new Promise((resolve) => setTimeout(resolve, 3 * crashPollMs(LEASE)));
+
+      const cutAt = performance.now();
+      await proxy.close();
+      await waitFor(() => f.isMaster('job'), 'f to take over', LEASE);
+      await waitFor(() => stepDowns.length > 0, 'm to step down', LEASE);
+      // Not at its renewal deadline (four fifths of the lease after its last renewal).
+      expect(stepDowns[0]! - cutAt).toBeLessThan(1000);
+      expect(f.stats('job')?.takeovers).toBe(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('falls back to the lease where the store has no signal, and says so once', async () => {
     const lines: string[] = [];
     // The user's own store, without a connection signal.

@@ -289,16 +289,35 @@ export class Election {
 
   /**
    * crashDetection: while this node's signal is down, a follower may take a lease that carries its
-   * token over at any poll. A master renews at once and then twice a poll until it is back,
-   * then once more as after a reconnect: it learns of a takeover within half a poll, and a run in flight
-   * is aborted then (no run starts meanwhile: claims are refused).
+   * token over at any poll. The master then renews at once and four times a poll, and its deadline
+   * is half a poll past the last renewal confirmed: it learns of a takeover, or steps down when it
+   * cannot ask, within half a poll, and a run in flight is aborted then (no run starts meanwhile:
+   * claims are refused). Once the signal is back, it renews once more, as after a reconnect.
    */
   private signalChanged(up: boolean): void {
     const leadership = this.leadership;
     if (!leadership || connectionOf(leadership.lease) === undefined) return;
-    leadership.signalDown = !up;
-    if (up) return this.reconnected();
+    if (!up) return this.signalLost(leadership);
+    leadership.signalDown = false;
+    this.reconnected();
+  }
+
+  private signalLost(leadership: Leadership): void {
+    leadership.signalDown = true;
+    const now = this.clock.now();
+    leadership.deadline = Math.min(leadership.deadline, now + this.whileSignalDown().deadlineMs);
+    this.timers.set('expire', leadership.deadline - now);
     this.timers.set('renew', 0);
+  }
+
+  /** How often a master renews, and how far its deadline reaches, while its signal is down. */
+  private whileSignalDown(): { renewMs: number; deadlineMs: number } {
+    const { renewEvery, renewDeadline } = this.timing;
+    const pollMs = this.options.crashWatch?.pollMs ?? renewEvery;
+    return {
+      renewMs: Math.min(renewEvery, pollMs / 4),
+      deadlineMs: Math.min(renewDeadline, pollMs / 2),
+    };
   }
 
   // ---- follower -> acquiring -> master or follower ---------------------------------------------
@@ -426,9 +445,14 @@ export class Election {
       markReleased,
     };
     this.leadership = leadership;
+    this.takeOverOn = undefined;
     this.stats.elected++;
     this.timers.set('expire', leadership.deadline - this.clock.now());
     this.timers.set('renew', sentAt + renewEvery - this.clock.now());
+    // Won with a token whose channel closed while the acquire was on its way.
+    const token = connectionOf(lease);
+    if (token !== undefined && this.options.crashWatch?.token() !== token)
+      this.signalLost(leadership);
     // The first run waits for the @OnElected handlers (at most a lease), so that what they prepare
     // is ready for it. Only the tick waits: the renew and expire timers above run meanwhile.
     void this.hooks.elected(this.contextOf(leadership), leaseTtl).then(() => {
@@ -476,14 +500,12 @@ export class Election {
   /** The lease was extended by a command sent at `sentAt`: move the deadline and the next renewal. */
   private extended(leadership: Leadership, sentAt: number): void {
     const { renewDeadline, renewEvery } = this.timing;
-    leadership.deadline = sentAt + renewDeadline;
+    const down = leadership.signalDown ? this.whileSignalDown() : undefined;
+    leadership.deadline = sentAt + (down?.deadlineMs ?? renewDeadline);
     this.timers.set('expire', leadership.deadline - this.clock.now());
     // An answer to a command sent before a reconnect confirms nothing: the renewal that does goes now.
     const unconfirmed = leadership.reconnectedAt !== undefined;
-    // Twice per poll: a takeover at one poll is heard before the next.
-    const every = leadership.signalDown
-      ? Math.min(renewEvery, (this.options.crashWatch?.pollMs ?? renewEvery) / 2)
-      : renewEvery;
+    const every = down?.renewMs ?? renewEvery;
     this.timers.set('renew', unconfirmed ? 0 : sentAt + every - this.clock.now());
   }
 
@@ -493,6 +515,8 @@ export class Election {
    * interval instead of two; the renewal still comes by half the lease if the claim does not.
    */
   private renewAfterTick(sentAt: number, nextTickIn: number): void {
+    // While the signal is down, the renewals keep their own pace (signalLost).
+    if (this.leadership?.signalDown) return;
     const { renewEvery } = this.timing;
     const tickAt = this.clock.now() + nextTickIn;
     const latest = sentAt + renewEvery * 1.5;

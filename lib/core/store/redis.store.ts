@@ -870,10 +870,14 @@ export function fleetMembers(flat: readonly (string | number)[]): FleetMember[] 
   return members;
 }
 
+/** Error replies of a server that will answer otherwise soon: a script running, a load, a failover. */
+const PASSING_REPLY = /^(BUSY|LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
+
 /**
- * The server answered with an error (ioredis's ReplyError): a refusal that asking again will not
- * change, unlike a connection that is not there yet.
+ * The server answered with an error (ioredis's ReplyError) that asking again will not change,
+ * unlike a connection that is not there yet or a server busy for a moment.
  */
 function isRefusal(error: Error): boolean {
-  return isConfigurationError(error) || error.name === 'ReplyError';
+  if (isConfigurationError(error)) return true;
+  return error.name === 'ReplyError' && !PASSING_REPLY.test(error.message);
 }

@@ -148,7 +148,7 @@ local function item(i)
         if last and now < last + 2 * interval then
           slot = last + interval
         end
-        if tonumber(ttl) < 2 * interval or string.find(lease, '@', 1, true) then
+        if tonumber(ttl) < 2 * interval or string.find(lease, '@%x+:%d+$') then
           redis.call('SET', other, string.format('%d', slot), 'PX', string.format('%d', 2 * interval))
         end
         a, b, c = 1, slot + interval - now, slot
