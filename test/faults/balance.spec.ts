@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisServer } from '#tools/redis-server.js';
 import { monotonicNow } from '#tools/clock.js';
+import type { RedisServer } from '#tools/redis-server.js';
 import { TcpProxy } from '#tools/tcp-proxy.js';
 import { sleep, waitFor } from '#tools/wait.js';
-import { uniquePrefix } from '../support/nodes.js';
 import { FaultCluster } from './cluster.js';
 import type { FaultEvent } from './invariants.js';
 import { checkInvariants } from './invariants.js';
@@ -18,21 +17,17 @@ const FAULT_MS = 2 * LEASE;
 
 /** `balance: true` with 3 node processes on one Redis, through a crash and a restart. */
 describe('balance', () => {
-  let server: RedisServer;
-  let cluster: FaultCluster;
+  let cluster: FaultCluster & { redis: RedisServer };
   let proxy: TcpProxy | undefined;
   afterEach(async () => {
     await cluster?.stop();
     await proxy?.close();
     proxy = undefined;
-    await server?.kill();
+    await cluster?.close();
   });
 
   async function startCluster(): Promise<void> {
-    server = await RedisServer.start();
-    cluster = new FaultCluster({
-      redisUrl: server.url,
-      keyPrefix: uniquePrefix(),
+    cluster = await FaultCluster.onNewRedis({
       intervalMs: INTERVAL,
       leaseMs: LEASE,
       elections: ELECTIONS,
@@ -126,7 +121,7 @@ describe('balance', () => {
     '%s of a node handing over: no slot twice, then fair again',
     async (fault, survivors, share) => {
       await startCluster();
-      proxy = await TcpProxy.start(server.port);
+      proxy = await TcpProxy.start(cluster.redis.port);
       await cluster.start(['a'], { ...BALANCE, REDIS_URL: proxy.url });
       await waitFor(spread(['a'], 30), 'a to lead all 30', 20_000);
       const joinedAt = monotonicNow();

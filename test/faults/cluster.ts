@@ -1,8 +1,10 @@
 import { type Child, children } from '#tools/children.js';
 import { monotonicNow } from '#tools/clock.js';
 import { readEventLines } from '#tools/event-lines.js';
+import { RedisServer } from '#tools/redis-server.js';
 import { waitFor } from '#tools/wait.js';
 import type { FaultEvent } from './invariants.js';
+import { uniquePrefix } from '../support/nodes.js';
 
 const NODE_PROGRAM = new URL('./node/dist/main.js', import.meta.url).pathname;
 /** How long a node may take to close and exit by itself after SIGTERM. */
@@ -22,7 +24,30 @@ export class FaultCluster {
   readonly events: FaultEvent[] = [];
   private readonly nodes = new Map<string, Child>();
 
+  /** The Redis of its own that `onNewRedis` started: `close()` kills it. */
+  redis?: RedisServer;
+
   constructor(private readonly settings: ClusterSettings) {}
+
+  /** A cluster on a redis-server of its own, under a key prefix of its own. */
+  static async onNewRedis(
+    settings: Omit<ClusterSettings, 'redisUrl' | 'keyPrefix'>,
+  ): Promise<FaultCluster & { redis: RedisServer }> {
+    const redis = await RedisServer.start();
+    const cluster = new FaultCluster({
+      ...settings,
+      redisUrl: redis.url,
+      keyPrefix: uniquePrefix(),
+    });
+    cluster.redis = redis;
+    return cluster as FaultCluster & { redis: RedisServer };
+  }
+
+  /** `stop()`, then kills the Redis that `onNewRedis` started. */
+  async close(): Promise<void> {
+    await this.stop();
+    await this.redis?.kill();
+  }
 
   /** Starts a node; `env` overrides, e.g. { REDIS_URL } through a proxy or { HANG: 'a' }. */
   add(id: string, env: Record<string, string> = {}): void {

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisServer } from '#tools/redis-server.js';
+import type { RedisServer } from '#tools/redis-server.js';
 import { TcpProxy } from '#tools/tcp-proxy.js';
 import { sleep, waitFor } from '#tools/wait.js';
 import { monotonicNow } from '#tools/clock.js';
 import { crashPollMs } from '../../lib/core/election/crash-watch.js';
 import { crashDetectionOn, holderConnectionClosed } from '../../lib/core/kettle.messages.js';
-import { uniquePrefix } from '../support/nodes.js';
 import { FaultCluster } from './cluster.js';
 import { checkInvariants, type FaultEvent } from './invariants.js';
 
@@ -27,15 +26,13 @@ const CRASH_DETECTION = { CRASH_DETECTION: 'connection', KETTLE_LOG: '1' };
  * connections close is followed within a poll; one that is frozen or cut off, after its lease.
  */
 describe('crash detection by connection', () => {
-  let server: RedisServer | undefined;
-  let cluster: FaultCluster;
+  let cluster: FaultCluster & { redis: RedisServer };
   const proxies = new Map<string, TcpProxy>();
   afterEach(async () => {
     await cluster?.stop();
     for (const proxy of proxies.values()) await proxy.close();
     proxies.clear();
-    await server?.kill();
-    server = undefined;
+    await cluster?.close();
   });
 
   /**
@@ -46,16 +43,9 @@ describe('crash detection by connection', () => {
     ids: string[],
     { proxied = false, runMs = 0 } = {},
   ): Promise<string> {
-    server = await RedisServer.start();
-    cluster = new FaultCluster({
-      redisUrl: server.url,
-      keyPrefix: uniquePrefix(),
-      intervalMs: INTERVAL,
-      leaseMs: LEASE,
-      runMs,
-    });
+    cluster = await FaultCluster.onNewRedis({ intervalMs: INTERVAL, leaseMs: LEASE, runMs });
     for (const id of ids) {
-      const proxy = proxied ? await TcpProxy.start(server.port) : undefined;
+      const proxy = proxied ? await TcpProxy.start(cluster.redis.port) : undefined;
       if (proxy) proxies.set(id, proxy);
       cluster.add(id, { ...CRASH_DETECTION, ...(proxy && { REDIS_URL: proxy.url }) });
     }
@@ -134,7 +124,7 @@ describe('crash detection by connection', () => {
 
   /** The ids of `node`'s subscriber connections, by their client name, on the private server. */
   async function subscriberIds(node: string): Promise<string[]> {
-    const list = (await server!.admin.client('LIST')) as string;
+    const list = (await cluster.redis.admin.client('LIST')) as string;
     return list
       .split('\n')
       .filter((line) => line.includes(` name=kettle-sub:${node} `))
@@ -188,7 +178,7 @@ describe('crash detection by connection', () => {
     // Once: the subscriber is back in tens of milliseconds, and a follower polls every POLL ms.
     // Whichever comes first decides; both outcomes are sound, and either is checked.
     const killedAt = monotonicNow();
-    await server!.admin.client('KILL', 'ID', id);
+    await cluster.redis.admin.client('KILL', 'ID', id);
     await waitFor(
       async () => (await subscriberIds(first)).some((again) => again !== id),
       'the subscriber to come back',
@@ -219,7 +209,7 @@ describe('crash detection by connection', () => {
     const taken = await waitFor(
       async () => {
         for (const again of await subscriberIds(master)) {
-          await server!.admin.client('KILL', 'ID', again).catch(() => undefined);
+          await cluster.redis.admin.client('KILL', 'ID', again).catch(() => undefined);
           kills++;
         }
         return electedAfter(floodAt, master)[0];

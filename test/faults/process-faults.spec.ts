@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisServer } from '#tools/redis-server.js';
 import { sleep, waitFor } from '#tools/wait.js';
 import { monotonicNow } from '#tools/clock.js';
-import { uniquePrefix } from '../support/nodes.js';
 import { type ClusterSettings, FaultCluster } from './cluster.js';
 import { checkInvariants } from './invariants.js';
 
@@ -12,22 +10,11 @@ const RETRY = LEASE / 3;
 
 /** Faults of the master's process: killed, stopped, frozen, blocked. Nodes are separate processes. */
 describe('process faults', () => {
-  let server: RedisServer;
   let cluster: FaultCluster;
-  afterEach(async () => {
-    await cluster?.stop();
-    await server?.kill();
-  });
+  afterEach(() => cluster?.close());
 
   async function start(overrides: Partial<ClusterSettings> = {}): Promise<void> {
-    server = await RedisServer.start();
-    cluster = new FaultCluster({
-      redisUrl: server.url,
-      keyPrefix: uniquePrefix(),
-      intervalMs: INTERVAL,
-      leaseMs: LEASE,
-      ...overrides,
-    });
+    cluster = await FaultCluster.onNewRedis({ intervalMs: INTERVAL, leaseMs: LEASE, ...overrides });
   }
 
   /** Every invariant, and every node closes and exits by itself (no leaked timer or connection). */
