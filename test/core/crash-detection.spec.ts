@@ -3,7 +3,6 @@ import { RedisServer } from '#tools/redis-server.js';
 import { TcpProxy } from '#tools/tcp-proxy.js';
 import { waitFor } from '#tools/wait.js';
 import { Kettle, type KettleLogger, type KettleStore, MemoryStore } from '../../lib/core/index.js';
-import { crashPollMs } from '../../lib/core/election/crash-watch.js';
 import { uniquePrefix } from '../support/nodes.js';
 import { SHARED_REDIS_URL } from '../support/shared-redis.js';
 
@@ -17,6 +16,17 @@ function recording(lines: string[]): KettleLogger {
     error: (m) => void lines.push(`error ${m}`),
     debug() {},
   };
+}
+
+/** Once `follower`'s crash watch has seen a holder it waits on subscribed: it may take it over. */
+function sawHolderAlive(follower: Kettle): Promise<unknown> {
+  const watch = (
+    follower as unknown as { crashWatch: { waiting: Map<string, { seenOn?: number }> } }
+  ).crashWatch;
+  return waitFor(
+    () => [...watch.waiting.values()].some((entry) => entry.seenOn !== undefined),
+    `${follower.nodeId} to see the holder alive`,
+  );
 }
 
 describe('crashDetection', () => {
@@ -48,8 +58,8 @@ describe('crashDetection', () => {
     await waitFor(() => a.isMaster('job'), 'a to lead');
     const b = node('b', prefix, lines);
     b.start();
-    // A follower takes over only a holder it saw alive: let it poll a few times first.
-    await new Promise((resolve) => setTimeout(resolve, 3 * crashPollMs(LEASE)));
+    // A follower takes over only a holder it saw alive.
+    await sawHolderAlive(b);
     expect(b.isMaster('job')).toBe(false);
 
     // As a crash: every connection of a's closes at once, and nothing is released.
@@ -205,7 +215,7 @@ describe('crashDetection', () => {
       await waitFor(() => f.isMaster('short'), 'f to lead short');
       await to.replicaOf(from);
       await to.synced();
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await sawHolderAlive(f);
 
       // Managed Redis fails over behind its address: the old primary turns replica of the new.
       await to.replicaOf();
@@ -245,7 +255,7 @@ describe('crashDetection', () => {
       await waitFor(() => m.isMaster('job'), 'm to lead');
       const f = node('f', prefix);
       f.start();
-      await new Promise((resolve) => setTimeout(resolve, 3 * crashPollMs(LEASE)));
+      await sawHolderAlive(f);
 
       const cutAt = performance.now();
       await proxy.close();

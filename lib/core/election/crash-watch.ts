@@ -34,7 +34,7 @@ export interface CrashWatchOptions {
   readonly signal: ConnectionSignal;
   readonly clock: Clock;
   readonly logger: KettleLogger;
-  /** The module's lease: the polls and the settling time derive from it. */
+  /** The module's lease: the polls derive from it. */
   readonly leaseTtl: number;
   /** Told of each node whose connections closed, before its leases are taken over. */
   readonly crashed?: (nodeId: string) => void;
@@ -99,11 +99,6 @@ export class CrashWatch implements CrashWatchLink {
     this.tokenOf.clear();
   }
 
-  /** True once the signal is known to work here. */
-  get on(): boolean {
-    return this.state === 'on';
-  }
-
   token(): string | undefined {
     return this.state === 'on' ? this.options.signal.token() : undefined;
   }
@@ -138,7 +133,7 @@ export class CrashWatch implements CrashWatchLink {
       reason = await this.options.signal.probe();
     } catch {
       // Not connected yet: ask again soon.
-      return this.next(() => this.probe(), PROBE_RETRY_MS);
+      return this.next(() => this.probe(), { inMs: PROBE_RETRY_MS });
     }
     if (this.state !== 'probing') return;
     this.decide();
@@ -190,9 +185,9 @@ export class CrashWatch implements CrashWatchLink {
    * Polls fall on one grid of the wall clock on every node, so that the nodes see a crash at about
    * the same moment, and `balance`'s few hundred ms of deferral decide who takes what.
    */
-  private next(step: () => Promise<void>, ms = this.pollMs): void {
+  private next(step: () => Promise<void>, { inMs }: { inMs?: number } = {}): void {
     if (this.state === 'stopped' || this.state === 'off') return;
-    const wait = ms === this.pollMs ? ms - (this.options.clock.wallNow() % ms) : ms;
+    const wait = inMs ?? this.pollMs - (this.options.clock.wallNow() % this.pollMs);
     this.timer = this.options.clock.setTimeout(() => void step(), wait);
   }
 }
