@@ -47,6 +47,7 @@ import type { KettleStore } from './store/kettle-store.interface.js';
 import { KettleTimeoutError, ShutdownDeadline, withTimeout } from './utils/promise-timeout.js';
 import { type Clock, systemClock } from './utils/clock.js';
 import { TimerWheel } from './utils/timer-wheel.js';
+import { ClaimRound } from './election/claim-round.js';
 import { consoleLogger } from './console-logger.js';
 import type { Duration } from './utils/duration.js';
 
@@ -134,6 +135,8 @@ export class Kettle<Names extends string = string> {
   };
   /** Every election's timers: those due in one slice fire together, and their commands batch. */
   private readonly timerWheel = new TimerWheel(this.currentClock, TIMER_SLICE_MS);
+  /** The run claims of every election in one turn, in one store call. */
+  private readonly claimRound: ClaimRound;
   private readonly turnSpread = new TurnSpread();
   /** Store faults that many elections meet in one turn, logged in a few lines. */
   private readonly groupedLines: GroupedLines;
@@ -152,6 +155,7 @@ export class Kettle<Names extends string = string> {
       (where, error) => this.storeFailed(where, error),
       (message) => this.logger.warn(message),
     );
+    this.claimRound = new ClaimRound(this.store, this.timerWheel.asClock());
     const signal = this.store.connectionSignal;
     if (this.options.crashDetection === 'connection' && signal)
       this.crashWatch = new CrashWatch({
@@ -427,6 +431,7 @@ export class Kettle<Names extends string = string> {
       cron,
       clock: this.currentClock,
       timerWheel: this.timerWheel,
+      claimRound: this.claimRound,
       turnSpread: this.turnSpread,
       groupedLines: this.groupedLines,
       balance: balancer,

@@ -185,6 +185,36 @@ describe('RedisStore lease batches', () => {
     expect(refused).toMatchObject({ status: 'rejected', reason: { message: /WRONGTYPE/ } });
   });
 
+  it('claims many runs in one call, each answered on its own, the same as claimRun would', async () => {
+    const { store, keyPrefix, names } = await storeWith(4);
+    const [mine, theirs, refused, again] = names as [string, string, string, string];
+    const lease = newLease('a', 5000);
+    await Promise.all([mine, again].map((name) => store.acquire(name, lease, 5000)));
+    await store.acquire(theirs, newLease('b', 5000), 5000);
+    await raw.hset(`${keyPrefix}{${refused}}:lock`, 'not', 'a lease');
+    const claim = (name: string) => ({ name, lease, intervalMs: 60_000, ttlMs: 5000 });
+    let answers: readonly unknown[] = [];
+    const { scripts } = await calls(async () => {
+      answers = await store.claimRuns([claim(mine), claim(theirs), claim(refused), claim(again)]);
+    });
+    expect(scripts).toBe(1);
+    expect(answers).toEqual([
+      { outcome: 'run', nextInMs: expect.any(Number), slotMs: expect.any(Number) },
+      { outcome: 'not-holder' },
+      {
+        outcome: 'failed',
+        error: expect.objectContaining({ message: expect.stringMatching(/WRONGTYPE/) }),
+      },
+      { outcome: 'run', nextInMs: expect.any(Number), slotMs: expect.any(Number) },
+    ]);
+    // The slot each claimed is this leadership's: its next claim within the interval waits.
+    expect(await store.claimRuns([claim(mine)])).toEqual([
+      { outcome: 'wait', waitMs: expect.any(Number) },
+    ]);
+    expect(await store.claimRun(again, lease, 60_000, 5000)).toMatchObject({ outcome: 'wait' });
+    expect(await store.claimRuns([])).toEqual([]);
+  });
+
   it("never leaves a stale caller's value in the lock, whatever TTL the value it found carries", async () => {
     const { store, keyPrefix, names } = await storeWith(1);
     const [name] = names as [string];

@@ -6,6 +6,7 @@ import type { KettleStore } from '../store/kettle-store.interface.js';
 import type { Clock } from '../utils/clock.js';
 import type { TimerWheel } from '../utils/timer-wheel.js';
 import type { TurnSpread } from './turn-spread.js';
+import type { ClaimRound } from './claim-round.js';
 import type { GroupedLines } from './grouped-lines.js';
 import type { CrashWatchLink } from './crash-watch.js';
 import type { CatchUp, CronSchedule } from './schedule.js';
@@ -53,6 +54,8 @@ export interface ElectionConfig {
    * exact to the millisecond on `clock`, when not given.
    */
   readonly timerWheel?: TimerWheel;
+  /** Sends the run claims of a node's elections in one turn together; its own when not given. */
+  readonly claimRound?: ClaimRound;
   /** Groups the store-fault lines of a node's elections; each election's own when not given. */
   readonly groupedLines?: GroupedLines;
   /** Spreads the first acquire and tick of elections started or won together; at once without it. */

@@ -8,17 +8,24 @@ import type {
 import type { MasterContext } from '../interfaces/master-context.interface.js';
 import type { RunOutcome } from '../interfaces/run-observer.interface.js';
 import * as messages from '../kettle.messages.js';
-import type { AcquireResult, KettleStore, SlotClaim } from '../store/kettle-store.interface.js';
+import type {
+  AcquireResult,
+  KettleStore,
+  RunClaim,
+  RunClaimAnswer,
+  SlotClaim,
+} from '../store/kettle-store.interface.js';
 import { connectionOf, newLease } from '../store/lease.js';
 import type { ElectionConfig } from './election-config.js';
 import { ElectionLog } from './election-log.js';
+import { ClaimRound } from './claim-round.js';
 import { LeadershipEndedError } from '../errors.js';
 import { catchRejection } from '../utils/thrown-values.js';
 import { type Clock, systemClock } from '../utils/clock.js';
 import { guardedLogger } from './guarded-logger.js';
 import { JobRunner } from './job-runner.js';
 import { Timers } from './timers.js';
-import { TimerWheel, type WheelTimer } from '../utils/timer-wheel.js';
+import { TimerWheel } from '../utils/timer-wheel.js';
 import { LatencyWindow, RENEW_LATENCY_WINDOW } from './latency-window.js';
 import { LeadershipHooks } from './leadership-hooks.js';
 import { BALANCE_DEFER_MS, type ElectionTiming, jittered } from './timing.js';
@@ -82,6 +89,17 @@ interface Leadership {
   signalDown?: boolean;
   /** A tick found too little lease left to claim (or a reconnect unconfirmed): it ticks again once a renewal lands. */
   tickAfterRenewal?: boolean;
+  /** What each claim of a run sends: the same every interval of this leadership. */
+  runClaim?: RunClaim;
+}
+
+/** A claim of a run on its way (interval schedule): a stop waits for its answer. */
+interface ClaimInFlight {
+  readonly leadership: Leadership;
+  readonly sentAt: number;
+  /** Made when a stop or resign waits for the answer; none per claim otherwise. */
+  answered?: Promise<void>;
+  settle?: () => void;
 }
 
 /** An acquire on its way. */
@@ -139,8 +157,11 @@ export class Election {
   private takeOverOn?: number;
 
   // What the master keeps across ticks.
-  /** The claim on its way and the start of its run: a stop waits for it, so that a won slot runs. */
+  /** A cron tick's claim on its way and the start of its run: a stop waits for it, so that a won slot runs. */
   private ticking?: Promise<void>;
+  /** The same for an interval's claim, which goes in the node's claim round. */
+  private claimInFlight?: ClaimInFlight;
+  private readonly claims: ClaimRound;
   /**
    * The latest slot of the cron schedule this node knows to be claimed (by any node) or given up:
    * no slot up to it is claimed again. The store has the last word; this spares it the asking.
@@ -181,12 +202,8 @@ export class Election {
     this.logger = guardedLogger(options.logger, this.stats);
     this.storeClock = new StoreClock(this.clock);
     const wheel = options.timerWheel ?? new TimerWheel(this.clock, 0);
-    this.commandClock = {
-      now: () => this.clock.now(),
-      wallNow: () => this.clock.wallNow(),
-      setTimeout: (callback, ms) => wheel.set(callback, ms),
-      clearTimeout: (timer) => wheel.clear(timer as WheelTimer | undefined),
-    };
+    this.commandClock = wheel.asClock();
+    this.claims = options.claimRound ?? new ClaimRound(options.store, this.commandClock);
     this.log = new ElectionLog(
       options.name,
       this.logger,
@@ -532,8 +549,9 @@ export class Election {
   }
 
   /** One tick of the master's cadence; a stop or a resign waits for the one in flight. */
-  private tick(): Promise<void> {
-    this.ticking ??= (this.options.cron ? this.claimSlotAndRun() : this.claimAndRun()).then(
+  private tick(): void {
+    if (!this.options.cron) return this.claimRun();
+    this.ticking ??= this.claimSlotAndRun().then(
       () => {
         this.ticking = undefined;
       },
@@ -542,7 +560,14 @@ export class Election {
         this.log.stepFailed(error);
       },
     );
-    return this.ticking;
+  }
+
+  /** Settles once the tick in flight, if any, has its answer and started its run. */
+  private tickAnswered(): Promise<void> | undefined {
+    if (this.ticking) return this.ticking;
+    const claim = this.claimInFlight;
+    if (!claim) return undefined;
+    return (claim.answered ??= new Promise((resolve) => (claim.settle = resolve)));
   }
 
   /**
@@ -560,11 +585,11 @@ export class Election {
     return true;
   }
 
-  /** Claims the slot in the store, then runs. */
-  private async claimAndRun(): Promise<void> {
+  /** Claims the slot in the store, in the node's round of claims; `claimAnswered` runs it. */
+  private claimRun(): void {
     const leadership = this.leadership;
-    if (!leadership || !this.startsRuns(leadership)) return;
-    const { interval, safetyMargin, renewEvery } = this.timing;
+    if (this.claimInFlight || !leadership || !this.startsRuns(leadership)) return;
+    const { interval, leaseTtl } = this.timing;
     // Reconnected: the renewal already on its way says whether the lease survived; tick after it.
     if (leadership.reconnectedAt !== undefined) {
       leadership.tickAfterRenewal = true;
@@ -577,31 +602,52 @@ export class Election {
     }
     if (this.renewFirstWhenShort(leadership)) return;
     const sentAt = this.clock.now();
+    this.claimInFlight = { leadership, sentAt };
+    leadership.runClaim ??= {
+      name: this.name,
+      lease: leadership.lease,
+      intervalMs: interval,
+      ttlMs: leaseTtl,
+    };
+    this.claims.add(leadership.runClaim, leadership.deadline - sentAt, this);
+  }
+
+  /** @internal The claim round's answer to this election's claim. */
+  claimAnswered(answer: RunClaimAnswer): void {
+    const claim = this.claimInFlight;
+    if (!claim) return;
+    this.claimInFlight = undefined;
     try {
-      const claim = await this.callStore('claim run', leadership.deadline - sentAt, (store) =>
-        store.claimRun(this.name, leadership.lease, interval, this.timing.leaseTtl),
-      );
-      this.renewLatency.record(this.clock.now() - sentAt);
-      if (this.leadership !== leadership) return;
-      this.log.storeAnswered();
-      if (claim.outcome === 'not-holder') return this.lose('lost');
-      // The claim renewed the lease as well: the next renewal can wait.
-      this.extended(leadership, sentAt);
-      const nextTick = claim.outcome === 'wait' ? claim.waitMs : claim.nextInMs;
-      // Stopping or resigning since the claim left: no more claims...
-      if (this.startsRuns(leadership)) {
-        this.timers.set('tick', nextTick);
-        this.renewAfterTick(sentAt, nextTick);
-      }
-      if (claim.outcome === 'wait') return;
-      // ...but the slot this one won is run (and drained): it is marked, no other node will run it.
-      if (leadership.deadline - this.clock.now() >= safetyMargin)
-        void this.runner.start(this.runContext(leadership, claim.slotMs ?? this.clock.wallNow()));
+      this.claimed(claim.leadership, claim.sentAt, answer);
     } catch (error) {
-      if (this.leadership !== leadership) return;
-      this.log.storeFailed('claim run', error);
-      if (this.startsRuns(leadership)) this.timers.set('tick', renewEvery / 2);
+      this.log.stepFailed(error);
+    } finally {
+      claim.settle?.();
     }
+  }
+
+  private claimed(leadership: Leadership, sentAt: number, claim: RunClaimAnswer): void {
+    if (this.leadership !== leadership) return;
+    if (claim.outcome === 'failed') {
+      this.log.storeFailed('claim run', claim.error);
+      if (this.startsRuns(leadership)) this.timers.set('tick', this.timing.renewEvery / 2);
+      return;
+    }
+    this.renewLatency.record(this.clock.now() - sentAt);
+    this.log.storeAnswered();
+    if (claim.outcome === 'not-holder') return this.lose('lost');
+    // The claim renewed the lease as well: the next renewal can wait.
+    this.extended(leadership, sentAt);
+    const nextTick = claim.outcome === 'wait' ? claim.waitMs : claim.nextInMs;
+    // Stopping or resigning since the claim left: no more claims...
+    if (this.startsRuns(leadership)) {
+      this.timers.set('tick', nextTick);
+      this.renewAfterTick(sentAt, nextTick);
+    }
+    if (claim.outcome === 'wait') return;
+    // ...but the slot this one won is run (and drained): it is marked, no other node will run it.
+    if (leadership.deadline - this.clock.now() >= this.timing.safetyMargin)
+      void this.runner.start(this.runContext(leadership, claim.slotMs ?? this.clock.wallNow()));
   }
 
   /**
@@ -933,7 +979,9 @@ export class Election {
       this.timers.clear('acquire');
       this.timers.clear('tick');
     }
-    const inFlight = [this.acquiring?.done, this.ticking].filter((step) => step !== undefined);
+    const inFlight = [this.acquiring?.done, this.tickAnswered()].filter(
+      (step) => step !== undefined,
+    );
     if (inFlight.length > 0)
       await settlesWithin(Promise.all(inFlight), deadline.forWaits, this.clock);
   }
@@ -953,7 +1001,8 @@ export class Election {
     leftMs: () => number,
     timeoutMs: number,
   ): Promise<void> {
-    if (this.ticking) await settlesWithin(this.ticking, leftMs(), this.clock);
+    const ticking = this.tickAnswered();
+    if (ticking) await settlesWithin(ticking, leftMs(), this.clock);
     if (this.runner.idle) return;
     if (this.runner.runStartedSince(began)) {
       const unaborted = Math.max(0, leftMs() * (1 - LATE_RUN_ABORT_SHARE));

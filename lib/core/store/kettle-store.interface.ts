@@ -34,6 +34,17 @@ export type ClaimResult =
   /** The lease is not this node's any more. */
   | { readonly outcome: 'not-holder' };
 
+/** One claim of `claimRuns`: what `claimRun` is given. */
+export interface RunClaim {
+  readonly name: string;
+  readonly lease: string;
+  readonly intervalMs: number;
+  readonly ttlMs: number;
+}
+
+/** A claim's answer in `claimRuns`, or what failed that claim alone. */
+export type RunClaimAnswer = ClaimResult | { readonly outcome: 'failed'; readonly error: unknown };
+
 /** What `claimSlot` is told besides the slot: how late it may run, and what to record. */
 export interface SlotClaimOptions {
   /** The claimer's term, recorded with the slot. */
@@ -170,6 +181,13 @@ export interface KettleStore {
    * `ttlMs` from now (unless the outcome is `not-holder`).
    */
   claimRun(name: string, lease: string, intervalMs: number, ttlMs: number): Promise<ClaimResult>;
+  /**
+   * Optional: `claimRun` for many elections in one call, as a node's elections on one interval
+   * fall due together. Answers in the claims' order; a claim that fails, fails alone (`failed`),
+   * and a store that cannot send at all may reject or throw. Without it, each claim is a
+   * `claimRun` of its own.
+   */
+  claimRuns?(claims: readonly RunClaim[]): Promise<readonly RunClaimAnswer[]>;
   /**
    * Claims the slot at instant `slotMs` (epoch ms) for the holder of `lease`, so that each slot of
    * a schedule runs once whichever node is master and whatever its clock says: it runs only if it

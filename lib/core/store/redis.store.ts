@@ -8,6 +8,8 @@ import type {
   SignalCheck,
   FleetMember,
   ClaimResult,
+  RunClaim,
+  RunClaimAnswer,
   KettleStore,
   SlotClaim,
   SlotClaimOptions,
@@ -26,7 +28,7 @@ import type { RedisConnection } from './redis-connection.js';
 import { ReleaseListeners } from './release-listeners.js';
 import { settlesWithin, withTimeout } from '../utils/promise-timeout.js';
 import calculateSlot from 'cluster-key-slot';
-import { TurnBatch } from '../utils/turn-batch.js';
+import { type BatchReceiver, TurnBatch } from '../utils/turn-batch.js';
 import { CLAIM_SLOT, FLEET, LEASE_FAILED, LEASE_OPS, LEASES, NODE_PRESENCE } from './scripts.js';
 import { isConfigurationError, KettleStoreError, storeReadError } from './store-error.js';
 
@@ -155,6 +157,8 @@ interface LeaseItem {
   readonly last?: number;
   readonly name?: string;
 }
+/** A claim's item: its interval is always given. */
+type ClaimItem = LeaseItem & { readonly interval: number };
 type LeaseReply = readonly [number | typeof LEASE_FAILED, string | number, number];
 
 /**
@@ -169,7 +173,7 @@ const MAX_CACHED_NAMES = 100_000;
 /** The last slot a lease claimed here: its next claim and its release pass it on (LEASES). */
 interface ClaimedSlot {
   readonly lease: string;
-  readonly slot: number;
+  slot: number;
   readonly interval: number;
 }
 
@@ -355,12 +359,53 @@ export class RedisStore implements KettleStore {
   ): Promise<ClaimResult> {
     this.ensureConnected();
     this.ensureAlive(lease);
+    const item = this.claimItem(name, lease, intervalMs, ttlMs);
+    return this.claimAnswer(item, await this.lease(item));
+  }
+
+  /** One LEASES call for the claims of a turn (with its other lease commands), no promise each. */
+  claimRuns(claims: readonly RunClaim[]): Promise<readonly RunClaimAnswer[]> {
+    this.ensureConnected();
+    return new Promise((resolve) => {
+      const answers: RunClaimAnswer[] = [];
+      const items: ClaimItem[] = [];
+      let left = claims.length;
+      const settle = (i: number, answer: RunClaimAnswer) => {
+        answers[i] = answer;
+        if (--left === 0) resolve(answers);
+      };
+      const receiver: BatchReceiver<LeaseReply> = {
+        answered: (i, reply) => {
+          if (reply[0] !== LEASE_FAILED) return settle(i, this.claimAnswer(items[i]!, reply));
+          const error = new Error(String(reply[1]));
+          this.noteRefusal(error);
+          settle(i, { outcome: 'failed', error });
+        },
+        failed: (i, error) => settle(i, { outcome: 'failed', error }),
+      };
+      if (left === 0) return resolve(answers);
+      for (let i = 0; i < claims.length; i++) {
+        const { name, lease, intervalMs, ttlMs } = claims[i]!;
+        try {
+          this.ensureAlive(lease);
+        } catch (error) {
+          settle(i, { outcome: 'failed', error });
+          continue;
+        }
+        items[i] = this.claimItem(name, lease, intervalMs, ttlMs);
+        this.leases.submitTo(items[i]!, receiver, i);
+      }
+    });
+  }
+
+  /** A claim's LEASES item: with the slot this leadership claimed last, when this node knows it. */
+  private claimItem(name: string, lease: string, intervalMs: number, ttlMs: number): ClaimItem {
     const lock = this.key(name, 'lock');
     const interval = Math.max(1, Math.round(intervalMs));
     const claimed = this.claimedSlots.get(lock);
     const last =
       claimed?.lease === lease && claimed.interval === interval ? claimed.slot : undefined;
-    const [code, ms, slot] = await this.lease({
+    return {
       op: LEASE_OPS.claim,
       lock,
       other: this.key(name, 'lastrun'),
@@ -368,9 +413,16 @@ export class RedisStore implements KettleStore {
       ttl: ttlMs,
       interval,
       last,
-    });
+    };
+  }
+
+  private claimAnswer(item: ClaimItem, [code, ms, slot]: LeaseReply): ClaimResult {
+    const { lock, lease, interval } = item;
     if (code === 1) {
-      this.claimedSlots.set(lock, { lease, slot: Number(slot), interval });
+      const claimed = this.claimedSlots.get(lock);
+      // Updated in place: a new record per run would be 10,000 a second.
+      if (claimed?.lease === lease && claimed.interval === interval) claimed.slot = Number(slot);
+      else this.claimedSlots.set(lock, { lease, slot: Number(slot), interval });
       return { outcome: 'run', nextInMs: Number(ms), slotMs: Number(slot) };
     }
     if (code === 0) return { outcome: 'wait', waitMs: Number(ms) };
@@ -800,16 +852,21 @@ export class RedisStore implements KettleStore {
    */
   protected refused<T>(command: Promise<T>): Promise<T> {
     return command.catch((error: unknown) => {
-      if (
-        error instanceof Error &&
-        isConfigurationError(error) &&
-        !this.refusals.has(error.message)
-      ) {
-        this.refusals.add(error.message);
-        this.options.onError?.('commands', error);
-      }
+      this.noteRefusal(error);
       throw error;
     });
+  }
+
+  /** A refusal of the configuration (an ACL's NOPERM...) is reported once per message. */
+  private noteRefusal(error: unknown): void {
+    if (
+      error instanceof Error &&
+      isConfigurationError(error) &&
+      !this.refusals.has(error.message)
+    ) {
+      this.refusals.add(error.message);
+      this.options.onError?.('commands', error);
+    }
   }
 }
 

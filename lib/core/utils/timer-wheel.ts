@@ -37,6 +37,16 @@ export class TimerWheel {
     return this.clock.now();
   }
 
+  /** The wheel's clock, with the wheel's timers: for a timeout per command, say. */
+  asClock(): Clock {
+    return {
+      now: () => this.clock.now(),
+      wallNow: () => this.clock.wallNow(),
+      setTimeout: (callback, ms) => this.set(callback, ms),
+      clearTimeout: (timer) => this.clear(timer as WheelTimer | undefined),
+    };
+  }
+
   /** True when `timer` is pending and fires no later than one set now for `ms` would. */
   firesBy(timer: WheelTimer, ms: number): boolean {
     const { bucket } = timer;

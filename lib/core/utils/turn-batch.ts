@@ -8,17 +8,31 @@ export interface TurnBatchOptions<Item, Answer> {
   readonly maxItems: number;
 }
 
+/** Hears the answers of the items it submitted, each by the index it gave; it never throws. */
+export interface BatchReceiver<Answer> {
+  answered(index: number, answer: Answer): void;
+  failed(index: number, error: unknown): void;
+}
+
 interface Queued<Item, Answer> {
   readonly item: Item;
-  readonly resolve: (answer: Answer) => void;
-  readonly reject: (error: unknown) => void;
+  readonly receiver: BatchReceiver<Answer>;
+  readonly index: number;
+}
+
+/** The receiver of one promise's item. */
+function promised<Answer>(
+  resolve: (answer: Answer) => void,
+  reject: (error: unknown) => void,
+): BatchReceiver<Answer> {
+  return { answered: (_, answer) => resolve(answer), failed: (_, error) => reject(error) };
 }
 
 /**
  * Calls made in one turn of the event loop, sent together: `submit` queues an item, and once the
  * turn's callbacks and microtasks have run (setImmediate), the queue goes out as one command per
- * group and `maxItems` (or earlier, on `flush`). Each item's promise settles with its own answer, or with the command's
- * error; nothing is sent twice.
+ * group and `maxItems` (or earlier, on `flush`). Each item settles with its own answer, or with
+ * the command's error; nothing is sent twice.
  */
 export class TurnBatch<Item, Answer> {
   private queue: Queued<Item, Answer>[] = [];
@@ -29,10 +43,15 @@ export class TurnBatch<Item, Answer> {
   }
 
   submit(item: Item): Promise<Answer> {
-    return new Promise<Answer>((resolve, reject) => {
-      if (this.queue.length === 0) setImmediate(() => this.flush());
-      this.queue.push({ item, resolve, reject });
-    });
+    return new Promise<Answer>((resolve, reject) =>
+      this.submitTo(item, promised(resolve, reject), 0),
+    );
+  }
+
+  /** As `submit`, with no promise per item: `receiver` hears item `index`'s answer or error. */
+  submitTo(item: Item, receiver: BatchReceiver<Answer>, index: number): void {
+    if (this.queue.length === 0) setImmediate(() => this.flush());
+    this.queue.push({ item, receiver, index });
   }
 
   /** Sends what is queued now, instead of at the end of the turn. */
@@ -61,14 +80,15 @@ export class TurnBatch<Item, Answer> {
     } catch (error) {
       sent = Promise.reject(error);
     }
-    sent
-      .then((answers) => {
-        if (answers.length !== chunk.length)
-          throw new Error(`a batch of ${chunk.length} got ${answers.length} answers`);
-        chunk.forEach((entry, i) => entry.resolve(answers[i]!));
-      })
-      .catch((error: unknown) => {
-        for (const entry of chunk) entry.reject(error);
-      });
+    const failed = (error: unknown) => {
+      for (const entry of chunk) entry.receiver.failed(entry.index, error);
+    };
+    // Receivers do not throw: an item answered is never failed as well.
+    sent.then((answers) => {
+      if (answers.length !== chunk.length)
+        return failed(new Error(`a batch of ${chunk.length} got ${answers.length} answers`));
+      for (let i = 0; i < chunk.length; i++)
+        chunk[i]!.receiver.answered(chunk[i]!.index, answers[i]!);
+    }, failed);
   }
 }
