@@ -191,11 +191,8 @@ describe('a lease another client does not hold', () => {
         lock,
         `${keyPrefix}released`,
         `${keyPrefix}alive:`,
-        op,
+        `${op}:${ttl}::`,
         value,
-        ttl,
-        '',
-        '',
         'secure',
       );
     for (const guess of guesses) {

@@ -259,7 +259,7 @@ describe('RedisStore lease batches', () => {
       const lease = newLease('a', 5000);
       await raw.set(lock, lease, 'PX', 5000);
       await waitFor(async () => (await replica.admin.get(lock)) === lease, 'the lock replicated');
-      const renew = [LEASE_OPS.renew, lease, 5000, '', '', 'job'];
+      const renew = [`${LEASE_OPS.renew}:5000::`, lease, 'job'];
       // As one item of a batch would: READONLY is the reply, not one item's answer.
       await expect(
         replica.admin.eval(

@@ -661,14 +661,7 @@ export class RedisStore implements KettleStore {
     const args: (string | number)[] = [this.channel, this.aliveChannels];
     for (const { op, lock, other, lease, ttl, interval, last, name } of items) {
       keys.push(lock, other);
-      args.push(
-        op,
-        lease,
-        whole(ttl),
-        whole(interval),
-        last === undefined ? '' : whole(last),
-        name ?? '',
-      );
+      args.push(`${op}:${whole(ttl)}:${whole(interval)}:${whole(last)}`, lease, name ?? '');
     }
     const flat = await this.refused(this.client.kettleLeases(keys.length, ...keys, ...args));
     return items.map((_, i) => {
