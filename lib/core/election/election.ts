@@ -464,8 +464,8 @@ export class Election {
     this.leadership = leadership;
     this.takeOverOn = undefined;
     this.stats.elected++;
-    this.timers.set('expire', leadership.deadline - this.clock.now());
-    this.timers.set('renew', sentAt + renewEvery - this.clock.now());
+    this.timers.setAt('expire', leadership.deadline);
+    this.timers.setAt('renew', sentAt + renewEvery);
     // Won with a token whose channel closed while the acquire was on its way.
     const token = connectionOf(lease);
     if (token !== undefined && this.options.crashWatch?.token() !== token)
@@ -519,11 +519,10 @@ export class Election {
     const { renewDeadline, renewEvery } = this.timing;
     const down = leadership.signalDown ? this.whileSignalDown() : undefined;
     leadership.deadline = sentAt + (down?.deadlineMs ?? renewDeadline);
-    this.timers.set('expire', leadership.deadline - this.clock.now());
+    this.timers.setAt('expire', leadership.deadline);
     // An answer to a command sent before a reconnect confirms nothing: the renewal that does goes now.
-    const unconfirmed = leadership.reconnectedAt !== undefined;
-    const every = down?.renewMs ?? renewEvery;
-    this.timers.set('renew', unconfirmed ? 0 : sentAt + every - this.clock.now());
+    if (leadership.reconnectedAt !== undefined) this.timers.set('renew', 0);
+    else this.timers.setAt('renew', sentAt + (down?.renewMs ?? renewEvery));
   }
 
   /**
@@ -537,8 +536,7 @@ export class Election {
     const { renewEvery } = this.timing;
     const tickAt = this.clock.now() + nextTickIn;
     const latest = sentAt + renewEvery * 1.5;
-    if (tickAt < latest)
-      this.timers.set('renew', Math.min(tickAt + renewEvery / 4, latest) - this.clock.now());
+    if (tickAt < latest) this.timers.setAt('renew', Math.min(tickAt + renewEvery / 4, latest));
   }
 
   // ---- master: tick and claim ------------------------------------------------------------------

@@ -4,9 +4,12 @@ import type { RunInfo, RunObserver, RunOutcome } from '../interfaces/run-observe
 import * as messages from '../kettle.messages.js';
 import type { KettleLogger } from '../interfaces/kettle-options.interface.js';
 import type { MasterJob } from './election-config.js';
-import { catchRejection, describeError, stackOf } from '../utils/thrown-values.js';
+import { catchRejection, describeError, isThenable, stackOf } from '../utils/thrown-values.js';
 import { settlesWithin } from '../utils/promise-timeout.js';
 import { type Clock, systemClock } from '../utils/clock.js';
+
+/** What `start` returns for a run that ended as it started. */
+const ENDED: Promise<void> = Promise.resolve();
 
 /** Runs an election's jobs, all at once, one run at a time; a failing job is logged, never thrown. */
 export class JobRunner {
@@ -48,6 +51,10 @@ export class JobRunner {
   start(context: MasterContext): Promise<void> {
     this.stats.runs++;
     this.runStartedAt = this.clock.now();
+    if (this.jobs.length === 1 && this.observers.size === 0) {
+      const ended = this.runAlone(this.jobs[0]!, context);
+      return ended ? this.runningUntil(ended) : ENDED;
+    }
     const { name, nodeId, term, scheduledAt } = context;
     const runOne = (job: MasterJob) =>
       this.observers.size === 0
@@ -55,8 +62,11 @@ export class JobRunner {
         : this.observed({ name, nodeId, term, job: job.id, scheduledAt }, () =>
             this.runJob(job, context),
           );
-    // One job, the usual case, without the array and Promise.all of several.
-    const runs = this.jobs.length === 1 ? runOne(this.jobs[0]) : Promise.all(this.jobs.map(runOne));
+    return this.runningUntil(Promise.all(this.jobs.map(runOne)));
+  }
+
+  /** The run in progress until `runs` settles. */
+  private runningUntil(runs: Promise<unknown>): Promise<void> {
     const running = runs.then(() => {
       this.running = undefined;
     });
@@ -64,18 +74,37 @@ export class JobRunner {
     return running;
   }
 
+  /**
+   * One job with no observer, the usual case: one that returns no promise has ended by the return
+   * (undefined), with no promise made for it; else the promise of its end, which never rejects.
+   */
+  private runAlone(job: MasterJob, context: MasterContext): Promise<unknown> | undefined {
+    let ended: Promise<unknown> | undefined;
+    try {
+      const returned = job.run(context);
+      if (isThenable(returned)) ended = Promise.resolve(returned);
+    } catch (error) {
+      this.failed(job, context, error);
+    }
+    return ended?.then(undefined, (error: unknown) => this.failed(job, context, error));
+  }
+
   private async runJob(job: MasterJob, context: MasterContext): Promise<RunOutcome> {
     try {
       await job.run(context);
       return { ok: true };
     } catch (error) {
-      this.stats.failedRuns++;
-      this.logger.error(
-        `${messages.runFailed(context.name)} (${job.id}): ${describeError(error)}`,
-        stackOf(error),
-      );
+      this.failed(job, context, error);
       return { ok: false, error };
     }
+  }
+
+  private failed(job: MasterJob, context: MasterContext, error: unknown): void {
+    this.stats.failedRuns++;
+    this.logger.error(
+      `${messages.runFailed(context.name)} (${job.id}): ${describeError(error)}`,
+      stackOf(error),
+    );
   }
 
   /**

@@ -34,11 +34,22 @@ export class Timers<Name extends string> {
   }
 
   set(name: Name, ms: number): void {
+    const now = this.wheel.now();
+    this.setFrom(name, now, now + ms);
+  }
+
+  /** Sets `name` for the time `at` on the wheel's clock (a deadline the caller keeps). */
+  setAt(name: Name, at: number): void {
+    this.setFrom(name, this.wheel.now(), at);
+  }
+
+  private setFrom(name: Name, now: number, at: number): void {
     const slot = this.slots.get(name)!;
-    slot.due = this.wheel.now() + ms;
-    if (slot.timer && this.wheel.firesBy(slot.timer, ms)) return;
+    slot.due = at;
+    const ms = at - now;
+    if (slot.timer && this.wheel.firesBy(slot.timer, ms, now)) return;
     this.wheel.clear(slot.timer);
-    slot.timer = this.wheel.set(slot.fire, ms);
+    slot.timer = this.wheel.set(slot.fire, ms, now);
   }
 
   clear(name: Name): void {

@@ -25,6 +25,15 @@ export function stackOf(error: unknown): string | undefined {
   }
 }
 
+/** A promise, or any object or function with a `then` method. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 /**
  * When `value` is a promise (or any thenable), `onRejected` hears its rejection, which would
  * otherwise be unhandled: user code typed to return void may still be async.

@@ -47,15 +47,17 @@ export class TimerWheel {
     };
   }
 
-  /** True when `timer` is pending and fires no later than one set now for `ms` would. */
-  firesBy(timer: WheelTimer, ms: number): boolean {
+  /**
+   * True when `timer` is pending and fires no later than one set now for `ms` would. `now`: the
+   * wheel's clock, read by a caller that has it already.
+   */
+  firesBy(timer: WheelTimer, ms: number, now = this.clock.now()): boolean {
     const { bucket } = timer;
     if (this.buckets.get(bucket.key) !== bucket || !bucket.timers.has(timer)) return false;
-    return bucket.key <= (ms <= 0 ? NOW : this.sliceEnd(this.clock.now() + ms));
+    return bucket.key <= (ms <= 0 ? NOW : this.sliceEnd(now + ms));
   }
 
-  set(callback: () => void, ms: number): WheelTimer {
-    const now = this.clock.now();
+  set(callback: () => void, ms: number, now = this.clock.now()): WheelTimer {
     const key = ms <= 0 ? NOW : this.sliceEnd(now + ms);
     let bucket = this.buckets.get(key);
     if (!bucket) {
