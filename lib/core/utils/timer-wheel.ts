@@ -24,6 +24,7 @@ const NOW = -Infinity;
  */
 export class TimerWheel {
   private readonly buckets = new Map<number, Bucket>();
+  private withTimers?: Clock;
 
   constructor(
     private readonly clock: Clock,
@@ -37,14 +38,14 @@ export class TimerWheel {
     return this.clock.now();
   }
 
-  /** The wheel's clock, with the wheel's timers: for a timeout per command, say. */
+  /** The wheel's clock, with the wheel's timers (one for all who ask): for a timeout per command. */
   asClock(): Clock {
-    return {
+    return (this.withTimers ??= {
       now: () => this.clock.now(),
       wallNow: () => this.clock.wallNow(),
       setTimeout: (callback, ms) => this.set(callback, ms),
       clearTimeout: (timer) => this.clear(timer as WheelTimer | undefined),
-    };
+    });
   }
 
   /**
