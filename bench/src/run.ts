@@ -8,7 +8,7 @@ import { type BenchConfig, FULL, SMOKE } from './config.js';
 import type { Stage } from './cluster/cluster.js';
 import { redisVersion } from './infra/command-stats.js';
 import { revision, snapshot } from './infra/snapshot.js';
-import { peer } from './peers.js';
+import { PEERS, type PeerId, peer } from './peers.js';
 import { failoverChart, scaleChart } from './report/svg.js';
 import { BALANCE_END, BALANCE_START, balanceSection } from './report/balance.js';
 import { CRASH_END, CRASH_START, crashSection } from './report/crash.js';
@@ -38,7 +38,9 @@ import { versions } from './versions.js';
  * alone and replaces only the cron section of the report; `--only scale` does the same for the
  * elections-scale steps (their section, kettle's targets for them, and scale.svg), `--only balance`
  * for the balance scenario, `--only crash` for the crash section.
- * `--levels 1,100,1000` replaces the elections-scale levels of the configuration.
+ * `--levels 1,100,1000` replaces the elections-scale levels of the configuration, and
+ * `--peers kettle,redis-leader` keeps only those peers in the comparisons and the elections-scale
+ * steps (one step again, the peers side by side).
  */
 const args = process.argv.slice(2);
 const SECTIONS = ['cron', 'scale', 'balance', 'crash'] as const;
@@ -48,7 +50,7 @@ if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) {
   console.error(`--only takes one section: ${SECTIONS.join(', ')} (got ${String(only)})`);
   process.exit(2);
 }
-const config = withLevels(args.includes('--smoke') ? SMOKE : FULL);
+const config = withPeers(withLevels(args.includes('--smoke') ? SMOKE : FULL));
 
 function withLevels(base: BenchConfig): BenchConfig {
   if (!args.includes('--levels')) return base;
@@ -60,6 +62,22 @@ function withLevels(base: BenchConfig): BenchConfig {
     process.exit(2);
   }
   return { ...base, scaleElections: { ...base.scaleElections, levels } };
+}
+function withPeers(base: BenchConfig): BenchConfig {
+  if (!args.includes('--peers')) return base;
+  const ids = String(args[args.indexOf('--peers') + 1]).split(',');
+  const known = PEERS.map((peer) => peer.id) as string[];
+  const unknown = ids.filter((id) => !known.includes(id));
+  if (unknown.length > 0 || ids.length === 0) {
+    console.error(`--peers takes some of ${known.join(', ')} (got ${unknown.join(', ')})`);
+    process.exit(2);
+  }
+  const kept = (peers: readonly PeerId[]) => peers.filter((id) => ids.includes(id));
+  return {
+    ...base,
+    peers: kept(base.peers),
+    scaleElections: { ...base.scaleElections, peers: kept(base.scaleElections.peers) },
+  };
 }
 const bench = new URL('../', import.meta.url);
 const scratch = new URL(`results/${config.mode}/`, bench);
