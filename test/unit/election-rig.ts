@@ -28,10 +28,13 @@ export class Link implements KettleStore {
   cut = false;
   readonly sameTermReclaims = true;
   readonly sent: Sent[] = [];
+  /** The lease of each election's last acquire: what a test frees under its holder. */
+  readonly leases = new Map<string, string>();
   /** Commands sent and not yet answered. */
   inFlight = 0;
   /** The command whose answers are held back until `deliver()`; the store has acted on them. */
   private holding?: string;
+  private holdingElection?: string;
   private readonly held: Array<() => void> = [];
 
   constructor(
@@ -40,6 +43,7 @@ export class Link implements KettleStore {
   ) {}
 
   acquire(name: string, lease: string, ttlMs: number) {
+    this.leases.set(name, lease);
     return this.carry('acquire', () => this.store.acquire(name, lease, ttlMs));
   }
   renew(name: string, lease: string, ttlMs: number) {
@@ -52,7 +56,7 @@ export class Link implements KettleStore {
     return this.carry('holder', () => this.store.holder(name));
   }
   claimRun(name: string, lease: string, intervalMs: number, ttlMs: number) {
-    return this.carry('claimRun', () => this.store.claimRun(name, lease, intervalMs, ttlMs));
+    return this.carry('claimRun', () => this.store.claimRun(name, lease, intervalMs, ttlMs), name);
   }
   claimSlot(name: string, lease: string, slotMs: number, ttlMs: number, options: SlotClaimOptions) {
     return this.carry('claimSlot', () => this.store.claimSlot(name, lease, slotMs, ttlMs, options));
@@ -65,9 +69,13 @@ export class Link implements KettleStore {
     return this.store.close();
   }
 
-  /** Holds back the answers to `command` (it reaches the store as usual) until `deliver()`. */
-  holdAnswers(command: string): void {
+  /**
+   * Holds back the answers to `command` (it reaches the store as usual) until `deliver()`; with
+   * `election`, only the answers for that election.
+   */
+  holdAnswers(command: string, election?: string): void {
     this.holding = command;
+    this.holdingElection = election;
   }
 
   /** Answers held back. */
@@ -86,14 +94,17 @@ export class Link implements KettleStore {
     return this.sent.filter((sent) => sent.command === command);
   }
 
-  private async carry<T>(command: string, send: () => Promise<T>): Promise<T> {
+  private async carry<T>(command: string, send: () => Promise<T>, election?: string): Promise<T> {
     this.sent.push({ command, at: this.clock.now() });
     if (this.cut) return new Promise<T>(() => undefined);
     this.inFlight++;
     try {
       await this.wait();
       const answer = await send();
-      if (this.holding === command) await new Promise<void>((resolve) => this.held.push(resolve));
+      const held =
+        this.holding === command &&
+        (this.holdingElection === undefined || this.holdingElection === election);
+      if (held) await new Promise<void>((resolve) => this.held.push(resolve));
       await this.wait();
       return answer;
     } finally {

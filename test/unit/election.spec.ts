@@ -121,6 +121,43 @@ describe('Election on a controlled clock: the renew deadline', () => {
     await rig.stopAll();
   });
 
+  it.each([
+    { schedule: 'an interval', options: {}, claim: 'claimRun', period: INTERVAL },
+    {
+      schedule: 'a cron schedule',
+      options: { cron: '* * * * * *' },
+      claim: 'claimSlot',
+      period: 1000,
+    },
+  ])(
+    "on $schedule, a leadership won while the last one's claim is still out ticks once that claim is answered",
+    async ({ options, claim, period }) => {
+      const clock = new ManualClock();
+      const rig = new Rig(clock);
+      // A long lease: the claim may stay out for seconds, and the node wins the lease again sooner.
+      const a = rig.node({ ...options, leaseTtl: 6000 });
+      await clock.advanceUntil(() => rig.runs.length >= 2, 'two runs');
+      a.link.holdAnswers(claim);
+      await clock.advanceUntil(() => a.link.heldAnswers > 0, 'a claim on its way', 2 * period);
+      // The lease is freed under it (an operator's DEL): its next renewal finds it gone.
+      const { name } = a.election;
+      expect(await rig.store.release(name, a.link.leases.get(name)!)).toBe(true);
+      const first = rig.changes.find((c) => c.nodeId === a.id && c.isMaster)!;
+      const second = () => rig.changes.find((c) => c.isMaster && c.term > first.term);
+      await clock.advanceUntil(second, 'a second leadership', 6000);
+      // Its first tick finds the old claim still out...
+      await clock.advance(period / 2);
+      expect(a.link.heldAnswers).toBe(1);
+      expect(rig.runs.filter((run) => run.term === second()!.term)).toEqual([]);
+      const runsBefore = rig.runs.length;
+      a.link.deliver();
+      // ...and it ticks once that one is answered, not never.
+      await clock.advanceUntil(() => rig.runs.length > runsBefore, 'a run', 3 * period);
+      expect(rig.runs.at(-1)!.term).toBe(second()!.term);
+      await rig.stopAll();
+    },
+  );
+
   it('keeps the lease through slow renewals, each measured from when it was sent', async () => {
     const clock = new ManualClock();
     const rig = new Rig(clock);

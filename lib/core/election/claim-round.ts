@@ -1,6 +1,6 @@
 import type { KettleStore, RunClaim, RunClaimAnswer } from '../store/kettle-store.interface.js';
 import type { Clock } from '../utils/clock.js';
-import { withTimeout } from '../utils/promise-timeout.js';
+import { KettleTimeoutError } from '../utils/promise-timeout.js';
 
 /** An election with a claim in a round: it hears the answer once, and never throws. */
 export interface ClaimRoundMember {
@@ -10,74 +10,104 @@ export interface ClaimRoundMember {
 interface Entry {
   readonly claim: RunClaim;
   readonly member: ClaimRoundMember;
+  readonly timeoutMs: number;
+  answered: boolean;
 }
 
 /**
- * The run claims a node's elections make in one turn, sent as one store call (`claimRuns`), or as
- * a `claimRun` each where the store has no batch. Elections on one interval fall due in the same
- * slice of the timer wheel: at 10,000 of them, one call, one promise and one timer a round rather
- * than a few of each per claim.
+ * The run claims a node's elections make in one turn, sent together: one store call
+ * (`claimRuns`), or a `claimRun` each where the store has no batch. Elections on one interval
+ * fall due in the same slice of the timer wheel: at 10,000 of them, one call and one timer a round
+ * rather than a promise chain and a timer per claim.
  *
- * A round waits as long as its most pressed claim may (the shortest `timeoutMs`): a claim that
- * times out has an unknown outcome, which is safe to retry, while one answered after its lease's
- * deadline could mark a slot that never runs.
+ * Each claim is answered as soon as its answer is there, and fails alone once its own time is up
+ * (`timeoutMs`, the lease its master has left): a slow command of the round (one shard of a
+ * Cluster, one chunk of a long batch) holds up only the claims it carries. A claim that timed out
+ * has an unknown outcome, which its master treats as such.
  */
 export class ClaimRound {
   private queue: Entry[] = [];
-  private limitMs = Infinity;
 
   constructor(
     private readonly store: KettleStore,
-    /** Its timers time the rounds out: the shared timer wheel's. */
+    /** Its timers time the claims out: the shared timer wheel's. */
     private readonly clock: Clock,
   ) {}
 
-  /** Queues `claim`; `member` hears its answer once the turn's claims have gone and come back. */
+  /** Queues `claim`; `member` hears its answer, or its failure after `timeoutMs`. */
   add(claim: RunClaim, timeoutMs: number, member: ClaimRoundMember): void {
     // After the callback that queued the first one: the wheel fires a slice's timers in one.
     if (this.queue.length === 0) queueMicrotask(() => this.send());
-    this.queue.push({ claim, member });
-    this.limitMs = Math.min(this.limitMs, timeoutMs);
+    this.queue.push({ claim, member, timeoutMs, answered: false });
   }
 
   private send(): void {
     const entries = this.queue;
-    const limitMs = this.limitMs;
     this.queue = [];
-    this.limitMs = Infinity;
     const sentAt = this.clock.now();
-    withTimeout(
-      this.call(entries),
-      limitMs,
-      'claim run',
-      () => this.store.commandTimedOut?.(this.clock.now() - sentAt),
-      this.clock,
-    ).then(
-      (answers) => {
-        for (let i = 0; i < entries.length; i++) entries[i]!.member.claimAnswered(answers[i]!);
-      },
-      (error: unknown) => {
-        const failed = { outcome: 'failed', error } as const;
-        for (const entry of entries) entry.member.claimAnswered(failed);
-      },
-    );
+    let left = entries.length;
+    let timer: unknown;
+    const answer = (index: number, claimAnswer: RunClaimAnswer) => {
+      const entry = entries[index];
+      if (!entry || entry.answered) return;
+      entry.answered = true;
+      if (--left === 0) this.clock.clearTimeout(timer);
+      entry.member.claimAnswered(claimAnswer);
+    };
+    // Fails the claims whose time is up, then waits for the next one's.
+    const timeOut = () => {
+      let next = Infinity;
+      let timedOut = false;
+      const waited = this.clock.now() - sentAt;
+      entries.forEach((entry, i) => {
+        if (entry.answered) return;
+        if (entry.timeoutMs > waited) return void (next = Math.min(next, entry.timeoutMs));
+        timedOut = true;
+        answer(i, {
+          outcome: 'failed',
+          error: new KettleTimeoutError('claim run', entry.timeoutMs),
+        });
+      });
+      if (left > 0) arm(next - waited);
+      if (timedOut) this.commandTimedOut(waited);
+    };
+    // After a blocked event loop the timer may run before the answers that arrived meanwhile are
+    // read: the I/O of this turn goes first (setImmediate runs after it).
+    const arm = (ms: number) => {
+      timer = this.clock.setTimeout(() => setImmediate(timeOut), Math.max(1, ms));
+    };
+    let first = Infinity;
+    for (const entry of entries) first = Math.min(first, entry.timeoutMs);
+    arm(first);
+    try {
+      this.call(entries, answer);
+    } catch (error) {
+      entries.forEach((_, i) => answer(i, { outcome: 'failed', error }));
+    }
   }
 
-  private call(entries: readonly Entry[]): Promise<readonly RunClaimAnswer[]> {
+  private call(
+    entries: readonly Entry[],
+    answer: (index: number, claimAnswer: RunClaimAnswer) => void,
+  ): void {
     const { store } = this;
-    try {
-      if (store.claimRuns) {
-        const answers = store.claimRuns(entries.map((entry) => entry.claim));
-        return answers.then((all) => {
-          if (all.length !== entries.length)
-            throw new Error(`${entries.length} claims got ${all.length} answers`);
-          return all;
-        });
-      }
-    } catch (error) {
-      return Promise.reject(error);
+    if (store.claimRuns) {
+      store.claimRuns(
+        entries.map((entry) => entry.claim),
+        answer,
+      );
+      return;
     }
-    return Promise.all(entries.map(({ claim }) => claimOne(store, claim)));
+    entries.forEach(({ claim }, i) => void claimOne(store, claim).then((a) => answer(i, a)));
+  }
+
+  /** The store hears that a command went unanswered: its connection may be silently dead. */
+  private commandTimedOut(waitedMs: number): void {
+    try {
+      this.store.commandTimedOut?.(waitedMs);
+    } catch {
+      // Nothing to add to the timeout.
+    }
   }
 }
 

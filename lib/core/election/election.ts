@@ -97,6 +97,8 @@ interface Leadership {
 interface ClaimInFlight {
   readonly leadership: Leadership;
   readonly sentAt: number;
+  /** A later leadership whose tick found this claim still out: it ticks once this is answered. */
+  passedOver?: Leadership;
   /** Made when a stop or resign waits for the answer; none per claim otherwise. */
   answered?: Promise<void>;
   settle?: () => void;
@@ -159,6 +161,8 @@ export class Election {
   // What the master keeps across ticks.
   /** A cron tick's claim on its way and the start of its run: a stop waits for it, so that a won slot runs. */
   private ticking?: Promise<void>;
+  /** The leadership whose cron tick `ticking` is. */
+  private tickingFor?: Leadership;
   /** The same for an interval's claim, which goes in the node's claim round. */
   private claimInFlight?: ClaimInFlight;
   private readonly claims: ClaimRound;
@@ -549,7 +553,15 @@ export class Election {
   /** One tick of the master's cadence; a stop or a resign waits for the one in flight. */
   private tick(): void {
     if (!this.options.cron) return this.claimRun();
-    this.ticking ??= this.claimSlotAndRun().then(
+    const leadership = this.leadership;
+    if (this.ticking) {
+      // An earlier leadership's tick is still out: this one ticks once it is done.
+      if (leadership && this.tickingFor !== leadership)
+        void this.ticking.then(() => this.tickIfLeading(leadership));
+      return;
+    }
+    this.tickingFor = leadership;
+    this.ticking = this.claimSlotAndRun().then(
       () => {
         this.ticking = undefined;
       },
@@ -558,6 +570,11 @@ export class Election {
         this.log.stepFailed(error);
       },
     );
+  }
+
+  /** Ticks now if `leadership` still leads and starts runs: its own tick was passed over. */
+  private tickIfLeading(leadership: Leadership): void {
+    if (this.leadership === leadership && this.startsRuns(leadership)) this.timers.set('tick', 0);
   }
 
   /** Settles once the tick in flight, if any, has its answer and started its run. */
@@ -586,7 +603,12 @@ export class Election {
   /** Claims the slot in the store, in the node's round of claims; `claimAnswered` runs it. */
   private claimRun(): void {
     const leadership = this.leadership;
-    if (this.claimInFlight || !leadership || !this.startsRuns(leadership)) return;
+    if (!leadership || !this.startsRuns(leadership)) return;
+    if (this.claimInFlight) {
+      // An earlier leadership's claim is still out: this one ticks once it is answered.
+      if (this.claimInFlight.leadership !== leadership) this.claimInFlight.passedOver = leadership;
+      return;
+    }
     const { interval, leaseTtl } = this.timing;
     // Reconnected: the renewal already on its way says whether the lease survived; tick after it.
     if (leadership.reconnectedAt !== undefined) {
@@ -622,6 +644,7 @@ export class Election {
     } finally {
       claim.settle?.();
     }
+    if (claim.passedOver) this.tickIfLeading(claim.passedOver);
   }
 
   private claimed(leadership: Leadership, sentAt: number, claim: RunClaimAnswer): void {

@@ -182,12 +182,16 @@ export interface KettleStore {
    */
   claimRun(name: string, lease: string, intervalMs: number, ttlMs: number): Promise<ClaimResult>;
   /**
-   * Optional: `claimRun` for many elections in one call, as a node's elections on one interval
-   * fall due together. Answers in the claims' order; a claim that fails, fails alone (`failed`),
-   * and a store that cannot send at all may reject or throw. Without it, each claim is a
-   * `claimRun` of its own.
+   * Optional: `claimRun` for many elections at once, as a node's elections on one interval fall
+   * due together. `answered(i, answer)` hears claim `i`'s answer as soon as it is there, once for
+   * each claim: a claim that fails (alone, or with the command that carried it) is `failed`. A
+   * store that cannot send at all throws. `answered` does not throw. Without this method, each
+   * claim is a `claimRun` of its own.
    */
-  claimRuns?(claims: readonly RunClaim[]): Promise<readonly RunClaimAnswer[]>;
+  claimRuns?(
+    claims: readonly RunClaim[],
+    answered: (index: number, answer: RunClaimAnswer) => void,
+  ): void;
   /**
    * Claims the slot at instant `slotMs` (epoch ms) for the holder of `lease`, so that each slot of
    * a schedule runs once whichever node is master and whatever its clock says: it runs only if it

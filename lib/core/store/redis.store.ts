@@ -363,39 +363,36 @@ export class RedisStore implements KettleStore {
     return this.claimAnswer(item, await this.lease(item));
   }
 
-  /** One LEASES call for the claims of a turn (with its other lease commands), no promise each. */
-  claimRuns(claims: readonly RunClaim[]): Promise<readonly RunClaimAnswer[]> {
+  /** The claims go in this turn's LEASES call, each answered as its command's reply comes. */
+  claimRuns(
+    claims: readonly RunClaim[],
+    answered: (index: number, answer: RunClaimAnswer) => void,
+  ): void {
     this.ensureConnected();
-    return new Promise((resolve) => {
-      const answers: RunClaimAnswer[] = [];
-      const items: ClaimItem[] = [];
-      let left = claims.length;
-      const settle = (i: number, answer: RunClaimAnswer) => {
-        answers[i] = answer;
-        if (--left === 0) resolve(answers);
-      };
-      const receiver: BatchReceiver<LeaseReply> = {
-        answered: (i, reply) => {
-          if (reply[0] !== LEASE_FAILED) return settle(i, this.claimAnswer(items[i]!, reply));
-          const error = new Error(String(reply[1]));
-          this.noteRefusal(error);
-          settle(i, { outcome: 'failed', error });
-        },
-        failed: (i, error) => settle(i, { outcome: 'failed', error }),
-      };
-      if (left === 0) return resolve(answers);
-      for (let i = 0; i < claims.length; i++) {
-        const { name, lease, intervalMs, ttlMs } = claims[i]!;
-        try {
-          this.ensureAlive(lease);
-        } catch (error) {
-          settle(i, { outcome: 'failed', error });
-          continue;
-        }
-        items[i] = this.claimItem(name, lease, intervalMs, ttlMs);
-        this.leases.submitTo(items[i]!, receiver, i);
+    const items: ClaimItem[] = [];
+    const receiver: BatchReceiver<LeaseReply> = {
+      answered: (i, reply) => answered(i, this.claimReply(items[i]!, reply)),
+      failed: (i, error) => answered(i, { outcome: 'failed', error }),
+    };
+    for (let i = 0; i < claims.length; i++) {
+      const { name, lease, intervalMs, ttlMs } = claims[i]!;
+      try {
+        this.ensureAlive(lease);
+      } catch (error) {
+        answered(i, { outcome: 'failed', error });
+        continue;
       }
-    });
+      items[i] = this.claimItem(name, lease, intervalMs, ttlMs);
+      this.leases.submitTo(items[i]!, receiver, i);
+    }
+  }
+
+  /** A claim's reply, refused in Redis (a key of another type) as a call of its own would be. */
+  private claimReply(item: ClaimItem, reply: LeaseReply): RunClaimAnswer {
+    if (reply[0] !== LEASE_FAILED) return this.claimAnswer(item, reply);
+    const error = new Error(String(reply[1]));
+    this.noteRefusal(error);
+    return { outcome: 'failed', error };
   }
 
   /** A claim's LEASES item: with the slot this leadership claimed last, when this node knows it. */
@@ -850,15 +847,18 @@ export class RedisStore implements KettleStore {
     });
   }
 
-  /** A refusal of the configuration (an ACL's NOPERM...) is reported once per message. */
+  /**
+   * A refusal of the configuration (an ACL's NOPERM...) is reported once per message. It may be
+   * heard while a batch's answers are handed out: what `onError` throws goes no further.
+   */
   private noteRefusal(error: unknown): void {
-    if (
-      error instanceof Error &&
-      isConfigurationError(error) &&
-      !this.refusals.has(error.message)
-    ) {
-      this.refusals.add(error.message);
+    if (!(error instanceof Error) || !isConfigurationError(error)) return;
+    if (this.refusals.has(error.message)) return;
+    this.refusals.add(error.message);
+    try {
       this.options.onError?.('commands', error);
+    } catch {
+      // The refusal is the caller's answer anyway.
     }
   }
 }

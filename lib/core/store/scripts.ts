@@ -65,7 +65,8 @@ export const LEASE_FAILED = 'failed';
  *   It records `last` in the last-run key for the next master.
  * - any: {LEASE_FAILED, error, 0} when Redis refused the item's keys (WRONGTYPE, an ACL's NOPERM):
  *   that item fails alone, and the others of the call still go through. Any other error (READONLY
- *   from a demoted primary, OOM) fails the whole call, as a reply the client acts on.
+ *   from a demoted primary, OOM) fails the whole call, as a reply the client acts on; so does an
+ *   item whose numbers are not whole ms (a caller's bug).
  *
  * The last-run key is written at a claim only when the lease is shorter than two intervals, or
  * carries a connection token. With a longer lease, a master that ends without releasing is
@@ -108,6 +109,9 @@ local function item(i)
   local lock, other = KEYS[2 * i - 1], KEYS[2 * i]
   local at = 2 + ${LEASE_ITEM_ARGS} * (i - 1)
   local op, ttl, interval, last = string.match(ARGV[at + 1], '^(%a):(%d*):(%d*):(%d*)$')
+  if not op then
+    error('LEASES: an item whose numbers are not whole ms: ' .. ARGV[at + 1])
+  end
   local lease = ARGV[at + 2]
   local a, b, c = 0, 0, 0
   if op == '${LEASE_OPS.acquire}' or op == '${LEASE_OPS.takeOver}' then
