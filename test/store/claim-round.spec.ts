@@ -10,6 +10,9 @@ import { systemClock } from '../../lib/core/utils/clock.js';
 import { connectionUnanswered } from '../../lib/core/kettle.messages.js';
 import { uniquePrefix } from '../support/nodes.js';
 
+/** A deadline `ms` from now, on the clock the rounds here run on. */
+const inMs = (ms: number) => systemClock.now() + ms;
+
 /** What a member of a round heard: its answers, in order. */
 function member() {
   const answers: RunClaimAnswer[] = [];
@@ -57,7 +60,7 @@ describe('ClaimRound', () => {
     const members = names.map(() => member());
     const before = await scriptCalls();
     names.forEach((name, i) =>
-      round.add({ name, lease, intervalMs: 60_000, ttlMs: 5000 }, 1000, members[i]!),
+      round.add({ name, lease, intervalMs: 60_000, ttlMs: 5000 }, inMs(1000), members[i]!),
     );
     await waitFor(() => members.every((m) => m.answers.length > 0), 'every member answered');
     expect(await scriptCalls()).toBe(before + 1);
@@ -78,7 +81,7 @@ describe('ClaimRound', () => {
     server.pause();
     try {
       const startedAt = systemClock.now();
-      round.add({ name: 'x', lease, intervalMs: 1000, ttlMs: 5000 }, 100, pressed);
+      round.add({ name: 'x', lease, intervalMs: 1000, ttlMs: 5000 }, inMs(100), pressed);
       await waitFor(() => pressed.answers.length > 0, 'the claim to time out');
       expect(systemClock.now() - startedAt).toBeLessThan(1000);
     } finally {
@@ -98,7 +101,7 @@ describe('ClaimRound', () => {
     const members = [member(), member()];
     const lease = newLease('a', 5000);
     members.forEach((m, i) =>
-      round.add({ name: `e${i}`, lease, intervalMs: 1000, ttlMs: 5000 }, 5000, m),
+      round.add({ name: `e${i}`, lease, intervalMs: 1000, ttlMs: 5000 }, inMs(5000), m),
     );
     await waitFor(() => members.every((m) => m.answers.length > 0), 'both answered');
     for (const m of members)
@@ -114,8 +117,8 @@ describe('ClaimRound', () => {
     const lease = newLease('a', 5000);
     await store.acquire('held', lease, 5000);
     const [held, other] = [member(), member()];
-    round.add({ name: 'held', lease, intervalMs: 1000, ttlMs: 5000 }, 1000, held);
-    round.add({ name: 'other', lease, intervalMs: 1000, ttlMs: 5000 }, 1000, other);
+    round.add({ name: 'held', lease, intervalMs: 1000, ttlMs: 5000 }, inMs(1000), held);
+    round.add({ name: 'other', lease, intervalMs: 1000, ttlMs: 5000 }, inMs(1000), other);
     await waitFor(() => held.answers.length > 0 && other.answers.length > 0, 'both answered');
     expect(held.answers).toEqual([expect.objectContaining({ outcome: 'run' })]);
     expect(other.answers).toEqual([{ outcome: 'not-holder' }]);

@@ -629,7 +629,7 @@ export class Election {
       intervalMs: interval,
       ttlMs: leaseTtl,
     };
-    this.claims.add(leadership.runClaim, leadership.deadline - sentAt, this);
+    this.claims.add(leadership.runClaim, leadership.deadline, this);
   }
 
   /** @internal The claim round's answer to this election's claim. */
