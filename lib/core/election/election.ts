@@ -163,7 +163,7 @@ export class Election {
   private ticking?: Promise<void>;
   /** The leadership whose cron tick `ticking` is. */
   private tickingFor?: Leadership;
-  /** The same for an interval's claim, which goes in the node's claim round. */
+  /** An interval's claim on its way, in the node's claim round: a stop waits for it too. */
   private claimInFlight?: ClaimInFlight;
   private readonly claims: ClaimRound;
   /**
