@@ -4,6 +4,7 @@ import {
   electionsGroup,
   fairTargets,
   groupSimilarity,
+  preferenceRank,
   preferredNode,
   surplusOf,
   targetOf,
@@ -82,6 +83,22 @@ describe('fair share', () => {
     // Whatever order a node lists the fleet in.
     expect(names.map((name) => preferredNode(name, ['c', 'b']))).toEqual(first);
     expect(preferredNode('job-1', [])).toBeUndefined();
+  });
+
+  it('orders the nodes for each election the same on every node: the next after the first, when the first has gone, spread too', () => {
+    const names = Array.from({ length: 300 }, (_, i) => `job-${i}`);
+    const nodes = ['a', 'b', 'c'];
+    for (const name of names) {
+      const ranks = nodes.map((node) => preferenceRank(name, nodes, node));
+      expect([...ranks].sort()).toEqual([0, 1, 2]);
+      expect(nodes[ranks.indexOf(0)]).toBe(preferredNode(name, nodes));
+      expect(nodes.map((node) => preferenceRank(name, ['c', 'a', 'b'], node))).toEqual(ranks);
+    }
+    // The elections that went first to c go next to a or b, about evenly.
+    const ofC = names.filter((name) => preferredNode(name, nodes) === 'c');
+    const nextA = ofC.filter((name) => preferenceRank(name, nodes, 'a') === 1).length;
+    expect(nextA).toBeGreaterThan(ofC.length * 0.3);
+    expect(nextA).toBeLessThan(ofC.length * 0.7);
   });
 
   it('hands nothing to a node seen once, which may have died right after it started', () => {

@@ -8,6 +8,7 @@ import {
   electionsGroup,
   fairTargets,
   groupSimilarity,
+  preferenceRank,
   preferredNode,
   surplusOf,
   withSelf,
@@ -146,8 +147,10 @@ export class Balancer {
    * - half of BALANCE_DEFER_MS when it leads less than its share, but another node under its own
    *   comes first (in case that one does not take it);
    * - BALANCE_DEFER_MS when it leads its share, counting those it was just told to take, and half
-   *   as much again unless the election goes first to it among the live nodes: with nobody under
-   *   their share (a node just left or died, not yet out of the view), its leases still spread.
+   *   as much again for each place it comes after the first in the election's order among the
+   *   live nodes (preferenceRank), twice at most: with nobody under their share (a node just left
+   *   or died, not yet out of the view), its leases still spread, those that went first to the
+   *   node that left included.
    */
   deferMs(name: string): number {
     const fleet = this.fleet;
@@ -164,8 +167,8 @@ export class Balancer {
       member.ageMs + (now - fleet.seenAt) <= LATELY_PERIODS * this.periodMs;
     if (self.leading + this.grants.length >= (targets.get(self.nodeId) ?? Infinity)) {
       const alive = members.filter(seenLately).map((member) => member.nodeId);
-      const first = preferredNode(name, alive) === self.nodeId;
-      return first ? BALANCE_DEFER_MS : BALANCE_DEFER_MS * 1.5;
+      const rank = Math.min(preferenceRank(name, alive, self.nodeId), 2);
+      return BALANCE_DEFER_MS * (1 + rank / 2);
     }
     const under = members
       .filter(

@@ -76,6 +76,22 @@ export function preferredNode(name: string, nodeIds: readonly string[]): string 
   return best;
 }
 
+/**
+ * Where `nodeId` comes in the order in which election `name` goes to `nodeIds` (preferredNode's
+ * order): 0 for the preferred node, 1 for the next, and so on. When the first has gone, the next
+ * takes the election rather than whichever node's timer fires first.
+ */
+export function preferenceRank(name: string, nodeIds: readonly string[], nodeId: string): number {
+  const own = fnv1a(`${name}\n${nodeId}`);
+  let rank = 0;
+  for (const other of nodeIds) {
+    if (other === nodeId) continue;
+    const hash = fnv1a(`${name}\n${other}`);
+    if (hash > own || (hash === own && other < nodeId)) rank++;
+  }
+  return rank;
+}
+
 /** 32-bit FNV-1a, with a final mix so that names differing only at the end spread too. */
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
