@@ -616,7 +616,6 @@ export class RedisStore implements KettleStore {
     throw new KettleStoreError('not-connected', messages.signalDown);
   }
 
-  /** Resolves when the command connection is ready, or after `ms`, whichever comes first. */
   /**
    * Until the connection is ready, or an attempt fails (refused, a wrong password: an outage now
    * reported, that the caller says as such, not as a timeout), at most `ms`.
